@@ -1,0 +1,1 @@
+"""Sources -> Articles: feed and seed-file adapters behind one protocol and registry."""

@@ -1,0 +1,221 @@
+"""The nouns of Watchfloor, passed between layers.
+
+Flow of one run: SourceSpec -> (adapter) FetchResult[Article] -> (db) stored Articles ->
+(detect) Match -> (detect) DevelopmentChange -> (db) Development + Alert (outbox) ->
+(notify) DeliveryOutcome per Target -> (db) delivery ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, get_args
+
+from core.text import content_hash
+
+Status = Literal["planned", "occurred", "cancelled"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+Level = Literal["low", "medium", "high", "critical"]
+LEVELS: tuple[Level, ...] = get_args(Level)
+
+AlertKind = Literal["new", "status_change"]
+
+FetchStatus = Literal["ok", "not_modified", "unchanged", "error"]
+
+
+def status_rank(status: Status) -> int:
+    """Order of statuses: a development only moves to a higher rank (planned -> occurred|cancelled)."""
+    return 0 if status == "planned" else 1
+
+
+def advance_status(current: Status, seen: Status) -> Status:
+    """The status after evidence `seen` arrives for a development at `current`; never moves back."""
+    return seen if status_rank(seen) > status_rank(current) else current
+
+
+def level_rank(level: Level) -> int:
+    """Position of a level in low < medium < high < critical."""
+    return LEVELS.index(level)
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """One configured source. `location` is a URL for feeds, a path (file or folder) for seedfiles."""
+
+    name: str
+    kind: str
+    location: str
+    tags: tuple[str, ...] = ()
+    poll_interval_s: int = 600
+    headers: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers of a source between runs (validators for conditional fetches)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One item as read from a source. `published` is timezone-aware, or None when unknown."""
+
+    source: str
+    guid: str
+    title: str
+    text: str
+    url: str | None = None
+    published: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of title + text, used to find the same story under another guid or URL."""
+        return content_hash(self.title, self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one fetch of one source produced. Never raised: errors are data recorded on the source."""
+
+    source: str
+    status: FetchStatus
+    articles: tuple[Article, ...] = ()
+    http_status: int | None = None
+    error: str | None = None
+    transient: bool = False
+    retry_after_s: float | None = None
+    state: SourceState = field(default_factory=SourceState)
+    problems: tuple[str, ...] = ()
+
+
+# --- detection ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionInput:
+    """An article as detection sees it. `reference` is "now" for the article (its publication
+    time, or the replay clock when unknown); `dated` says whether it is the article's own date."""
+
+    key: str
+    title: str
+    text: str
+    reference: datetime | None
+    dated: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One rule firing on one article: a report of one event."""
+
+    article_key: str
+    rule_id: str
+    category: str
+    status: Status
+    background: bool
+    event_date: date | None
+    place: str | None
+    actors: tuple[str, ...]
+    facts: Mapping[str, Any]
+    terms: tuple[str, ...]
+    snippet: str
+    level: Level
+    tags: tuple[str, ...]
+    title: str
+
+
+@dataclass(slots=True)
+class Development:
+    """One real-world event, built from the matches of many articles. `id` is None until stored."""
+
+    category: str
+    status: Status
+    background: bool
+    title: str
+    event_date: date | None
+    place: str | None
+    actors: tuple[str, ...]
+    facts: dict[str, Any]
+    level: Level
+    tags: tuple[str, ...]
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopmentChange:
+    """What assigning a batch of matches did to one development.
+
+    `alert` says which alert the change raises: "new" for a development that is news (not
+    background) for the first time, "status_change" when its status moved forward, else None.
+    """
+
+    development: Development
+    evidence: tuple[Match, ...]
+    is_new: bool
+    previous_status: Status | None
+    alert: AlertKind | None
+
+
+# --- alerting ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """One article behind a development, as an alert shows it."""
+
+    source: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One message-worthy change of one development (a row of the outbox)."""
+
+    id: int
+    development_id: int
+    kind: AlertKind
+    category: str
+    status: Status
+    previous_status: Status | None
+    title: str
+    event_date: date | None
+    place: str | None
+    actors: tuple[str, ...]
+    facts: Mapping[str, Any]
+    level: Level
+    tags: tuple[str, ...]
+    rule_id: str
+    terms: tuple[str, ...]
+    evidence: tuple[EvidenceRef, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One subscriber endpoint. `url` is secret; `key` (a hash) and `display` (Apprise's privacy
+    form) are safe to store, log and print."""
+
+    key: str
+    url: str
+    display: str
+    tags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """The result of sending one alert to one target. `error` never contains a secret."""
+
+    alert_id: int
+    target_key: str
+    ok: bool
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""Rules -> Matches -> Developments. Pure and deterministic: no I/O, no database, no clock."""

@@ -1,0 +1,1 @@
+"""Alerts -> messages to subscribers through Apprise."""
