@@ -1,8 +1,8 @@
 """Typed errors, each carrying what a user needs to fix the problem.
 
 WatchfloorError
- ├── ConfigError            bad configuration: file, line and reason (rules, aliases, sources, subscribers)
- │    └── ConfigErrors      several ConfigErrors found in one pass, reported together
+ ├── ConfigError            bad configuration (rules, aliases, sources, subscribers): file:line
+ │    └── ConfigValidationError  several ConfigErrors found in one pass, reported together
  ├── SourceError            a source could not be read
  │    ├── FetchError        network fetch of a feed failed
  │    │    ├── TransientFetchError   worth retrying later: timeouts, 429, 5xx, resets
@@ -37,7 +37,7 @@ class ConfigError(WatchfloorError):
         return f"{where}: {self.reason}"
 
 
-class ConfigErrors(WatchfloorError):
+class ConfigValidationError(WatchfloorError):
     """Every configuration error found in one validation pass, so a user fixes them all at once."""
 
     def __init__(self, errors: Iterable[ConfigError]) -> None:

@@ -26,7 +26,7 @@ FetchStatus = Literal["ok", "not_modified", "unchanged", "error"]
 
 
 def status_rank(status: Status) -> int:
-    """Order of statuses: a development only moves to a higher rank (planned -> occurred|cancelled)."""
+    """Rank of a status: a development only moves up (planned -> occurred | cancelled)."""
     return 0 if status == "planned" else 1
 
 
@@ -45,7 +45,7 @@ def level_rank(level: Level) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """One configured source. `location` is a URL for feeds, a path (file or folder) for seedfiles."""
+    """One configured source. `location` is a URL for feeds, a file or folder for seedfiles."""
 
     name: str
     kind: str
@@ -85,7 +85,7 @@ class Article:
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """What one fetch of one source produced. Never raised: errors are data recorded on the source."""
+    """What one fetch of one source produced. Errors are data here, recorded on the source."""
 
     source: str
     status: FetchStatus
@@ -152,12 +152,16 @@ class Development:
 
 @dataclass(frozen=True, slots=True)
 class DevelopmentChange:
-    """What assigning a batch of matches did to one development.
+    """One transition of one development caused by one article's matches, in article order.
 
-    `alert` says which alert the change raises: "new" for a development that is news (not
-    background) for the first time, "status_change" when its status moved forward, else None.
+    `ref` names the development within the batch: "id:<n>" for a stored one, "new:<n>" for one
+    created in this batch, so several transitions of a not-yet-stored development link up.
+    `development` is a snapshot after the transition. `alert` says which alert it raises: "new"
+    for a development that is news (not background) for the first time, "status_change" when
+    its status moved forward, else None.
     """
 
+    ref: str
     development: Development
     evidence: tuple[Match, ...]
     is_new: bool
