@@ -2,7 +2,7 @@
 
 WatchfloorError
  ├── ConfigError            bad configuration (rules, aliases, sources, subscribers): file:line
- │    └── ConfigValidationError  several ConfigErrors found in one pass, reported together
+ ├── ConfigValidationError  every ConfigError found in one validation pass, reported together
  ├── SourceError            a source could not be read
  │    ├── FetchError        network fetch of a feed failed
  │    │    ├── TransientFetchError   worth retrying later: timeouts, 429, 5xx, resets
