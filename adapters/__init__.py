@@ -1,1 +1,37 @@
-"""Sources -> Articles: feed and seed-file adapters behind one protocol and registry."""
+"""Sources -> Articles: feed and seed-file adapters behind one protocol and registry.
+
+    from adapters import fetch_many, get_adapter, load_sources_file
+    specs = load_sources_file("deploy/sources.yaml")
+    results = fetch_many(specs, states_by_name, concurrency=16, per_host=4)
+
+Adding a source kind is adding a module here whose adapter class is decorated with
+`@register("kind")`; the registry finds it by itself.
+"""
+
+from adapters.batch import fetch_many
+from adapters.context import USER_AGENT, FetchContext
+from adapters.registry import (
+    SourceAdapter,
+    UnknownKindError,
+    check_options,
+    get_adapter,
+    kinds,
+    register,
+)
+from adapters.seedfiles import replay_clock
+from adapters.sources_file import load_sources, load_sources_file
+
+__all__ = [
+    "USER_AGENT",
+    "FetchContext",
+    "SourceAdapter",
+    "UnknownKindError",
+    "check_options",
+    "fetch_many",
+    "get_adapter",
+    "kinds",
+    "load_sources",
+    "load_sources_file",
+    "register",
+    "replay_clock",
+]

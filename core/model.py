@@ -210,7 +210,7 @@ class Target:
     form) are safe to store, log and print."""
 
     key: str
-    url: str
+    url: str = field(repr=False)
     display: str
     tags: frozenset[str] = frozenset()
 

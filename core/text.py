@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
-
-_SPACE = re.compile(r"\s+")
 
 
 def normalize_space(text: str) -> str:
     """Collapse runs of whitespace to one space and trim; NFKC so look-alike forms compare equal."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def content_hash(title: str, text: str) -> str:

@@ -1,1 +1,30 @@
-"""Rules -> Matches -> Developments. Pure and deterministic: no I/O, no database, no clock."""
+"""Rules -> Matches -> Developments. Pure and deterministic: no I/O, no database, no clock.
+
+ruleset = load_ruleset(rule_docs, alias_docs)   # path -> YAML text; raises ConfigValidationError
+matches = detect(ruleset, item)                 # one Match per (rule, event) in an article
+changes = assign(matches, known)                # identity resolution + alert decisions
+explain(ruleset, rule_id, item).lines()         # why a rule fires or not
+"""
+
+from detect.assign import assign
+from detect.engine import detect
+from detect.evaluation import Evaluation, Score, is_positive, reported_categories, score
+from detect.examples import example_holds
+from detect.explain import Explanation, explain
+from detect.loader import load_ruleset
+from detect.model import RuleSet
+
+__all__ = [
+    "Evaluation",
+    "Explanation",
+    "RuleSet",
+    "Score",
+    "assign",
+    "detect",
+    "example_holds",
+    "explain",
+    "is_positive",
+    "load_ruleset",
+    "reported_categories",
+    "score",
+]

@@ -1,1 +1,57 @@
-"""Alerts -> messages to subscribers through Apprise."""
+"""Alerts -> messages to subscribers through Apprise.
+
+What flows call (nothing here touches the database or reads the clock):
+
+- `load_targets(config_path, urls)`: subscribers from an Apprise YAML file and/or plain URLs,
+  validated at start (ConfigError with file:line; never a secret in it);
+- `route(alert, targets)`: the subscribers whose tags select an alert (notify.routing);
+  `with_tag(targets, tag)` for `watchfloor alerts test --tag TAG`;
+- `send(alert, target)` / `send_digest(alerts, target)` / `send_test(target)`: one Apprise
+  delivery, returned as DeliveryOutcome (never raises);
+- `render(alert, fmt, max_len)` / `render_digest(alerts, fmt, max_len)`: the message itself;
+- `is_quiet`, `next_send_time`, `is_digest`, `schedule_for`: quiet hours and digests given `now`
+  (notify.schedule);
+- `TERMINAL_URL`: a subscriber that prints to the terminal, for runs with none configured.
+"""
+
+from notify.config import load_targets, target_from_url, url_key
+from notify.delivery import TEST_ALERT_ID, forget_channels, send, send_digest, send_test
+from notify.render import FORMATS, Format, alert_title, render, render_digest
+from notify.routing import Interest, interest_of, parse_interest, route, with_tag
+from notify.schedule import (
+    Schedule,
+    is_digest,
+    is_quiet,
+    next_send_time,
+    parse_schedule,
+    schedule_for,
+)
+from notify.terminal import TERMINAL_URL
+
+__all__ = [
+    "FORMATS",
+    "TERMINAL_URL",
+    "TEST_ALERT_ID",
+    "Format",
+    "Interest",
+    "Schedule",
+    "alert_title",
+    "forget_channels",
+    "interest_of",
+    "is_digest",
+    "is_quiet",
+    "load_targets",
+    "next_send_time",
+    "parse_interest",
+    "parse_schedule",
+    "render",
+    "render_digest",
+    "route",
+    "schedule_for",
+    "send",
+    "send_digest",
+    "send_test",
+    "target_from_url",
+    "url_key",
+    "with_tag",
+]

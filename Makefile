@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create (or reuse) .venv first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# Prefect keeps its state in the project, sends nothing anywhere, and runs an ephemeral API.
+PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_HOME
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# Replays seeds/ into a fresh demo database and prints the developments and alerts.
+run: $(STAMP)
+	@mkdir -p .run && rm -f .run/replay.db .run/replay.db-wal .run/replay.db-shm
+	$(BIN)/watchfloor replay seeds/ --db sqlite:///.run/replay.db
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .prefect .run .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,200 @@
+"""Feed bytes -> Articles with feedparser (RSS 0.9x/2.0, RSS 1.0/RDF, Atom). No network here.
+
+feedparser always gets a byte stream (never a URL or a str, which it would treat as a URL or a
+file name) plus the HTTP Content-Type, with the charset fixed up by `adapters.charset`, and the
+feed's URL as Content-Location so relative links resolve. HTML sanitising is off: we reduce
+every summary and content to plain text ourselves (and sanitising is ~22% of parse time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from adapters.charset import choose_encoding, with_charset
+from adapters.htmltext import html_to_text
+from adapters.links import canonical_url
+from adapters.titles import infer_title
+from core.errors import PermanentFetchError
+from core.model import Article
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+# bozo reasons that say nothing about the items (a charset guess, a loose Content-Type).
+_HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """The items of one feed body, and what was wrong with the body if anything."""
+
+    articles: tuple[Article, ...]
+    title: str | None
+    version: str | None
+    problems: tuple[str, ...] = ()
+
+
+def parse_feed(
+    body: bytes, *, source: str, url: str, content_type: str | None = None
+) -> ParsedFeed:
+    """Items of a feed body. A malformed feed still yields the items feedparser could read
+    (noted in `problems`); a body with no items that is not a feed (an HTML page, nothing at
+    all) raises PermanentFetchError "not a feed"."""
+    headers = {"content-location": url}
+    encoding = choose_encoding(body, content_type)
+    if encoding:
+        headers["content-type"] = with_charset(content_type, encoding)
+    elif content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not parsed.entries:
+        _refuse_non_feed(source, body, parsed, content_type, bozo)
+    feed_title = _plain(parsed.feed.get("title_detail")) or None
+    articles, duplicates = _unique_guids(
+        _article(source, e, url, feed_title) for e in parsed.entries
+    )
+    problems = []
+    if duplicates:
+        problems.append(f"{duplicates} items repeated an earlier item's guid and were skipped")
+    if bozo is not None and not isinstance(bozo, _HARMLESS_BOZO):
+        problems.append(f"malformed feed, read {len(articles)} items anyway: {_describe(bozo)}")
+    return ParsedFeed(articles, feed_title, parsed.get("version") or None, tuple(problems))
+
+
+def _unique_guids(articles: Iterable[Article]) -> tuple[tuple[Article, ...], int]:
+    """The first article per guid (feeds do repeat items), and how many repeats were dropped."""
+    seen: dict[str, Article] = {}
+    total = 0
+    for article in articles:
+        total += 1
+        seen.setdefault(article.guid, article)
+    return tuple(seen.values()), total - len(seen)
+
+
+def _refuse_non_feed(
+    source: str, body: bytes, parsed: Any, content_type: str | None, bozo: object
+) -> None:
+    if not body.strip():
+        raise PermanentFetchError(source, "not a feed: empty body")
+    if parsed.get("version"):
+        return  # a well-formed feed that has no items right now
+    kind = content_type.split(";")[0].strip() if content_type else "no Content-Type"
+    detail = f": {_describe(bozo)}" if bozo is not None else ""
+    raise PermanentFetchError(source, f"not a feed ({kind}, no items found){detail}")
+
+
+def _describe(exc: object) -> str:
+    message = getattr(exc, "getMessage", None)
+    text = message() if callable(message) else str(exc)
+    line = getattr(exc, "getLineNumber", None)
+    return f"{text} (line {line()})" if callable(line) else text
+
+
+def _article(source: str, entry: Mapping[str, Any], base: str, feed_title: str | None) -> Article:
+    link = canonical_url(entry.get("link"), base)
+    title = _plain(entry.get("title_detail")) or _plain_value(entry.get("title"))
+    text = _entry_text(entry)
+    published = _published(entry)
+    raw = _raw_fields(entry)
+    raw["feed_title"] = feed_title
+    if not title:
+        title = infer_title(text) if text else (link or "")
+        raw["title_inferred"] = True
+    return Article(
+        source=source,
+        guid=_guid(entry, link, title),
+        title=title,
+        text=text,
+        url=link,
+        published=published,
+        raw=raw,
+    )
+
+
+def _guid(entry: Mapping[str, Any], link: str | None, title: str) -> str:
+    """The entry's id, else its canonical link, else a hash of its title and date text."""
+    entry_id = (entry.get("id") or "").strip()
+    if entry_id:
+        return entry_id
+    if link:
+        return link
+    when = entry.get("published") or entry.get("updated") or ""
+    return "sha256:" + hashlib.sha256(f"{title}\n{when}".encode()).hexdigest()
+
+
+def _entry_text(entry: Mapping[str, Any]) -> str:
+    """Plain text of the fullest body the entry has: its longest content, else its summary."""
+    candidates = [c for c in entry.get("content") or () if c.get("value")]
+    if entry.get("summary_detail") and entry["summary_detail"].get("value"):
+        candidates.append(entry["summary_detail"])
+    if not candidates:
+        return ""
+    best = max(candidates, key=lambda c: len(c.get("value", "")))
+    return _plain(best)
+
+
+def _plain(detail: Mapping[str, Any] | None) -> str:
+    """Text of a feedparser text construct (value + type), HTML reduced to text."""
+    if not detail or not detail.get("value"):
+        return ""
+    value = detail["value"]
+    if (detail.get("type") or "").lower() in _HTML_TYPES:
+        return html_to_text(value)
+    return _plain_value(value)
+
+
+def _plain_value(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _published(entry: Mapping[str, Any]) -> datetime | None:
+    """Publication time in UTC (feedparser normalises parsed dates to UTC), else update time."""
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not parsed:
+        return None
+    try:
+        return datetime(*parsed[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _raw_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's fields as JSON values, without the second copy of title and summary that
+    feedparser keeps in `title_detail` / `summary_detail` (their type and language stay)."""
+    raw = {}
+    for key, value in entry.items():
+        plain = key.removesuffix("_detail")
+        if plain != key and isinstance(value, Mapping) and value.get("value") == entry.get(plain):
+            value = {k: v for k, v in value.items() if k != "value"}
+        raw[str(key)] = _json_safe(value)
+    return raw
+
+
+def _json_safe(value: Any) -> Any:
+    """`value` as JSON types only: struct_time -> ISO string, mappings -> dicts, others -> str."""
+    if isinstance(value, time.struct_time):
+        try:
+            return datetime(*value[:6], tzinfo=UTC).isoformat()
+        except ValueError:
+            return None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)

@@ -1,0 +1,342 @@
+"""Fetch one URL's body over HTTP, politely and within bounds; knows nothing about feeds.
+
+Conditional GET (ETag / Last-Modified), redirects followed here (limit and loop detection),
+a body-size cap enforced while streaming, connect/read timeouts plus a total deadline for the
+whole fetch (retries included), and retries with exponential backoff on 429/5xx/408, timeouts
+and broken connections, honouring Retry-After up to a cap. Failures raise the typed
+`TransientFetchError` / `PermanentFetchError`; callers turn them into data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from adapters.context import HostLimiter
+from adapters.links import display_url
+from adapters.options import positive
+from core.errors import FetchError, PermanentFetchError, TransientFetchError
+
+log = logging.getLogger(__name__)
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+# 408 and 429 are the client errors that say "try again later"; every 5xx does too.
+RETRYABLE_4XX = frozenset({408, 429})
+_DRAIN_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """Per-source HTTP limits (`SourceSpec.options` keys of the same names)."""
+
+    connect_timeout_s: float = positive(10.0)
+    read_timeout_s: float = positive(20.0)
+    total_timeout_s: float = positive(60.0)  # the whole fetch: every attempt and wait included
+    max_bytes: int = positive(5 * 1024 * 1024)  # of the decoded body
+    max_redirects: int = 5
+    retries: int = 2
+    backoff_s: float = 1.0
+    max_retry_wait_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOutcome:
+    """A response worth handing on: 2xx with its body, or 304 (empty body)."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    moved_to: str | None = None  # set when every hop from the configured URL was permanent
+    attempts: int = 1
+
+    @property
+    def not_modified(self) -> bool:
+        """True for a 304: the source says nothing changed since our validators."""
+        return self.status == 304
+
+
+@dataclass(slots=True)
+class _Request:
+    """Everything one fetch needs, so helper signatures stay short. The deadline starts with the
+    first attempt, not while waiting for a host slot behind other sources of the same host."""
+
+    source: str
+    client: httpx.Client
+    limiter: HostLimiter
+    headers: Mapping[str, str]
+    options: HttpOptions
+    clock: Callable[[], float]
+    deadline: float | None = None
+
+    def remaining(self) -> float:
+        """Seconds left of the total budget (the whole budget before the first attempt)."""
+        if self.deadline is None:
+            return self.options.total_timeout_s
+        return self.deadline - self.clock()
+
+
+def fetch_url(
+    client: httpx.Client,
+    limiter: HostLimiter,
+    url: str,
+    *,
+    source: str,
+    headers: Mapping[str, str] | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    options: HttpOptions | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> HttpOutcome:
+    """GET `url` with retries; raises TransientFetchError or PermanentFetchError on failure."""
+    options = options or HttpOptions()
+    request_headers = dict(headers or {})
+    if etag:
+        request_headers["If-None-Match"] = etag
+    if last_modified:
+        request_headers["If-Modified-Since"] = last_modified
+    request = _Request(source, client, limiter, request_headers, options, clock)
+    attempt = 0
+    while True:
+        try:
+            outcome = _follow_redirects(request, url)
+        except TransientFetchError as exc:
+            wait = _retry_wait(exc, attempt, options, request.remaining())
+            if wait is None:
+                raise
+            log.debug("%s: %s; retrying in %.2f s", source, exc.reason, wait)
+            sleep(wait)
+            attempt += 1
+            continue
+        return dataclasses.replace(outcome, attempts=attempt + 1)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None if absent
+    or unreadable; never negative."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _retry_wait(
+    exc: TransientFetchError, attempt: int, options: HttpOptions, remaining: float
+) -> float | None:
+    """How long to sleep before the next attempt, or None to give up now (and raise)."""
+    if attempt >= options.retries:
+        return None
+    if exc.retry_after is not None:
+        if exc.retry_after > options.max_retry_wait_s:
+            return None  # the caller records retry_after_s and the scheduler waits instead
+        wait = exc.retry_after
+    else:
+        # Exponential backoff with jitter, so sources failing together do not retry together.
+        wait = options.backoff_s * (2**attempt) * random.uniform(0.5, 1.0)
+    return wait if wait < remaining else None
+
+
+def _follow_redirects(request: _Request, url: str) -> HttpOutcome:
+    """One attempt: GET `url` and follow redirects up to the limit, refusing loops."""
+    chain = [url]
+    all_permanent = True
+    current = url
+    status = 0
+    for _ in range(request.options.max_redirects + 1):
+        outcome, location = _get_once(request, current)
+        if outcome is not None:
+            moved = current if all_permanent and current != url else None
+            return dataclasses.replace(outcome, moved_to=moved)
+        assert location is not None
+        status, target = location
+        all_permanent = all_permanent and status in PERMANENT_REDIRECTS
+        if target in chain:
+            hops = " -> ".join(display_url(u) for u in [*chain, target])
+            raise PermanentFetchError(request.source, f"redirect loop: {hops}", status)
+        chain.append(target)
+        current = target
+    raise PermanentFetchError(
+        request.source,
+        f"too many redirects (more than {request.options.max_redirects}): "
+        + " -> ".join(display_url(u) for u in chain),
+        status,
+    )
+
+
+def _get_once(request: _Request, url: str) -> tuple[HttpOutcome | None, tuple[int, str] | None]:
+    """One HTTP exchange: (outcome, None) for 2xx/304, (None, (status, next URL)) for a redirect.
+    Raises a typed FetchError for everything else."""
+    parts = urlsplit(url)
+    # The limiter key and the name in messages: host and port, never a user or password.
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname or "")
+    try:
+        with request.limiter.slot(host):
+            if request.deadline is None:
+                request.deadline = request.clock() + request.options.total_timeout_s
+            remaining = request.remaining()
+            if remaining <= 0:
+                raise _total_timeout(request)
+            with request.client.stream(
+                "GET", url, headers=request.headers, timeout=_timeouts(request.options, remaining)
+            ) as resp:
+                return _handle_response(request, url, resp)
+    except FetchError:
+        raise
+    except httpx.TimeoutException as exc:
+        phase = _timeout_phase(exc)
+        raise TransientFetchError(
+            request.source, f"timed out ({phase}) fetching {display_url(url)}"
+        ) from exc
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError) as exc:
+        raise PermanentFetchError(
+            request.source, f"cannot request {display_url(url)}: {exc}"
+        ) from exc
+    except httpx.DecodingError as exc:
+        raise PermanentFetchError(
+            request.source, f"cannot decode the response body of {display_url(url)}: {exc}"
+        ) from exc
+    except httpx.ConnectError as exc:
+        raise TransientFetchError(request.source, f"cannot connect to {host}: {exc}") from exc
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        raise TransientFetchError(
+            request.source, f"connection to {host} broken: {exc or type(exc).__name__}"
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise TransientFetchError(
+            request.source,
+            f"HTTP failure fetching {display_url(url)}: {type(exc).__name__}: {exc}",
+        ) from exc
+
+
+def _timeouts(options: HttpOptions, remaining: float) -> httpx.Timeout:
+    """httpx timeouts for one attempt, none longer than what is left of the total budget."""
+    return httpx.Timeout(
+        connect=min(options.connect_timeout_s, remaining),
+        read=min(options.read_timeout_s, remaining),
+        write=min(options.read_timeout_s, remaining),
+        pool=remaining,
+    )
+
+
+def _handle_response(
+    request: _Request, url: str, resp: httpx.Response
+) -> tuple[HttpOutcome | None, tuple[int, str] | None]:
+    status = resp.status_code
+    if 200 <= status < 300:
+        body = _read_capped(request, url, resp)
+        return _outcome(url, resp, body), None
+    _drain(resp)
+    if status == 304:
+        return _outcome(url, resp, b""), None
+    if status in REDIRECT_STATUSES:
+        return None, (status, _redirect_target(request, url, resp))
+    reason = f"HTTP {status} {resp.reason_phrase}".rstrip() + f" from {display_url(url)}"
+    if status >= 500 or status in RETRYABLE_4XX:
+        retry_after = parse_retry_after(resp.headers.get("retry-after"))
+        raise TransientFetchError(request.source, reason, status, retry_after)
+    raise PermanentFetchError(request.source, reason, status)
+
+
+def _outcome(url: str, resp: httpx.Response, body: bytes) -> HttpOutcome:
+    return HttpOutcome(
+        url=url,
+        status=resp.status_code,
+        body=body,
+        content_type=resp.headers.get("content-type"),
+        etag=resp.headers.get("etag"),
+        last_modified=resp.headers.get("last-modified"),
+    )
+
+
+def _drain(resp: httpx.Response) -> None:
+    """Read a small unwanted body (304, redirect, error page) so the connection can be kept
+    alive; closing a response with unread bytes closes its connection. Big ones are dropped."""
+    read = 0
+    for chunk in resp.iter_raw():
+        read += len(chunk)
+        if read > _DRAIN_LIMIT:
+            return
+
+
+def _redirect_target(request: _Request, url: str, resp: httpx.Response) -> str:
+    location = resp.headers.get("location")
+    if not location:
+        raise PermanentFetchError(
+            request.source, f"HTTP {resp.status_code} without a Location header", resp.status_code
+        )
+    target = urljoin(url, location.strip())
+    if urlsplit(target).scheme not in ("http", "https"):
+        raise PermanentFetchError(
+            request.source,
+            f"redirect to a non-HTTP URL refused: {display_url(target)}",
+            resp.status_code,
+        )
+    return target
+
+
+def _read_capped(request: _Request, url: str, resp: httpx.Response) -> bytes:
+    """The decoded body, refusing it as soon as it passes the cap or the total deadline."""
+    cap = request.options.max_bytes
+    declared = resp.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise PermanentFetchError(
+            request.source,
+            f"body too large: Content-Length {int(declared)} bytes > cap {cap} bytes "
+            f"({display_url(url)})",
+            resp.status_code,
+        )
+    chunks: list[bytes] = []
+    size = 0
+    # iter_bytes yields decompressed data, so a gzip bomb is stopped at the cap too.
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise PermanentFetchError(
+                request.source,
+                f"body too large: more than {cap} bytes ({display_url(url)})",
+                resp.status_code,
+            )
+        if request.remaining() < 0:
+            raise _total_timeout(request)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _total_timeout(request: _Request) -> TransientFetchError:
+    return TransientFetchError(
+        request.source, f"timed out (total {request.options.total_timeout_s:g} s)"
+    )
+
+
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "waiting for a connection"
+    return "read" if isinstance(exc, httpx.ReadTimeout) else "write"

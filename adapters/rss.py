@@ -1,0 +1,140 @@
+"""The `rss` source kind: RSS, RSS 1.0 (RDF) and Atom feeds over HTTP.
+
+Fetching (`adapters.httpfetch`) and parsing (`adapters.feedparse`) are separate steps; this
+module joins them and turns their outcome into a `FetchResult`: a 304 is "not_modified", a body
+identical to the last one (same hash) is "unchanged" and is not parsed, and every failure is an
+"error" result that says whether it is worth retrying soon (`transient`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.context import FetchContext
+from adapters.feedparse import parse_feed
+from adapters.httpfetch import HttpOptions, HttpOutcome, fetch_url
+from adapters.links import display_url
+from adapters.options import option_problems, parse_options
+from adapters.registry import register
+from core.errors import FetchError, PermanentFetchError, TransientFetchError
+from core.model import FetchResult, SourceSpec, SourceState
+
+log = logging.getLogger(__name__)
+
+
+@register("rss")
+class RssAdapter:
+    """Fetches a feed URL (`spec.location`) conditionally and parses it into Articles.
+
+    Options (`spec.options`): the fields of `HttpOptions` (timeouts, max_bytes, retries, ...).
+    """
+
+    kind = "rss"
+
+    def __init__(self, context: FetchContext | None = None) -> None:
+        self.context = context
+
+    @staticmethod
+    def check_options(options: Mapping[str, Any]) -> list[str]:
+        """Problems with an rss source's options (unknown keys, wrong types)."""
+        return option_problems(HttpOptions, options)
+
+    def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
+        """Fetch and parse `spec` once; never raises for anything the source does."""
+        try:
+            options = parse_options(HttpOptions, spec.options)
+        except ValueError as exc:
+            return _error(spec, state, FetchError(spec.name, f"bad options: {exc}"))
+        if self.context is not None:
+            return self._fetch(self.context, spec, state, options)
+        with FetchContext(concurrency=1, per_host=1) as context:
+            return self._fetch(context, spec, state, options)
+
+    def _fetch(
+        self, context: FetchContext, spec: SourceSpec, state: SourceState, options: HttpOptions
+    ) -> FetchResult:
+        try:
+            outcome = fetch_url(
+                context.client,
+                context.limiter,
+                spec.location,
+                source=spec.name,
+                headers=spec.headers,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                options=options,
+            )
+        except FetchError as exc:
+            return _error(spec, state, exc)
+        return _result(spec, state, outcome)
+
+
+def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> FetchResult:
+    problems = []
+    if outcome.moved_to:
+        moved = display_url(outcome.moved_to)
+        problems.append(f"moved permanently to {moved}: update the sources file")
+    if outcome.not_modified:
+        # A 304 may carry fresh validators; keep the old ones where it does not.
+        kept = SourceState(
+            etag=outcome.etag or state.etag,
+            last_modified=outcome.last_modified or state.last_modified,
+            body_hash=state.body_hash,
+        )
+        return FetchResult(
+            spec.name, "not_modified", http_status=304, state=kept, problems=tuple(problems)
+        )
+    new_state = SourceState(
+        etag=outcome.etag,
+        last_modified=outcome.last_modified,
+        body_hash=hashlib.sha256(outcome.body).hexdigest(),
+    )
+    if new_state.body_hash == state.body_hash:
+        return FetchResult(
+            spec.name,
+            "unchanged",
+            http_status=outcome.status,
+            state=new_state,
+            problems=tuple(problems),
+        )
+    try:
+        feed = parse_feed(
+            outcome.body, source=spec.name, url=outcome.url, content_type=outcome.content_type
+        )
+    except FetchError as exc:
+        exc.http_status = outcome.status
+        return _error(spec, state, exc, problems)
+    except Exception as exc:  # untrusted bytes: a parser bug on one feed must not escape
+        log.exception("%s: parsing %s failed", spec.name, display_url(outcome.url))
+        failure = PermanentFetchError(spec.name, f"cannot parse feed: {type(exc).__name__}: {exc}")
+        failure.http_status = outcome.status
+        return _error(spec, state, failure, problems)
+    return FetchResult(
+        spec.name,
+        "ok",
+        articles=feed.articles,
+        http_status=outcome.status,
+        state=new_state,
+        problems=(*problems, *feed.problems),
+    )
+
+
+def _error(
+    spec: SourceSpec, state: SourceState, exc: FetchError, problems: list[str] | None = None
+) -> FetchResult:
+    """An error result; the stored validators stay as they were, so the next poll is the same
+    conditional request."""
+    retry_after = exc.retry_after if isinstance(exc, TransientFetchError) else None
+    return FetchResult(
+        spec.name,
+        "error",
+        http_status=exc.http_status,
+        error=exc.reason,
+        transient=exc.transient,
+        retry_after_s=retry_after,
+        state=state,
+        problems=tuple(problems or ()),
+    )

@@ -1,0 +1,284 @@
+"""Seed files: replay local plain-text articles (a folder of `.txt` files, or files) offline.
+
+Each file is one article (see `adapters.seedtext` for how it is taken apart). A dateline without
+a year ("Tokyo, Jan 28") takes its year from a reference date: `options["reference_date"]`,
+else `options["reference_year"]`, else the newest date written in the *other* files. Articles
+come back in publication order, unknown dates last, then by file name. A file that cannot be
+read or decoded is named in `FetchResult.problems` and skipped; the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from adapters.context import FetchContext
+from adapters.options import option_problems, parse_options
+from adapters.registry import register
+from adapters.seedtext import Dateline, SeedText, dateline_date, parse_seed_text
+from core.errors import SourceReadError
+from core.model import Article, FetchResult, SourceSpec, SourceState
+
+
+@dataclass(frozen=True, slots=True)
+class SeedOptions:
+    """`SourceSpec.options` of a seedfiles source."""
+
+    paths: tuple[str, ...] = ()
+    reference_date: str | None = None  # ISO date, e.g. "2026-01-28"
+    reference_year: int | None = None
+    keep_original: bool = True  # keep the file's whole text in raw["original_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class _SeedFile:
+    path: Path
+    content: bytes
+    parts: SeedText
+
+
+@register("seedfiles")
+class SeedFilesAdapter:
+    """Reads `.txt` article files from `spec.location` (a file or folder) and `options["paths"]`."""
+
+    kind = "seedfiles"
+    LOCATION_KEY = "path"
+
+    def __init__(self, context: FetchContext | None = None) -> None:
+        # Local files need no HTTP client; the context is accepted for a uniform factory.
+        self.context = context
+
+    @staticmethod
+    def check_options(options: Mapping[str, Any]) -> list[str]:
+        """Problems with a seedfiles source's options (unknown keys, wrong types, bad date)."""
+        problems = option_problems(SeedOptions, options)
+        if isinstance(options.get("reference_date"), str):
+            try:
+                date.fromisoformat(options["reference_date"])
+            except ValueError:
+                problems.append("option 'reference_date' must be a date like 2026-01-28")
+        return problems
+
+    def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
+        """Read every seed file of `spec`; "unchanged" when the same files with the same content
+        were read last time (`state.body_hash`)."""
+        problems = self.check_options(spec.options)
+        if problems:
+            return _error(spec, state, "bad options: " + "; ".join(problems))
+        options = parse_options(SeedOptions, spec.options)
+        paths, problems = _collect_paths([spec.location, *options.paths])
+        if not paths:
+            return _error(spec, state, "; ".join(problems) or "no .txt files found")
+        files = []
+        for path in paths:
+            try:
+                files.append(_read(spec.name, path))
+            except SourceReadError as exc:
+                problems.append(exc.reason)
+        if not files:
+            return _error(spec, state, "no readable files: " + "; ".join(problems), problems)
+        body_hash = _files_hash(files)
+        new_state = SourceState(body_hash=body_hash)
+        if body_hash == state.body_hash:
+            return FetchResult(spec.name, "unchanged", state=new_state, problems=tuple(problems))
+        articles = _articles(spec.name, files, options)
+        return FetchResult(
+            spec.name, "ok", articles=articles, state=new_state, problems=tuple(problems)
+        )
+
+
+def replay_clock(articles: Sequence[Article]) -> list[tuple[Article, datetime | None, bool]]:
+    """Pair each article (in replay order) with its "now": its own publication time when known
+    (dated=True), else the latest publication time replayed before it (dated=False), so relative
+    dates resolve against the replay, not the wall clock."""
+    now: datetime | None = None
+    paired = []
+    for article in articles:
+        if article.published is not None:
+            now = article.published if now is None else max(now, article.published)
+            paired.append((article, article.published, True))
+        else:
+            paired.append((article, now, False))
+    return paired
+
+
+def _error(
+    spec: SourceSpec, state: SourceState, reason: str, problems: Iterable[str] = ()
+) -> FetchResult:
+    # A missing folder or unreadable files stay so until someone acts: permanent.
+    return FetchResult(
+        spec.name, "error", error=reason, transient=False, state=state, problems=tuple(problems)
+    )
+
+
+def _collect_paths(locations: Iterable[str]) -> tuple[list[Path], list[str]]:
+    """The files to read (folders give their `.txt` files, sorted) and problems with locations."""
+    paths: list[Path] = []
+    problems: list[str] = []
+    for location in locations:
+        if not location:
+            continue
+        path = Path(location).expanduser()
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() == ".txt" and not p.name.startswith(".") and p.is_file()
+            )
+            if not found:
+                problems.append(f"{location}: no .txt files in this folder")
+            paths.extend(found)
+        elif path.exists():
+            paths.append(path)
+        else:
+            problems.append(f"{location}: no such file or folder")
+    return list(dict.fromkeys(paths)), problems
+
+
+def _read(source: str, path: Path) -> _SeedFile:
+    """Read and decode one file; SourceReadError names the file and the reason."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise SourceReadError(source, f"{path.name}: cannot read: {exc.strerror or exc}") from exc
+    text = _decode(source, path.name, content)
+    if not text.strip():
+        raise SourceReadError(source, f"{path.name}: empty file")
+    return _SeedFile(path, content, parse_seed_text(text))
+
+
+def _decode(source: str, name: str, content: bytes) -> str:
+    # utf-8-sig is utf-8 that also drops a leading byte-order mark.
+    errors = []
+    for encoding in ("utf-8", "utf-8-sig"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError as exc:
+            errors.append(exc)
+            continue
+        return text.removeprefix("\ufeff")
+    first = errors[0]
+    bad = content[first.start : first.start + 1].hex()
+    raise SourceReadError(
+        source, f"{name}: not valid UTF-8 (byte 0x{bad} at offset {first.start}); skipped"
+    )
+
+
+def _files_hash(files: Sequence[_SeedFile]) -> str:
+    digest = hashlib.sha256()
+    for seed in files:
+        digest.update(f"{seed.path.name}\0{_content_id(seed.content)}\n".encode())
+    return digest.hexdigest()
+
+
+def _content_id(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:16]
+
+
+def _articles(source: str, files: Sequence[_SeedFile], options: SeedOptions) -> tuple[Article, ...]:
+    known = {seed.path: d for seed in files if (d := _written_date(seed.parts)) is not None}
+    articles = []
+    for seed in files:
+        others = [d for path, d in known.items() if path != seed.path]
+        reference = _reference(options, others)
+        articles.append(_article(source, seed, reference, options))
+    return tuple(sorted(articles, key=_replay_order))
+
+
+def _written_date(parts: SeedText) -> date | None:
+    """A date the file states in full: its header, or a dateline that has a year."""
+    if parts.header_date:
+        return parts.header_date
+    if parts.dateline and parts.dateline.year:
+        return dateline_date(parts.dateline, parts.dateline.year)
+    return None
+
+
+def _reference(options: SeedOptions, others: list[date]) -> tuple[date | None, int | None, str]:
+    """(reference date, reference year, where it came from) for completing a dateline."""
+    if options.reference_date:
+        return date.fromisoformat(options.reference_date), None, "option reference_date"
+    if options.reference_year:
+        return None, options.reference_year, "option reference_year"
+    if others:
+        return max(others), None, "newest date in the other files"
+    return None, None, "none"
+
+
+def _article(
+    source: str,
+    seed: _SeedFile,
+    reference: tuple[date | None, int | None, str],
+    options: SeedOptions,
+) -> Article:
+    parts = seed.parts
+    published, date_source = _published(parts, reference)
+    raw: dict[str, Any] = {
+        "file": seed.path.name,
+        "path": str(seed.path),
+        "header_date": parts.header_date.isoformat() if parts.header_date else None,
+        "dateline": parts.dateline.text if parts.dateline else None,
+        "dateline_place": parts.dateline.place if parts.dateline else None,
+        "agency": parts.dateline.agency if parts.dateline else None,
+        "date_source": date_source,
+        "date_only": published is not None,
+        "title_inferred": parts.title_inferred,
+        "boilerplate_removed": list(parts.removed),
+    }
+    if date_source == "dateline" and not (parts.dateline and parts.dateline.year):
+        raw["year_from"] = reference[2]
+    if options.keep_original:
+        raw["original_text"] = seed.content.decode("utf-8-sig")
+    return Article(
+        source=source,
+        guid=f"{seed.path.name}#{_content_id(seed.content)}",
+        title=parts.title,
+        text=parts.body,
+        url=None,
+        published=published,
+        raw=raw,
+    )
+
+
+def _published(
+    parts: SeedText, reference: tuple[date | None, int | None, str]
+) -> tuple[datetime | None, str | None]:
+    """Publication time (00:00 UTC of the day: seeds give dates only) and where it came from."""
+    if parts.header_date:
+        return _midnight_utc(parts.header_date), "header"
+    if parts.dateline:
+        day = _dateline_day(parts.dateline, reference)
+        if day:
+            return _midnight_utc(day), "dateline"
+    return None, None
+
+
+def _dateline_day(
+    dateline: Dateline, reference: tuple[date | None, int | None, str]
+) -> date | None:
+    if dateline.year:
+        return dateline_date(dateline, dateline.year)
+    ref_date, ref_year, _ = reference
+    if ref_year:
+        return dateline_date(dateline, ref_year)
+    if ref_date is None:
+        return None
+    # The year that puts the day nearest the reference: "Dec 30" read on Jan 2 is last year's.
+    candidates = [
+        d for y in (ref_date.year - 1, ref_date.year, ref_date.year + 1)
+        if (d := dateline_date(dateline, y))
+    ]  # fmt: skip
+    return min(candidates, key=lambda d: abs((d - ref_date).days), default=None)
+
+
+def _midnight_utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _replay_order(article: Article) -> tuple[bool, datetime, str]:
+    published = article.published or datetime.max.replace(tzinfo=UTC)
+    return (article.published is None, published, str(article.raw.get("file", "")))

@@ -1,0 +1,364 @@
+"""Developments, their evidence, and the alerts (outbox rows) their changes raise."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session
+
+from core.model import Development, DevelopmentChange, Match, Status, advance_status
+from db._sql import chunked, insert_for
+from db.articles import stored_guid
+from db.engine import DETECTION_LOCK, transaction_lock
+from db.models import DevelopmentRow, alerts, articles, developments, evidence, sources
+from db.types import as_utc
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopmentView:
+    """A stored development as the CLI and reports show it. `evidence` lists article guids."""
+
+    id: int
+    category: str
+    status: str
+    background: bool
+    title: str
+    event_date: date | None
+    place: str | None
+    actors: tuple[str, ...]
+    facts: dict[str, Any]
+    evidence: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    level: str = "medium"
+    tags: tuple[str, ...] = field(default=())
+
+
+def _to_development(row: DevelopmentRow) -> Development:
+    return Development(
+        category=row.category,
+        status=cast(Status, row.status),
+        background=row.background,
+        title=row.title,
+        event_date=row.event_date,
+        place=row.place,
+        actors=tuple(row.actors or ()),
+        facts=dict(row.facts or {}),
+        level=cast(Any, row.level),
+        tags=tuple(row.tags or ()),
+        id=row.id,
+    )
+
+
+def candidate_developments(
+    session: Session, categories: Collection[str], since: datetime | None
+) -> list[Development]:
+    """Developments of `categories` that are not cancelled and were last seen at or after `since`.
+
+    Also takes the detection lock for the rest of the transaction: call this, detect and
+    :func:`apply_changes` inside ONE transaction, and two runs at once cannot both create the
+    same development (the second waits, then sees the first's). On SQLite the transaction's
+    write lock does the same.
+    """
+    transaction_lock(session, DETECTION_LOCK)
+    if not categories:
+        return []
+    query = (
+        select(DevelopmentRow)
+        .where(DevelopmentRow.category.in_(list(categories)))
+        .where(DevelopmentRow.status != "cancelled")
+        .order_by(DevelopmentRow.id)
+    )
+    if since is not None:
+        query = query.where(DevelopmentRow.last_seen_at >= as_utc(since))
+    return [_to_development(row) for row in session.scalars(query)]
+
+
+@dataclass(slots=True)
+class _Batch:
+    """State of one apply_changes call."""
+
+    article_ids: Mapping[str, int]
+    seen_at: datetime
+    refs: dict[str, int] = field(default_factory=dict)
+    evidence: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
+    alerts: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def apply_changes(
+    session: Session,
+    changes: Sequence[DevelopmentChange],
+    article_ids: Mapping[str, int],
+    seen_at: datetime,
+) -> list[int]:
+    """Apply development changes in order, with their evidence and alerts; return new alert ids.
+
+    "new:<k>" inserts a development the first time and later changes with the same ref update
+    it; "id:<n>" updates development n. Each update locks the row and re-checks the stored
+    status, which only moves forward: a status_change alert is written only if the stored status
+    really moved now (another run may have moved it first). Evidence rows and alerts are
+    inserted ON CONFLICT DO NOTHING against their unique constraints (one "new" alert per
+    development, one alert per status reached), so a retried batch writes nothing twice; a
+    "new:<k>" whose evidence is already attached to an identical development is that one.
+    Does not commit: the caller's transaction holds the change and its alert together (outbox).
+    """
+    seen_at = as_utc(seen_at)
+    transaction_lock(session, DETECTION_LOCK)
+    batch = _Batch(article_ids=article_ids, seen_at=seen_at)
+    for change in changes:
+        _apply_change(session, batch, change)
+    if batch.evidence:
+        stmt = insert_for(session, evidence).on_conflict_do_nothing()
+        session.connection().execute(stmt, list(batch.evidence.values()))
+    if not batch.alerts:
+        return []
+    stmt = insert_for(session, alerts).on_conflict_do_nothing().returning(alerts.c.id)
+    result = session.connection().execute(stmt, list(batch.alerts.values()))
+    return sorted(result.scalars())
+
+
+def _resolve_ref(session: Session, batch: _Batch, change: DevelopmentChange) -> int | None:
+    """The stored development `change.ref` names, or None when it is one to create."""
+    if change.ref in batch.refs:
+        return batch.refs[change.ref]
+    kind, _, number = change.ref.partition(":")
+    if kind == "id" and number.isdigit():
+        return int(number)
+    if kind == "new":
+        return _already_recorded(session, batch, change)
+    raise ValueError(f"apply_changes: bad ref {change.ref!r} (expected 'id:<n>' or 'new:<n>')")
+
+
+def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) -> None:
+    """Create or update the change's development, then queue its evidence and alert."""
+    snapshot = change.development
+    dev_id = _resolve_ref(session, batch, change)
+    if dev_id is None:
+        dev_id = _insert_development(session, snapshot, batch.seen_at)
+        batch.refs[change.ref] = dev_id
+        _queue(batch, change, dev_id, previous=None, status=snapshot.status, moved=True)
+        return
+    batch.refs[change.ref] = dev_id
+    previous, status = _update_development(session, dev_id, snapshot, batch.seen_at)
+    _queue(batch, change, dev_id, previous=previous, status=status, moved=status != previous)
+
+
+def _insert_development(session: Session, dev: Development, seen_at: datetime) -> int:
+    row = {
+        "category": dev.category,
+        "status": dev.status,
+        "background": dev.background,
+        "title": dev.title,
+        "event_date": dev.event_date,
+        "place": dev.place,
+        "actors": list(dev.actors),
+        "facts": dict(dev.facts),
+        "level": dev.level,
+        "tags": list(dev.tags),
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at,
+        "version": 1,
+    }
+    stmt = insert_for(session, developments).values(row).returning(developments.c.id)
+    return int(session.connection().execute(stmt).scalar_one())
+
+
+def _update_development(
+    session: Session, dev_id: int, dev: Development, seen_at: datetime
+) -> tuple[Status, Status]:
+    """Write the snapshot over development `dev_id`; return (stored status before, after).
+
+    The row is locked (FOR UPDATE on PostgreSQL; SQLite's transaction holds the write lock) so
+    the status read here is the one the update replaces.
+    """
+    query = (
+        select(
+            developments.c.status,
+            developments.c.background,
+            developments.c.last_seen_at,
+        )
+        .where(developments.c.id == dev_id)
+        .with_for_update()
+    )
+    current = session.connection().execute(query).one_or_none()
+    if current is None:
+        raise ValueError(f"apply_changes: development {dev_id} does not exist")
+    before = cast(Status, current.status)
+    after = advance_status(before, dev.status)
+    values = {
+        "status": after,
+        # Once a development is news it stays news; only background may become news.
+        "background": bool(current.background and dev.background),
+        "title": dev.title,
+        "event_date": dev.event_date,
+        "place": dev.place,
+        "actors": list(dev.actors),
+        "facts": dict(dev.facts),
+        "level": dev.level,
+        "tags": list(dev.tags),
+        "last_seen_at": max(current.last_seen_at, seen_at),
+        "version": developments.c.version + 1,
+    }
+    session.connection().execute(
+        update(developments).where(developments.c.id == dev_id).values(values)
+    )
+    return before, after
+
+
+def _already_recorded(session: Session, batch: _Batch, change: DevelopmentChange) -> int | None:
+    """The stored development a retried "new:<k>" change already created, if any.
+
+    It must carry evidence from the same (article, rule) and the same identity (category,
+    event date, place, actors); anything less and a new development is created.
+    """
+    pairs = [(_article_id(batch, m), m.rule_id) for m in change.evidence]
+    if not pairs:
+        return None
+    dev = change.development
+    query = (
+        select(
+            developments.c.id,
+            developments.c.event_date,
+            developments.c.place,
+            developments.c.actors,
+        )
+        .join(evidence, evidence.c.development_id == developments.c.id)
+        .where(developments.c.category == dev.category)
+        .where(tuple_(evidence.c.article_id, evidence.c.rule_id).in_(pairs))
+        .order_by(developments.c.id)
+    )
+    for dev_id, event_date, place, actors in session.connection().execute(query):
+        if (event_date, place, set(actors or ())) == (dev.event_date, dev.place, set(dev.actors)):
+            return int(dev_id)
+    return None
+
+
+def _article_id(batch: _Batch, match: Match) -> int:
+    try:
+        return batch.article_ids[match.article_key]
+    except KeyError:
+        raise ValueError(
+            f"apply_changes: evidence names article {match.article_key!r}, "
+            "which is not in article_ids"
+        ) from None
+
+
+def _queue(
+    batch: _Batch,
+    change: DevelopmentChange,
+    dev_id: int,
+    *,
+    previous: Status | None,
+    status: Status,
+    moved: bool,
+) -> None:
+    """Queue the change's evidence rows and, when it raises one, its alert row."""
+    for match in change.evidence:
+        article_id = _article_id(batch, match)
+        batch.evidence.setdefault(
+            (dev_id, article_id, match.rule_id),
+            {
+                "development_id": dev_id,
+                "article_id": article_id,
+                "rule_id": match.rule_id,
+                "terms": list(match.terms),
+                "snippet": match.snippet,
+                "status_seen": match.status,
+                "background": match.background,
+                "created_at": batch.seen_at,
+            },
+        )
+    kind = change.alert
+    if kind is None or (kind == "status_change" and not moved):
+        return
+    why = change.evidence[-1] if change.evidence else None
+    batch.alerts.setdefault(
+        (dev_id, kind, status),
+        {
+            "development_id": dev_id,
+            "kind": kind,
+            "status": status,
+            "previous_status": previous if kind == "status_change" else None,
+            "rule_id": why.rule_id if why else None,
+            "terms": list(why.terms) if why else None,
+            "created_at": batch.seen_at,
+        },
+    )
+
+
+def list_developments(
+    session: Session, ids: Collection[int] | None = None
+) -> list[DevelopmentView]:
+    """Every development (or those of `ids`) with the guids of its evidence articles, by id."""
+    wanted = None if ids is None else sorted(set(ids))
+    if wanted == []:
+        return []
+    guids: dict[int, list[str]] = {}
+    query = (
+        select(evidence.c.development_id, articles.c.guid)
+        .join(articles, articles.c.id == evidence.c.article_id)
+        .order_by(evidence.c.id)
+    )
+    rows_query = select(DevelopmentRow).order_by(DevelopmentRow.id)
+    parts: list[Sequence[int] | None] = [None] if wanted is None else list(chunked(wanted))
+    views: list[DevelopmentView] = []
+    for part in parts:
+        ev_query = query if part is None else query.where(evidence.c.development_id.in_(part))
+        for dev_id, guid in session.execute(ev_query):
+            found = guids.setdefault(dev_id, [])
+            if guid not in found:
+                found.append(guid)
+        dev_query = rows_query if part is None else rows_query.where(DevelopmentRow.id.in_(part))
+        views.extend(_view(row, guids.get(row.id, [])) for row in session.scalars(dev_query))
+    return views
+
+
+def _view(row: DevelopmentRow, evidence_guids: list[str]) -> DevelopmentView:
+    return DevelopmentView(
+        id=row.id,
+        category=row.category,
+        status=row.status,
+        background=row.background,
+        title=row.title,
+        event_date=row.event_date,
+        place=row.place,
+        actors=tuple(row.actors or ()),
+        facts=dict(row.facts or {}),
+        evidence=evidence_guids,
+        first_seen=row.first_seen_at,
+        last_seen=row.last_seen_at,
+        level=row.level,
+        tags=tuple(row.tags or ()),
+    )
+
+
+def developments_evidenced_by(
+    session: Session, refs: Collection[tuple[str, str]]
+) -> list[DevelopmentView]:
+    """The developments that the articles `refs` ((source name, guid) pairs) are evidence of."""
+    by_source: dict[str, list[str]] = {}
+    for source, guid in refs:
+        by_source.setdefault(source, []).append(stored_guid(guid))
+    if not by_source:
+        return []
+    source_ids = dict(
+        session.execute(
+            select(sources.c.name, sources.c.id).where(sources.c.name.in_(list(by_source)))
+        ).all()
+    )
+    dev_ids: set[int] = set()
+    for name, guids in by_source.items():
+        if name not in source_ids:
+            continue
+        for part in chunked(sorted(set(guids))):
+            query = (
+                select(evidence.c.development_id)
+                .join(articles, articles.c.id == evidence.c.article_id)
+                .where(articles.c.source_id == source_ids[name], articles.c.guid.in_(part))
+            )
+            dev_ids.update(session.scalars(query))
+    return list_developments(session, dev_ids)

@@ -1,0 +1,231 @@
+"""SQLAlchemy 2 typed models: the tables of the store.
+
+The initial Alembic migration (db/migrations/versions/0001_initial.py) creates exactly these
+tables; tests/db compare the two on SQLite and PostgreSQL so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import JSONType, UTCDateTime
+
+# Deterministic constraint names, so migrations can refer to (and drop) them on any backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATUS_CHECK = "status IN ('planned', 'occurred', 'cancelled')"
+LEVEL_CHECK = "level IN ('low', 'medium', 'high', 'critical')"
+ALERT_KINDS = ("new", "status_change")
+DELIVERY_STATES = ("pending", "sending", "sent", "failed")
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the shared metadata and its naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+    }
+
+
+class Source(Base):
+    """A configured source and its health: what happened on the last fetches, when to poll next."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    location: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_fetch_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    http_status: Mapped[int | None]
+    consecutive_failures: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_due_at: Mapped[datetime | None]
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    body_hash: Mapped[str | None] = mapped_column(Text)
+    items_seen: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+
+class ArticleRow(Base):
+    """One stored item. `text` and `raw` become NULL when retention purges the body."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        UniqueConstraint("source_id", "guid"),
+        # A story re-published by the same source under a new guid is the same article; the
+        # constraints make that hold even when two processes store concurrently. content_hash
+        # leads so the index also serves the cross-source lookup by hash.
+        UniqueConstraint("content_hash", "source_id"),
+        UniqueConstraint("source_id", "canonical_url"),
+        Index(None, "fetched_at"),
+        Index(None, "duplicate_of_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    guid: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any] | None]
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL")
+    )
+
+
+class DevelopmentRow(Base):
+    """One real-world event. `version` grows with every update (optimistic concurrency)."""
+
+    __tablename__ = "developments"
+    __table_args__ = (
+        CheckConstraint(STATUS_CHECK, name="status"),
+        CheckConstraint(LEVEL_CHECK, name="level"),
+        Index(None, "category", "last_seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    background: Mapped[bool] = mapped_column(default=False, server_default=false())
+    title: Mapped[str] = mapped_column(Text)
+    event_date: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(Text)
+    actors: Mapped[list[Any]] = mapped_column(default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    level: Mapped[str] = mapped_column(String(16))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+
+
+class EvidenceRow(Base):
+    """One rule firing on one article, attached to a development."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("development_id", "article_id", "rule_id"),
+        CheckConstraint("status_seen IN ('planned', 'occurred', 'cancelled')", name="status_seen"),
+        Index(None, "article_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    development_id: Mapped[int] = mapped_column(ForeignKey("developments.id"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    rule_id: Mapped[str] = mapped_column(String(128))
+    terms: Mapped[list[Any]] = mapped_column(default=list)
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    status_seen: Mapped[str] = mapped_column(String(16))
+    background: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime]
+
+
+class AlertRow(Base):
+    """The outbox: one row per new development and per status change, written with the change.
+
+    `rule_id`/`terms` record why this alert fired (the change's evidence), which the development's
+    latest evidence may no longer say by the time the alert is sent.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # One alert per status reached, and one "new" alert per development (partial unique
+        # index): reruns and retried tasks cannot alert twice.
+        UniqueConstraint("development_id", "kind", "status"),
+        Index(
+            "uq_alerts_one_new_per_development",
+            "development_id",
+            unique=True,
+            sqlite_where=text("kind = 'new'"),
+            postgresql_where=text("kind = 'new'"),
+        ),
+        CheckConstraint("kind IN ('new', 'status_change')", name="kind"),
+        CheckConstraint(STATUS_CHECK, name="status"),
+        Index(None, "routed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    development_id: Mapped[int] = mapped_column(ForeignKey("developments.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    previous_status: Mapped[str | None] = mapped_column(String(16))
+    rule_id: Mapped[str | None] = mapped_column(String(128))
+    terms: Mapped[list[Any] | None]
+    created_at: Mapped[datetime]
+    routed_at: Mapped[datetime | None]
+    unrouted: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class DeliveryRow(Base):
+    """The delivery ledger: one row per (alert, target). `target_key` is a hash, never the URL."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "target_key"),
+        CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed')", name="state"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    target_key: Mapped[str] = mapped_column(String(128))
+    target_display: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class LockRow(Base):
+    """A named lease held across transactions (e.g. one monitor run at a time, on any machine)."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+sources = Source.__table__
+articles = ArticleRow.__table__
+developments = DevelopmentRow.__table__
+evidence = EvidenceRow.__table__
+alerts = AlertRow.__table__
+deliveries = DeliveryRow.__table__
+locks = LockRow.__table__

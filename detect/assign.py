@@ -1,0 +1,169 @@
+"""`assign`: matches -> development changes. Pure identity resolution over a batch.
+
+Matches arrive grouped per article in publication order. Each joins the best compatible
+development of its category (stored ones in `known`, or ones this batch created) or starts a
+new one. One DevelopmentChange is emitted per (article, development) transition, with the alert
+it raises: "new" the first time a development is news (not background), "status_change" when
+the status of a development that is news moves forward. Background developments never alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import groupby
+from typing import Any
+
+from core.model import (
+    AlertKind,
+    Development,
+    DevelopmentChange,
+    Match,
+    Status,
+    advance_status,
+    level_rank,
+    status_rank,
+)
+from detect.identity import Identity, compatible, identity_of, score
+
+
+@dataclass(slots=True)
+class _Open:
+    """A development being built in this batch, with its batch reference."""
+
+    ref: str
+    development: Development
+    order: int
+
+
+@dataclass(slots=True)
+class _Touch:
+    """What one article did to one development."""
+
+    entry: _Open
+    before: Development | None
+    evidence: list[Match]
+
+
+def _identity(development: Development) -> Identity:
+    return identity_of(
+        development.event_date, development.actors, development.place, development.facts
+    )
+
+
+def _match_identity(match: Match) -> Identity:
+    return identity_of(match.event_date, match.actors, match.place, match.facts)
+
+
+def _snapshot(development: Development) -> Development:
+    return replace(development, facts=dict(development.facts))
+
+
+def _create(match: Match) -> Development:
+    return Development(
+        category=match.category,
+        status=match.status,
+        background=match.background,
+        title=match.title,
+        event_date=match.event_date,
+        place=match.place,
+        actors=match.actors,
+        facts=dict(match.facts),
+        level=match.level,
+        tags=match.tags,
+    )
+
+
+def _merge_facts(facts: dict[str, Any], new: Mapping[str, Any]) -> None:
+    """The first value of a scalar fact stays; list facts are unioned."""
+    for key, value in new.items():
+        current = facts.get(key)
+        if current is None:
+            facts[key] = list(value) if isinstance(value, list) else value
+        elif isinstance(current, list) and isinstance(value, list):
+            current.extend(v for v in value if v not in current)
+
+
+def _merge(development: Development, match: Match) -> None:
+    """Fold one match into a development: fill gaps, union actors and facts, move status on."""
+    if not development.actors and match.actors:
+        development.title = match.title  # a title that names who acted reads better
+    development.event_date = development.event_date or match.event_date
+    development.place = development.place or match.place
+    development.actors = tuple(dict.fromkeys((*development.actors, *match.actors)))
+    _merge_facts(development.facts, match.facts)
+    development.status = advance_status(development.status, match.status)
+    if development.background and not match.background:
+        development.background = False
+        development.title = match.title  # the title of its first news report reads best
+    if level_rank(match.level) > level_rank(development.level):
+        development.level = match.level
+    development.tags = tuple(dict.fromkeys((*development.tags, *match.tags)))
+
+
+def _alert(before: Development | None, after: Development) -> AlertKind | None:
+    if after.background:
+        return None
+    if before is None or before.background:
+        return "new"
+    if status_rank(after.status) > status_rank(before.status):
+        return "status_change"
+    return None
+
+
+class _Batch:
+    def __init__(self, known: Sequence[Development]) -> None:
+        self.open = [_Open(f"id:{d.id}", _snapshot(d), order) for order, d in enumerate(known)]
+        self.created = 0
+
+    def best(self, match: Match) -> _Open | None:
+        own = _match_identity(match)
+        candidates = [
+            entry
+            for entry in self.open
+            if entry.development.category == match.category
+            and compatible(_identity(entry.development), own)
+        ]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda e: (score(_identity(e.development), own), e.order))
+
+    def article(self, matches: Sequence[Match]) -> list[DevelopmentChange]:
+        touched: dict[str, _Touch] = {}
+        for match in matches:
+            entry = self.best(match)
+            if entry is None:
+                self.created += 1
+                entry = _Open(f"new:{self.created}", _create(match), len(self.open))
+                self.open.append(entry)
+                touched[entry.ref] = _Touch(entry, None, [match])
+                continue
+            if entry.ref not in touched:
+                touched[entry.ref] = _Touch(entry, _snapshot(entry.development), [])
+            touched[entry.ref].evidence.append(match)
+            _merge(entry.development, match)
+        return [self.change(t) for t in touched.values()]
+
+    @staticmethod
+    def change(touch: _Touch) -> DevelopmentChange:
+        after = touch.entry.development
+        previous: Status | None = touch.before.status if touch.before else None
+        return DevelopmentChange(
+            ref=touch.entry.ref,
+            development=_snapshot(after),
+            evidence=tuple(touch.evidence),
+            is_new=touch.before is None,
+            previous_status=previous,
+            alert=_alert(touch.before, after),
+        )
+
+
+def assign(matches: Sequence[Match], known: Sequence[Development]) -> list[DevelopmentChange]:
+    """Development changes for `matches` (grouped per article, in publication order), joining
+    stored developments in `known` where the identity fits. One change per (article,
+    development) transition, in order; every match is evidence of exactly one change."""
+    batch = _Batch(known)
+    changes: list[DevelopmentChange] = []
+    for _key, group in groupby(matches, key=lambda m: m.article_key):
+        changes += batch.article(list(group))
+    return changes

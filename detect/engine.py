@@ -1,0 +1,92 @@
+"""`detect`: every event an article reports, one Match per (rule, event)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from core.model import DetectionInput, Match
+from detect.clusters import attach_support, group_mentions, to_match
+from detect.mentions import Mention, SentenceTrace, read_sentence, support_holds
+from detect.model import RuleSet
+from detect.scan import ArticleScan, scan_article
+
+
+def anchored_sentences(ruleset: RuleSet, scan: ArticleScan) -> dict[int, list[int]]:
+    """Rule index -> sentences holding one of its anchor terms (the only ones worth reading)."""
+    found: dict[int, set[int]] = {}
+    for index, hits in enumerate(scan.hits):
+        for hit in hits:
+            for rule_index in ruleset.anchor_rules.get(hit.term, ()):
+                found.setdefault(rule_index, set()).add(index)
+    return {rule: sorted(sentences) for rule, sentences in found.items()}
+
+
+def rule_matches(
+    ruleset: RuleSet,
+    rule_index: int,
+    scan: ArticleScan,
+    sentences: list[int],
+    traces: list[SentenceTrace] | None = None,
+) -> list[Match]:
+    """The events rule `rule_index` finds in the given sentences of `scan`."""
+    rule = ruleset.rules[rule_index]
+    mentions: list[Mention] = []
+    for sentence in sentences:
+        if scan.sentences[sentence].part not in rule.scope:
+            continue
+        trace = read_sentence(ruleset, rule_index, scan, sentence)
+        if trace is None:
+            continue
+        if traces is not None:
+            traces.append(trace)
+        mentions += [p.mention for p in trace.partitions if p.mention is not None]
+    if not mentions:
+        return []
+    clusters = group_mentions(mentions)
+    if rule.support is not None:
+        named = {m.sentence for m in mentions}
+        attach_support(
+            clusters,
+            [
+                s
+                for s in _support_candidates(ruleset, rule_index, scan)
+                if s not in named
+                and scan.sentences[s].part in rule.scope
+                and support_holds(ruleset, rule_index, scan, s)
+            ],
+        )
+    return [to_match(rule, scan, cluster) for cluster in clusters]
+
+
+def _support_candidates(ruleset: RuleSet, rule_index: int, scan: ArticleScan) -> list[int]:
+    """Sentences where the rule's support condition could hold (a hit of a selection it needs)."""
+    needed = ruleset.rules[rule_index].support_terms
+    if not needed:
+        return list(range(len(scan.sentences)))
+    return [
+        index
+        for index, hits in enumerate(scan.hits)
+        if any(
+            owner == rule_index and name in needed
+            for hit in hits
+            for owner, name in ruleset.selection_users.get(hit.term, ())
+        )
+    ]
+
+
+def detect_rules(
+    ruleset: RuleSet, item: DetectionInput, only: Collection[int] | None = None
+) -> list[Match]:
+    """Matches of every rule (or of the rule indices in `only`) on `item`."""
+    scan = scan_article(ruleset, item)
+    matches: list[Match] = []
+    for rule_index, sentences in sorted(anchored_sentences(ruleset, scan).items()):
+        if only is None or rule_index in only:
+            matches += rule_matches(ruleset, rule_index, scan, sentences)
+    return matches
+
+
+def detect(ruleset: RuleSet, item: DetectionInput) -> list[Match]:
+    """Every event `item` reports: at most one Match per (rule, event identity), aggregated over
+    the sentences that mention the event."""
+    return detect_rules(ruleset, item)

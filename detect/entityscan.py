@@ -1,0 +1,215 @@
+"""Entity mentions in one article: aliases, spelling variants of known people, titled names of
+unknown people, surnames standing for a person named earlier, and capitals standing for states.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from detect.entities import Entity, EntityTable
+from detect.matcher import Hit
+from detect.names import name_key, similar, skeleton, split_name
+from detect.textnorm import NormText
+
+_NAME_RUN = re.compile(r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*(?: [A-Z][a-z]+(?:-[A-Za-z][a-z]+)*)*")
+_WORD = re.compile(r"\b[A-Z][a-z]+\b")
+_FUZZY_GIVEN = 0.75  # given names this alike (surnames equal) are one person: "Sanaa" ~ "Sanae"
+
+
+@dataclass(frozen=True, slots=True)
+class EntityMention:
+    """One mention of an entity. `role` is the role in this context ("former" for a former
+    minister); `as_state` is the state a capital stands for when it acts ("Pyongyang fired")."""
+
+    start: int
+    end: int
+    entity: Entity
+    role: str | None
+    as_state: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Canonical name of the entity."""
+        return self.entity.name
+
+    @property
+    def kind(self) -> str:
+        """Entity kind."""
+        return self.entity.kind
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCues:
+    """Term ids of the cue lists entity resolution needs (from the shared cue file)."""
+
+    locative: frozenset[int]
+    former: frozenset[int]
+
+
+def _longest(spans: Iterable[tuple[int, int, object]]) -> list[tuple[int, int, object]]:
+    kept: list[tuple[int, int, object]] = []
+    for start, end, value in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end, value))
+    return kept
+
+
+def _free(start: int, end: int, taken: Sequence[tuple[int, int]]) -> bool:
+    return all(end <= s or start >= e for s, e in taken)
+
+
+class _Resolver:
+    def __init__(self, text: NormText, hits: Sequence[Hit], table: EntityTable, cues: EntityCues):
+        self.text = text
+        self.table = table
+        self.cues = cues
+        self.hits = hits
+        self.cue_hits = [h for h in hits if h.term in cues.locative or h.term in cues.former]
+        self.mentions: list[EntityMention] = []
+        self.titles = _longest(
+            (h.start, h.end, table.title_terms[h.term]) for h in hits if h.term in table.title_terms
+        )
+
+    def taken(self) -> list[tuple[int, int]]:
+        return [(m.start, m.end) for m in self.mentions]
+
+    def add(self, start: int, end: int, entity: Entity) -> None:
+        self.mentions.append(EntityMention(start, end, entity, entity.role))
+
+    def aliases(self) -> None:
+        spans = _longest(
+            (h.start, h.end, self.table.alias_terms[h.term])
+            for h in self.hits
+            if h.term in self.table.alias_terms
+        )
+        for start, end, name in spans:
+            self.add(start, end, self.table.entities[str(name)])
+
+    def variants(self) -> None:
+        """Known people under another spelling ("Ahn Kyu Baek", "Sanaa Takaichi")."""
+        for run in _NAME_RUN.finditer(self.text.cased):
+            words = [
+                (m.start() + run.start(), m.end() + run.start())
+                for m in re.finditer(r"\S+", run.group())
+            ]
+            # A known name starts or ends with a known surname: only those spans are worth a look.
+            known = [skeleton(self.text.cased[s:e]) in self.table.surnames for s, e in words]
+            for size in (3, 2):
+                for i in range(len(words) - size + 1):
+                    if not (known[i] or known[i + size - 1]):
+                        continue
+                    start, end = words[i][0], words[i + size - 1][1]
+                    person = self.known_person(self.text.cased[start:end])
+                    if person is not None and self.claim(start, end, person):
+                        self.add(start, end, person)
+
+    def claim(self, start: int, end: int, person: Entity) -> bool:
+        """Whether a name span can be taken: it is free, or it only covers shorter mentions of
+        the same person ("Takaichi" inside "Sanaa Takaichi"), which it then replaces."""
+        inside = [m for m in self.mentions if m.start < end and start < m.end]
+        if any(m.entity != person or m.start < start or m.end > end for m in inside):
+            return False
+        self.mentions = [m for m in self.mentions if m not in inside]
+        return True
+
+    def known_person(self, candidate: str) -> Entity | None:
+        exact = self.table.person_keys.get(name_key(candidate))
+        if exact is not None:
+            return self.table.entities[exact]
+        parts = split_name(candidate)
+        # The fuzzy fallback needs the surname to match exactly: "Kim Gyu-back" is not
+        # "Ahn Gyu-back" however alike the given names are.
+        for surname, given in ((parts[0], parts[1:]), (parts[-1], parts[:-1])):
+            for name in self.table.surnames.get(skeleton(surname), ()):
+                person = self.table.entities[name]
+                own = [p for p in split_name(name) if skeleton(p) != skeleton(person.surname or "")]
+                if similar(skeleton("".join(given)), skeleton("".join(own))) >= _FUZZY_GIVEN:
+                    return person
+        return None
+
+    def titled(self) -> None:
+        """Unknown people named after a title ("Defense Minister Nobuo Kishi")."""
+        for start, end, role in self.titles:
+            # Only a capitalised title introduces a name: "President Lee", not "company president".
+            if not self.text.cased[start].isupper():
+                continue
+            run = (
+                _NAME_RUN.match(self.text.cased, end + 1)
+                if self.text.cased[end : end + 1] == " "
+                else None
+            )
+            if run is None:
+                continue
+            words = run.group().split(" ")[:3]
+            if len(words) < 2:
+                continue
+            name_end = run.start() + len(" ".join(words))
+            if _free(run.start(), name_end, self.taken()):
+                person = Entity(" ".join(words), "person", role=str(role), surname=words[-1])
+                self.add(run.start(), name_end, person)
+
+    def surnames(self) -> None:
+        """A surname alone stands for the person of that surname the article has named."""
+        named: dict[str, Entity] = {}
+        for mention in self.mentions:
+            if mention.kind == "person":
+                parts = split_name(mention.name)
+                # Unknown people have no declared surname: it may come first or last.
+                known = mention.name in self.table.entities
+                for part in {mention.entity.surname or parts[-1], *([] if known else parts[:1])}:
+                    named.setdefault(skeleton(part), mention.entity)
+        if not named:
+            return
+        for word in _WORD.finditer(self.text.cased):
+            person = named.get(skeleton(word.group()))
+            if person is not None and _free(word.start(), word.end(), self.taken()):
+                self.add(word.start(), word.end(), person)
+
+    def contextual_roles(self) -> None:
+        """Titles give roles to people the table has none for; "former" ends a role; a capital
+        not governed by a place preposition acts for its state."""
+        resolved = []
+        for mention in sorted(self.mentions, key=lambda m: m.start):
+            lead = self.lead_start(mention.start)
+            role = mention.role or self.title_before(mention.start)
+            if mention.kind == "person" and self.cue_before(lead, self.cues.former, 3):
+                role = "former"
+            as_state = None
+            if mention.entity.actor and not self.cue_before(mention.start, self.cues.locative, 2):
+                as_state = mention.entity.actor
+            resolved.append(replace(mention, role=role, as_state=as_state))
+        self.mentions = resolved
+
+    def lead_start(self, start: int) -> int:
+        for title_start, title_end, _role in self.titles:
+            if 0 <= start - title_end <= 1:
+                return title_start
+        return start
+
+    def title_before(self, start: int) -> str | None:
+        for _title_start, title_end, role in self.titles:
+            if 0 <= start - title_end <= 1:
+                return str(role)
+        return None
+
+    def cue_before(self, start: int, cue_terms: frozenset[int], words: int) -> bool:
+        token = self.text.token_at(start)
+        return any(
+            h.term in cue_terms and h.end <= start and token - self.text.token_at(h.start) <= words
+            for h in self.cue_hits
+        )
+
+
+def resolve_entities(
+    text: NormText, hits: Sequence[Hit], table: EntityTable, cues: EntityCues
+) -> list[EntityMention]:
+    """Every entity mention of an article, earliest first, none overlapping."""
+    resolver = _Resolver(text, hits, table, cues)
+    resolver.aliases()
+    resolver.variants()
+    resolver.titled()
+    resolver.surnames()
+    resolver.contextual_roles()
+    return sorted(resolver.mentions, key=lambda m: m.start)

@@ -1,0 +1,170 @@
+"""One multi-pattern matcher for every term of every rule, cue list and alias table.
+
+All literal terms go into a single Aho-Corasick automaton over the folded text, so the cost of
+scanning an article barely grows with the number of rules. Spaced-script terms must sit on word
+boundaries; Korean, Japanese and Chinese terms match as substrings (particles attach to words).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import ahocorasick
+
+from detect.textnorm import NormText, is_cjk, is_word_char, normalize_term, squash
+
+_HAS_CJK = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TermSpec:
+    """How one term is searched for. `text` is the term as written in the rule (for reports)."""
+
+    text: str
+    pattern: str
+    prefix: bool = False
+    substring: bool = False
+    case: bool = False
+    regex: bool = False
+    cased: str = ""
+
+
+class Hit(NamedTuple):
+    """One occurrence of a term in an article's normalised text (a tuple: articles make many)."""
+
+    term: int
+    start: int
+    end: int
+
+
+def term_spec(raw: str, modifiers: frozenset[str] = frozenset()) -> TermSpec:
+    """The spec of a term as written in a rule: a trailing `*` lets the word go on ("launch*")."""
+    if "regex" in modifiers:
+        return TermSpec(raw, raw, regex=True, case="case" in modifiers)
+    prefix = raw.endswith("*")
+    body = raw[:-1] if prefix else raw
+    return TermSpec(
+        raw,
+        normalize_term(body),
+        prefix=prefix,
+        substring="substring" in modifiers,
+        case="case" in modifiers,
+        cased=squash(body),
+    )
+
+
+class Lexicon:
+    """Collects term specs (equal specs share one id) and compiles them into a `Matcher`."""
+
+    def __init__(self) -> None:
+        self.specs: list[TermSpec] = []
+        self._ids: dict[tuple[str, bool, bool, bool, bool], int] = {}
+
+    def add(self, spec: TermSpec) -> int:
+        """The id of `spec`, registering it on first sight."""
+        key = (spec.pattern, spec.prefix, spec.substring, spec.case, spec.regex)
+        if key not in self._ids:
+            self._ids[key] = len(self.specs)
+            self.specs.append(spec)
+        return self._ids[key]
+
+    def compile(self) -> Matcher:
+        """A matcher for every term added so far."""
+        return Matcher(tuple(self.specs))
+
+
+# Everything that cannot continue a word of a spaced script (punctuation, spaces, CJK) reads
+# as a space in the text whole-word terms are searched in.
+_NOT_LATIN_WORD = re.compile(
+    r"[\W_\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
+def word_view(folded: str) -> str:
+    """`folded` with a space before and after and every non-word character as a space, so a
+    whole-word term " in " is found only where it stands alone (one automaton pass, no
+    rejected candidates inside "missing" or "joint")."""
+    return " " + _NOT_LATIN_WORD.sub(" ", folded) + " "
+
+
+def _automaton(keys: dict[str, list[int]]) -> ahocorasick.Automaton | None:
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, ids in keys.items():
+        automaton.add_word(key, (len(key), tuple(ids)))
+    automaton.make_automaton()
+    return automaton
+
+
+class Matcher:
+    """Finds every term of a lexicon in a normalised text: one automaton pass for whole-word
+    terms, one for CJK and substring terms (when the text has any CJK), one per regex."""
+
+    def __init__(self, specs: tuple[TermSpec, ...]) -> None:
+        self.specs = specs
+        words: dict[str, list[int]] = {}
+        substrings: dict[str, list[int]] = {}
+        self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        for term_id, spec in enumerate(specs):
+            if spec.regex:
+                flags = 0 if spec.case else re.IGNORECASE
+                self._regexes.append((term_id, re.compile(spec.pattern, flags)))
+            elif spec.substring or _HAS_CJK.search(spec.pattern):
+                substrings.setdefault(spec.pattern, []).append(term_id)
+            else:
+                key = word_view(spec.pattern)[: -1 if spec.prefix else None]
+                words.setdefault(key, []).append(term_id)
+        self._case = [spec.case for spec in specs]
+        self._words = _automaton(words)
+        self._substrings = _automaton(substrings)
+        self._substring_latin = self._substrings is not None and any(
+            not _HAS_CJK.search(k) for k in substrings
+        )
+
+    def scan(self, text: NormText) -> list[Hit]:
+        """Every term occurrence in `text`, sorted by position."""
+        hits: list[Hit] = []
+        if self._words is not None:
+            for last, (length, ids) in self._words.iter(word_view(text.folded)):
+                # The key starts with the padding space: the term starts one later, and the
+                # view is one ahead of the text.
+                start = last - length + 1
+                end = start + len(self.specs[ids[0]].pattern)
+                hits += [
+                    Hit(t, start, end)
+                    for t in ids
+                    if not self._case[t] or self._cased_ok(t, text, start)
+                ]
+        if self._substrings is not None and (self._substring_latin or _HAS_CJK.search(text.folded)):
+            for last, (length, ids) in self._substrings.iter(text.folded):
+                start = last - length + 1
+                hits += [
+                    Hit(t, start, last + 1) for t in ids if self._edges_ok(t, text, start, last + 1)
+                ]
+        for term_id, regex in self._regexes:
+            source = text.cased if self.specs[term_id].case else text.folded
+            hits += [Hit(term_id, m.start(), m.end()) for m in regex.finditer(source)]
+        hits.sort(key=lambda h: (h.start, -h.end, h.term))
+        return hits
+
+    def _cased_ok(self, term: int, text: NormText, start: int) -> bool:
+        spec = self.specs[term]
+        return not spec.case or text.cased.startswith(spec.cased, start)
+
+    def _edges_ok(self, term: int, text: NormText, start: int, end: int) -> bool:
+        """A CJK term with a Latin end keeps that end on a word boundary."""
+        spec = self.specs[term]
+        folded = text.folded
+        if not spec.substring:
+            if not is_cjk(spec.pattern[0]) and start > 0 and is_word_char(folded[start - 1]):
+                return False
+            if not is_cjk(spec.pattern[-1]) and end < len(folded) and is_word_char(folded[end]):
+                return False
+        return self._cased_ok(term, text, start)

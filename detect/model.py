@@ -1,0 +1,143 @@
+"""Compiled rules: what `load_ruleset` builds from the YAML files and `detect` runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core.model import Level, Status
+from detect.conditions import Node
+from detect.entities import EntityTable
+from detect.entityscan import EntityCues
+from detect.matcher import Matcher
+from detect.sentences import Part
+
+CueKind = Literal[
+    "planned",
+    "occurred",
+    "cancelled",
+    "background",
+    "background_before",
+    "recent",
+    "negation",
+    "reporting",
+    "locative",
+    "former",
+]
+STATUS_CUES: tuple[Status, ...] = ("planned", "occurred", "cancelled")
+RULE_CUE_KINDS: tuple[CueKind, ...] = ("background", "background_before")
+COMMON_CUE_KINDS: tuple[CueKind, ...] = (
+    "background",
+    "background_before",
+    "recent",
+    "negation",
+    "reporting",
+    "locative",
+    "former",
+)
+COMMON = -1  # owner of the shared cues, where a rule index would be
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionSpec:
+    """A named selection. Term parts: `any` (one of), `all` (each of), `none` (none of).
+    Entity part: at least `min_count` distinct entities of `entity_kinds` or named in
+    `entity_names`, with a role in `roles` when given. Every part given must hold."""
+
+    name: str
+    any_terms: frozenset[int] = frozenset()
+    all_terms: frozenset[int] = frozenset()
+    none_terms: frozenset[int] = frozenset()
+    entity_kinds: frozenset[str] = frozenset()
+    entity_names: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    min_count: int = 1
+
+    @property
+    def uses_entities(self) -> bool:
+        """Whether the selection matches entity mentions."""
+        return bool(self.entity_kinds or self.entity_names)
+
+    @property
+    def terms(self) -> frozenset[int]:
+        """Every term id the selection looks for."""
+        return self.any_terms | self.all_terms | self.none_terms
+
+
+@dataclass(frozen=True, slots=True)
+class ActorSpec:
+    """Which entity mentions of an event are its actors. `agent` keeps the one acting: the
+    nearest preceding the anchor not across a reporting verb, else the state of the place the
+    event came from."""
+
+    kinds: frozenset[str] = frozenset({"state", "person"})
+    roles: frozenset[str] = frozenset()
+    mode: Literal["all", "agent"] = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    """A fact to extract: a built-in extractor, or regexes whose `value` group (else the first
+    group, else the whole match) is the value."""
+
+    name: str
+    builtin: bool = True
+    patterns: tuple[re.Pattern[str], ...] = ()
+    many: bool = False
+    type: Literal["str", "int", "float"] = "str"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One example sentence and what the rule must make of it."""
+
+    text: str
+    expect: Literal["positive", "negative", "planned", "background"]
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule."""
+
+    id: str
+    category: str
+    title: str
+    level: Level
+    tags: tuple[str, ...]
+    scope: frozenset[Part]
+    selections: dict[str, SelectionSpec]
+    condition: Node
+    condition_text: str
+    positive: frozenset[str]  # selections the condition uses outside any `not`
+    anchors: tuple[str, ...]
+    actors: ActorSpec
+    identity: frozenset[str]
+    default_status: Status
+    support: Node | None
+    support_terms: frozenset[str]  # term selections the support condition needs one of
+    facts: tuple[FactSpec, ...]
+    examples: tuple[Example, ...]
+    path: str
+    line: int | None
+
+
+@dataclass(slots=True)
+class RuleSet:
+    """Every rule, compiled into one matcher with the cue lists and the entity table."""
+
+    rules: tuple[Rule, ...]
+    matcher: Matcher
+    entities: EntityTable
+    entity_cues: EntityCues
+    # term id -> (rule index, selection name) for every selection that uses the term
+    selection_users: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    # term id -> (owner: rule index or COMMON, cue kind)
+    cue_users: dict[int, list[tuple[int, CueKind]]] = field(default_factory=dict)
+    # term id -> indices of the rules for which it is an anchor (an event word)
+    anchor_rules: dict[int, list[int]] = field(default_factory=dict)
+
+    def term_text(self, term: int) -> str:
+        """A term as written in the rule or alias file."""
+        return self.matcher.specs[term].text

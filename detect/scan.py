@@ -1,0 +1,87 @@
+"""One pass over an article shared by every rule: normalise, split sentences, find every term,
+entity and date expression, and bucket them per sentence."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+from core.model import DetectionInput
+from detect.dates import DateExpr, find_dates
+from detect.entityscan import EntityMention, resolve_entities
+from detect.matcher import Hit
+from detect.model import RuleSet
+from detect.sentences import Sentence, split_sentences
+from detect.textnorm import NormText, normalize_parts
+
+_T = TypeVar("_T", Hit, EntityMention, DateExpr)
+_PLACE = r"[A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){0,2}"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
+_MONTH_DAY = rf"{_MONTH}\.? \d{{1,2}}|\d{{1,2}} [A-Z][a-z]+"
+# "SEOUL, Jan. 28 (Yonhap) --", "Tokyo, Jan 28 (IANS)", "Tokyo, Japan - ": where and when the
+# story was filed, not where or when its events happened.
+_DATELINE = re.compile(
+    rf"^\s*{_PLACE}(?:, (?!{_MONTH}\b){_PLACE})?(?P<date>(?:,? )(?:{_MONTH_DAY})(?:, \d{{4}})?)?"
+    r"\s*(?P<agency>\([A-Za-z .]{2,20}\))?\s*(?P<dash>--|[-–—:](?= ))?\s*"
+)
+
+
+@dataclass(slots=True)
+class ArticleScan:
+    """Everything found in one article, per sentence."""
+
+    key: str
+    text: NormText
+    sentences: list[Sentence]
+    hits: list[list[Hit]]
+    entities: list[list[EntityMention]]
+    dates: list[list[DateExpr]]
+    reference: date | None
+    dated: bool
+
+    def sentence_text(self, index: int) -> str:
+        """A sentence as written (normalised spaces and quotes)."""
+        sentence = self.sentences[index]
+        return self.text.cased[sentence.start : sentence.end]
+
+
+def _bucket(items: Sequence[_T], sentences: Sequence[Sentence]) -> list[list[_T]]:
+    starts = [s.start for s in sentences]
+    buckets: list[list[_T]] = [[] for _ in sentences]
+    for item in items:
+        index = bisect_right(starts, item.start) - 1
+        if index >= 0 and item.start < sentences[index].end:
+            buckets[index].append(item)
+    return buckets
+
+
+def strip_dateline(text: str) -> str:
+    """`text` without a leading dateline."""
+    match = _DATELINE.match(text)
+    if match and (match["dash"] or match["agency"]) and (match["date"] or match["dash"]):
+        return text[match.end() :]
+    return text
+
+
+def scan_article(ruleset: RuleSet, item: DetectionInput) -> ArticleScan:
+    """Scan `item` once for every rule of `ruleset`."""
+    parts = [strip_dateline(item.title), strip_dateline(item.text)]
+    text, (title_range, body_range) = normalize_parts(parts)
+    sentences = split_sentences(text.cased, [("title", *title_range), ("body", *body_range)])
+    hits = ruleset.matcher.scan(text)
+    entities = resolve_entities(text, hits, ruleset.entities, ruleset.entity_cues)
+    dates = find_dates(text)
+    return ArticleScan(
+        key=item.key,
+        text=text,
+        sentences=sentences,
+        hits=_bucket(hits, sentences),
+        entities=_bucket(entities, sentences),
+        dates=_bucket(dates, sentences),
+        reference=item.reference.date() if item.reference else None,
+        dated=item.dated and item.reference is not None,
+    )

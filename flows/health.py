@@ -1,0 +1,51 @@
+"""`watchfloor sources check`: fetch every source once, without storing, and report health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import adapters
+import db
+from core.model import SourceState
+from flows.monitor import load_source_specs
+from flows.report import jsonable
+from flows.runtime import transaction
+from flows.settings import Settings
+
+
+def check_sources(settings: Settings) -> list[dict[str, Any]]:
+    """One row per source: this fetch's outcome next to the health the store remembers.
+
+    Fetches are unconditional and nothing is written: advancing validators without storing the
+    items would make the next real poll skip them.
+    """
+    specs = load_source_specs(settings.sources_file)
+    results = adapters.fetch_many(
+        specs,
+        {spec.name: SourceState() for spec in specs},
+        concurrency=settings.fetch_concurrency,
+        per_host=settings.fetch_per_host,
+    )
+    with transaction(settings.database_url) as session:
+        stored = {h.name: h for h in db.source_health(session)}
+    rows = []
+    for spec, result in zip(specs, results, strict=True):
+        health = stored.get(spec.name)
+        rows.append(
+            jsonable(
+                {
+                    "name": spec.name,
+                    "url": spec.location,
+                    "kind": spec.kind,
+                    "status": result.status,
+                    "http_status": result.http_status,
+                    "items": len(result.articles),
+                    "error": result.error,
+                    "transient": result.transient if result.status == "error" else None,
+                    "last_success_at": health.last_success_at if health else None,
+                    "consecutive_failures": health.consecutive_failures if health else 0,
+                    "next_due_at": health.next_due_at if health else None,
+                }
+            )
+        )
+    return rows

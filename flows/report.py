@@ -1,0 +1,184 @@
+"""What a run reports: the JSON shape of the CLI, the terminal summary and the Prefect artifact."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from prefect.artifacts import create_table_artifact
+from rich.console import Console
+from rich.table import Table
+
+from core.model import FetchResult
+
+
+@dataclass(slots=True)
+class SourceLine:
+    """One source's part in a run, as `run --json` prints it."""
+
+    name: str
+    url: str
+    status: str
+    http_status: int | None
+    items: int
+    new_items: int
+    error: str | None
+
+
+@dataclass(slots=True)
+class RunReport:
+    """The outcome of one replay or monitor run."""
+
+    articles: int
+    new_articles: int
+    developments: list[dict[str, Any]]
+    alerts_sent: int
+    deliveries_failed: int = 0
+    unrouted_alerts: int = 0
+    sources: list[SourceLine] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def replay_json(self) -> dict[str, Any]:
+        """`watchfloor replay --json`."""
+        return {
+            "articles": self.articles,
+            "developments": self.developments,
+            "alerts_sent": self.alerts_sent,
+        }
+
+    def run_json(self) -> dict[str, Any]:
+        """`watchfloor run --json`."""
+        return {
+            "sources": [
+                {
+                    "name": s.name,
+                    "url": s.url,
+                    "status": s.status,
+                    "http_status": s.http_status,
+                    "items": s.items,
+                    "new_items": s.new_items,
+                    "error": s.error,
+                }
+                for s in self.sources
+            ],
+            **self.replay_json(),
+        }
+
+
+def jsonable(value: Any) -> Any:
+    """Dates to ISO strings and tuples to lists, recursively, for JSON output."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def development_json(view: Any) -> dict[str, Any]:
+    """One development as the CLI prints it (`replay`, `run` and `developments` share it)."""
+    return jsonable(
+        {
+            "id": view.id,
+            "category": view.category,
+            "status": view.status,
+            "background": view.background,
+            "title": view.title,
+            "event_date": view.event_date,
+            "place": view.place,
+            "actors": list(view.actors),
+            "facts": dict(view.facts),
+            "evidence": list(view.evidence),
+        }
+    )
+
+
+def source_lines(
+    results: Sequence[FetchResult], locations: dict[str, str], new_per_source: dict[str, int]
+) -> list[SourceLine]:
+    """Per-source lines of a run from the fetch results and what the store kept."""
+    return [
+        SourceLine(
+            name=r.source,
+            url=locations.get(r.source, ""),
+            status=r.status,
+            http_status=r.http_status,
+            items=len(r.articles),
+            new_items=new_per_source.get(r.source, 0),
+            error=r.error,
+        )
+        for r in results
+    ]
+
+
+def publish_artifact(report: RunReport, key: str) -> None:
+    """A Prefect table artifact of the run's developments (and unhealthy sources)."""
+    rows = [
+        {
+            "id": d["id"],
+            "category": d["category"],
+            "status": d["status"],
+            "background": d["background"],
+            "event_date": d["event_date"] or "",
+            "title": d["title"],
+            "evidence": len(d["evidence"]),
+        }
+        for d in report.developments
+    ]
+    unhealthy = [s for s in report.sources if s.status == "error"]
+    description = (
+        f"{report.articles} articles read, {report.new_articles} new; "
+        f"{len(report.developments)} developments; {report.alerts_sent} alerts sent, "
+        f"{report.deliveries_failed} deliveries failed, {report.unrouted_alerts} unrouted; "
+        f"{len(unhealthy)} unhealthy sources"
+        + "".join(f"\n- {s.name}: {s.error}" for s in unhealthy)
+    )
+    create_table_artifact(table=rows, key=key, description=description)
+
+
+def print_summary(report: RunReport, console: Console) -> None:
+    """The one-screen terminal summary of a run."""
+    if report.sources:
+        sources = Table(title="Sources", title_justify="left")
+        for column in ("source", "status", "http", "items", "new", "error"):
+            sources.add_column(column)
+        for s in report.sources:
+            sources.add_row(
+                s.name,
+                s.status,
+                str(s.http_status or ""),
+                str(s.items),
+                str(s.new_items),
+                s.error or "",
+            )
+        console.print(sources)
+    table = Table(title="Developments", title_justify="left")
+    for column in ("id", "category", "status", "date", "place", "title", "evidence"):
+        table.add_column(column)
+    for d in report.developments:
+        status = d["status"] + (" (background)" if d["background"] else "")
+        table.add_row(
+            str(d["id"]),
+            d["category"],
+            status,
+            d["event_date"] or "",
+            d["place"] or "",
+            d["title"],
+            str(len(d["evidence"])),
+        )
+    console.print(table)
+    for problem in report.problems:
+        console.print(f"[yellow]warning:[/yellow] {problem}")
+    console.print(
+        f"{report.articles} articles read ({report.new_articles} new), "
+        f"{len(report.developments)} developments, {report.alerts_sent} alerts sent"
+        + (f", {report.deliveries_failed} deliveries failed" if report.deliveries_failed else "")
+        + (
+            f", {report.unrouted_alerts} alerts matched no subscriber"
+            if report.unrouted_alerts
+            else ""
+        )
+    )

@@ -1,0 +1,237 @@
+"""Send one message to one target through Apprise and say honestly whether it arrived.
+
+One Apprise object per target, built on first use and cached by target key. Each message is
+rendered in the body format the plugin asks for (`notify_format`: an email wants HTML, a JSON
+webhook text, Slack Markdown) and within its length limit, so Apprise converts and cuts nothing.
+
+Throttling: Apprise sleeps between two sends of one object when the plugin sets
+`request_rate_per_sec`. A plugin that declares its own rate (Slack 1.2 s, Telegram ...) keeps
+it: that is the service's limit. Plugins that merely inherit NotifyBase's generic 5.5 s
+(email, custom schemas, many webhooks) are unthrottled, else ten emails to one mailbox take
+50 seconds.
+
+Outcome: `notify()` returning True is success; False (a failure) and None (nothing was sent)
+are failures. Nothing escapes as an exception. The error text comes from what Apprise logged
+during the call, scrubbed of every secret of the target.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from apprise import Apprise, NotifyBase, NotifyFormat, NotifyType
+
+from core.model import Alert, DeliveryOutcome, Level, Target, level_rank
+from notify.capture import capture_apprise_log
+from notify.config import asset, loaded_plugin
+from notify.privacy import protect, scheme_of, scrub, secret_fragments
+from notify.render import (
+    Format,
+    alert_title,
+    digest_title,
+    render,
+    render_digest,
+    render_test,
+)
+from notify.terminal import SCHEMA as TERMINAL_SCHEMA
+
+log = logging.getLogger(__name__)
+
+TEST_ALERT_ID = 0  # alert_id of the outcome of send_test (no alert row behind it)
+_MAX_ERROR = 400
+
+_NOTIFY_TYPE: dict[Level, NotifyType] = {
+    "critical": NotifyType.FAILURE,
+    "high": NotifyType.WARNING,
+    "medium": NotifyType.INFO,
+    "low": NotifyType.INFO,
+}
+_FORMATS: dict[NotifyFormat, Format] = {
+    NotifyFormat.TEXT: "text",
+    NotifyFormat.MARKDOWN: "markdown",
+    NotifyFormat.HTML: "html",
+}
+
+
+def declares_own_rate(plugin_class: type) -> bool:
+    """Whether a plugin class (or a parent below NotifyBase) sets its own request rate."""
+    for cls in plugin_class.__mro__:
+        if cls is NotifyBase:
+            return False
+        if "request_rate_per_sec" in vars(cls):
+            return True
+    return False
+
+
+@dataclass(slots=True)
+class Channel:
+    """A loaded Apprise object for one target, with what rendering needs to know about it."""
+
+    apprise: Apprise
+    plugin: NotifyBase
+    fragments: frozenset[str]
+    lock: threading.Lock
+
+    @property
+    def format(self) -> Format:
+        """The body format the plugin wants."""
+        return _FORMATS.get(NotifyFormat(self.plugin.notify_format), "text")
+
+    @property
+    def title_in_body(self) -> bool:
+        """Channels without a title field get the title as the body's first line."""
+        return self.plugin.title_maxlen <= 0
+
+    def fit_title(self, title: str) -> str:
+        """The title cut to the plugin's limit (Apprise passes long titles on untouched)."""
+        if self.title_in_body:
+            return ""
+        limit = self.plugin.title_maxlen
+        return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+    def body_budget(self, title: str) -> int | None:
+        """Characters the body may use, or None for no limit."""
+        limit = self.plugin.body_maxlen
+        if limit <= 0:
+            return None
+        limit -= self.plugin.overflow_buffer
+        if self.plugin.overflow_amalgamate_title and title:
+            limit -= len(title)
+        return max(limit, 0)
+
+
+_channels: dict[str, Channel] = {}
+_channels_lock = threading.Lock()
+
+
+def _instantiate(target: Target) -> NotifyBase:
+    """The Apprise plugin of a target: the one load_targets built, else one from its URL."""
+    plugin = loaded_plugin(target.key)
+    if plugin is not None:
+        return plugin
+    with capture_apprise_log() as captured:
+        plugin = Apprise.instantiate(target.url, asset=asset())
+    if plugin is None:
+        raise RuntimeError("; ".join(captured.messages()) or "Apprise cannot load the URL")
+    return plugin
+
+
+def _load(target: Target) -> Channel:
+    """A new Channel for `target`; raises RuntimeError (without the URL) when Apprise refuses."""
+    plugin = _instantiate(target)
+    if not declares_own_rate(type(plugin)):
+        plugin.request_rate_per_sec = 0
+    fragments = (
+        frozenset()
+        if scheme_of(target.url) == TERMINAL_SCHEMA
+        else protect(target.url, plugin.url(privacy=True))
+    )
+    apprise = Apprise(asset=asset())
+    apprise.add(plugin)
+    return Channel(apprise, plugin, fragments, threading.Lock())
+
+
+def channel_for(target: Target) -> Channel:
+    """The cached Channel of a target, rebuilt when load_targets has built a newer plugin."""
+    channel = _channels.get(target.key)
+    fresh = loaded_plugin(target.key)
+    if channel is None or (fresh is not None and channel.plugin is not fresh):
+        with _channels_lock:
+            channel = _channels.get(target.key)
+            if channel is None or (fresh is not None and channel.plugin is not fresh):
+                channel = _channels[target.key] = _load(target)
+    return channel
+
+
+def forget_channels() -> None:
+    """Drop every cached Apprise object (tests; configuration reloads)."""
+    with _channels_lock:
+        _channels.clear()
+
+
+def _reason(captured: list[str], result: bool | None) -> str:
+    if result is None:
+        return "Apprise sent nothing (notify() returned None)"
+    return "; ".join(captured) or "Apprise reported a failure (notify() returned False)"
+
+
+def _deliver(channel: Channel, title: str, body: str, notify_type: NotifyType) -> str | None:
+    """Send through the channel; None when delivered, else the (unscrubbed) reason."""
+    with channel.lock, capture_apprise_log() as captured:
+        result = channel.apprise.notify(
+            body=body,
+            title=title,
+            notify_type=notify_type,
+            body_format=channel.plugin.notify_format,
+        )
+    return None if result is True else _reason(captured.messages(), result)
+
+
+Composer = Callable[[Channel], tuple[str, str]]
+
+
+def _send(
+    alert_id: int,
+    target: Target,
+    compose: Composer,
+    notify_type: NotifyType = NotifyType.INFO,
+) -> DeliveryOutcome:
+    """Load, render, send, and turn whatever happens into a DeliveryOutcome."""
+    fragments: frozenset[str] | None = None
+    try:
+        channel = channel_for(target)
+        fragments = channel.fragments
+        title, body = compose(channel)
+        error = _deliver(channel, title, body, notify_type)
+    except Exception as exc:  # a delivery must never raise: the ledger records the failure
+        error = f"{type(exc).__name__}: {exc}"
+    if error is None:
+        log.info("delivered alert %s to %s", alert_id, target.display)
+        return DeliveryOutcome(alert_id, target.key, ok=True)
+    if fragments is None:  # Apprise never loaded the URL: which parts are secret is unknown
+        fragments = secret_fragments(target.url, None)
+    error = scrub(error, fragments)[:_MAX_ERROR]
+    log.warning("delivery of alert %s to %s failed: %s", alert_id, target.display, error)
+    return DeliveryOutcome(alert_id, target.key, ok=False, error=error)
+
+
+def send(alert: Alert, target: Target) -> DeliveryOutcome:
+    """Deliver one alert to one target; never raises. `error` is privacy-safe."""
+
+    def compose(channel: Channel) -> tuple[str, str]:
+        title = channel.fit_title(alert_title(alert))
+        budget = channel.body_budget(title)
+        return title, render(alert, channel.format, budget, title_in_body=channel.title_in_body)[1]
+
+    return _send(alert.id, target, compose, _NOTIFY_TYPE.get(alert.level, NotifyType.INFO))
+
+
+def send_digest(alerts: Sequence[Alert], target: Target) -> list[DeliveryOutcome]:
+    """Deliver several alerts to one target as one summary; one outcome per alert."""
+    if not alerts:
+        return []
+
+    def compose(channel: Channel) -> tuple[str, str]:
+        title = channel.fit_title(digest_title(alerts))
+        budget = channel.body_budget(title)
+        body = render_digest(alerts, channel.format, budget, title_in_body=channel.title_in_body)
+        return title, body[1]
+
+    worst = max((a.level for a in alerts), key=level_rank)
+    outcome = _send(alerts[0].id, target, compose, _NOTIFY_TYPE[worst])
+    return [DeliveryOutcome(a.id, target.key, ok=outcome.ok, error=outcome.error) for a in alerts]
+
+
+def send_test(target: Target) -> DeliveryOutcome:
+    """Send a short test message (for `watchfloor alerts test`); alert_id is TEST_ALERT_ID."""
+
+    def compose(channel: Channel) -> tuple[str, str]:
+        title, body = render_test(
+            target.display, channel.format, title_in_body=channel.title_in_body
+        )
+        return channel.fit_title(title), body
+
+    return _send(TEST_ALERT_ID, target, compose)

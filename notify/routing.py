@@ -1,0 +1,115 @@
+"""Tag routing: which subscribers an alert goes to.
+
+Subscriber tags (Apprise `tag:` values, lower case) fall into kinds:
+
+| tag                    | kind     | an alert passes when                                      |
+|------------------------|----------|-----------------------------------------------------------|
+| `missile_launch`, ...  | topic    | its category, or one of its own bare tags, is that word   |
+| `region:<name>`        | region   | its tags contain `region:<name>`                          |
+| `level:<lvl>`          | level    | its level >= `<lvl>` (low < medium < high < critical)     |
+| `all`                  | wildcard | always (satisfies the topic and region kinds)             |
+| `digest`, `digest:...` | schedule | not a filter: see notify.schedule                         |
+| `quiet:...`, `tz:...`  | schedule | not a filter: see notify.schedule                         |
+| `<other>:<value>`      | label    | not a filter (free labels such as `team:ops`)             |
+
+Combination: tags of one kind are OR-ed (`missile_launch, nuclear_test` = either), kinds are
+AND-ed (`missile_launch, region:korea` = a launch in Korea), and the level is a floor on top
+(several level tags: the lowest floor applies). A subscriber with no topic, region or level tag
+(untagged, or only schedule/label tags) receives every alert; `all` says so explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from core.model import LEVELS, Alert, Level, Target, level_rank
+
+WILDCARD = "all"
+DIGEST = "digest"
+
+
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """What one subscriber wants, parsed from its tags."""
+
+    topics: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    min_level: Level | None = None
+    everything: bool = False
+
+    def accepts(self, alert: Alert) -> bool:
+        """Whether `alert` passes every kind of filter this subscriber has."""
+        if self.min_level is not None and level_rank(alert.level) < level_rank(self.min_level):
+            return False
+        if self.everything:
+            return True
+        alert_tags = {tag.casefold() for tag in alert.tags}
+        if self.topics:
+            bare = {tag for tag in alert_tags if ":" not in tag}
+            if not self.topics & (bare | {alert.category.casefold()}):
+                return False
+        return not self.regions or bool(self.regions & alert_tags)
+
+
+def _level(value: str) -> Level:
+    """The level named by a `level:` tag, or ValueError naming the valid ones."""
+    for level in LEVELS:
+        if level == value:
+            return level
+    raise ValueError(f"unknown level {value!r} in tag 'level:{value}' (use one of {LEVELS})")
+
+
+def parse_interest(tags: Iterable[str]) -> Interest:
+    """Parse subscriber tags into an Interest; ValueError for a malformed routing tag."""
+    topics: set[str] = set()
+    regions: set[str] = set()
+    floors: list[Level] = []
+    wildcard = False
+    for raw in tags:
+        tag = raw.strip().casefold()
+        prefix, sep, value = tag.partition(":")
+        if not sep:
+            if tag == WILDCARD:
+                wildcard = True
+            elif tag and tag != DIGEST:
+                topics.add(tag)
+        elif prefix == "region":
+            if not value:
+                raise ValueError("empty region in tag 'region:'")
+            regions.add(tag)
+        elif prefix == "level":
+            floors.append(_level(value))
+        # schedule tags and free labels select nothing
+    min_level = min(floors, key=level_rank) if floors else None
+    # No topic or region tag leaves those kinds unconstrained (only the level floor applies).
+    everything = wildcard or not (topics or regions)
+    return Interest(frozenset(topics), frozenset(regions), min_level, everything)
+
+
+@lru_cache(maxsize=1024)
+def _interest_of(tags: frozenset[str]) -> Interest:
+    return parse_interest(tags)
+
+
+def interest_of(target: Target) -> Interest:
+    """The parsed interest of a target (cached per tag set)."""
+    return _interest_of(target.tags)
+
+
+def route(alert: Alert, targets: Sequence[Target]) -> list[Target]:
+    """The targets whose tags select `alert`, in the given order.
+
+    Digest subscribers are included: whether a target gets single messages or a digest is a
+    question of timing (notify.schedule), not of interest.
+    """
+    return [target for target in targets if interest_of(target).accepts(alert)]
+
+
+def with_tag(targets: Sequence[Target], tag: str | None) -> list[Target]:
+    """The targets carrying `tag` (all of them for None): `watchfloor alerts test --tag TAG`."""
+    if tag is None:
+        return list(targets)
+    wanted = tag.strip().casefold()
+    return [target for target in targets if wanted in {t.casefold() for t in target.tags}]

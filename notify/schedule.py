@@ -1,0 +1,201 @@
+"""Digests and quiet hours: when a subscriber may receive a message. Pure: `now` is an argument.
+
+Schedule tags (Apprise `tag:` values on a subscriber):
+
+| tag                         | meaning                                                        |
+|-----------------------------|----------------------------------------------------------------|
+| `digest`                    | one summary a day instead of single alerts (= `digest:daily`)   |
+| `digest:hourly`             | one summary per clock hour                                      |
+| `digest:daily`              | one summary a day, at 08:00 local time                          |
+| `digest:daily@HH`           | one summary a day, at HH:00 local time (00-23)                  |
+| `quiet:HH-HH`               | quiet hours, e.g. `quiet:22-07` (may span midnight)             |
+| `quiet:HH:MM-HH:MM`         | quiet hours to the minute, e.g. `quiet:22:30-06:45`             |
+| `tz:<IANA zone>`            | local time zone of the above, e.g. `tz:Asia/Seoul` (default UTC) |
+
+Quiet hours hold non-critical messages until they end; critical alerts go out at once. A digest
+that falls due inside quiet hours waits for their end.
+
+How the sending side uses this (it owns the clock and the delivery ledger):
+
+- single alerts: send when `next_send_time(target, now, alert.level) <= now`;
+- digest subscribers: collect pending alerts; send them all with `send_digest` when
+  `next_send_time(target, oldest_pending.created_at) <= now`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo, available_timezones
+
+from core.model import Level, Target
+
+DigestPeriod = Literal["hourly", "daily"]
+
+DEFAULT_DIGEST_HOUR = 8
+
+_DIGEST = re.compile(r"^digest(?::(?P<period>hourly|daily)(?:@(?P<hour>\d{1,2}))?)?$")
+_QUIET = re.compile(r"^quiet:(?P<start>\d{1,2}(?::\d{2})?)-(?P<end>\d{1,2}(?::\d{2})?)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Delivery timing of one subscriber."""
+
+    digest: DigestPeriod | None = None
+    digest_hour: int = DEFAULT_DIGEST_HOUR
+    quiet: tuple[time, time] | None = None
+    tz: tzinfo = UTC
+
+
+def _clock(text: str) -> time:
+    """`HH` or `HH:MM` as a time; ValueError when out of range."""
+    hour, _, minute = text.partition(":")
+    value_h, value_m = int(hour), int(minute or 0)
+    if not (0 <= value_h <= 23 and 0 <= value_m <= 59):
+        raise ValueError(f"no such time of day {text!r}")
+    return time(value_h, value_m)
+
+
+@lru_cache(maxsize=1)
+def _zones_by_folded_name() -> dict[str, str]:
+    # Apprise lower-cases tags, while zone names are case-sensitive on most systems.
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def _zone(name: str) -> tzinfo:
+    """The IANA zone `name`, matched case-insensitively."""
+    if name.casefold() in {"utc", "z"}:
+        return UTC
+    real = _zones_by_folded_name().get(name.casefold())
+    if real is None:
+        raise ValueError(f"unknown time zone {name!r} in tag 'tz:{name}'")
+    return ZoneInfo(real)
+
+
+def parse_schedule(tags: Iterable[str]) -> Schedule:
+    """The Schedule described by a subscriber's tags; ValueError for a malformed schedule tag."""
+    digest: DigestPeriod | None = None
+    digest_hour = DEFAULT_DIGEST_HOUR
+    quiet: tuple[time, time] | None = None
+    zone: tzinfo = UTC
+    for raw in tags:
+        tag = raw.strip().casefold()
+        prefix = tag.partition(":")[0]
+        if prefix == "digest":
+            match = _DIGEST.match(tag)
+            if match is None:
+                raise ValueError(
+                    f"malformed tag {tag!r} (use digest, digest:hourly, digest:daily[@HH])"
+                )
+            if digest is not None:
+                raise ValueError("more than one digest tag")
+            digest = "hourly" if match["period"] == "hourly" else "daily"
+            if match["hour"] is not None:
+                if match["period"] != "daily":
+                    raise ValueError(f"an hour only applies to daily digests: {tag!r}")
+                hour = int(match["hour"])
+                if hour > 23:
+                    raise ValueError(f"no such hour {hour} in tag {tag!r}")
+                digest_hour = hour
+        elif prefix == "quiet":
+            match = _QUIET.match(tag)
+            if match is None:
+                raise ValueError(f"malformed tag {tag!r} (use quiet:HH-HH or quiet:HH:MM-HH:MM)")
+            if quiet is not None:
+                raise ValueError("more than one quiet tag")
+            try:
+                start, end = _clock(match["start"]), _clock(match["end"])
+            except ValueError as exc:
+                raise ValueError(f"{exc} in tag {tag!r}") from None
+            if start == end:
+                raise ValueError(f"quiet hours start and end at the same time: {tag!r}")
+            quiet = (start, end)
+        elif prefix == "tz" and tag != "tz":
+            zone = _zone(raw.strip().partition(":")[2])
+    return Schedule(digest, digest_hour, quiet, zone)
+
+
+@lru_cache(maxsize=1024)
+def _schedule_of(tags: frozenset[str]) -> Schedule:
+    return parse_schedule(tags)
+
+
+def schedule_for(target: Target) -> Schedule:
+    """The schedule of a target (cached per tag set)."""
+    return _schedule_of(target.tags)
+
+
+def is_digest(target: Target) -> bool:
+    """Whether the target receives digests instead of single alerts."""
+    return schedule_for(target).digest is not None
+
+
+def _aware(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` must be timezone-aware")
+    return now
+
+
+def _in_window(moment: time, window: tuple[time, time]) -> bool:
+    start, end = window
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end  # the window spans midnight
+
+
+def _quiet(schedule: Schedule, now: datetime) -> bool:
+    return schedule.quiet is not None and _in_window(
+        now.astimezone(schedule.tz).time(), schedule.quiet
+    )
+
+
+def _next_local(now: datetime, at: time, tz: tzinfo) -> datetime:
+    """The first moment strictly after `now` at which the local clock in `tz` reads `at`."""
+    local = now.astimezone(tz)
+    candidate = datetime.combine(local.date(), at, tzinfo=tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=tz)
+    return candidate
+
+
+def _quiet_end(schedule: Schedule, now: datetime) -> datetime:
+    assert schedule.quiet is not None
+    return _next_local(now, schedule.quiet[1], schedule.tz)
+
+
+def _period_end(schedule: Schedule, now: datetime) -> datetime:
+    """End of the digest period that contains `now`."""
+    if schedule.digest == "hourly":
+        local = now.astimezone(schedule.tz)
+        return local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return _next_local(now, time(schedule.digest_hour), schedule.tz)
+
+
+def is_quiet(target: Target, now: datetime) -> bool:
+    """Whether `now` falls inside the target's quiet hours."""
+    return _quiet(schedule_for(target), _aware(now))
+
+
+def next_send_time(target: Target, now: datetime, level: Level | None = None) -> datetime:
+    """The earliest moment at or after `now` at which a message to `target` may go out.
+
+    Single-alert subscribers: `now`, or the end of quiet hours when `now` is inside them and
+    `level` is not critical. Digest subscribers: the end of the digest period containing `now`,
+    pushed to the end of quiet hours when it falls inside them. The result is in `now`'s zone.
+    """
+    now = _aware(now)
+    schedule = schedule_for(target)
+    if schedule.digest is not None:
+        due = _period_end(schedule, now)
+        if _quiet(schedule, due):
+            due = _quiet_end(schedule, due)
+    elif level != "critical" and _quiet(schedule, now):
+        due = _quiet_end(schedule, now)
+    else:
+        due = now
+    return due.astimezone(now.tzinfo)

@@ -1,0 +1,30 @@
+"""Helpers shared by the adapter tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.model import SourceSpec
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+# Small limits so failure cases finish in well under a second each.
+FAST = {
+    "connect_timeout_s": 1.0,
+    "read_timeout_s": 0.5,
+    "total_timeout_s": 3.0,
+    "retries": 1,
+    "backoff_s": 0.01,
+}
+
+
+def rss_spec(name: str, url: str, **options: Any) -> SourceSpec:
+    """An rss source with test-sized timeouts (override any option by keyword)."""
+    return SourceSpec(name=name, kind="rss", location=url, options={**FAST, **options})
+
+
+def fixture_bytes(name: str) -> bytes:
+    """The bytes of a file under fixtures/."""
+    return (FIXTURES / name).read_bytes()

@@ -1,0 +1,101 @@
+"""Every registered adapter keeps the SourceAdapter contract, on good and on broken sources.
+
+A new kind must add its examples to EXAMPLES; the first test fails until it does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from adapters import SourceAdapter, get_adapter, kinds
+from core.model import FetchResult, SourceSpec, SourceState
+from tests.adapters.adapterkit import SEEDS, rss_spec
+from tests.adapters.feedserver import FeedServer
+
+SpecMaker = Callable[[FeedServer, Path], SourceSpec]
+
+
+def _seedfiles_bad(server: FeedServer, tmp: Path) -> SourceSpec:
+    (tmp / "bad.txt").write_bytes(b"\xff\xfe broken")
+    return SourceSpec("bad", "seedfiles", str(tmp))
+
+
+# kind -> (sources that work, sources that fail in every way we can think of)
+EXAMPLES: dict[str, tuple[list[SpecMaker], list[SpecMaker]]] = {
+    "rss": (
+        [
+            lambda s, t: rss_spec("rss", s.url("/feed/rss2_korea.xml")),
+            lambda s, t: rss_spec("atom", s.url("/feed/atom_japan.xml")),
+            lambda s, t: rss_spec("rdf", s.url("/feed/rdf_taiwan.xml")),
+            lambda s, t: rss_spec("sjis", s.url("/raw/shift_jis_nodecl.xml?ct=none")),
+        ],
+        [
+            lambda s, t: rss_spec("404", s.url("/status/404")),
+            lambda s, t: rss_spec("reset", s.url("/reset"), retries=0),
+            lambda s, t: rss_spec("html", s.url("/feed/page.html")),
+            lambda s, t: rss_spec("refused", "http://127.0.0.1:1/x", retries=0),
+            lambda s, t: SourceSpec("not-a-url", "rss", "not a url at all"),
+            lambda s, t: SourceSpec("file-url", "rss", "file:///etc/passwd"),
+            lambda s, t: SourceSpec("bad-options", "rss", s.url("/feed/x"), options={"x": 1}),
+            lambda s, t: rss_spec("huge", s.url("/big/900000"), max_bytes=1000),
+        ],
+    ),
+    "seedfiles": (
+        [
+            lambda s, t: SourceSpec("seeds", "seedfiles", str(SEEDS)),
+            lambda s, t: SourceSpec("one", "seedfiles", str(SEEDS / "001_6f956d4206d20137.txt")),
+        ],
+        [
+            lambda s, t: SourceSpec("missing", "seedfiles", str(t / "missing")),
+            _seedfiles_bad,
+            lambda s, t: SourceSpec("bad-options", "seedfiles", str(SEEDS), options={"x": 1}),
+        ],
+    ),
+}
+
+
+def test_every_registered_kind_has_contract_examples() -> None:
+    assert set(kinds()) == set(EXAMPLES)
+
+
+def check_result(result: object, spec: SourceSpec) -> FetchResult:
+    assert isinstance(result, FetchResult)
+    assert result.source == spec.name
+    assert result.status in ("ok", "not_modified", "unchanged", "error")
+    assert isinstance(result.state, SourceState)
+    for article in result.articles:
+        assert article.source == spec.name
+        assert article.guid and isinstance(article.guid, str)
+        assert article.title and isinstance(article.title, str)
+        assert isinstance(article.text, str)
+        assert article.published is None or (
+            isinstance(article.published, datetime) and article.published.utcoffset() is not None
+        )
+        json.dumps(dict(article.raw))
+    guids = [a.guid for a in result.articles]
+    assert len(guids) == len(set(guids))
+    return result
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_adapter_contract(kind: str, server: FeedServer, tmp_path: Path) -> None:
+    adapter = get_adapter(kind)
+    assert isinstance(adapter, SourceAdapter) and adapter.kind == kind
+    good, bad = EXAMPLES[kind]
+    for make in good:
+        spec = make(server, tmp_path)
+        result = check_result(adapter.fetch(spec, SourceState()), spec)
+        assert result.status == "ok" and result.articles and result.error is None, result
+        # Fetching again with the state it returned never yields the same items twice.
+        again = check_result(adapter.fetch(spec, result.state), spec)
+        assert again.status in ("not_modified", "unchanged"), again
+    for make in bad:
+        spec = make(server, tmp_path)
+        result = check_result(adapter.fetch(spec, SourceState()), spec)  # never raises
+        assert result.status == "error" and result.error, result
+        assert isinstance(result.transient, bool)

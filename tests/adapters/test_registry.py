@@ -1,0 +1,126 @@
+"""The registry and the batch helper: kinds, unknown kinds, isolation of crashing adapters."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import adapters.registry as registry
+from adapters import (
+    FetchContext,
+    UnknownKindError,
+    check_options,
+    fetch_many,
+    get_adapter,
+    kinds,
+    register,
+)
+from core.model import FetchResult, SourceSpec, SourceState
+from tests.adapters.adapterkit import SEEDS, rss_spec
+from tests.adapters.feedserver import FeedServer
+
+
+class _Crashing:
+    kind = "crashing"
+
+    def __init__(self, context: FetchContext | None = None) -> None:
+        pass
+
+    def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
+        raise RuntimeError("adapter bug")
+
+
+def test_builtin_kinds() -> None:
+    assert kinds() == ("rss", "seedfiles")
+
+
+def test_unknown_kind_names_the_known_ones() -> None:
+    with pytest.raises(UnknownKindError, match=r"unknown source kind 'gopher' \(known: rss, "):
+        get_adapter("gopher")
+
+
+def test_register_refuses_a_second_adapter_for_a_kind() -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        register("rss")(_Crashing)
+
+
+def test_register_adds_a_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_ADAPTERS", dict(registry._ADAPTERS))
+    register("crashing")(_Crashing)
+    assert "crashing" in kinds()
+    assert isinstance(get_adapter("crashing"), _Crashing)
+
+
+def test_check_options_per_kind() -> None:
+    assert check_options("rss", {"max_bytes": 10, "retries": 0}) == []
+    assert check_options("rss", {"retries": True}) == [
+        "option 'retries' must be a whole number >= 0, not True"
+    ]
+    assert check_options("rss", {"max_bytes": 0, "colour": "red"}) == [
+        "option 'max_bytes' must be greater than 0, not 0",
+        "unknown option 'colour' (known: backoff_s, connect_timeout_s, max_bytes, max_redirects, "
+        "max_retry_wait_s, read_timeout_s, retries, total_timeout_s)",
+    ]
+    assert check_options("seedfiles", {"reference_date": "yesterday"}) == [
+        "option 'reference_date' must be a date like 2026-01-28"
+    ]
+
+
+def test_fetch_many_isolates_crashes_and_unknown_kinds(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "_ADAPTERS", dict(registry._ADAPTERS))
+    register("crashing")(_Crashing)
+    specs = [
+        SourceSpec("boom", "crashing", "anything"),
+        rss_spec("feed", server.url("/feed/rss2_korea.xml")),
+        SourceSpec("mystery", "gopher", "gopher://x"),
+        SourceSpec("seeds", "seedfiles", str(SEEDS)),
+    ]
+    results = fetch_many(specs, {"feed": SourceState()})
+    assert [r.source for r in results] == ["boom", "feed", "mystery", "seeds"]
+    boom, feed, mystery, seeds = results
+    assert boom.status == "error" and "adapter 'crashing' crashed: RuntimeError: adapter bug" in (
+        boom.error or ""
+    )
+    assert mystery.status == "error" and "unknown source kind 'gopher'" in (mystery.error or "")
+    assert feed.status == "ok" and len(feed.articles) == 4
+    assert seeds.status == "ok" and len(seeds.articles) == 5
+
+
+def test_fetch_many_of_nothing() -> None:
+    assert fetch_many([], {}) == []
+
+
+def test_fetch_many_uses_states_by_source_name(server: FeedServer) -> None:
+    spec = rss_spec("feed", server.url("/feed/rdf_taiwan.xml"))
+    (first,) = fetch_many([spec])
+    (second,) = fetch_many([spec], {"feed": first.state, "other": SourceState()})
+    assert (first.status, second.status) == ("ok", "not_modified")
+
+
+def test_fetch_many_runs_sources_concurrently(server: FeedServer) -> None:
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    class _Recording:
+        kind = "recording"
+
+        def __init__(self, context: FetchContext | None = None) -> None:
+            pass
+
+        def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
+            with lock:
+                seen.add(threading.current_thread().name)
+            threading.Event().wait(0.05)
+            return FetchResult(spec.name, "ok", state=state)
+
+    registry._ADAPTERS["recording"] = _Recording
+    try:
+        results = fetch_many([SourceSpec(f"r{i}", "recording", f"x{i}") for i in range(8)],
+                             concurrency=4)  # fmt: skip
+    finally:
+        del registry._ADAPTERS["recording"]
+    assert all(r.status == "ok" for r in results)
+    assert len(seen) == 4

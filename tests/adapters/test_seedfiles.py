@@ -1,0 +1,237 @@
+"""The seedfiles adapter on the real seeds/ and on files made for the test."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters import get_adapter, replay_clock
+from adapters.seedtext import parse_seed_text
+from core.model import Article, FetchResult, SourceSpec, SourceState
+from tests.adapters.adapterkit import FIXTURES, SEEDS
+
+JAN_28 = datetime(2026, 1, 28, tzinfo=UTC)
+
+
+def read(location: str | Path, state: SourceState | None = None, **options: object) -> FetchResult:
+    spec = SourceSpec("seeds", "seedfiles", str(location), options=options)
+    return get_adapter("seedfiles").fetch(spec, state or SourceState())
+
+
+def by_prefix(result: FetchResult) -> dict[str, Article]:
+    return {str(a.raw["file"])[:3]: a for a in result.articles}
+
+
+# --- the shipped seeds ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeds() -> FetchResult:
+    return read(SEEDS)
+
+
+def test_all_five_seeds_read_without_problems(seeds: FetchResult) -> None:
+    assert seeds.status == "ok" and seeds.problems == () and seeds.error is None
+    assert len(seeds.articles) == 5
+
+
+def test_seed_001_headline_dateline_and_no_reader_comments(seeds: FetchResult) -> None:
+    article = by_prefix(seeds)["001"]
+    assert (
+        article.title == "Japan, South Korea Defense Chiefs Meet Amid North Korea Missile Threats"
+    )
+    assert article.raw["title_inferred"] is False
+    # "Tokyo, Jan 28": the year comes from the newest date in the other files (004's header).
+    assert article.published == JAN_28
+    assert article.raw["dateline"] == "Tokyo, Jan 28"
+    assert article.raw["date_source"] == "dateline"
+    assert article.raw["year_from"] == "newest date in the other files"
+    for gone in (
+        "Reader Comments",
+        "Priyanka",
+        "Leave a Comment",
+        "Share this article",
+        "2 min read",
+    ):
+        assert gone not in article.text
+    assert not article.text.rstrip().endswith("IANS")
+    assert "Key Points: Japan-S.Korea Defense Talks" in article.text  # article text, kept
+    assert article.text.rstrip().endswith("would elevate bilateral ties.")
+    assert "Tokyo, Jan 28" not in article.text
+
+
+def test_seed_004_date_header_and_sign_offs(seeds: FetchResult) -> None:
+    article = by_prefix(seeds)["004"]
+    assert article.published == JAN_28
+    assert article.raw["date_source"] == "header" and article.raw["header_date"] == "2026-01-28"
+    assert article.raw["dateline"] == "Tokyo, Jan 28 (IANS)"
+    assert article.text.startswith("Japanese Defence Minister Shinjiro Koizumi will hold talks")
+    assert article.text.rstrip().endswith("would elevate bilateral ties.")
+    for gone in ("date 2026", "--IANS", "akl/sd"):
+        assert gone not in article.text
+    assert article.raw["title_inferred"] is True
+    assert article.title.startswith("Japanese Defence Minister Shinjiro Koizumi will hold talks")
+
+
+@pytest.mark.parametrize("prefix", ["000", "002", "003"])
+def test_seeds_without_a_date_stay_undated(seeds: FetchResult, prefix: str) -> None:
+    article = by_prefix(seeds)[prefix]
+    assert article.published is None
+    assert article.raw["date_source"] is None and article.raw["date_only"] is False
+    assert article.raw["title_inferred"] is True
+    assert 0 < len(article.title) <= 120
+    assert article.text.split("\n", 1)[0].startswith(article.title.rstrip("…"))
+
+
+def test_seeds_replay_in_publication_order(seeds: FetchResult) -> None:
+    assert [str(a.raw["file"])[:3] for a in seeds.articles] == ["001", "004", "000", "002", "003"]
+
+
+def test_guids_are_file_name_and_content_hash(seeds: FetchResult) -> None:
+    for article in seeds.articles:
+        content = (SEEDS / str(article.raw["file"])).read_bytes()
+        assert article.guid == f"{article.raw['file']}#{hashlib.sha256(content).hexdigest()[:16]}"
+        assert article.source == "seeds" and article.url is None
+        assert article.published is None or article.published.tzinfo is UTC
+        assert article.raw["original_text"] == content.decode("utf-8")
+
+
+def test_guids_are_stable_and_follow_content(tmp_path: Path) -> None:
+    shutil.copy(SEEDS / "004_88eab4d0ccad7b11.txt", tmp_path / "a.txt")
+    first = read(tmp_path).articles[0].guid
+    assert read(tmp_path).articles[0].guid == first
+    (tmp_path / "a.txt").write_text("Changed text of the article.\n", encoding="utf-8")
+    assert read(tmp_path).articles[0].guid != first
+
+
+def test_same_files_again_are_unchanged(seeds: FetchResult) -> None:
+    again = read(SEEDS, seeds.state)
+    assert again.status == "unchanged" and again.articles == ()
+    assert again.state == seeds.state
+
+
+# --- dates and references -----------------------------------------------------------------------
+
+
+def test_reference_year_option(tmp_path: Path) -> None:
+    shutil.copy(SEEDS / "001_6f956d4206d20137.txt", tmp_path)
+    alone = read(tmp_path)
+    assert alone.articles[0].published is None  # no other file, no option: year unknown
+    with_year = read(tmp_path, reference_year=2025)
+    assert with_year.articles[0].published == datetime(2025, 1, 28, tzinfo=UTC)
+    assert with_year.articles[0].raw["year_from"] == "option reference_year"
+
+
+def test_reference_date_picks_the_nearest_year(tmp_path: Path) -> None:
+    (tmp_path / "dec.txt").write_text("SEOUL, Dec. 30 (Yonhap) -- Text.\n", encoding="utf-8")
+    result = read(tmp_path, reference_date="2026-01-02")
+    assert result.articles[0].published == datetime(2025, 12, 30, tzinfo=UTC)
+
+
+def test_dateline_with_its_own_year_and_own_fixture_texts() -> None:
+    result = read(FIXTURES / "articles", reference_year=2026)
+    articles = {a.raw["file"]: a for a in result.articles}
+    reuters = articles["reuters_style.txt"]
+    assert reuters.published == datetime(2026, 3, 3, tzinfo=UTC)
+    assert reuters.raw["dateline"] == "TOKYO, March 3, 2026 (Reuters)"
+    assert reuters.raw["agency"] == "Reuters"
+    assert reuters.text.startswith("Japan's defence ministry said on Tuesday")
+    assert "Key Points:\n  • Drones flew near Yonaguni" in reuters.text
+    for gone in ("4 min read", "Read more", "Share this story", "Reporting by"):
+        assert gone not in reuters.text
+
+    yonhap = articles["yonhap_style.txt"]
+    assert yonhap.title == "N. Korea fires ballistic missile toward East Sea"
+    assert yonhap.published == datetime(2026, 1, 4, tzinfo=UTC)
+    assert yonhap.text.startswith("North Korea fired a ballistic missile")
+    for gone in ("Advertisement", "(END)", "Related Articles", "Kim inspects"):
+        assert gone not in yonhap.text
+
+    kyodo = articles["kyodo_style.txt"]
+    assert kyodo.published is None  # no dateline at all
+    assert kyodo.text.endswith("patrol vessels and aircraft.")
+    assert "Follow us" not in kyodo.text and "newsletter" not in kyodo.text
+
+    bom = articles["bom_file.txt"]
+    assert bom.title == "Headline in a BOM file"  # the byte-order mark is not part of it
+    assert bom.published == datetime(2026, 2, 2, tzinfo=UTC)
+
+
+def test_parse_seed_text_keeps_a_dateline_like_line_deep_in_the_text() -> None:
+    filler = "\n".join(f"Line {i} of the article." for i in range(60))
+    parts = parse_seed_text(f"{filler}\nSEOUL, Jan. 5 (Yonhap) -- late line.\n")
+    assert parts.dateline is None and "SEOUL, Jan. 5" in parts.body
+
+
+def test_invalid_header_date_is_text() -> None:
+    parts = parse_seed_text("date 2026-13-45 is not a date\n")
+    assert parts.header_date is None and parts.body.startswith("date 2026-13-45")
+
+
+# --- files and problems -------------------------------------------------------------------------
+
+
+def test_undecodable_file_is_reported_and_skipped(tmp_path: Path) -> None:
+    shutil.copy(SEEDS / "004_88eab4d0ccad7b11.txt", tmp_path)
+    (tmp_path / "005_latin1.txt").write_bytes("Séoul, café text".encode("latin-1"))
+    (tmp_path / "006_empty.txt").write_text("  \n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("not an article", encoding="utf-8")
+    result = read(tmp_path)
+    assert result.status == "ok"
+    assert [a.raw["file"] for a in result.articles] == ["004_88eab4d0ccad7b11.txt"]
+    assert len(result.problems) == 2
+    assert "005_latin1.txt: not valid UTF-8 (byte 0xe9 at offset 1)" in result.problems[0]
+    assert "006_empty.txt: empty file" in result.problems[1]
+
+
+def test_only_bad_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\xfa broken")
+    result = read(tmp_path)
+    assert result.status == "error" and not result.transient
+    assert result.error is not None and "bad.txt: not valid UTF-8" in result.error
+
+
+def test_missing_location_and_empty_folder_are_errors(tmp_path: Path) -> None:
+    missing = read(tmp_path / "nowhere")
+    assert missing.status == "error" and "no such file or folder" in (missing.error or "")
+    empty = read(tmp_path)
+    assert empty.status == "error" and "no .txt files" in (empty.error or "")
+
+
+def test_single_file_and_paths_option(tmp_path: Path) -> None:
+    one = read(SEEDS / "002_40bc363442ae43be.txt")
+    assert [a.raw["file"] for a in one.articles] == ["002_40bc363442ae43be.txt"]
+    several = read(
+        SEEDS / "002_40bc363442ae43be.txt",
+        paths=[str(SEEDS / "004_88eab4d0ccad7b11.txt"), str(tmp_path / "gone.txt")],
+    )
+    assert [a.raw["file"] for a in several.articles] == [
+        "004_88eab4d0ccad7b11.txt",
+        "002_40bc363442ae43be.txt",
+    ]
+    assert several.problems == (f"{tmp_path / 'gone.txt'}: no such file or folder",)
+
+
+def test_bad_options_are_an_error_not_an_exception() -> None:
+    result = read(SEEDS, reference_year="twenty", colour="blue")
+    assert result.status == "error"
+    assert "reference_year" in (result.error or "") and "colour" in (result.error or "")
+
+
+# --- replay clock -------------------------------------------------------------------------------
+
+
+def test_replay_clock_gives_undated_articles_the_latest_time_so_far(seeds: FetchResult) -> None:
+    clock = replay_clock(seeds.articles)
+    assert [(now, dated) for _, now, dated in clock] == [
+        (JAN_28, True),
+        (JAN_28, True),
+        (JAN_28, False),
+        (JAN_28, False),
+        (JAN_28, False),
+    ]
+    assert replay_clock([]) == []

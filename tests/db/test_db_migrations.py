@@ -1,0 +1,108 @@
+"""Engine set-up and Alembic migrations on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from db import create_engine_for, current_revision, upgrade
+from db.engine import alembic_config
+from db.models import Base
+
+TABLES = {"sources", "articles", "developments", "evidence", "alerts", "deliveries"}
+
+
+def test_upgrade_from_empty_then_again_is_a_noop(empty_url: str) -> None:
+    engine = create_engine_for(empty_url)
+    try:
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert set(inspect(engine).get_table_names()) >= TABLES
+        head = current_revision(engine)
+        assert head == "0001"
+        upgrade(engine)  # a second start must change nothing
+        assert current_revision(engine) == head
+    finally:
+        engine.dispose()
+
+
+def test_migrations_match_the_models_exactly(empty_url: str) -> None:
+    """The `alembic check` comparison: the migrated schema has no drift from db/models.py."""
+    engine = create_engine_for(empty_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_and_upgrade_again(empty_url: str) -> None:
+    from alembic import command
+
+    engine = create_engine_for(empty_url)
+    try:
+        upgrade(engine)
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        assert not TABLES & set(inspect(engine).get_table_names())
+        upgrade(engine)
+        assert current_revision(engine) == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_works_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'a' / 'b' / 'deep.db'}")
+    try:
+        upgrade(engine)  # also created the missing parent directories
+        assert current_revision(engine) == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_engine_pragmas(tmp_path: Path) -> None:
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        with engine.connect() as connection:
+            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("synchronous") == 1  # NORMAL
+            assert pragma("foreign_keys") == 1
+            assert pragma("busy_timeout") == 30000
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_urls_use_psycopg(pg_server: str) -> None:
+    bare = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    for url in (bare, pg_server, bare.replace("postgresql://", "postgres://")):
+        engine = create_engine_for(url)
+        try:
+            assert engine.dialect.driver == "psycopg"
+            with engine.connect() as connection:
+                assert connection.execute(text("select 1")).scalar() == 1
+        finally:
+            engine.dispose()
+
+
+def test_unsupported_url_is_refused_without_leaking_the_password() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL") as err:
+        create_engine_for("mysql://user:s3cret@host/db")
+    assert "s3cret" not in str(err.value)
+
+
+def test_alembic_command_line_config_is_packaged() -> None:
+    config = alembic_config()
+    assert Path(config.get_main_option("script_location") or "").is_dir()
+    assert Path(config.config_file_name or "").is_file()

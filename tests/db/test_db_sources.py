@@ -1,0 +1,162 @@
+"""Sources: upsert, validators, health with backoff that grows on failure and recovers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from dbtestkit import T0, article, at, spec
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.model import FetchResult, SourceSpec, SourceState
+from db import (
+    due_source_names,
+    failure_delay_s,
+    record_fetches,
+    source_health,
+    source_states,
+    upsert_sources,
+)
+
+INTERVAL = {"alpha": 600, "beta": 300}
+
+
+def _fail(name: str, *, status: int | None = 503, retry_after: float | None = None) -> FetchResult:
+    return FetchResult(
+        source=name,
+        status="error",
+        http_status=status,
+        error=f"HTTP {status}",
+        transient=True,
+        retry_after_s=retry_after,
+    )
+
+
+def _ok(name: str, etag: str | None = '"v1"', n: int = 2) -> FetchResult:
+    return FetchResult(
+        source=name,
+        status="ok",
+        http_status=200,
+        articles=tuple(article(name, i) for i in range(n)),
+        state=SourceState(etag=etag, last_modified="Wed, 28 Jan 2026 09:00:00 GMT", body_hash="h1"),
+    )
+
+
+def test_upsert_returns_ids_and_updates_in_place(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        ids = upsert_sources(session, [spec("alpha"), spec("beta")])
+        record_fetches(session, [_ok("alpha")], T0, INTERVAL)
+    moved = SourceSpec(name="alpha", kind="rss", location="https://new.example/rss", tags=("x",))
+    with sessions.begin() as session:
+        again = upsert_sources(session, [moved, spec("beta"), spec("gamma")])
+    assert again["alpha"] == ids["alpha"] and again["beta"] == ids["beta"]
+    assert set(again) == {"alpha", "beta", "gamma"}
+    with sessions() as session:
+        health = {h.name: h for h in source_health(session)}
+    assert health["alpha"].location == "https://new.example/rss"
+    assert health["alpha"].tags == ("x",)
+    assert health["alpha"].items_seen == 2  # health survives a config change
+
+
+def test_source_states_round_trip_validators(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta")])
+        record_fetches(session, [_ok("alpha")], T0, INTERVAL)
+    with sessions() as session:
+        states = source_states(session, ["alpha", "beta", "unknown"])
+    assert states["alpha"] == SourceState(
+        etag='"v1"', last_modified="Wed, 28 Jan 2026 09:00:00 GMT", body_hash="h1"
+    )
+    assert states["beta"] == SourceState()
+    assert states["unknown"] == SourceState()
+
+
+def test_not_modified_keeps_validators_it_does_not_repeat(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        record_fetches(session, [_ok("alpha")], T0, INTERVAL)
+        not_modified = FetchResult(source="alpha", status="not_modified", http_status=304)
+        record_fetches(session, [not_modified], at(600), INTERVAL)
+    with sessions() as session:
+        assert source_states(session, ["alpha"])["alpha"].etag == '"v1"'
+        [health] = source_health(session)
+    assert health.last_status == "not_modified" and health.http_status == 304
+    assert health.next_due_at == at(1200)
+
+
+def test_backoff_grows_with_failures_then_recovers(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+    delays = []
+    now = T0
+    for _ in range(6):
+        with sessions.begin() as session:
+            record_fetches(session, [_fail("alpha")], now, INTERVAL)
+            [health] = source_health(session)
+        assert health.next_due_at is not None
+        delays.append(health.next_due_at - now)
+        now = health.next_due_at
+    assert delays == [timedelta(seconds=600 * 2**i) for i in range(6)]
+    assert health.consecutive_failures == 6 and not health.healthy
+    assert health.last_error == "HTTP 503" and health.last_success_at is None
+    with sessions.begin() as session:
+        assert due_source_names(session, ["alpha"], now - timedelta(seconds=1)) == []
+        assert due_source_names(session, ["alpha"], now) == ["alpha"]  # never disabled
+        record_fetches(session, [_ok("alpha")], now, INTERVAL)
+        [health] = source_health(session)
+    assert health.healthy and health.consecutive_failures == 0
+    assert health.last_error is None and health.last_success_at == now
+    assert health.next_due_at == now + timedelta(seconds=600)
+
+
+def test_backoff_is_capped_and_honours_retry_after(sessions: sessionmaker[Session]) -> None:
+    assert failure_delay_s(600, 30) == 24 * 3600
+    assert failure_delay_s(600, 1, retry_after_s=3600) == 3600
+    assert failure_delay_s(600, 3, retry_after_s=10) == 2400  # Retry-After never shortens it
+    assert failure_delay_s(600, 1, retry_after_s=10**9) == 24 * 3600
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        record_fetches(session, [_fail("alpha", status=429, retry_after=7200)], T0, INTERVAL)
+        [health] = source_health(session)
+    assert health.next_due_at == at(7200) and health.http_status == 429
+
+
+def test_errors_never_erase_validators(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        record_fetches(session, [_ok("alpha")], T0, INTERVAL)
+        record_fetches(session, [_fail("alpha")], at(600), INTERVAL)
+        assert source_states(session, ["alpha"])["alpha"].etag == '"v1"'
+
+
+def test_due_source_names_keeps_order_and_includes_new_sources(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta"), spec("gamma")])
+        record_fetches(session, [_ok("alpha"), _ok("beta")], T0, INTERVAL)
+        names = ["gamma", "beta", "alpha", "delta"]
+        assert due_source_names(session, names, at(10)) == ["gamma", "delta"]
+        assert due_source_names(session, names, at(300)) == ["gamma", "beta", "delta"]
+        assert due_source_names(session, names, at(600)) == names
+
+
+def test_problems_of_a_successful_fetch_are_shown(sessions: sessionmaker[Session]) -> None:
+    bozo = FetchResult(source="alpha", status="ok", http_status=200, problems=("not well-formed",))
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        record_fetches(session, [bozo], T0, INTERVAL)
+        [health] = source_health(session)
+    assert health.healthy and health.last_error == "not well-formed"
+
+
+def test_unknown_source_is_an_error(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session, pytest.raises(ValueError, match="nobody"):
+        record_fetches(session, [_ok("nobody")], T0, INTERVAL)
+
+
+def test_naive_timestamps_are_refused(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        with pytest.raises(ValueError, match="naive"):
+            record_fetches(session, [_ok("alpha")], T0.replace(tzinfo=None), INTERVAL)

@@ -1,0 +1,27 @@
+"""Shared fixtures for detection tests: the shipped rules, loaded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import detect
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "rules"
+
+
+def rule_documents(rules_dir: Path = RULES) -> tuple[dict[str, str], dict[str, str]]:
+    """(rule files, alias files) of a rules folder, the way the flows layer splits them."""
+    rules, aliases = {}, {}
+    for path in sorted(rules_dir.rglob("*.yaml")):
+        is_alias = path.name.startswith("entities")
+        (aliases if is_alias else rules)[str(path)] = path.read_text(encoding="utf-8")
+    return rules, aliases
+
+
+@pytest.fixture(scope="session")
+def ruleset() -> detect.RuleSet:
+    """The shipped rules and aliases."""
+    return detect.load_ruleset(*rule_documents())

@@ -1,0 +1,132 @@
+"""The `watchfloor` command as a user runs it: a real process, real Prefect ephemeral API."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import RULES, SEEDS
+
+WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
+
+
+def watchfloor(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI in `cwd` with a private Prefect home."""
+    environment = {
+        **os.environ,
+        "PREFECT_HOME": str(cwd / ".prefect"),
+        **(env or {}),
+    }
+    return subprocess.run(
+        [WATCHFLOOR, *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def json_of(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+@pytest.mark.slow
+def test_replay_json_twice_in_a_real_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    first = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
+    assert first["articles"] == 5
+    assert first["alerts_sent"] == 4
+    assert sorted(d["category"] for d in first["developments"]) == [
+        "military_exercise",
+        "ministerial_meeting",
+        "missile_launch",
+        "summit",
+    ]
+    assert set(first["developments"][0]) == {
+        "id",
+        "category",
+        "status",
+        "background",
+        "title",
+        "event_date",
+        "place",
+        "actors",
+        "facts",
+        "evidence",
+    }
+    second = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
+    assert second["alerts_sent"] == 0
+    listed = json_of(watchfloor("developments", "--db", url, "--json", cwd=tmp_path))
+    assert sorted(d["id"] for d in listed) == sorted(d["id"] for d in first["developments"])
+
+
+def test_detect_reads_json_lines_without_a_database(tmp_path: Path) -> None:
+    articles = tmp_path / "articles.jsonl"
+    records = [
+        {
+            "id": "a1",
+            "title": "North Korea fires ballistic missile",
+            "text": "North Korea fired a ballistic missile into the East Sea on Tuesday, "
+            "South Korea's Joint Chiefs of Staff said.",
+            "published": "2026-03-04",
+        },
+        {"id": 7, "title": "Samsung event", "text": "Samsung will launch a new phone on Friday."},
+    ]
+    articles.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    result = watchfloor("detect", str(articles), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["a1", 7]
+    launch = [m for m in lines[0]["matches"] if m["category"] == "missile_launch"]
+    assert launch and launch[0]["status"] == "occurred"
+    assert launch[0]["event_date"] == "2026-03-03"
+    assert set(launch[0]) == {
+        "category",
+        "status",
+        "background",
+        "event_date",
+        "actors",
+        "facts",
+        "terms",
+    }
+    assert lines[1]["matches"] == []
+    assert not list(tmp_path.glob("*.db")), "detect touches no database"
+
+
+def test_bad_rule_file_fails_at_start_with_file_and_line(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    broken = rules / "broken.yaml"
+    broken.write_text("id: broken\ncategory: [unclosed\n", encoding="utf-8")
+    result = watchfloor(
+        "replay",
+        str(SEEDS),
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "--rules-dir",
+        str(rules),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert f"{broken}:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_detect_reports_bad_json_line_with_its_number(tmp_path: Path) -> None:
+    articles = tmp_path / "bad.jsonl"
+    articles.write_text('{"id": 1, "text": "fine"}\n{not json}\n', encoding="utf-8")
+    result = watchfloor("detect", str(articles), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{articles}:2:" in result.stderr

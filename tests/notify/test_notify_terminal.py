@@ -1,0 +1,31 @@
+"""The watchfloor://terminal schema prints alerts, through the same delivery path as any channel."""
+
+from __future__ import annotations
+
+import pytest
+
+import notify
+from tests.notify.notifykit import make_alert
+
+
+def test_terminal_prints_the_alert(capsys: pytest.CaptureFixture[str]) -> None:
+    (terminal,) = notify.load_targets(None, [notify.TERMINAL_URL])
+    outcome = notify.send(make_alert(), terminal)
+    assert outcome.ok and outcome.error is None
+    out = capsys.readouterr().out
+    assert "[MISSILE LAUNCH] occurred: North Korea fires two ballistic missiles" in out
+    assert "Reported by 3 outlets: Yonhap, NHK, Kyodo" in out
+    assert "<https://yna.example/1>" in out
+
+
+def test_terminal_routes_everything_and_is_not_throttled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (terminal,) = notify.load_targets(None, [notify.TERMINAL_URL])
+    assert notify.route(make_alert(category="summit", level="low"), [terminal]) == [terminal]
+    for i in range(5):
+        assert notify.send(make_alert(id=i, title=f"Launch {i}"), terminal).ok
+    out = capsys.readouterr().out
+    assert all(f"Launch {i}" in out for i in range(5))
+    assert notify.send_test(terminal).ok
+    assert "Watchfloor test message" in capsys.readouterr().out
