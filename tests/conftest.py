@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,38 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the session's throwaway PostgreSQL 15 server (its `postgres` database).
+
+    Started from the machine's binaries (initdb, pg_ctl); missing binaries FAIL the tests with
+    install instructions rather than skipping them.
+    """
+    from tests.pgserver import PostgresUnavailableError, start_postgres
+
+    try:
+        url, stop = start_postgres(tmp_path_factory.mktemp("pg"))
+    except PostgresUnavailableError as exc:
+        pytest.fail(f"PostgreSQL tests need a PostgreSQL server:\n{exc}", pytrace=False)
+    try:
+        yield url
+    finally:
+        stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (dropped after the test)."""
+    from tests.pgserver import create_database, drop_database
+
+    name = f"wf_{uuid.uuid4().hex[:12]}"
+    url = create_database(pg_server, name)
+    try:
+        yield url
+    finally:
+        drop_database(pg_server, name)
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Fixtures for the storage tests: real SQLite files and a real throwaway PostgreSQL.
 
 Storage tests take `engine` / `sessions`, parametrised over both backends. The PostgreSQL server
-starts once per test session (tests/db/pgserver.py); each test gets a fresh database copied
-from a migrated template, so tests never see each other's rows. Missing PostgreSQL binaries make
-the PostgreSQL tests FAIL with install instructions: CI must not silently skip them.
+starts once per test session (`pg_server`, tests/conftest.py); each test gets a fresh database
+copied from a migrated template, so tests never see each other's rows. Missing PostgreSQL
+binaries make the PostgreSQL tests FAIL with install instructions: CI must not skip them.
 """
 
 from __future__ import annotations
@@ -19,18 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import create_engine_for, make_sessionmaker, upgrade
 
-# The helper modules (pgserver, dbtestkit, dbworker) sit next to these tests and are imported by
+# The helper modules (dbtestkit, dbworker) sit next to these tests and are imported by
 # their own names, whatever pytest's import mode and whether tests/ is a package.
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from pgserver import (  # noqa: E402
-    PostgresUnavailableError,
-    create_database,
-    drop_database,
-    start_postgres,
-)
+from tests.pgserver import create_database, drop_database  # noqa: E402
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -38,19 +33,6 @@ BACKENDS = [
 ]
 _TEMPLATE = "watchfloor_template"
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of the session's throwaway PostgreSQL server (its `postgres` database)."""
-    try:
-        url, stop = start_postgres(tmp_path_factory.mktemp("pg"))
-    except PostgresUnavailableError as exc:
-        pytest.fail(f"PostgreSQL tests need a PostgreSQL server:\n{exc}", pytrace=False)
-    try:
-        yield url
-    finally:
-        stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pgserver
 import pytest
+
+from tests import pgserver
 
 
 def test_missing_binaries_fail_with_install_instructions(
