@@ -16,8 +16,11 @@ from rich.console import Console
 
 import db
 from core.errors import ConfigError, ConfigValidationError, WatchfloorError
+from flows.alerts_cli import app as alerts_app
+from flows.db_cli import app as db_app
 from flows.detect_cli import detect_file
 from flows.report import development_json, print_summary
+from flows.rules_cli import app as rules_app
 from flows.runtime import transaction
 from flows.settings import load_settings
 
@@ -257,6 +260,11 @@ def sources_check(
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     console.print(table)
+
+
+app.add_typer(rules_app, name="rules")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

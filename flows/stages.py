@@ -16,7 +16,6 @@ from prefect.cache_policies import NO_CACHE
 import adapters
 import db
 import detect
-import notify
 from core.model import (
     Article,
     DetectionInput,
@@ -26,6 +25,7 @@ from core.model import (
     SourceState,
     Target,
 )
+from flows.delivery import SendOutcome, deliver_pending
 from flows.runtime import transaction
 
 
@@ -62,16 +62,6 @@ class DetectOutcome:
     matches: int = 0
     changes: int = 0
     alert_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class SendOutcome:
-    """What the send stage did: alerts delivered to at least one target, and failures."""
-
-    alerts_sent: set[int] = field(default_factory=set)
-    delivered: int = 0
-    failed: int = 0
-    unrouted: int = 0
 
 
 @task(name="fetch", cache_policy=NO_CACHE, retries=0)
@@ -169,35 +159,5 @@ def detect_stage(
 
 @task(name="send", cache_policy=NO_CACHE)
 def send_stage(database_url: str, targets: Sequence[Target], max_attempts: int) -> SendOutcome:
-    """Route new alerts to subscribers, then deliver every due delivery exactly once.
-
-    Each delivery is claimed (committed) before it is sent and recorded right after, so a crash
-    can repeat at most the one message that was in flight.
-    """
-    outcome = SendOutcome()
-    now = utcnow()
-    with transaction(database_url) as session:
-        for alert in db.unrouted_alerts(session):
-            chosen = notify.route(alert, targets)
-            db.route_alert(session, alert.id, [(t.key, t.display) for t in chosen], now)
-            outcome.unrouted += not chosen
-    with transaction(database_url) as session:
-        claims = db.claim_deliveries(session, now, max_attempts=max_attempts)
-    by_key = {target.key: target for target in targets}
-    for claim in claims:
-        target = by_key.get(claim.target_key)
-        if target is None:
-            ok, error = False, "subscriber is no longer configured"
-        else:
-            result = notify.send(claim.alert, target)
-            ok, error = result.ok, result.error
-        with transaction(database_url) as session:
-            db.record_delivery(
-                session, claim.delivery_id, ok, error, utcnow(), max_attempts=max_attempts
-            )
-        if ok:
-            outcome.alerts_sent.add(claim.alert.id)
-            outcome.delivered += 1
-        else:
-            outcome.failed += 1
-    return outcome
+    """Route new alerts to subscribers and deliver every due delivery exactly once."""
+    return deliver_pending(database_url, targets, max_attempts, now=utcnow())

@@ -1,0 +1,56 @@
+"""`watchfloor db ...`: schema migrations and retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+import db
+from flows.runtime import engine_for, transaction
+from flows.settings import load_settings
+from flows.stages import utcnow
+
+app = typer.Typer(help="Manage the store: migrations and retention.", no_args_is_help=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL of the store (default: WATCHFLOOR_DATABASE_URL)."),
+]
+
+
+@app.command()
+def upgrade(database: DbOption = None) -> None:
+    """Apply the Alembic migrations up to the latest schema (safe to run at any time)."""
+    url = load_settings(database_url=database).database_url
+    engine = engine_for(url)
+    before = db.current_revision(engine)
+    db.upgrade(engine)
+    after = db.current_revision(engine)
+    typer.echo(f"schema at {after}" + (f" (was {before or 'empty'})" if before != after else ""))
+
+
+@app.command()
+def purge(
+    older_than: Annotated[
+        int, typer.Option("--older-than", min=1, help="Age in days (by fetch time) to purge.")
+    ],
+    delete_articles: Annotated[
+        bool,
+        typer.Option(
+            "--delete-articles", help="Also delete old articles that are no development's evidence."
+        ),
+    ] = False,
+    database: DbOption = None,
+) -> None:
+    """Drop old article bodies (and optionally articles); developments, evidence metadata and
+    alert history are kept."""
+    url = load_settings(database_url=database).database_url
+    cutoff = utcnow() - timedelta(days=older_than)
+    with transaction(url) as session:
+        result = db.purge(session, cutoff, delete_articles=delete_articles)
+    typer.echo(
+        f"cleared {result.bodies_cleared} article bodies, deleted {result.articles_deleted} "
+        f"articles older than {cutoff:%Y-%m-%d %H:%M} UTC"
+    )
