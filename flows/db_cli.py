@@ -8,19 +8,16 @@ from typing import Annotated
 import typer
 
 import db
+from flows.cli_common import DbOption, fail_cleanly
 from flows.runtime import engine_for, transaction
 from flows.settings import load_settings
 from flows.stages import utcnow
 
 app = typer.Typer(help="Manage the store: migrations and retention.", no_args_is_help=True)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="SQLAlchemy URL of the store (default: WATCHFLOOR_DATABASE_URL)."),
-]
-
 
 @app.command()
+@fail_cleanly
 def upgrade(database: DbOption = None) -> None:
     """Apply the Alembic migrations up to the latest schema (safe to run at any time)."""
     url = load_settings(database_url=database).database_url
@@ -32,6 +29,7 @@ def upgrade(database: DbOption = None) -> None:
 
 
 @app.command()
+@fail_cleanly
 def purge(
     older_than: Annotated[
         int, typer.Option("--older-than", min=1, help="Age in days (by fetch time) to purge.")
