@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from core.model import Article
+from core.text import NEAR_DUPLICATE_DISTANCE, simhash, simhash_bands, simhash_distance
 from db._sql import chunked, insert_for
 from db.models import articles
 from db.types import as_utc
@@ -39,7 +40,8 @@ class StoreResult:
 
     `duplicates` counts articles not stored (same guid, URL or content already at their source,
     also within the batch); `linked` counts new articles whose content another source already
-    had (stored anyway, with `duplicate_of_id` set: it is evidence from another outlet).
+    had, or that are near-duplicates (SimHash) of a stored article: stored anyway, with
+    `duplicate_of_id` set, since a wire copy at another outlet is evidence of its own.
     """
 
     new: list[StoredArticle]
@@ -109,10 +111,17 @@ def _published(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def _simhash_columns(text: str) -> dict[str, int | None]:
+    value = simhash(text)
+    bands: tuple[int | None, ...] = simhash_bands(value) if value is not None else (None,) * 4
+    return {"simhash": value, **{f"simhash_band{i}": band for i, band in enumerate(bands)}}
+
+
 def _row(source_id: int, guid: str, article: Article, fetched_at: datetime) -> dict:
     url = _clean(article.url) if article.url else None
     canonical = canonical_url(url)
     return {
+        **_simhash_columns(article.text),
         "source_id": source_id,
         "guid": guid,
         "url": url,
@@ -215,22 +224,28 @@ def store_articles(
     inserted = {(sid, guid): id_ for id_, sid, guid in session.execute(stmt, ordered)}
     new: list[StoredArticle] = []
     new_hashes: dict[int, str] = {}
+    new_simhashes: dict[int, int] = {}
     for row, article in zip(rows, kept, strict=True):
         article_id = inserted.get((row["source_id"], row["guid"]))
         if article_id is not None:
             new.append(StoredArticle(id=article_id, article=article))
             new_hashes[article_id] = row["content_hash"]
-    linked = _link_cross_source_copies(session, new_hashes)
-    return StoreResult(new=new, duplicates=len(articles_in) - len(new), linked=linked)
+            if row["simhash"] is not None:
+                new_simhashes[article_id] = row["simhash"]
+    exact = _link_cross_source_copies(session, new_hashes)
+    near = _link_near_duplicates(
+        session, {i: h for i, h in new_simhashes.items() if i not in exact}
+    )
+    return StoreResult(new=new, duplicates=len(articles_in) - len(new), linked=len(exact) + near)
 
 
-def _link_cross_source_copies(session: Session, new_hashes: Mapping[int, str]) -> int:
-    """Point each new article at the earliest article with the same content; return how many.
+def _link_cross_source_copies(session: Session, new_hashes: Mapping[int, str]) -> set[int]:
+    """Point each new article at the earliest article with the same content; return those linked.
 
     The earliest article with a hash is always at another source (a source holds a hash once).
     """
     if not new_hashes:
-        return 0
+        return set()
     first: dict[str, int] = {}
     for part in chunked(sorted(set(new_hashes.values()))):
         query = (
@@ -244,6 +259,56 @@ def _link_cross_source_copies(session: Session, new_hashes: Mapping[int, str]) -
         for article_id, h in new_hashes.items()
         if first.get(h, article_id) != article_id
     ]
+    if links:
+        stmt = (
+            update(articles)
+            .where(articles.c.id == bindparam("b_id"))
+            .values(duplicate_of_id=bindparam("b_original"))
+        )
+        session.connection().execute(stmt, links)
+    return {link["b_id"] for link in links}
+
+
+def _near_duplicate_candidates(session: Session, values: Sequence[int]) -> list[tuple[int, int]]:
+    """(id, simhash) of stored articles sharing at least one SimHash band with `values`."""
+    wanted: list[set[int]] = [set() for _ in range(4)]
+    for value in values:
+        for i, band in enumerate(simhash_bands(value)):
+            wanted[i].add(band)
+    band_columns = (
+        articles.c.simhash_band0,
+        articles.c.simhash_band1,
+        articles.c.simhash_band2,
+        articles.c.simhash_band3,
+    )
+    found: dict[int, int] = {}
+    for column, bands in zip(band_columns, wanted, strict=True):
+        for part in chunked(sorted(bands)):
+            query = select(articles.c.id, articles.c.simhash).where(column.in_(part))
+            found.update(session.execute(query).tuples().all())
+    return sorted(found.items())
+
+
+def _link_near_duplicates(session: Session, new_simhashes: Mapping[int, int]) -> int:
+    """Point each new article at the earliest stored article whose SimHash is within
+    NEAR_DUPLICATE_DISTANCE bits (the same wire copy at another outlet, or a lightly edited
+    re-post); return how many were linked. Both stay stored: each is evidence on its own."""
+    if not new_simhashes:
+        return 0
+    candidates = _near_duplicate_candidates(session, list(new_simhashes.values()))
+    links = []
+    for article_id, value in sorted(new_simhashes.items()):
+        original = next(
+            (
+                other_id
+                for other_id, other in candidates
+                if other_id < article_id
+                and simhash_distance(value, other) <= NEAR_DUPLICATE_DISTANCE
+            ),
+            None,
+        )
+        if original is not None:
+            links.append({"b_id": article_id, "b_original": original})
     if links:
         stmt = (
             update(articles)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -87,6 +88,10 @@ class ArticleRow(Base):
         UniqueConstraint("source_id", "canonical_url"),
         Index(None, "fetched_at"),
         Index(None, "duplicate_of_id"),
+        Index(None, "simhash_band0"),
+        Index(None, "simhash_band1"),
+        Index(None, "simhash_band2"),
+        Index(None, "simhash_band3"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +108,13 @@ class ArticleRow(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL")
     )
+    # SimHash of the text and its four 16-bit bands (core.text.simhash_bands): an exact match
+    # on any band finds near-duplicate candidates through an index.
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    simhash_band0: Mapped[int | None]
+    simhash_band1: Mapped[int | None]
+    simhash_band2: Mapped[int | None]
+    simhash_band3: Mapped[int | None]
 
 
 class DevelopmentRow(Base):
