@@ -10,7 +10,7 @@ the send returns, in its own short transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -227,6 +227,9 @@ def claim_deliveries(
     lease_s: int = 300,
     limit: int = 500,
     max_attempts: int = 8,
+    *,
+    target_keys: Collection[str] | None = None,
+    due_by: datetime | None = None,
 ) -> list[ClaimedDelivery]:
     """Claim due deliveries for this caller: pending and due, or `sending` with an expired lease.
 
@@ -236,12 +239,19 @@ def claim_deliveries(
     An expired lease counts as an attempt (the outcome is unknown); one that exhausts
     `max_attempts` becomes `failed` instead of being claimed again. Commit right after this,
     before sending.
+
+    `target_keys` limits the claim to those subscribers. `due_by` (default `now`) is the moment
+    a pending row must be due at: a sender that keeps claiming during a long run passes its
+    start time, so what it failed and rescheduled meanwhile waits for the next run.
     """
     now = as_utc(now)
+    due_at = as_utc(due_by) if due_by is not None else now
     due = or_(
-        and_(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= now),
+        and_(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= due_at),
         and_(deliveries.c.state == "sending", deliveries.c.claimed_until < now),
     )
+    if target_keys is not None:
+        due = and_(due, deliveries.c.target_key.in_(sorted(set(target_keys))))
     query = (
         select(
             deliveries.c.id,
@@ -287,6 +297,21 @@ def claim_deliveries(
         )
         for r, attempts in claims
     ]
+
+
+def defer_deliveries(session: Session, delivery_ids: Sequence[int], until: datetime) -> None:
+    """Hand claimed deliveries back, due at `until`, without counting an attempt.
+
+    For a claim that may not be sent yet after all (the subscriber's quiet hours began since it
+    was scheduled). Rows no longer `sending` (recorded meanwhile) are left alone.
+    """
+    for part in chunked(list(delivery_ids)):
+        session.connection().execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(part))
+            .where(deliveries.c.state == "sending")
+            .values(state="pending", next_attempt_at=as_utc(until), claimed_until=None)
+        )
 
 
 def _mark(session: Session, ids: Sequence[int], **values: Any) -> None:

@@ -4,11 +4,20 @@ ruleset = load_ruleset(rule_docs, alias_docs)   # path -> YAML text; raises Conf
 matches = detect(ruleset, item)                 # one Match per (rule, event) in an article
 changes = assign(matches, known)                # identity resolution + alert decisions
 explain(ruleset, rule_id, item).lines()         # why a rule fires or not
+evaluate(ruleset, items, parse_labels(tsv, ...)) # scores on labelled articles, with reasons
 """
 
 from detect.assign import assign
+from detect.diagnose import alarm_reason, evaluate, miss_reason
 from detect.engine import detect
-from detect.evaluation import Evaluation, Score, is_positive, reported_categories, score
+from detect.evaluation import (
+    Evaluation,
+    Score,
+    is_positive,
+    parse_labels,
+    reported_categories,
+    score,
+)
 from detect.examples import example_holds
 from detect.explain import Explanation, explain
 from detect.loader import load_ruleset
@@ -19,12 +28,16 @@ __all__ = [
     "Explanation",
     "RuleSet",
     "Score",
+    "alarm_reason",
     "assign",
     "detect",
+    "evaluate",
     "example_holds",
     "explain",
     "is_positive",
     "load_ruleset",
+    "miss_reason",
+    "parse_labels",
     "reported_categories",
     "score",
 ]

@@ -3,6 +3,9 @@
 Mentions of one event (same identity) are merged: the union of terms and facts, the strongest
 status cue, and background only when some mention says so and none says the event is recent
 (so "Lee's visit" two sentences after "Lee's visit to Japan earlier this month" stays context).
+A mention dated recent and one dated as context, or two with different ordinals ("the sixth
+test", "the fifth test"), are two events. An event no mention asserts (no status cue, no date,
+not in the headline: "sanctions over the missile tests") is context too.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from core.model import Match, Status, status_rank
-from detect.facts import DERIVED, extract
+from detect.facts import DERIVED, extract, first_match
 from detect.identity import Identity, compatible, identity_of, score
 from detect.mentions import Mention
 from detect.model import Rule
@@ -33,14 +36,32 @@ class Cluster:
 
     mentions: list[Mention]
     support: list[int] = field(default_factory=list)
+    _identity: Identity | None = field(default=None, init=False, repr=False, compare=False)
+
+    def add(self, mention: Mention) -> None:
+        """One more mention of the event."""
+        self.mentions.append(mention)
+        self._identity = None
 
     def identity(self) -> Identity:
-        """Identity of the event so far."""
-        exact = [m.span for m in self.mentions if m.span and m.span.exact]
-        spans = exact or [m.span for m in self.mentions if m.span]
-        actors = [a for m in self.mentions for a in m.actors]
-        place = next((m.place for m in self.mentions if m.place), None)
-        return identity_of(spans[0] if spans else None, actors, place)
+        """Identity of the event so far (kept until a mention is added)."""
+        if self._identity is None:
+            exact = [m.span for m in self.mentions if m.span and m.span.exact]
+            spans = exact or [m.span for m in self.mentions if m.span]
+            actors = [a for m in self.mentions for a in m.actors]
+            place = next((m.place for m in self.mentions if m.place), None)
+            self._identity = identity_of(spans[0] if spans else None, actors, place)
+        return self._identity
+
+    def admits(self, mention: Mention) -> bool:
+        """Whether `mention` can report this event as far as time and ordinal tell: what the
+        article reports as news now and what it sets in the past are two events."""
+        if mention.temporal == "background" and any(_news(m) for m in self.mentions):
+            return False
+        if _news(mention) and any(m.temporal == "background" for m in self.mentions):
+            return False
+        ordinals = {m.ordinal for m in self.mentions if m.ordinal is not None}
+        return mention.ordinal is None or not ordinals or mention.ordinal in ordinals
 
     @property
     def sentences(self) -> list[int]:
@@ -48,17 +69,24 @@ class Cluster:
         return sorted({m.sentence for m in self.mentions} | set(self.support))
 
 
+def _news(mention: Mention) -> bool:
+    """A mention dated recent, or undated with a cue that says how it stands ("fired")."""
+    if mention.temporal == "recent":
+        return True
+    return mention.temporal == "neutral" and mention.status_cue is not None
+
+
 def group_mentions(mentions: Sequence[Mention]) -> list[Cluster]:
     """Mentions grouped by event identity, in article order."""
     clusters: list[Cluster] = []
     for mention in mentions:
         own = identity_of(mention.span, mention.actors, mention.place)
-        candidates = [c for c in clusters if compatible(c.identity(), own)]
+        candidates = [c for c in clusters if c.admits(mention) and compatible(c.identity(), own)]
         if candidates:
             best = max(
                 candidates, key=lambda c: (score(c.identity(), own), c.mentions[-1].sentence)
             )
-            best.mentions.append(mention)
+            best.add(mention)
         else:
             clusters.append(Cluster([mention]))
     return clusters
@@ -87,7 +115,9 @@ def _status(rule: Rule, mentions: Sequence[Mention]) -> Status:
 
 def _background(mentions: Sequence[Mention]) -> bool:
     temporals = {m.temporal for m in mentions}
-    return "background" in temporals and "recent" not in temporals
+    if "background" in temporals and "recent" not in temporals:
+        return True
+    return not any(m.asserted for m in mentions)
 
 
 def _event_date(mentions: Sequence[Mention]) -> date | None:
@@ -98,10 +128,14 @@ def _event_date(mentions: Sequence[Mention]) -> date | None:
     return max(days, key=lambda d: (counts[d], -days.index(d)))
 
 
-def _actors(mentions: Sequence[Mention]) -> tuple[str, ...]:
-    names = [a for m in mentions for a in m.actors]
+def _ranked(names: Sequence[str]) -> tuple[str, ...]:
+    """Distinct names, most frequent first, then in order of first mention."""
     counts = Counter(names)
     return tuple(sorted(dict.fromkeys(names), key=lambda a: (-counts[a], names.index(a))))
+
+
+def _actors(mentions: Sequence[Mention]) -> tuple[str, ...]:
+    return _ranked([a for m in mentions for a in m.actors])
 
 
 def _facts(rule: Rule, scan: ArticleScan, cluster: Cluster) -> dict[str, Any]:
@@ -110,6 +144,11 @@ def _facts(rule: Rule, scan: ArticleScan, cluster: Cluster) -> dict[str, Any]:
         if spec.name in DERIVED:
             value = _derived(spec.name, cluster.mentions)
             if value:
+                facts[spec.name] = value
+            continue
+        if not spec.builtin and not spec.many:
+            value = first_match(spec, [scan.sentence_text(s) for s in cluster.sentences])
+            if value is not None:
                 facts[spec.name] = value
             continue
         values: list[Any] = []
@@ -148,6 +187,8 @@ def to_match(rule: Rule, scan: ArticleScan, cluster: Cluster) -> Match:
         **facts,
         "actor": actors[0] if actors else None,
         "actors": list(actors),
+        # In order of first mention: "Japan–South Korea" as the article puts it.
+        "states": list(dict.fromkeys(s for m in mentions for s in m.states)),
         "place": place,
         "date": event_date.isoformat() if event_date else None,
         "status": status,

@@ -206,3 +206,20 @@ def evaluate(
                 for b in positions.get(right, ())
             )
     return False
+
+
+def possible(node: Node, present: Mapping[str, bool]) -> bool:
+    """Whether the condition could hold somewhere in a text where the selections in `present`
+    may match: an upper bound, since `not` and the distances of `near` are not known yet."""
+    match node:
+        case Name(name):
+            return present.get(name, False)
+        case Not(_operand):
+            return True
+        case And(operands):
+            return all(possible(o, present) for o in operands)
+        case Or(operands):
+            return any(possible(o, present) for o in operands)
+        case Near(left, right, _words):
+            return present.get(left, False) and present.get(right, False)
+    return False

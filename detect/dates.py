@@ -17,7 +17,7 @@ from typing import Literal
 
 from detect.textnorm import NormText
 
-Kind = Literal["full", "month_day", "day", "month", "weekday", "relative"]
+Kind = Literal["full", "month_day", "day", "month", "year", "weekday", "relative", "interval"]
 
 _MONTHS = {
     name: number
@@ -97,13 +97,47 @@ class DateExpr:
     @property
     def recent(self) -> bool:
         """Whether the expression places the event within days of the article by itself (a
-        weekday, "yesterday", "this week"), even when it cannot be resolved."""
-        return self.kind == "weekday" or self.relative in _RECENT_RELATIVES
+        weekday, "yesterday", "that day", a bare day of the month as news reports write the
+        days of the current week), even when it cannot be resolved."""
+        if self.qualifier == "last_month":
+            return False
+        return self.kind in ("weekday", "day") or self.relative in _RECENT_RELATIVES
+
+    @property
+    def vague_past(self) -> bool:
+        """Whether the phrase distances the event from the news cycle whatever the arithmetic
+        says: "last week", "earlier this month", "last year"."""
+        if self.kind == "month" and self.qualifier not in ("next", "this"):
+            return True  # an event dated only by its month is not one of this week's
+        return self.relative in _VAGUE_PAST or self.qualifier in ("last_year", "last_month")
+
+    @property
+    def tense_known(self) -> bool:
+        """Whether the expression itself says if the event lies ahead or behind ("yesterday",
+        "next week", "on January 26", "오는 7일"); a bare weekday or day of the month does not
+        ("on Friday" is last Friday after "met", next Friday after "will meet")."""
+        if self.kind in ("full", "month_day", "year"):
+            return True
+        if self.kind in ("month", "day", "weekday"):
+            return self.year is not None or self.qualifier is not None
+        return self.relative not in (None, "today", "same_day", "this_week", "this_month")
+
+    @property
+    def ahead(self) -> bool:
+        """Whether the phrase puts the event ahead of the article: "tomorrow", "next week"."""
+        return self.relative in _AHEAD or self.qualifier in ("next", "later")
 
     def resolve(self, reference: date | None, dated: bool, future: bool) -> DateSpan | None:
-        """The days meant, given the article's day and whether the event lies ahead."""
+        """The days meant, given the article's day and whether the event lies ahead. An
+        interval ("since 2017") dates no event."""
+        if self.kind == "interval":
+            return None
         if self.kind == "full":
             return _day_span(self.year, self.month, self.day)
+        if self.kind == "year":
+            return DateSpan(date(self.year or 1, 1, 1), date(self.year or 1, 12, 31))
+        if self.kind == "month" and self.year:
+            return _month_range(self.year, self.month or 1)
         if reference is None:
             return None
         if self.kind == "month_day":
@@ -112,14 +146,34 @@ class DateExpr:
             return _month_only(reference, self.month or 1, self.qualifier, future)
         if not dated:
             return None
+        if self.kind == "day" and self.qualifier == "last_month":
+            month0 = reference.month - 2
+            return _day_span(reference.year + month0 // 12, month0 % 12 + 1, self.day)
         if self.kind == "day":
-            return _day_only(reference, self.day or 1, future)
+            ahead = self.qualifier == "next" or (self.qualifier != "last" and future)
+            return _day_only(reference, self.day or 1, ahead)
         if self.kind == "weekday":
             return _weekday(reference, self.weekday or 0, self.qualifier, future)
         return _relative(reference, self.relative or "")
 
 
-_RECENT_RELATIVES = frozenset({"yesterday", "today", "tomorrow", "this_week", "days_ago"})
+_RECENT_RELATIVES = frozenset(
+    {
+        "yesterday",
+        "today",
+        "earlier_today",
+        "tomorrow",
+        "this_week",
+        "days_ago",
+        "same_day",
+        "hours_ago",
+        "later",
+    }
+)
+_VAGUE_PAST = frozenset(
+    {"last_week", "last_month", "earlier_this_month", "this_month", "last_year"}
+)
+_AHEAD = frozenset({"tomorrow", "next_week", "next_month", "next_year", "later"})
 
 
 def _day_span(year: int | None, month: int | None, day: int | None) -> DateSpan | None:
@@ -147,6 +201,8 @@ def _month_range(year: int, month: int) -> DateSpan:
 
 
 def _month_only(reference: date, month: int, qualifier: str | None, future: bool) -> DateSpan:
+    if qualifier == "last_year":
+        return _month_range(reference.year - 1, month)
     year = reference.year
     backward = qualifier == "last" or (qualifier not in ("next", "this") and not future)
     if backward and (month > reference.month or (qualifier == "last" and month == reference.month)):
@@ -167,7 +223,7 @@ def _day_only(reference: date, day: int, future: bool) -> DateSpan | None:
 
 
 def _weekday(reference: date, weekday: int, qualifier: str | None, future: bool) -> DateSpan:
-    if qualifier == "next" or (qualifier != "last" and future):
+    if qualifier in ("next", "later") or (qualifier != "last" and future):
         delta = (weekday - reference.weekday()) % 7
     else:
         delta = -((reference.weekday() - weekday) % 7)
@@ -186,16 +242,19 @@ def _relative(reference: date, relative: str) -> DateSpan | None:
         "tomorrow": (reference + timedelta(days=1), reference + timedelta(days=1)),
         "this_week": (monday, monday + timedelta(days=6)),
         "last_week": (monday - timedelta(days=7), monday - timedelta(days=1)),
+        "next_week": (monday + timedelta(days=7), monday + timedelta(days=13)),
         "earlier_this_month": (reference.replace(day=1), reference),
+        "this_month": (reference.replace(day=1), reference),
         "earlier_this_year": (reference.replace(month=1, day=1), reference),
     }
     if relative in spans:
         return DateSpan(*spans[relative])
-    if relative == "last_month":
-        month0 = reference.month - 2
+    if relative in ("last_month", "next_month"):
+        month0 = reference.month - 1 + (-1 if relative == "last_month" else 1)
         return _month_range(reference.year + month0 // 12, month0 % 12 + 1)
-    if relative == "last_year":
-        return DateSpan(date(reference.year - 1, 1, 1), date(reference.year - 1, 12, 31))
+    if relative in ("last_year", "next_year"):
+        year = reference.year + (-1 if relative == "last_year" else 1)
+        return DateSpan(date(year, 1, 1), date(year, 12, 31))
     return None
 
 
@@ -218,20 +277,29 @@ def _numeric_month_day(m: re.Match[str]) -> dict[str, object]:
 
 
 def _month_year(m: re.Match[str]) -> dict[str, object]:
-    return {"kind": "full", "year": int(m["y"]), "month": _MONTHS[m["mon"].lower()], "day": 1}
+    return {"kind": "month", "year": int(m["y"]), "month": _MONTHS[m["mon"].lower()]}
 
 
 def _month(m: re.Match[str]) -> dict[str, object]:
     qualifier = (m["q"] or "").lower()
-    return {"kind": "month", "month": _MONTHS[m["mon"].lower()], "qualifier": qualifier or None}
+    if qualifier == "since":
+        return {"kind": "interval"}
+    year = int(m["y"]) if m["y"] else None
+    return {
+        "kind": "month",
+        "month": _MONTHS[m["mon"].lower()],
+        "year": year,
+        "qualifier": qualifier or None,
+    }
 
 
 def _weekday_en(m: re.Match[str]) -> dict[str, object]:
-    qualifier = (m["q"] or "").lower()
+    qualifier = (m["q"] or "").lower().split(" ")[0]
+    qualifier = {"coming": "next", "earlier": "last"}.get(qualifier, qualifier)
     return {
         "kind": "weekday",
         "weekday": _WEEKDAYS[m["wd"].lower()],
-        "qualifier": qualifier if qualifier in ("last", "next") else None,
+        "qualifier": qualifier if qualifier in ("last", "next", "later") else None,
     }
 
 
@@ -245,7 +313,33 @@ def _weekday_cjk(m: re.Match[str]) -> dict[str, object]:
 
 
 def _day(m: re.Match[str]) -> dict[str, object]:
-    return {"kind": "day", "day": int(m["d"])}
+    qualifier = {"지난": "last", "오는": "next"}.get(m.groupdict().get("q") or "")
+    return {"kind": "day", "day": int(m["d"]), "qualifier": qualifier}
+
+
+def _day_of_last_month(m: re.Match[str]) -> dict[str, object]:
+    return {"kind": "day", "day": int(m["d"]), "qualifier": "last_month"}
+
+
+def _year(m: re.Match[str]) -> dict[str, object]:
+    """A year, or a year and month; after "since" (or before 以来, 이후) an interval."""
+    since = (m["q"] or "").lower() == "since" or bool(m.groupdict().get("since"))
+    if since:
+        return {"kind": "interval"}
+    month = m.groupdict().get("m")
+    if month:
+        if not 1 <= int(month) <= 12:
+            return {"kind": "interval"}  # not a month: a date that dates nothing
+        return {"kind": "month", "year": int(m["y"]), "month": int(month)}
+    return {"kind": "year", "year": int(m["y"])}
+
+
+def _cjk_month(m: re.Match[str]) -> dict[str, object]:
+    last_year = ("지난해", "작년", "去年", "昨年")
+    qualifier = "last_year" if m["q"] in last_year else {"지난": "last", "오는": "next"}.get(m["q"])
+    if m["since"] or not 1 <= int(m["mon"]) <= 12:
+        return {"kind": "interval"}  # "since October", or not a month: it dates no event
+    return {"kind": "month", "month": int(m["mon"]), "qualifier": qualifier}
 
 
 def _days_ago(m: re.Match[str]) -> dict[str, object]:
@@ -259,21 +353,27 @@ def _relative_words(m: re.Match[str]) -> dict[str, object]:
 
 
 _RELATIVE_EN = re.compile(
-    r"(?:(?P<days_ago>(?:just\s+)?days\s+ago)|(?P<yesterday>yesterday)"
-    r"|(?P<today>(?:earlier\s+)?today|tonight|this\s+(?:morning|afternoon|evening))"
+    r"(?:(?P<days_ago>(?:just\s+)?days\s+ago)|(?P<hours_ago>(?:just\s+)?hours\s+(?:ago|earlier))"
+    r"|(?P<yesterday>yesterday)"
+    r"|(?P<earlier_today>earlier\s+today|this\s+morning)"
+    r"|(?P<later>later\s+(?:today|tonight|this\s+(?:week|month|year)))"
+    r"|(?P<today>today|tonight|this\s+(?:afternoon|evening))"
+    r"|(?P<same_day>(?:on\s+)?(?:that|the\s+same)\s+(?:day|morning|afternoon|evening))"
     r"|(?P<tomorrow>tomorrow)|(?P<this_week>(?:earlier\s+)?this\s+week)|(?P<last_week>last\s+week)"
-    r"|(?P<earlier_this_month>earlier\s+(?:this|in\s+the)\s+month)|(?P<last_month>last\s+month)"
+    r"|(?P<next_week>next\s+week)|(?P<next_month>next\s+month)|(?P<next_year>next\s+year)"
+    r"|(?P<earlier_this_month>earlier\s+(?:this|in\s+the)\s+month)|(?P<this_month>this\s+month)"
+    r"|(?P<last_month>last\s+month)"
     r"|(?P<earlier_this_year>earlier\s+this\s+year)|(?P<last_year>last\s+year))\b"
 )
 _RELATIVE_CJK = re.compile(
-    r"(?P<yesterday>어제|昨日|昨天)|(?P<today>오늘|今日|本日|今天)|(?P<tomorrow>내일|明日|明天)"
-    r"|(?P<this_week>이번\s*주|今週|本周|这周)|(?P<last_week>지난\s*주|先週|上周|上週)"
+    r"(?P<yesterday>어제|昨日|昨天|昨晚|昨夜)|(?P<today>오늘|今日|本日|今天|今晨|今早|今朝|今夜)"
+    r"|(?P<same_day>이날|당일|同日|当日|当天|この日)"
+    r"|(?P<tomorrow>내일|明日|明天)|(?P<this_week>이번\s*주|今週|本周|这周)"
+    r"|(?P<last_week>지난\s*주|先週|上周|上星期)|(?P<next_week>다음\s*주|来週|下周|下星期)"
     r"|(?P<earlier_this_month>이달\s*초|今月上旬|本月初)|(?P<last_month>지난\s*달|先月|上个月|上月)"
-    r"|(?P<last_year>지난\s*해|작년|昨年|去年)"
+    r"|(?P<next_month>다음\s*달|내달|来月|下个月|下月)"
+    r"|(?P<last_year>지난\s*해|작년|昨年|去年)|(?P<next_year>내년|来年|明年)"
 )
-# Latin patterns, tried only where a word that can start them begins (a dictionary look-up per
-# word is much cheaper than scanning the text with each regex). `cased` patterns need capitals:
-# a month name alone ("last November"; "may" is not May).
 _ISO = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
 _MONTH_DAY = re.compile(
     rf"(?P<mon>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{{4}})\b)?"
@@ -281,64 +381,135 @@ _MONTH_DAY = re.compile(
 _DAY_MONTH = re.compile(
     rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{_MONTH})\b\.?(?:,?\s+(?P<y>\d{{4}})\b)?"
 )
-_WEEKDAY_EN = re.compile(rf"(?:(?P<q>last|next|this|on|coming)\s+)?(?P<wd>{_WEEKDAY})\b")
+_WEEKDAY_EN = re.compile(
+    rf"(?:(?P<q>last|next|this|on|coming|later|earlier(?:\s+on)?)\s+)?(?P<wd>{_WEEKDAY})\b"
+)
 _DAYS_AGO = re.compile(r"(?P<n>\d+|two|three|four|five|six|a)\s+days?\s+ago\b")
 _MONTH_YEAR = re.compile(rf"(?P<mon>{_MONTH_CAP})\s+(?P<y>\d{{4}})\b")
 _MONTH_ONLY = re.compile(
     r"(?P<q>[Ll]ast|[Nn]ext|[Tt]his|[Ii]n|[Ss]ince|[Ee]arly|[Ll]ate|[Mm]id)[\s-]+"
-    rf"(?P<mon>{_MONTH_CAP})\b"
+    rf"(?P<mon>{_MONTH_CAP})\b(?:,?\s+(?P<y>(?:19|20)\d{{2}})\b)?"
 )
+# "in 2013", "since 2006", "in early 2019": a year needs a word before it (a bare number may be
+# a count). English day of the month alone: "on the 27th".
+_YEAR_EN = re.compile(
+    r"(?P<q>in|since|during|until|by|of)\s+(?:(?:early|late|mid)[\s-]+)?(?P<y>(?:19|20)\d{2})\b"
+    r"(?![\s-]*(?:km|kilomet|miles|troops|people|won|yen|dollars|tons))"
+)
+_DAY_EN = re.compile(
+    r"(?:on\s+)?the\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:century|anniversary))"
+)
+# Latin patterns are tried only where a word that can start them begins: one regex pass finds
+# those words (a Python loop over every word, or ten passes of ten patterns, costs more), and a
+# dictionary says which patterns each may start. `cased` patterns need capitals: a month name
+# alone ("last November"; "may" is not May).
 _Try = tuple[re.Pattern[str], Builder, bool]  # pattern, builder, on the cased text
+_BY_WORD: dict[str, tuple[_Try, ...]] = {}
+
+
+def _starts(words: tuple[str, ...], *tries: _Try) -> None:
+    for word in words:
+        _BY_WORD[word] = (*_BY_WORD.get(word, ()), *tries)
+
+
+_starts(tuple(_MONTHS), (_MONTH_DAY, _named_month_day, False), (_MONTH_YEAR, _month_year, True))
+_starts(
+    (
+        "last",
+        "next",
+        "this",
+        "on",
+        "coming",
+        "later",
+        "earlier",
+        *(w for w in _WEEKDAYS if w.isascii()),
+    ),
+    (_WEEKDAY_EN, _weekday_en, False),
+)
+_starts(("two", "three", "four", "five", "six", "a"), (_DAYS_AGO, _days_ago, False))
+_starts(
+    ("just", "days", "hours", "yesterday", "earlier", "later", "today", "tonight", "this"),
+    (_RELATIVE_EN, _relative_words, False),
+)
+_starts(("tomorrow", "last", "next", "on", "that", "the"), (_RELATIVE_EN, _relative_words, False))
+_starts(
+    ("last", "next", "this", "in", "since", "early", "late", "mid"), (_MONTH_ONLY, _month, True)
+)
+_starts(("in", "since", "during", "until", "by", "of"), (_YEAR_EN, _year, False))
+_starts(("on", "the"), (_DAY_EN, _day, False))
 _BY_NUMBER: tuple[_Try, ...] = (
     (_ISO, _full, False),
     (_DAY_MONTH, _named_month_day, False),
     (_DAYS_AGO, _days_ago, False),
 )
-_BY_WORD: dict[str, tuple[_Try, ...]] = {}
-for _word in _MONTHS:
-    _BY_WORD[_word] = ((_MONTH_DAY, _named_month_day, False), (_MONTH_YEAR, _month_year, True))
-for _word in ("last", "next", "this", "on", "coming", *(w for w in _WEEKDAYS if w.isascii())):
-    _BY_WORD[_word] = ((_WEEKDAY_EN, _weekday_en, False),)
-for _word in ("two", "three", "four", "five", "six", "a"):
-    _BY_WORD[_word] = ((_DAYS_AGO, _days_ago, False),)
-for _word in (
-    "just",
-    "days",
-    "yesterday",
-    "earlier",
-    "today",
-    "tonight",
-    "this",
-    "tomorrow",
-    "last",
-):
-    _BY_WORD[_word] = (*_BY_WORD.get(_word, ()), (_RELATIVE_EN, _relative_words, False))
-for _word in ("last", "next", "this", "in", "since", "early", "late", "mid"):
-    _BY_WORD[_word] = (*_BY_WORD.get(_word, ()), (_MONTH_ONLY, _month, True))
-_WORD_AT = re.compile(r"[a-z0-9]+")
-_CJK: tuple[tuple[re.Pattern[str], Builder], ...] = (
+_TRIGGER = re.compile(r"\b(?:\d+|" + "|".join(sorted(_BY_WORD, key=len, reverse=True)) + r")\b")
+
+
+# Each CJK pattern with the characters one of which it cannot match without (a cheap test
+# that spares most texts most patterns).
+_CJK: tuple[tuple[re.Pattern[str], Builder, str], ...] = (
     (
         re.compile(r"(?P<y>\d{4})\s*[년年]\s*(?P<m>\d{1,2})\s*[월月]\s*(?P<d>\d{1,2})\s*[일日号]"),
         _full,
+        "年년",
     ),
-    (re.compile(r"(?<!\d)(?P<m>\d{1,2})\s*[월月]\s*(?P<d>\d{1,2})\s*[일日号]"), _numeric_month_day),
-    (re.compile(r"(?:(?P<q>지난|오는)\s*)?(?P<wd>[월화수목금토일])요일"), _weekday_cjk),
-    (re.compile(r"(?P<q>先週|来週)?(?P<wd>[月火水木金土日])曜日?"), _weekday_cjk),
-    (re.compile(r"(?P<q>上)?(?:星期|周|週|礼拜)(?P<wd>[一二三四五六日天])"), _weekday_cjk),
-    (re.compile(r"(?:지난|오는)?\s*(?<![\d월月])(?P<d>\d{1,2})일(?![간째])"), _day),
-    (re.compile(r"(?<![\d月年])(?P<d>\d{1,2})日(?![間间])"), _day),
-    (_RELATIVE_CJK, _relative_words),
+    (
+        re.compile(r"(?<!\d)(?P<m>\d{1,2})\s*[월月]\s*(?P<d>\d{1,2})\s*[일日号]"),
+        _numeric_month_day,
+        "月월",
+    ),
+    # Korean official style: "7.12.(수)" (the weekday in brackets tells it from a decimal).
+    (
+        re.compile(r"(?<![\d.])(?P<m>\d{1,2})\.\s?(?P<d>\d{1,2})\.?\s*\([월화수목금토일]\)"),
+        _numeric_month_day,
+        "(",
+    ),
+    (
+        re.compile(
+            r"(?P<q>)(?P<y>(?:19|20)\d{2})\s*[년年](?:\s*(?P<m>\d{1,2})\s*[월月](?!\s*\d))?"
+            r"(?P<since>\s*(?:以来|以來|이후|来|來|ぶり|만에|만의))?"
+        ),
+        _year,
+        "年년",
+    ),
+    (
+        re.compile(
+            r"(?:(?P<q>지난해|작년|지난|오는|去年|昨年)\s*)?(?<![\d~〜-])(?P<mon>\d{1,2})\s*[월月]"
+            r"(?![\s\d]*[일日号])(?P<since>\s*(?:以来|이후|来))?"
+        ),
+        _cjk_month,
+        "月월",
+    ),
+    (re.compile(r"(?:(?P<q>지난|오는)\s*)?(?P<wd>[월화수목금토일])요일"), _weekday_cjk, "요"),
+    (re.compile(r"(?P<q>先週|来週)?(?P<wd>[月火水木金土日])曜日?"), _weekday_cjk, "曜"),
+    (
+        re.compile(r"(?P<q>上)?(?:星期|周|週|礼拜)(?P<wd>[一二三四五六日天])"),
+        _weekday_cjk,
+        "星周週礼",
+    ),
+    (
+        re.compile(r"(?P<q>지난달|지난 달|先月|上个月|上月)\s*(?P<d>\d{1,2})\s*[일日号]"),
+        _day_of_last_month,
+        "지先上",
+    ),
+    (
+        re.compile(
+            r"(?:(?P<q>지난|오는)\s*)?(?<![\d월月])(?:\d{1,2}\s*[~∼〜-]\s*)?(?P<d>\d{1,2})일(?![간째])"
+        ),
+        _day,
+        "일",
+    ),
+    (re.compile(r"(?<![\d月年])(?P<d>\d{1,2})日(?![間间])"), _day, "日"),
+    (_RELATIVE_CJK, _relative_words, ""),
 )
 _HAS_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def _latin(text: NormText) -> list[DateExpr]:
     found = []
-    for start in text.token_starts:
-        word = _WORD_AT.match(text.folded, start)
-        if word is None:
-            continue
-        tries = _BY_NUMBER if word.group().isdigit() else _BY_WORD.get(word.group(), ())
+    for word in _TRIGGER.finditer(text.folded):
+        start = word.start()
+        tries = _BY_NUMBER if word.group()[0].isdigit() else _BY_WORD[word.group()]
         for pattern, build, cased in tries:
             m = pattern.match(text.cased if cased else text.folded, start)
             if m:
@@ -348,7 +519,9 @@ def _latin(text: NormText) -> list[DateExpr]:
 
 def _cjk(text: NormText) -> list[DateExpr]:
     found = []
-    for pattern, build in _CJK:
+    for pattern, build, needs in _CJK:
+        if needs and not any(char in text.cased for char in needs):
+            continue
         for m in pattern.finditer(text.cased):
             found.append(DateExpr(m.start(), m.end(), m.group(), **build(m)))  # type: ignore[arg-type]
     return found

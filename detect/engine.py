@@ -6,19 +6,32 @@ from collections.abc import Collection
 
 from core.model import DetectionInput, Match
 from detect.clusters import attach_support, group_mentions, to_match
+from detect.conditions import possible
 from detect.mentions import Mention, SentenceTrace, read_sentence, support_holds
-from detect.model import RuleSet
+from detect.model import Rule, RuleSet
 from detect.scan import ArticleScan, scan_article
 
 
-def anchored_sentences(ruleset: RuleSet, scan: ArticleScan) -> dict[int, list[int]]:
+def anchored_sentences(scan: ArticleScan) -> dict[int, list[int]]:
     """Rule index -> sentences holding one of its anchor terms (the only ones worth reading)."""
     found: dict[int, set[int]] = {}
-    for index, hits in enumerate(scan.hits):
-        for hit in hits:
-            for rule_index in ruleset.anchor_rules.get(hit.term, ()):
-                found.setdefault(rule_index, set()).add(index)
+    for sentence, index in enumerate(scan.index):
+        for _hit, rules in index.anchors:
+            for rule_index in rules:
+                found.setdefault(rule_index, set()).add(sentence)
     return {rule: sorted(sentences) for rule, sentences in found.items()}
+
+
+def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> bool:
+    """A cheap test before reading a sentence closely: could the condition hold, given which
+    selections have any term in it (entity selections: any entity)?"""
+    found = {name for _hit, name in scan.index[sentence].selections.get(rule_index, ())}
+    has_entities = bool(scan.entities[sentence])
+    present = {
+        name: name in found or (spec.uses_entities and has_entities)
+        for name, spec in rule.selections.items()
+    }
+    return possible(rule.condition, present)
 
 
 def rule_matches(
@@ -33,6 +46,9 @@ def rule_matches(
     mentions: list[Mention] = []
     for sentence in sentences:
         if scan.sentences[sentence].part not in rule.scope:
+            continue
+        # `explain` (with traces) shows every sentence; detection skips the hopeless ones.
+        if traces is None and not _may_hold(rule, scan, rule_index, sentence):
             continue
         trace = read_sentence(ruleset, rule_index, scan, sentence)
         if trace is None:
@@ -64,13 +80,9 @@ def _support_candidates(ruleset: RuleSet, rule_index: int, scan: ArticleScan) ->
     if not needed:
         return list(range(len(scan.sentences)))
     return [
-        index
-        for index, hits in enumerate(scan.hits)
-        if any(
-            owner == rule_index and name in needed
-            for hit in hits
-            for owner, name in ruleset.selection_users.get(hit.term, ())
-        )
+        sentence
+        for sentence, index in enumerate(scan.index)
+        if any(name in needed for _hit, name in index.selections.get(rule_index, ()))
     ]
 
 
@@ -80,7 +92,7 @@ def detect_rules(
     """Matches of every rule (or of the rule indices in `only`) on `item`."""
     scan = scan_article(ruleset, item)
     matches: list[Match] = []
-    for rule_index, sentences in sorted(anchored_sentences(ruleset, scan).items()):
+    for rule_index, sentences in sorted(anchored_sentences(scan).items()):
         if only is None or rule_index in only:
             matches += rule_matches(ruleset, rule_index, scan, sentences)
     return matches

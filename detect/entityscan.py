@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from detect.entities import Entity, EntityTable
 from detect.matcher import Hit
 from detect.names import name_key, similar, skeleton, split_name
-from detect.textnorm import NormText
+from detect.textnorm import NormText, is_cjk
 
 _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*(?: [A-Z][a-z]+(?:-[A-Za-z][a-z]+)*)*")
 _WORD = re.compile(r"\b[A-Z][a-z]+\b")
@@ -168,19 +168,34 @@ class _Resolver:
                 self.add(word.start(), word.end(), person)
 
     def contextual_roles(self) -> None:
-        """Titles give roles to people the table has none for; "former" ends a role; a capital
-        not governed by a place preposition acts for its state."""
+        """A title next to a name says the role it has here ("Foreign Minister Kishida",
+        "岸田文雄外務大臣"), over the table's; "former" ends a role; a capital not governed by a
+        place preposition acts for its state."""
         resolved = []
         for mention in sorted(self.mentions, key=lambda m: m.start):
-            lead = self.lead_start(mention.start)
-            role = mention.role or self.title_before(mention.start)
-            if mention.kind == "person" and self.cue_before(lead, self.cues.former, 3):
-                role = "former"
+            role = mention.role
+            if mention.kind == "person":
+                role = self.title_at(mention) or role
+                if self.cue_before(self.lead_start(mention.start), self.cues.former, 3):
+                    role = "former"
             as_state = None
             if mention.entity.actor and not self.cue_before(mention.start, self.cues.locative, 2):
                 as_state = mention.entity.actor
-            resolved.append(replace(mention, role=role, as_state=as_state))
+            if role != mention.role or as_state != mention.as_state:
+                mention = EntityMention(mention.start, mention.end, mention.entity, role, as_state)
+            resolved.append(mention)
         self.mentions = resolved
+
+    def title_at(self, mention: EntityMention) -> str | None:
+        """The role of a title right before the name, or, for a name in Korean, Japanese or
+        Chinese, right after it ("김용현 국방부 장관", "王毅外长")."""
+        before = self.title_before(mention.start)
+        if before is not None or not is_cjk(self.text.cased[mention.end - 1]):
+            return before
+        for title_start, _title_end, role in self.titles:
+            if 0 <= title_start - mention.end <= 1:
+                return str(role)
+        return None
 
     def lead_start(self, start: int) -> int:
         for title_start, title_end, _role in self.titles:
@@ -197,7 +212,7 @@ class _Resolver:
     def cue_before(self, start: int, cue_terms: frozenset[int], words: int) -> bool:
         token = self.text.token_at(start)
         return any(
-            h.term in cue_terms and h.end <= start and token - self.text.token_at(h.start) <= words
+            h.end <= start and h.term in cue_terms and token - self.text.token_at(h.start) <= words
             for h in self.cue_hits
         )
 

@@ -44,8 +44,8 @@ def _trace_lines(trace: SentenceTrace) -> list[str]:
     out.append(f"    condition on the sentence: {trace.condition}")
     for part in trace.partitions:
         out.append(f"    anchor {part.anchor!r}: condition {part.condition}")
-        if part.negated:
-            out.append("      denied by a negation")
+        if part.blocked:
+            out.append(f"      dropped: {part.blocked}")
         if part.mention is not None:
             out += _mention_lines(part.mention)
     return out
@@ -54,9 +54,10 @@ def _trace_lines(trace: SentenceTrace) -> list[str]:
 def _mention_lines(mention: Mention) -> list[str]:
     cue = f" (cue {mention.status_cue!r})" if mention.status_cue else " (no cue)"
     actors = ", ".join(mention.actors) or "-"
+    said = "" if mention.asserted else " (only named: no cue, date or headline says it happened)"
     return [
         f"      status: {mention.status or 'default'}{cue}",
-        f"      time: {mention.temporal}: {mention.temporal_reason}",
+        f"      time: {mention.temporal}: {mention.temporal_reason}{said}",
         f"      actors: {actors}; place: {mention.location or '-'}",
     ]
 

@@ -54,6 +54,10 @@ _APPROX = (
 )
 _NUMBER = r"(?P<v>\d[\d,]*(?:\.\d+)?)"
 _UNIT = r"\s*-?\s*(?P<u>km|kilomet(?:er|re)s?|miles?)\b"
+# Korean, Japanese and Chinese: particles and "about" between a fact's name and its number
+# ("고도는 약 80km", "最高高度は約80キロ"), and the units after it ("80여km").
+_CJK_FILLER = r"(?:\s*(?:는|은|가|이|에|は|が|で|约|約|약|およそ|大约|最大|为|為|达|達|,))*\s*"
+_CJK_UNIT = r"\s*(?:여\s*)?(?P<u>km|킬로미터|킬로|キロメートル|キロ|公里|千米)"
 # Up to four describing words between a number and "missiles", none that ends the phrase.
 _FILLER = (
     r"(?:(?!(?:of|the|its|their|after|before|from|to|at|on|in|and|or|with|by|for|that|which"
@@ -80,7 +84,8 @@ _APOGEE = (
         _I,
     ),
     re.compile(
-        r"(?:고도|정점고도|高度|最高高度|最大高度)\s*(?:는|は|约|約|약|およそ|大约|最大)?\s*(?P<v>\d[\d,]*(?:\.\d+)?)\s*(?P<u>km|킬로미터|キロ|公里|千米)"
+        rf"(?:정점\s*고도|최고\s*고도|고도|最高高度|最大高度|高度){_CJK_FILLER}(?P<v>\d[\d,]*(?:\.\d+)?)"
+        rf"{_CJK_UNIT}"
     ),
 )
 _RANGE = (
@@ -89,14 +94,21 @@ _RANGE = (
         _I,
     ),
     re.compile(
-        r"(?:비행\s*거리|사거리|飛行距離|飞行距离|射程)\s*(?:는|은|は|约|約|약|为)?\s*(?:약|約|约)?\s*(?P<v>\d[\d,]*)\s*(?P<u>km|킬로미터|キロ|公里|千米)"
+        rf"(?:비행\s*거리|사거리|飛行距離|飞行距离|射程){_CJK_FILLER}(?P<v>\d[\d,]*){_CJK_UNIT}"
     ),
     re.compile(
-        r"(?:약|約|约)\s*(?P<v>\d[\d,]*)\s*(?P<u>km|킬로미터|キロ|公里|千米)\s*(?:를|을|を|)?\s*(?:비행|飛行|飞行)"
+        rf"(?:약|約|约)\s*(?P<v>\d[\d,]*){_CJK_UNIT}\s*(?:를|을|を|)?\s*(?:비행|飛行|飞行|날아)"
     ),
 )
-_FLIGHT_TIME = re.compile(
-    rf"\b(?:flew|flight|flying|flown)\s+(?:for\s+)?{_APPROX}(?P<v>\d{{1,3}})\s*minutes", _I
+_FLIGHT_TIME = (
+    re.compile(
+        rf"\b(?:flew|flight|flying|flown)\s+(?:time\s+(?:of|was)\s+)?(?:for\s+)?{_APPROX}"
+        r"(?P<v>\d{1,3})\s*minutes",
+        _I,
+    ),
+    re.compile(r"\b(?P<v>\d{1,3})-minute\s+flight", _I),
+    re.compile(rf"(?:비행\s*시간|飛行時間|飞行时间){_CJK_FILLER}(?P<v>\d{{1,3}})\s*(?:분|分)"),
+    re.compile(r"(?P<v>\d{1,3})\s*(?:분간|分間|分钟|分鐘)\s*(?:가량\s*)?(?:비행|飛行|飞行)"),
 )
 _SITE = (
     re.compile(
@@ -105,7 +117,9 @@ _SITE = (
         r"(?P<v>(?:(?:[Nn]orth|[Ss]outh|[Ee]ast|[Ww]est)(?:ern|east|west|eastern|western)?\s+)?"
         r"[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|[Pp]rovince|[Cc]ounty|[Cc]ity|area|region))*)"
     ),
-    re.compile(r"(?P<v>[가-힣]{2,}(?:\s[가-힣]{2,}){0,2})\s*(?:일대|일원|인근|부근|지역)에서"),
+    re.compile(
+        r"(?<![\d가-힣])(?P<v>[가-힣]{2,}(?:\s[가-힣]{2,}){0,2})\s*(?:일대|일원|인근|부근|지역)에서"
+    ),
     re.compile(r"(?P<v>[\u4e00-\u9fff\u30a0-\u30ff]{2,10}?)(?:付近|周辺|一帯|郊外)から"),
     re.compile(r"从(?P<v>[\u4e00-\u9fff]{2,10}?)(?:附近|一带|地区)"),
 )
@@ -166,9 +180,12 @@ def range_km(text: str, _entities: Sequence[EntityMention]) -> int | float | Non
 
 
 def flight_time_min(text: str, _entities: Sequence[EntityMention]) -> int | None:
-    """Flight time in minutes ("flew for about 40 minutes")."""
-    match = _FLIGHT_TIME.search(text)
-    return int(match["v"]) if match else None
+    """Flight time in minutes ("flew for about 40 minutes", "비행시간은 약 5분")."""
+    for pattern in _FLIGHT_TIME:
+        match = pattern.search(text)
+        if match:
+            return int(match["v"])
+    return None
 
 
 def launch_site(text: str, _entities: Sequence[EntityMention]) -> str | None:
@@ -235,6 +252,8 @@ def _regex_values(spec: FactSpec, text: str) -> list[FactValue]:
             if raw is None or not raw.strip():
                 continue
             raw = " ".join(raw.split()).rstrip(" .,;:")
+            if spec.lower:
+                raw = raw.lower()
             values.append(_number(raw) if spec.type != "str" and _is_number(raw) else raw)
             if not spec.many:
                 return values
@@ -243,6 +262,18 @@ def _regex_values(spec: FactSpec, text: str) -> list[FactValue]:
 
 def _is_number(text: str) -> bool:
     return bool(re.fullmatch(r"\d[\d,]*(?:\.\d+)?", text))
+
+
+def first_match(spec: FactSpec, texts: Sequence[str]) -> FactValue | None:
+    """The value of a single-valued regex fact in `texts`: its patterns are in order of
+    preference, so the first pattern that matches anywhere wins over a later one."""
+    for pattern in spec.patterns:
+        single = FactSpec(spec.name, False, (pattern,), False, spec.type, spec.lower)
+        for text in texts:
+            values = _regex_values(single, text)
+            if values:
+                return values[0]
+    return None
 
 
 def extract(spec: FactSpec, text: str, entities: Sequence[EntityMention]) -> list[Any]:

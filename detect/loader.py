@@ -44,8 +44,6 @@ def load_ruleset(rule_docs: Mapping[str, str], alias_docs: Mapping[str, str]) ->
     lexicon = Lexicon()
     entities = load_entities(alias_docs, lexicon, problems)
     compiled = compile_rules(rule_docs, lexicon, problems)
-    if problems.errors:
-        raise ConfigValidationError(problems.errors)
     ruleset = RuleSet(
         rules=tuple(compiled.rules),
         matcher=lexicon.compile(),
@@ -57,7 +55,8 @@ def load_ruleset(rule_docs: Mapping[str, str], alias_docs: Mapping[str, str]) ->
         cue_users=compiled.cue_users,
         anchor_rules=_anchor_rules(compiled),
     )
-    failures = example_failures(ruleset)
-    if failures:
-        raise ConfigValidationError(failures)
+    # The rules that compiled still run their examples, so one pass reports every problem.
+    errors = [*problems.errors, *example_failures(ruleset)]
+    if errors:
+        raise ConfigValidationError(errors)
     return ruleset

@@ -122,6 +122,12 @@ class Matcher:
                 key = word_view(spec.pattern)[: -1 if spec.prefix else None]
                 words.setdefault(key, []).append(term_id)
         self._case = [spec.case for spec in specs]
+        # Substring terms that need a look at their edges or capitals; pure CJK terms do not.
+        self._edgy = [
+            spec.case
+            or not (spec.substring or (is_cjk(spec.pattern[0]) and is_cjk(spec.pattern[-1])))
+            for spec in specs
+        ]
         self._words = _automaton(words)
         self._substrings = _automaton(substrings)
         self._substring_latin = self._substrings is not None and any(
@@ -146,7 +152,9 @@ class Matcher:
             for last, (length, ids) in self._substrings.iter(text.folded):
                 start = last - length + 1
                 hits += [
-                    Hit(t, start, last + 1) for t in ids if self._edges_ok(t, text, start, last + 1)
+                    Hit(t, start, last + 1)
+                    for t in ids
+                    if not self._edgy[t] or self._edges_ok(t, text, start, last + 1)
                 ]
         for term_id, regex in self._regexes:
             source = text.cased if self.specs[term_id].case else text.folded

@@ -5,30 +5,45 @@ in Nara earlier this month"), so each anchor term (the rule's event word) is one
 mention, and every other thing found in the sentence (terms, entities, dates, cues) belongs to
 the nearest anchor. A cue that introduces what follows ("days after", "following the") belongs
 to the next anchor after it; a fronted adverbial ("Earlier this month, ...") to every anchor.
+Dates and cues nearer to another rule's event word belong to that event ("sanctions approved
+today over the missile tests": "today" dates the sanctions, not the tests).
 The condition is then checked per mention, so a leader named next to one "hosted" does not make
 the other "hosted" a summit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Literal
 
 from core.model import Status
 from detect.conditions import evaluate
 from detect.dates import DateExpr, DateSpan
 from detect.entityscan import EntityMention
 from detect.matcher import Hit
-from detect.model import COMMON, CueKind, Rule, RuleSet, SelectionSpec
+from detect.model import COMMON, CueKind, Rule, RuleSet
+from detect.ordinals import ordinal_before
 from detect.scan import ArticleScan
+from detect.selections import State, outermost, selection_state
+from detect.textnorm import has_cjk, is_chinese
+from detect.timing import Temporal, status_from_date, temporal
 
-Temporal = Literal["recent", "background", "neutral"]
-RECENT_DAYS = 7  # an event dated more than this many days before the article is background
-_NEGATION_WORDS = 5  # a negation this close before the anchor denies the event
+_NEGATION_WORDS = 5  # a negation this close before the anchor (after it, in CJK) denies it
+_HYPOTHESIS_WORDS = 8  # "if", "fears that" this close before the anchor make it hypothetical
+_ANCHOR_GAP = 2  # event words this close are one event: "held talks", "meet for talks"
 _FRONTED_WORDS = 6  # a leading clause this short, with no anchor in it, frames the whole sentence
+# How far a sentence's status cue reaches an anchor that has none of its own: words before it in
+# spaced scripts; characters (one token each) or Korean words after it in CJK.
+_GOVERNING_WORDS = 10
+_GOVERNING_CJK = 30
+_HANGUL_CUE_REACH = 3  # words between an anchor and a Korean past ending that is its own
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# On a tie between cues the weaker claim wins: "preparations ... completed" is not a test held.
 _STATUS_ORDER: dict[str, int] = {"planned": 0, "cancelled": 1, "occurred": 2}
+# A short line with no full stop: a headline, wherever it stands.
+_HEADLINE = re.compile(r"[^\n]{4,80}(?<![.!?。\"'」』)])")
+_SELF_REPORT = re.compile(r"\s*(?:that\s+)?(?:it|they|its|their)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +62,12 @@ class Mention:
     temporal_reason: str
     span: DateSpan | None
     actors: tuple[str, ...]
+    states: tuple[str, ...]
     people: tuple[str, ...]
     location: str | None
     place: str | None
+    ordinal: int | None
+    asserted: bool  # the text says it happened or when: a cue, a date, a headline, a verb
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +77,7 @@ class PartitionTrace:
     anchor: str
     selections: dict[str, tuple[str, ...]]
     condition: bool
-    negated: bool
+    blocked: str | None  # why a mention the condition allows was dropped (a negation...)
     mention: Mention | None
 
 
@@ -92,62 +110,57 @@ class _SentenceReader:
         self.scan = scan
         self.index = sentence
         self.text = scan.text
-        hits = scan.hits[sentence]
-        self.selection_hits = [
-            (h, name)
-            for h in hits
-            for owner, name in ruleset.selection_users.get(h.term, ())
-            if owner == rule_index
-        ]
-        self.cues = _outermost(
-            [
-                (h, owner, kind)
-                for h in hits
-                for owner, kind in ruleset.cue_users.get(h.term, ())
-                if owner in (rule_index, COMMON)
-            ]
-        )
+        # Token index per character: `token(i)` is the word position of character i.
+        self.tokens = scan.text.token_index
+        self.token = self.tokens.__getitem__
+        index = scan.index[sentence]
+        self.selection_hits = index.selections.get(rule_index, [])
+        self.cues = outermost([*index.cues.get(COMMON, ()), *index.cues.get(rule_index, ())])
         self.entities = scan.entities[sentence]
         self.dates = scan.dates[sentence]
-
-    def token(self, position: int) -> int:
-        return self.text.token_at(position)
+        self.parts: list[_Part] = []
+        own = [h for h, name in self.selection_hits if name in self.rule.anchors]
+        self.foreign = [
+            h
+            for h, rules in index.anchors
+            if any(r != rule_index for r in rules)
+            and not any(o.start < h.end and h.start < o.end for o in own)
+        ]
 
     def distance(self, start: int, end: int, anchor: tuple[int, int]) -> int:
+        """Words between a span and an anchor (0 when they overlap)."""
+        tokens = self.tokens
         if end <= anchor[0]:
-            return self.token(anchor[0]) - self.token(max(start, end - 1))
+            return tokens[anchor[0]] - tokens[max(start, end - 1)]
         if start >= anchor[1]:
-            return self.token(start) - self.token(anchor[1] - 1)
+            return tokens[start] - tokens[anchor[1] - 1]
         return 0
 
     def selection_state(
         self, hits: Sequence[tuple[Hit, str]], entities: Sequence[EntityMention]
-    ) -> tuple[dict[str, bool], dict[str, list[int]], dict[str, tuple[str, ...]]]:
-        present, positions, shown = {}, {}, {}
-        by_name: dict[str, list[Hit]] = {}
-        for hit, name in hits:
-            by_name.setdefault(name, []).append(hit)
-        for name, spec in self.rule.selections.items():
-            own = by_name.get(name, [])
-            if not own and not spec.uses_entities:
-                # Nothing found: true only for a pure `none` selection.
-                present[name] = bool(spec.none_terms) and not (spec.any_terms or spec.all_terms)
-                positions[name], shown[name] = [], ()
-                continue
-            ok, where, what = _selection(spec, own, entities, self.ruleset, self.token)
-            present[name], positions[name], shown[name] = ok, where, what
-        return present, positions, shown
+    ) -> State:
+        return selection_state(self.rule.selections, hits, entities, self.ruleset, self.token)
 
     def read(self) -> SentenceTrace | None:
         anchors = self.anchors()
         if not anchors:
             return None
+        text = self.scan.sentence_text(self.index)
+        if len(anchors) == 1:
+            # One event word: its part holds every term and entity of the sentence, so the
+            # sentence needs no test of its own.
+            self.parts = self.partition(anchors)
+            only = self.read_part(self.parts[0])
+            return SentenceTrace(self.index, text, only.selections, only.condition, (only,))
         present, positions, shown = self.selection_state(self.selection_hits, self.entities)
-        if not evaluate(self.rule.condition, present, positions):
-            return SentenceTrace(self.index, self.scan.sentence_text(self.index), shown, False, ())
-        parts = self.partition(anchors)
-        traces = tuple(self.read_part(part) for part in parts)
-        return SentenceTrace(self.index, self.scan.sentence_text(self.index), shown, True, traces)
+        # A quick test on the whole sentence, before splitting it per anchor: what a `not`
+        # excludes may belong to another anchor of the sentence, so it does not count yet.
+        hopeful = {n: p and n in self.rule.positive for n, p in present.items()}
+        if not evaluate(self.rule.condition, hopeful, positions):
+            return SentenceTrace(self.index, text, shown, False, ())
+        self.parts = self.partition(anchors)
+        traces = tuple(self.read_part(part) for part in self.parts)
+        return SentenceTrace(self.index, text, shown, True, traces)
 
     def anchors(self) -> list[tuple[int, int]]:
         spans = sorted(
@@ -155,7 +168,7 @@ class _SentenceReader:
         )
         merged: list[tuple[int, int]] = []
         for start, end in spans:
-            if merged and self.token(start) - self.token(merged[-1][1] - 1) <= 1:
+            if merged and self.token(start) - self.token(merged[-1][1] - 1) <= _ANCHOR_GAP:
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
                 merged.append((start, end))
@@ -165,20 +178,43 @@ class _SentenceReader:
         """End of a short leading clause with no anchor in it ("Earlier this month, ..."), or
         the sentence start when there is none."""
         sentence = self.scan.sentences[self.index]
-        comma = self.text.cased.find(",", sentence.start, sentence.end)
+        commas = [self.text.cased.find(c, sentence.start, sentence.end) for c in ",、"]
+        comma = min((c for c in commas if c >= 0), default=-1)
         if comma < 0 or comma > anchors[0][0]:
             return sentence.start
         if self.token(comma) - self.token(sentence.start) > _FRONTED_WORDS:
             return sentence.start
         return comma
 
+    def claimed(
+        self, start: int, end: int, anchors: Sequence[tuple[int, int]], cue: bool = False
+    ) -> bool:
+        """Whether another rule's event word is strictly nearer to a date or cue than every
+        anchor of this rule: then it dates or qualifies that other event. A status cue that
+        stands before both governs both ("将于下月访华，与王毅举行会谈": the talks are planned
+        too)."""
+        if not self.foreign:
+            return False
+        own = min(self.distance(start, end, a) for a in anchors)
+        first = min(a[0] for a in anchors)
+        return any(
+            self.distance(start, end, (h.start, h.end)) < own
+            and not (h.start < end and start < h.end)  # a cue is not claimed by itself
+            and not (cue and end <= h.start and h.end <= first)
+            for h in self.foreign
+        )
+
     def partition(self, anchors: list[tuple[int, int]]) -> list[_Part]:
         parts = [_Part(a) for a in anchors]
         fronted = self.fronted_end(anchors)
 
-        def targets(start: int, end: int, forward: bool = False) -> list[_Part]:
+        def targets(
+            start: int, end: int, forward: bool = False, own: bool = False, cue: bool = False
+        ) -> list[_Part]:
             if end <= fronted:
                 return parts
+            if own and self.claimed(start, end, anchors, cue=cue):
+                return []
             if forward:
                 after = [p for p in parts if p.anchor[0] >= end]
                 return after[:1]
@@ -188,13 +224,28 @@ class _SentenceReader:
             for part in targets(hit.start, hit.end):
                 part.selection_hits.append((hit, name))
         for hit, owner, kind in self.cues:
-            for part in targets(hit.start, hit.end, forward=kind == "background_before"):
+            if kind == "background_after":
+                # "발사에 대응해", "launch, in response to which": the event named just before.
+                before = [p for p in parts if p.anchor[1] <= hit.start]
+                if before and not self.claimed(hit.start, hit.end, anchors):
+                    before[-1].cues.append((hit, owner, kind))
+                continue
+            forward = kind == "background_before"
+            own = kind != "reporting"
+            status = kind in _STATUS_ORDER or kind == "modal"
+            for part in targets(hit.start, hit.end, forward=forward, own=own, cue=status):
                 part.cues.append((hit, owner, kind))
         for entity in self.entities:
             for part in targets(entity.start, entity.end):
                 part.entities.append(entity)
+        opening = self.token(self.scan.sentences[self.index].start)
         for expr in self.dates:
-            for part in targets(expr.start, expr.end):
+            # A date that opens the sentence ("去年8月には...", "Last year, ...") dates it all.
+            if self.token(expr.start) == opening:
+                for part in parts:
+                    part.dates.append(expr)
+                continue
+            for part in targets(expr.start, expr.end, own=True):
                 part.dates.append(expr)
         return parts
 
@@ -202,30 +253,78 @@ class _SentenceReader:
         anchor_text = self.text.cased[part.anchor[0] : part.anchor[1]]
         present, positions, shown = self.selection_state(part.selection_hits, part.entities)
         if not evaluate(self.rule.condition, present, positions):
-            return PartitionTrace(anchor_text, shown, False, False, None)
-        if self.negated(part):
-            return PartitionTrace(anchor_text, shown, True, True, None)
-        return PartitionTrace(
-            anchor_text, shown, True, False, self.mention(part, anchor_text, shown)
-        )
+            return PartitionTrace(anchor_text, shown, False, None, None)
+        negation = self.negation(part)
+        if negation is not None:
+            return PartitionTrace(anchor_text, shown, True, f"denied by {negation!r}", None)
+        mention = self.mention(part, anchor_text, shown)
+        only = self.rule.actors.only
+        if only and not only & set(mention.actors):
+            who = ", ".join(mention.actors) or "unknown"
+            reason = f"actor {who} is not {' or '.join(sorted(only))}"
+            return PartitionTrace(anchor_text, shown, True, reason, None)
+        return PartitionTrace(anchor_text, shown, True, None, mention)
 
-    def negated(self, part: _Part) -> bool:
-        anchor_token = self.token(part.anchor[0])
-        return any(
-            kind == "negation"
-            and hit.end <= part.anchor[0]
-            and anchor_token - self.token(hit.start) <= _NEGATION_WORDS
-            for hit, _owner, kind in part.cues
-        )
+    def negation(self, part: _Part) -> str | None:
+        """The negation that denies the event: shortly before the anchor ("did not fire"), or
+        shortly after it in Korean and Japanese ("발사하지 않았다", "発射していない")."""
+        return self.frame(part, "negation", _NEGATION_WORDS, after=True)
+
+    def frame(self, part: _Part, kind: CueKind, words: int, after: bool) -> str | None:
+        """A cue of `kind` within `words` words before the anchor (or, with `after`, a CJK one
+        as close after it), as written."""
+        start, end = self.token(part.anchor[0]), self.token(part.anchor[1] - 1)
+        for hit, _owner, cue_kind in part.cues:
+            if cue_kind != kind:
+                continue
+            before = hit.end <= part.anchor[0] and start - self.token(hit.start) <= words
+            behind = (
+                after
+                and hit.start >= part.anchor[1]
+                and has_cjk(self.text.cased[hit.start : hit.end])
+                and self.token(hit.start) - end <= words
+            )
+            if before or behind:
+                return self.text.cased[hit.start : hit.end]
+        return None
 
     def mention(self, part: _Part, anchor_text: str, shown: dict[str, tuple[str, ...]]) -> Mention:
-        status, cue = self.status(part)
-        span, date_text = self.date(part, status == "planned")
-        temporal, reason = self.temporal(part, span, date_text)
+        status, cue, reach = self.own_status(part)
+        if status is None:
+            status, cue, reach = self.governing_status(part)
+        expr = self.date_expr(part)
+        span = None
+        if expr is not None:
+            span = expr.resolve(self.scan.reference, self.scan.dated, status == "planned")
+            # Whichever is nearer the event word speaks: "launch this morning ... he would
+            # discuss" is a launch that happened; "dispatched on Monday to conduct drills" not.
+            by_date, date_cue = status_from_date(expr, span, self.scan.reference)
+            nearer = status is None or self.distance(expr.start, expr.end, part.anchor) < reach
+            if by_date and nearer:
+                status, cue = by_date, date_cue
+                span = expr.resolve(self.scan.reference, self.scan.dated, status == "planned")
+        hypothesis = self.frame(part, "hypothetical", _HYPOTHESIS_WORDS, after=False)
+        if hypothesis is not None:
+            # "If North Korea fires...", "fears that it had conducted a test": not a report.
+            status, cue = "planned", hypothesis
+        sentence = self.scan.sentences[self.index]
+        temporal, reason = self.timing(part, expr, span, status)
+        asserted = (
+            status is not None
+            or temporal == "recent"
+            # Headline grammar ("N. Korea fires missile", "북한 미사일 발사") reports the event,
+            # though its tense does not say when: the body's cues decide the status. A feed
+            # often repeats its headline as the first line of the text.
+            or sentence.part == "title"
+            or _HEADLINE.fullmatch(self.scan.sentence_text(self.index)) is not None
+            # Chinese verbs carry no tense: "朝鲜发射导弹" states a launch as plainly as "fired".
+            or is_chinese(self.text.cased[sentence.start : sentence.end])
+        )
         terms = tuple(
             dict.fromkeys(t for name, ts in shown.items() if name in self.rule.positive for t in ts)
         )
         location = self.location(part)
+        actors = self.actors(part)
         return Mention(
             rule=self.rule,
             sentence=self.index,
@@ -238,71 +337,116 @@ class _SentenceReader:
             temporal=temporal,
             temporal_reason=reason,
             span=span,
-            actors=self.actors(part),
+            actors=actors,
+            states=self.states(actors),
             people=self.people(part),
             location=location,
             place=location if "place" in self.rule.identity else None,
+            ordinal=ordinal_before(self.text.cased, part.anchor[0]),
+            asserted=asserted,
         )
 
-    def status(self, part: _Part) -> tuple[Status | None, str | None]:
-        """The status cue nearest the anchor: its own first, else the sentence's ("will visit
-        Beijing for a summit": the summit is planned too)."""
-        candidates = self.status_candidates(part, part.cues) or self.status_candidates(
-            part, self.cues
-        )
+    def own_status(self, part: _Part) -> tuple[Status | None, str | None, int]:
+        """The status cue nearest the anchor among its own, and how far it is."""
+        candidates = self.status_candidates(part, part.cues)
         if not candidates:
-            return None, None
-        *_, kind, hit = min(candidates, key=lambda c: c[:3])
-        return kind, self.text.cased[hit.start : hit.end]  # type: ignore[return-value]
+            return None, None, 0
+        distance, *_, kind, hit = min(candidates, key=lambda c: c[:3])
+        return kind, self.text.cased[hit.start : hit.end], distance  # type: ignore[return-value]
+
+    def governing_status(self, part: _Part) -> tuple[Status | None, str | None, int]:
+        """A status cue of the sentence that governs the anchor: one before it ("will visit
+        Beijing for a summit": the summit is planned too), or after it in Korean and Japanese,
+        whose verbs end the clause."""
+        anchors = [p.anchor for p in self.parts]
+        governing = []
+        for cue in self.cues:
+            hit = cue[0]
+            cjk = has_cjk(self.text.cased[hit.start])
+            if not (hit.end <= part.anchor[0] or cjk):
+                continue
+            reach = _GOVERNING_CJK if cjk else _GOVERNING_WORDS
+            if self.distance(hit.start, hit.end, part.anchor) <= reach and not self.claimed(
+                hit.start, hit.end, anchors, cue=True
+            ):
+                governing.append(cue)
+        candidates = self.status_candidates(part, governing)
+        if not candidates:
+            return None, None, 0
+        distance, *_, kind, hit = min(candidates, key=lambda c: c[:3])
+        return kind, self.text.cased[hit.start : hit.end], distance  # type: ignore[return-value]
 
     def status_candidates(
         self, part: _Part, cues: Sequence[tuple[Hit, int, CueKind]]
     ) -> list[tuple[int, bool, int, str, Hit]]:
-        return [
-            (self.distance(h.start, h.end, part.anchor), owner == COMMON, -_STATUS_ORDER[k], k, h)
-            for h, owner, k in cues
-            if k in _STATUS_ORDER
-        ]
+        """Status cues as (distance, shared, strength, status, hit). A modal ("will", "would")
+        speaks only of the verb after it: "his visit would elevate ties" is no planned visit."""
+        found = []
+        for hit, owner, kind in cues:
+            distance = self.distance(hit.start, hit.end, part.anchor)
+            if kind == "modal" and hit.end <= part.anchor[0] and distance <= _GOVERNING_WORDS:
+                kind = "planned"
+            # A Korean past ending ("했다") speaks of the word it ends or the next: "방한을 통해
+            # ... 의미를 부여했다" is no visit held. Plans ("예정") govern their whole clause.
+            if (
+                kind == "occurred"
+                and distance > _HANGUL_CUE_REACH
+                and _HANGUL.match(self.text.cased[hit.start])
+            ):
+                continue
+            if kind in _STATUS_ORDER:
+                found.append((distance, owner == COMMON, _STATUS_ORDER[kind], kind, hit))
+        return found
 
-    def date(self, part: _Part, future: bool) -> tuple[DateSpan | None, str | None]:
-        if not part.dates:
-            return None, None
-        expr = min(part.dates, key=lambda d: self.distance(d.start, d.end, part.anchor))
-        span = expr.resolve(self.scan.reference, self.scan.dated, future)
-        if span is None and not expr.recent:
-            return None, None
-        return span, expr.text
+    def date_expr(self, part: _Part) -> DateExpr | None:
+        """The date expression nearest the anchor (intervals such as "since 2017" date nothing)."""
+        dated = [d for d in part.dates if d.kind != "interval"]
+        if not dated:
+            return None
+        return min(dated, key=lambda d: self.distance(d.start, d.end, part.anchor))
 
-    def temporal(
-        self, part: _Part, span: DateSpan | None, date_text: str | None
+    def timing(
+        self, part: _Part, expr: DateExpr | None, span: DateSpan | None, status: Status | None
     ) -> tuple[Temporal, str]:
-        reference = self.scan.reference
-        if span is not None and reference is not None:
-            if span.end < reference - timedelta(days=RECENT_DAYS):
-                return "background", f"date {date_text!r} is more than {RECENT_DAYS} days old"
-            if span.start >= reference - timedelta(days=RECENT_DAYS):
-                return "recent", f"date {date_text!r} is recent"
-        elif date_text is not None:
-            return "recent", f"{date_text!r} places it within days"
-        for hit, _owner, kind in part.cues:
-            if kind in ("background", "background_before"):
-                return "background", f"background cue {self.text.cased[hit.start : hit.end]!r}"
-        for hit, _owner, kind in part.cues:
-            if kind == "recent":
-                return "recent", f"recent cue {self.text.cased[hit.start : hit.end]!r}"
-        return "neutral", "no date or background cue"
+        """News, context or unsaid, from the part's date and cues."""
+        cues = [(kind, self.text.cased[h.start : h.end]) for h, _owner, kind in part.cues]
+        return temporal(expr, span, status, self.scan.reference, cues)
 
     def actors(self, part: _Part) -> tuple[str, ...]:
         spec = self.rule.actors
         candidates = [e for e in part.entities if _actor_name(e, spec.kinds, spec.roles)]
         if spec.mode == "agent":
             return self.agent(part, candidates)
-        return tuple(
+        found = tuple(
             dict.fromkeys(_actor_name(e, spec.kinds, spec.roles) or "" for e in candidates)
         )
+        if not found and "state" in spec.kinds and self.names_a_pair():
+            # "between the two countries' navies": the two states the article is about.
+            return self.scan.principal_states[:2]
+        return found
+
+    def names_a_pair(self) -> bool:
+        """Whether the sentence speaks of "the two countries" ("양국", "両国", "双方")."""
+        return any(kind == "pair" for _hit, _owner, kind in self.cues)
+
+    def states(self, actors: Sequence[str]) -> tuple[str, ...]:
+        """The states of an event's actors: a state itself, a person's or body's country."""
+        table = self.ruleset.entities.entities
+        found = []
+        for name in actors:
+            entity = table.get(name)
+            if entity is not None:
+                found.append(name if entity.kind == "state" else entity.country)
+        return tuple(dict.fromkeys(s for s in found if s))
 
     def agent(self, part: _Part, candidates: Sequence[EntityMention]) -> tuple[str, ...]:
-        reports = [h for h, _o, kind in part.cues if kind == "reporting"]
+        # "Japan said North Korea fired": who reports is not who acts; but in "North Korea said
+        # it fired" the pronoun brings the reporter back as the actor.
+        reports = [
+            h
+            for h, _o, kind in part.cues
+            if kind == "reporting" and not _SELF_REPORT.match(self.text.cased, h.end)
+        ]
         before = [
             e
             for e in candidates
@@ -344,62 +488,6 @@ def _actor_name(entity: EntityMention, kinds: frozenset[str], roles: frozenset[s
         return entity.name if (not roles or entity.role in roles) else None
     if entity.as_state and "state" in kinds:
         return entity.as_state
-    return None
-
-
-def _outermost(cues: list[tuple[Hit, int, CueKind]]) -> list[tuple[Hit, int, CueKind]]:
-    """Cues not inside a longer cue: "held" in "will be held" is not a cue of its own."""
-    return [
-        cue
-        for cue in cues
-        if not any(
-            o[0].start <= cue[0].start
-            and cue[0].end <= o[0].end
-            and (o[0].end - o[0].start) > (cue[0].end - cue[0].start)
-            for o in cues
-        )
-    ]
-
-
-def _selection(
-    spec: SelectionSpec,
-    hits: Sequence[Hit],
-    entities: Sequence[EntityMention],
-    ruleset: RuleSet,
-    token: Callable[[int], int],
-) -> tuple[bool, list[int], tuple[str, ...]]:
-    ok = True
-    positions: list[int] = []
-    shown: list[str] = []
-    if spec.terms:
-        found = {h.term for h in hits}
-        chosen = [h for h in hits if h.term in spec.any_terms or h.term in spec.all_terms]
-        if spec.any_terms and not found & spec.any_terms:
-            ok = False
-        if spec.all_terms and not spec.all_terms <= found:
-            ok = False
-        if found & spec.none_terms:
-            ok = False
-        positions += [token(h.start) for h in chosen]
-        shown += [ruleset.term_text(h.term) for h in chosen]
-    if spec.uses_entities:
-        fitting = [(e, name) for e in entities if (name := _entity_fit(spec, e))]
-        if len({name for _e, name in fitting}) < spec.min_count:
-            ok = False
-        positions += [token(e.start) for e, _name in fitting]
-        shown += [name for _e, name in fitting]
-    return ok, positions, tuple(dict.fromkeys(shown))
-
-
-def _entity_fit(spec: SelectionSpec, entity: EntityMention) -> str | None:
-    """The name under which `entity` fits the selection (a capital may fit as its state)."""
-    if spec.roles and entity.kind == "person" and entity.role not in spec.roles:
-        return None
-    if entity.name in spec.entity_names or entity.kind in spec.entity_kinds:
-        return entity.name
-    state = entity.as_state
-    if state and ("state" in spec.entity_kinds or state in spec.entity_names):
-        return state
     return None
 
 

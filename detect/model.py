@@ -19,6 +19,10 @@ CueKind = Literal[
     "cancelled",
     "background",
     "background_before",
+    "background_after",
+    "modal",
+    "pair",
+    "hypothetical",
     "recent",
     "negation",
     "reporting",
@@ -26,10 +30,14 @@ CueKind = Literal[
     "former",
 ]
 STATUS_CUES: tuple[Status, ...] = ("planned", "occurred", "cancelled")
-RULE_CUE_KINDS: tuple[CueKind, ...] = ("background", "background_before")
+RULE_CUE_KINDS: tuple[CueKind, ...] = ("background", "background_before", "background_after")
 COMMON_CUE_KINDS: tuple[CueKind, ...] = (
     "background",
     "background_before",
+    "background_after",
+    "modal",
+    "pair",
+    "hypothetical",
     "recent",
     "negation",
     "reporting",
@@ -43,7 +51,8 @@ COMMON = -1  # owner of the shared cues, where a rule index would be
 class SelectionSpec:
     """A named selection. Term parts: `any` (one of), `all` (each of), `none` (none of).
     Entity part: at least `min_count` distinct entities of `entity_kinds` or named in
-    `entity_names`, with a role in `roles` when given. Every part given must hold."""
+    `entity_names`, with a role in `roles` when given; a selection of terms only needs
+    `min_count` separate occurrences. Every part given must hold."""
 
     name: str
     any_terms: frozenset[int] = frozenset()
@@ -69,23 +78,26 @@ class SelectionSpec:
 class ActorSpec:
     """Which entity mentions of an event are its actors. `agent` keeps the one acting: the
     nearest preceding the anchor not across a reporting verb, else the state of the place the
-    event came from."""
+    event came from. With `only`, an event whose actors include none of those names is not one
+    of the rule's ("a satellite launch" counts only when North Korea launches it)."""
 
     kinds: frozenset[str] = frozenset({"state", "person"})
     roles: frozenset[str] = frozenset()
     mode: Literal["all", "agent"] = "all"
+    only: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class FactSpec:
     """A fact to extract: a built-in extractor, or regexes whose `value` group (else the first
-    group, else the whole match) is the value."""
+    group, else the whole match) is the value; `lower` writes it in lower case."""
 
     name: str
     builtin: bool = True
     patterns: tuple[re.Pattern[str], ...] = ()
     many: bool = False
     type: Literal["str", "int", "float"] = "str"
+    lower: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +149,18 @@ class RuleSet:
     cue_users: dict[int, list[tuple[int, CueKind]]] = field(default_factory=dict)
     # term id -> indices of the rules for which it is an anchor (an event word)
     anchor_rules: dict[int, list[int]] = field(default_factory=dict)
+    # term id -> (selection users, cue users, anchor rules): the three in one look-up per hit
+    term_uses: dict[int, tuple[list[tuple[int, str]], list[tuple[int, CueKind]], list[int]]] = (
+        field(default_factory=dict)
+    )
+
+    def __post_init__(self) -> None:
+        for term in self.selection_users.keys() | self.cue_users.keys():
+            self.term_uses[term] = (
+                self.selection_users.get(term, []),
+                self.cue_users.get(term, []),
+                self.anchor_rules.get(term, []),
+            )
 
     def term_text(self, term: int) -> str:
         """A term as written in the rule or alias file."""

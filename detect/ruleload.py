@@ -51,6 +51,7 @@ RULE_KEYS = (
     "default_status",
     "background",
     "background_before",
+    "background_after",
     "support",
     "facts",
     "examples",
@@ -189,6 +190,7 @@ class _Compiler:
                 data.line_of("id"),
             )
         if len(self.problems.errors) > before or not (rule_id and category and condition and title):
+            self.forget(index)
             return
         self.out.rule_ids[rule_id] = (path, data.line_of("id"))
         self.out.rules.append(
@@ -215,6 +217,12 @@ class _Compiler:
                 line=data.line,
             )
         )
+
+    def forget(self, index: int) -> None:
+        """Drop the term uses of a rule that did not compile: its index goes to the next rule."""
+        for table in (self.out.selection_users, self.out.cue_users):
+            for users in table.values():
+                users[:] = [u for u in users if u[0] != index]
 
     def identifier(self, path: str, data: YamlMap, key: str) -> str | None:
         value = data.get(key)
@@ -408,7 +416,7 @@ class _Compiler:
                 path, "actors must be a mapping (kinds, roles, mode)", data.line_of("actors")
             )
             return ActorSpec()
-        check_keys(self.problems, path, raw, ("kinds", "roles", "mode"), "actors")
+        check_keys(self.problems, path, raw, ("kinds", "roles", "mode", "only"), "actors")
         kinds = frozenset(
             k for k, _ in string_list(self.problems, path, raw, "kinds", "actor kinds")
         )
@@ -425,7 +433,8 @@ class _Compiler:
                 path, f"actors.mode must be all or agent, got {mode!r}", raw.line_of("mode")
             )
             mode = "all"
-        return ActorSpec(kinds or frozenset({"person", "state"}), roles, mode)
+        only = frozenset(n for n, _ in string_list(self.problems, path, raw, "only", "actors.only"))
+        return ActorSpec(kinds or frozenset({"person", "state"}), roles, mode, only)
 
     def facts(self, path: str, data: YamlMap) -> tuple[FactSpec, ...]:
         raw = data.get("facts")
@@ -456,7 +465,7 @@ class _Compiler:
         return tuple(specs)
 
     def regex_fact(self, path: str, item: YamlMap) -> FactSpec | None:
-        check_keys(self.problems, path, item, ("name", "patterns", "list", "type"), "fact")
+        check_keys(self.problems, path, item, ("name", "patterns", "list", "type", "lower"), "fact")
         name = optional_string(self.problems, path, item, "name", "fact name")
         patterns = []
         for raw, line in string_list(self.problems, path, item, "patterns", "fact patterns"):
@@ -472,11 +481,14 @@ class _Compiler:
         many = item.get("list", False)
         if not isinstance(many, bool):
             self.problems.add(path, "fact list must be true or false", item.line_of("list"))
+        lower = item.get("lower", False)
+        if not isinstance(lower, bool):
+            self.problems.add(path, "fact lower must be true or false", item.line_of("lower"))
         if name is None or not patterns:
             if name is not None:
                 self.problems.add(path, f"fact {name!r} needs patterns", item.line)
             return None
-        return FactSpec(name, False, tuple(patterns), bool(many), kind)
+        return FactSpec(name, False, tuple(patterns), bool(many), kind, bool(lower))
 
     def title(self, path: str, data: YamlMap, facts: tuple[FactSpec, ...]) -> str | None:
         title = optional_string(self.problems, path, data, "title", "title")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ from core.model import DetectionInput
 from detect.dates import DateExpr, find_dates
 from detect.entityscan import EntityMention, resolve_entities
 from detect.matcher import Hit
-from detect.model import RuleSet
+from detect.model import CueKind, RuleSet
 from detect.sentences import Sentence, split_sentences
 from detect.textnorm import NormText, normalize_parts
 
@@ -31,6 +32,18 @@ _DATELINE = re.compile(
 
 
 @dataclass(slots=True)
+class SentenceIndex:
+    """One sentence's hits sorted out in one pass, so a rule reads only its own: `selections`
+    maps a rule index to its (hit, selection name) pairs, `cues` an owner (a rule index, or
+    COMMON) to its (hit, owner, kind) cues, and `anchors` lists the hits that are some rule's
+    event word, with those rules."""
+
+    selections: dict[int, list[tuple[Hit, str]]]
+    cues: dict[int, list[tuple[Hit, int, CueKind]]]
+    anchors: list[tuple[Hit, list[int]]]
+
+
+@dataclass(slots=True)
 class ArticleScan:
     """Everything found in one article, per sentence."""
 
@@ -42,6 +55,9 @@ class ArticleScan:
     dates: list[list[DateExpr]]
     reference: date | None
     dated: bool
+    index: list[SentenceIndex]
+    # The states the article is about, most mentioned first: what "the two countries" means.
+    principal_states: tuple[str, ...] = ()
 
     def sentence_text(self, index: int) -> str:
         """A sentence as written (normalised spaces and quotes)."""
@@ -67,6 +83,24 @@ def strip_dateline(text: str) -> str:
     return text
 
 
+def index_sentence(ruleset: RuleSet, hits: Sequence[Hit]) -> SentenceIndex:
+    """Sort a sentence's hits by the rules and cue lists that use them."""
+    index = SentenceIndex({}, {}, [])
+    uses = ruleset.term_uses
+    for hit in hits:
+        found = uses.get(hit.term)
+        if found is None:  # an alias or title only: entity resolution has used it already
+            continue
+        selection_users, cue_users, rules = found
+        for owner, name in selection_users:
+            index.selections.setdefault(owner, []).append((hit, name))
+        for owner, kind in cue_users:
+            index.cues.setdefault(owner, []).append((hit, owner, kind))
+        if rules:
+            index.anchors.append((hit, rules))
+    return index
+
+
 def scan_article(ruleset: RuleSet, item: DetectionInput) -> ArticleScan:
     """Scan `item` once for every rule of `ruleset`."""
     parts = [strip_dateline(item.title), strip_dateline(item.text)]
@@ -75,13 +109,29 @@ def scan_article(ruleset: RuleSet, item: DetectionInput) -> ArticleScan:
     hits = ruleset.matcher.scan(text)
     entities = resolve_entities(text, hits, ruleset.entities, ruleset.entity_cues)
     dates = find_dates(text)
+    per_sentence = _bucket(hits, sentences)
+    states = Counter(
+        state
+        for mention in entities
+        if (state := mention.as_state or _state_of(mention)) is not None
+    )
     return ArticleScan(
         key=item.key,
         text=text,
         sentences=sentences,
-        hits=_bucket(hits, sentences),
+        hits=per_sentence,
         entities=_bucket(entities, sentences),
         dates=_bucket(dates, sentences),
         reference=item.reference.date() if item.reference else None,
         dated=item.dated and item.reference is not None,
+        index=[index_sentence(ruleset, sentence_hits) for sentence_hits in per_sentence],
+        # Counter keeps first-seen order among equals: ties go to the state named first.
+        principal_states=tuple(name for name, _n in states.most_common()),
     )
+
+
+def _state_of(mention: EntityMention) -> str | None:
+    """The state an entity mention speaks for: a state itself, or a person's country."""
+    if mention.kind == "state":
+        return mention.name
+    return mention.entity.country if mention.kind == "person" else None

@@ -8,11 +8,12 @@ from typing import Literal
 
 Part = Literal["title", "body"]
 
-# A sentence ends at . ! ? before a space, at ! ? before CJK text (NFKC turns ！？ into !?), or
-# at the CJK full stop, which needs no space after it.
+# A sentence ends at . ! ? before a space, at ! ? before CJK text (NFKC turns ！？ into !?), at
+# the CJK full stop, which needs no space after it, and at a full stop that pasted text glued to
+# the next sentence ("on Wednesday.The JCS said").
 _END = re.compile(
     r"[.!?]+[\"')\]]*(?=\s)|[!?]+[\"'」』)）]*(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])"
-    r"|[。！？]+[\"'」』)）]*"
+    r"|[。！？]+[\"'」』)）]*|(?<=[a-z]{2})\.(?=[A-Z][a-z])"
 )
 _LINE = re.compile(r"[^\n]+")
 # Words that end in a period without ending the sentence.

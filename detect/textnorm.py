@@ -12,6 +12,8 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from detect.hanfold import HAN_FOLD
+
 _QUOTES = str.maketrans(
     {
         "’": "'",
@@ -50,6 +52,20 @@ def is_cjk(char: str) -> bool:
     return bool(_CJK.match(char))
 
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA_HANGUL = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\uac00-\ud7af]")
+
+
+def is_chinese(text: str) -> bool:
+    """Han characters with no kana or Hangul: Chinese, whose verbs carry no tense."""
+    return bool(_HAN.search(text)) and not _KANA_HANGUL.search(text)
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` holds a Han, Kana or Hangul character."""
+    return bool(_CJK.search(text))
+
+
 def is_word_char(char: str) -> bool:
     """A character that continues a word of a spaced script (so a term cannot end next to it)."""
     return char.isalnum() and not is_cjk(char)
@@ -57,14 +73,18 @@ def is_word_char(char: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class NormText:
-    """Normalised text: `cased` and `folded` are aligned character for character."""
+    """Normalised text: `cased` and `folded` are aligned character for character.
+    `token_index` gives, per character, the index of the token at or before it."""
 
     cased: str
     folded: str
     token_starts: tuple[int, ...]
+    token_index: tuple[int, ...]
 
     def token_at(self, position: int) -> int:
         """Index of the token at or before `position` (word distance is a difference of these)."""
+        if 0 <= position < len(self.token_index):
+            return self.token_index[position]
         return max(0, bisect_right(self.token_starts, position) - 1)
 
 
@@ -75,11 +95,14 @@ def squash(text: str) -> str:
 
 
 def fold(cased: str) -> str:
-    """Lower case, one character for one, and hyphens between letters read as spaces, so
-    "test-fired" = "test fired" and "Gyu-back" = "Gyu Back"."""
+    """Lower case, one character for one, hyphens between letters read as spaces ("test-fired"
+    = "test fired", "Gyu-back" = "Gyu Back"), and Han characters in their simplified form (發射
+    = 発射 = 发射)."""
     lowered = cased.lower()
     if len(lowered) != len(cased):  # a few letters lower-case to two characters: keep those
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in cased)
+    if _HAN.search(lowered):
+        lowered = lowered.translate(HAN_FOLD)
     return _HYPHEN.sub(lambda m: _hyphen(lowered, m.start()), lowered)
 
 
@@ -105,7 +128,17 @@ def normalize_parts(parts: list[str]) -> tuple[NormText, list[tuple[int, int]]]:
     cased = "\n".join(pieces)
     folded = fold(cased)
     starts = tuple(m.start() for m in _TOKEN.finditer(folded))
-    return NormText(cased, folded, starts), ranges
+    return NormText(cased, folded, starts, _token_index(starts, len(folded))), ranges
+
+
+def _token_index(starts: tuple[int, ...], length: int) -> tuple[int, ...]:
+    """Per character, the index of the token at or before it (looked up far more often than
+    built: every distance between two things in a sentence is two look-ups)."""
+    index = [0] * length
+    for token, start in enumerate(starts):
+        end = starts[token + 1] if token + 1 < len(starts) else length
+        index[start:end] = [token] * (end - start)
+    return tuple(index)
 
 
 def normalize_term(term: str) -> str:

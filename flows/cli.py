@@ -38,7 +38,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# A pipe or CI log gets a readable width rather than rich's 80-column fallback.
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 @app.command()

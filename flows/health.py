@@ -6,7 +6,7 @@ from typing import Any
 
 import adapters
 import db
-from core.model import SourceState
+from core.model import FetchResult, SourceSpec, SourceState
 from flows.monitor import load_source_specs
 from flows.report import jsonable
 from flows.runtime import transaction
@@ -28,24 +28,33 @@ def check_sources(settings: Settings) -> list[dict[str, Any]]:
     )
     with transaction(settings.database_url) as session:
         stored = {h.name: h for h in db.source_health(session)}
-    rows = []
-    for spec, result in zip(specs, results, strict=True):
-        health = stored.get(spec.name)
-        rows.append(
-            jsonable(
-                {
-                    "name": spec.name,
-                    "url": spec.location,
-                    "kind": spec.kind,
-                    "status": result.status,
-                    "http_status": result.http_status,
-                    "items": len(result.articles),
-                    "error": result.error,
-                    "transient": result.transient if result.status == "error" else None,
-                    "last_success_at": health.last_success_at if health else None,
-                    "consecutive_failures": health.consecutive_failures if health else 0,
-                    "next_due_at": health.next_due_at if health else None,
-                }
-            )
-        )
-    return rows
+    return [
+        health_row(spec, result, stored.get(spec.name))
+        for spec, result in zip(specs, results, strict=True)
+    ]
+
+
+def health_row(
+    spec: SourceSpec, result: FetchResult, health: db.SourceHealth | None
+) -> dict[str, Any]:
+    """The JSON row of `sources check --json` (see the command's help for the fields)."""
+    return jsonable(
+        {
+            "name": spec.name,
+            "url": spec.location,
+            "kind": spec.kind,
+            "status": result.status,
+            "http_status": result.http_status,
+            "items": len(result.articles),
+            "error": result.error,
+            "problems": list(result.problems),
+            "transient": result.transient if result.status == "error" else None,
+            "last_status": health.last_status if health else None,
+            "last_fetch_at": health.last_fetch_at if health else None,
+            "last_success_at": health.last_success_at if health else None,
+            "last_http_status": health.http_status if health else None,
+            "consecutive_failures": health.consecutive_failures if health else 0,
+            "last_error": health.last_error if health else None,
+            "next_due_at": health.next_due_at if health else None,
+        }
+    )

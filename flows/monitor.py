@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 
 import adapters
 import db
 from core.errors import ConfigError
 from core.model import SourceSpec
 from flows.pipeline import load_run_config, run_cycle
-from flows.report import RunReport, publish_artifact
+from flows.report import RunReport
 from flows.runtime import transaction
 from flows.settings import load_settings
 from flows.stages import utcnow
+from notify.escaping import escape_markdown
+
+log = logging.getLogger(__name__)
+Logger = logging.Logger | logging.LoggerAdapter[Any]
 
 LOCK_NAME = "monitor"
-LOCK_TTL_S = 3600
+# A run renews its lease every LOCK_RENEW_S; a run that died (killed worker, lost machine) stops
+# renewing and its lease lapses after LOCK_TTL_S, well before the next scheduled cycle.
+LOCK_TTL_S = 300
+LOCK_RENEW_S = 60
+ARTIFACT_KEY = "watchfloor-monitor"
+SKIPPED = "skipped: another monitor run is in progress"
 
 
 def load_source_specs(path: Path) -> list[SourceSpec]:
@@ -34,23 +48,55 @@ def load_source_specs(path: Path) -> list[SourceSpec]:
     return adapters.load_sources(text, str(path))
 
 
+class _LeaseKeeper(threading.Thread):
+    """Renews the monitor lease in the background while a cycle runs."""
+
+    def __init__(self, database_url: str, holder: str, logger: Logger) -> None:
+        super().__init__(name="monitor-lease", daemon=True)
+        self.database_url = database_url
+        self.holder = holder
+        # Passed in: Prefect's run logger needs the run's context, which threads do not inherit.
+        self.logger = logger
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(LOCK_RENEW_S):
+            try:
+                with transaction(self.database_url) as session:
+                    kept = db.renew_lock(session, LOCK_NAME, self.holder, utcnow(), LOCK_TTL_S)
+            except Exception as exc:  # a blip in the store: try again at the next beat
+                self.logger.warning("could not renew the monitor lock: %s", exc)
+                continue
+            if not kept:
+                # The lease lapsed (the process stalled longer than the TTL). The stages stay
+                # safe (idempotent store, claimed deliveries); say so rather than stop mid-run.
+                self.logger.warning("the monitor lock lapsed; another run may overlap")
+                return
+
+
 @contextmanager
-def monitor_lock(database_url: str) -> Iterator[bool]:
+def monitor_lock(database_url: str, logger: Logger | None = None) -> Iterator[bool]:
     """Hold the store's monitor lock for a run; yields False when another run holds it.
 
-    Overlapping scheduled runs (a slow poll, a manual run during a scheduled one) would fetch
-    and alert the same items twice over; the lock lives in the store so it also guards runs on
-    other machines.
+    Overlapping runs (a slow poll, a manual run during a scheduled one) would poll the same
+    sources twice; the lock lives in the store so it also guards runs on other machines. It is
+    a lease, renewed while the run lasts, so a crashed run never blocks the store for long.
     """
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with transaction(database_url) as session:
         acquired = db.acquire_lock(session, LOCK_NAME, holder, utcnow(), LOCK_TTL_S)
+    if not acquired:
+        yield False
+        return
+    keeper = _LeaseKeeper(database_url, holder, logger or log)
+    keeper.start()
     try:
-        yield acquired
+        yield True
     finally:
-        if acquired:
-            with transaction(database_url) as session:
-                db.release_lock(session, LOCK_NAME, holder)
+        keeper.done.set()
+        keeper.join()
+        with transaction(database_url) as session:
+            db.release_lock(session, LOCK_NAME, holder)
 
 
 def due_sources(database_url: str, specs: Sequence[SourceSpec]) -> list[SourceSpec]:
@@ -58,6 +104,11 @@ def due_sources(database_url: str, specs: Sequence[SourceSpec]) -> list[SourceSp
     with transaction(database_url) as session:
         due = set(db.due_source_names(session, [s.name for s in specs], utcnow()))
     return [spec for spec in specs if spec.name in due]
+
+
+def skipped_report() -> RunReport:
+    """What a run that found the lock taken reports: nothing polled, nothing sent."""
+    return RunReport(articles=0, new_articles=0, developments=[], alerts_sent=0, problems=[SKIPPED])
 
 
 @flow(name="monitor", description="Poll due sources once: fetch, store, detect, alert.")
@@ -68,7 +119,11 @@ def monitor_flow(
     rules_dir: str | None = None,
     all_sources: bool = False,
 ) -> RunReport:
-    """One monitoring cycle. `all_sources` polls every source, due or not."""
+    """One monitoring cycle over the sources that are due; `all_sources` polls every one.
+
+    Unset arguments come from the settings (WATCHFLOOR_* variables), which is how deployments
+    get the database URL: it may hold a password, and flow parameters are stored in Prefect.
+    """
     settings = load_settings(
         database_url=database_url,
         apprise_config=apprise_config,
@@ -77,17 +132,103 @@ def monitor_flow(
     )
     config = load_run_config(settings)
     specs = load_source_specs(settings.sources_file)
-    with monitor_lock(settings.database_url) as acquired:
+    logger = get_run_logger()
+    with monitor_lock(settings.database_url, logger) as acquired:
         if not acquired:
-            get_run_logger().warning("another monitor run holds the lock; skipping this cycle")
-            return RunReport(
-                articles=0,
-                new_articles=0,
-                developments=[],
-                alerts_sent=0,
-                problems=["skipped: another monitor run is in progress"],
-            )
+            logger.warning("another monitor run holds the lock; skipping this cycle")
+            return skipped_report()
+        started = utcnow()
         chosen = specs if all_sources else due_sources(settings.database_url, specs)
         report = run_cycle(config, chosen)
-    publish_artifact(report, key="watchfloor-monitor")
+        publish_monitor_artifact(settings.database_url, report, started)
     return report
+
+
+def publish_monitor_artifact(database_url: str, report: RunReport, started: datetime) -> None:
+    """A Markdown artifact of the run: developments, the alerts it raised, unhealthy sources."""
+    ids = {d["id"] for d in report.developments}
+    with transaction(database_url) as session:
+        raised = [
+            a
+            for a in db.list_alerts(session)
+            if a.development_id in ids and a.created_at >= started
+        ]
+        health = {h.name: h for h in db.source_health(session)}
+    markdown = monitor_markdown(report, raised, health)
+    create_markdown_artifact(markdown=markdown, key=ARTIFACT_KEY, description=summary_line(report))
+
+
+def summary_line(report: RunReport) -> str:
+    """One line: how much was read, found and sent."""
+    unhealthy = sum(s.status == "error" for s in report.sources)
+    return (
+        f"{len(report.sources)} sources polled ({unhealthy} unhealthy); "
+        f"{report.articles} articles read, {report.new_articles} new; "
+        f"{len(report.developments)} developments; {report.alerts_sent} alerts sent"
+    )
+
+
+def cell(value: object) -> str:
+    """Feed text made safe for one Markdown table cell (it is untrusted)."""
+    return escape_markdown("" if value is None else value).replace("|", "\\|")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table, or `_none_` when there are no rows."""
+    if not rows:
+        return "_none_"
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def monitor_markdown(
+    report: RunReport, raised: Sequence[db.AlertView], health: dict[str, db.SourceHealth]
+) -> str:
+    """The artifact's text: three sections an operator reads top to bottom."""
+    developments = [
+        (
+            d["id"],
+            d["category"],
+            d["status"] + (" (background)" if d["background"] else ""),
+            d["event_date"] or "",
+            d["title"],
+            len(d["evidence"]),
+        )
+        for d in report.developments
+    ]
+    alerts = [(a.id, a.kind, a.category, a.status, a.title, delivery_summary(a)) for a in raised]
+    unhealthy = [
+        (s.name, s.http_status or "", s.error, *backoff(health.get(s.name)))
+        for s in report.sources
+        if s.status == "error"
+    ]
+    return "\n\n".join(
+        [
+            f"# Monitor run\n\n{cell(summary_line(report))}",
+            "## Developments\n\n"
+            + table(("id", "category", "status", "date", "title", "reports"), developments),
+            f"## Alerts raised ({report.alerts_sent} sent this run)\n\n"
+            + table(("id", "kind", "category", "status", "title", "deliveries"), alerts),
+            "## Unhealthy sources\n\n"
+            + table(("source", "http", "error", "failures", "next poll"), unhealthy),
+        ]
+    )
+
+
+def backoff(health: db.SourceHealth | None) -> tuple[object, str]:
+    """(consecutive failures, next poll time) of a source, as the store now has them."""
+    if health is None:
+        return "", ""
+    due = health.next_due_at.isoformat(timespec="seconds") if health.next_due_at else ""
+    return health.consecutive_failures, due
+
+
+def delivery_summary(alert: db.AlertView) -> str:
+    """ "2 sent, 1 pending", or "unrouted" when no subscriber wants the alert."""
+    if alert.unrouted:
+        return "unrouted"
+    states: dict[str, int] = {}
+    for delivery in alert.deliveries:
+        states[delivery.state] = states.get(delivery.state, 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "not routed yet"

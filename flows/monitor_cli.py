@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,7 @@ from flows.cli_common import (
     JsonOption,
     NotifyOption,
     RulesOption,
+    err_console,
     fail_cleanly,
     print_json,
     stdout_reserved_for_json,
@@ -23,7 +26,8 @@ from flows.cli_common import (
 from flows.report import print_summary
 from flows.settings import load_settings
 
-console = Console()
+# A pipe or CI log gets a readable width rather than rich's 80-column fallback.
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 SourcesOption = Annotated[
     Path | None,
@@ -43,7 +47,17 @@ def run(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Poll the sources once (on Prefect's ephemeral API unless PREFECT_API_URL is set)."""
+    """Poll the due sources once: fetch, store, detect, alert.
+
+    Runs on Prefect's ephemeral API unless PREFECT_API_URL is set. A source is due when it was
+    never polled or its poll_interval (longer after failures) has passed; sources that are not
+    due are neither fetched nor listed, in the table or in --json. --all polls them all.
+
+    --json prints one object: {"sources": [{"name", "url", "status" (ok | not_modified |
+    unchanged | error), "http_status", "items", "new_items", "error"}], "articles": N,
+    "developments": [...as replay --json...], "alerts_sent": N}. When another monitor run holds
+    the store's lock the run is skipped: nothing is polled and a warning goes to stderr.
+    """
     from flows.monitor import load_source_specs, monitor_flow
 
     use_notify_urls(notify_urls)
@@ -58,6 +72,9 @@ def run(
             all_sources=all_sources,
         )
     if as_json:
+        # stdout holds exactly one JSON document; warnings (a skipped run) go to stderr.
+        for problem in report.problems:
+            err_console.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
         print_json(report.run_json())
     else:
         print_summary(report, console)
@@ -66,28 +83,61 @@ def run(
 @fail_cleanly
 def serve(
     cron: Annotated[
-        str | None, typer.Option("--cron", help="Schedule (default: WATCHFLOOR_MONITOR_CRON).")
+        str | None,
+        typer.Option("--cron", help="Schedule, in UTC (default: WATCHFLOOR_MONITOR_CRON)."),
     ] = None,
     sources: SourcesOption = None,
     database: DbOption = None,
+    notify_urls: NotifyOption = None,
     apprise_config: AppriseOption = None,
+    rules_dir: RulesOption = None,
 ) -> None:
-    """Serve the monitor flow on this machine on a cron schedule (Prefect `serve`)."""
-    from prefect import serve as prefect_serve
+    """Serve the monitor flow on this machine on a cron schedule (Prefect `serve`).
 
-    from flows.deployments import monitor_deployment
+    Registers the deployment "monitor/monitor" (one run at a time; a run colliding with a
+    running one is cancelled) and executes its runs, each in a child process, until
+    interrupted (the schedule is then paused). With PREFECT_API_URL the Prefect server
+    schedules the runs; without it this command starts a temporary local Prefect API that
+    lives as long as it does, and schedules the runs itself. --db and --notify reach the runs
+    through the environment, never as deployment parameters.
+    """
+    from flows.deployments import DEPLOYMENT_NAME, check_cron, serve_monitor
+    from flows.monitor import load_source_specs
 
+    # Secrets reach the served runs through the environment they inherit, never as
+    # parameters: Prefect stores and shows parameters.
+    use_notify_urls(notify_urls)
+    if database:
+        os.environ["WATCHFLOOR_DATABASE_URL"] = database
     settings = load_settings(
         monitor_cron=cron,
         sources_file=sources,
-        database_url=database,
         apprise_config=apprise_config,
+        rules_dir=rules_dir,
     )
-    deployment = monitor_deployment(settings)
-    prefect_serve(deployment)
+    check_cron(settings.monitor_cron)
+    validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
+    load_source_specs(settings.sources_file)
+    err_console.print(
+        f"Serving {DEPLOYMENT_NAME!r} on cron {settings.monitor_cron!r} (UTC) from "
+        f"{settings.sources_file}; Ctrl+C stops it.",
+        highlight=False,
+    )
+    serve_monitor(settings)
 
 
 sources_app = typer.Typer(help="Inspect configured sources.", no_args_is_help=True)
+
+HEALTH_COLUMNS = (
+    "name",
+    "status",
+    "http_status",
+    "items",
+    "error",
+    "consecutive_failures",
+    "last_success_at",
+    "next_due_at",
+)
 
 
 @sources_app.command("check")
@@ -95,7 +145,13 @@ sources_app = typer.Typer(help="Inspect configured sources.", no_args_is_help=Tr
 def sources_check(
     sources: SourcesOption = None, database: DbOption = None, as_json: JsonOption = False
 ) -> None:
-    """Fetch each source once (nothing is stored) and print a health table."""
+    """Fetch each source once now and show it next to the health the store remembers.
+
+    Nothing is stored. status, http_status, items, error and problems (a moved or malformed
+    feed read anyway) are this fetch's; last_status, last_fetch_at, last_success_at,
+    last_http_status, consecutive_failures, last_error and next_due_at are what monitor runs
+    recorded (empty for a source never polled).
+    """
     from flows.health import check_sources
 
     settings = load_settings(sources_file=sources, database_url=database)
@@ -106,9 +162,8 @@ def sources_check(
     from rich.table import Table
 
     table = Table(title="Source health", title_justify="left")
-    columns = ("name", "status", "http_status", "items", "consecutive_failures", "error")
-    for column in columns:
-        table.add_column(column)
+    for column in HEALTH_COLUMNS:
+        table.add_column(column, ratio=2 if column == "error" else None)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in HEALTH_COLUMNS))
     console.print(table)

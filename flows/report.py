@@ -156,8 +156,9 @@ def print_summary(report: RunReport, console: Console) -> None:
             )
         console.print(sources)
     table = Table(title="Developments", title_justify="left")
-    for column in ("id", "category", "status", "date", "place", "title", "evidence"):
-        table.add_column(column)
+    for column in ("id", "category", "status", "date", "reports"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("development", ratio=1)
     for d in report.developments:
         status = d["status"] + (" (background)" if d["background"] else "")
         table.add_row(
@@ -165,9 +166,8 @@ def print_summary(report: RunReport, console: Console) -> None:
             d["category"],
             status,
             d["event_date"] or "",
-            d["place"] or "",
-            d["title"],
             str(len(d["evidence"])),
+            d["title"],
         )
     console.print(table)
     for problem in report.problems:

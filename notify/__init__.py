@@ -9,8 +9,8 @@ What flows call (nothing here touches the database or reads the clock):
 - `send(alert, target)` / `send_digest(alerts, target)` / `send_test(target)`: one Apprise
   delivery, returned as DeliveryOutcome (never raises);
 - `render(alert, fmt, max_len)` / `render_digest(alerts, fmt, max_len)`: the message itself;
-- `is_quiet`, `next_send_time`, `is_digest`, `schedule_for`: quiet hours and digests given `now`
-  (notify.schedule);
+- `is_quiet`, `next_send_time`, `hold_until`, `is_digest`, `schedule_for`: quiet hours and
+  digests given `now` (notify.schedule);
 - `TERMINAL_URL`: a subscriber that prints to the terminal, for runs with none configured.
 """
 
@@ -20,6 +20,7 @@ from notify.render import FORMATS, Format, alert_title, render, render_digest
 from notify.routing import Interest, interest_of, parse_interest, route, with_tag
 from notify.schedule import (
     Schedule,
+    hold_until,
     is_digest,
     is_quiet,
     next_send_time,
@@ -37,6 +38,7 @@ __all__ = [
     "Schedule",
     "alert_title",
     "forget_channels",
+    "hold_until",
     "interest_of",
     "is_digest",
     "is_quiet",

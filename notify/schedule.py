@@ -17,9 +17,14 @@ that falls due inside quiet hours waits for their end.
 
 How the sending side uses this (it owns the clock and the delivery ledger):
 
-- single alerts: send when `next_send_time(target, now, alert.level) <= now`;
-- digest subscribers: collect pending alerts; send them all with `send_digest` when
-  `next_send_time(target, oldest_pending.created_at) <= now`.
+- routing: a delivery may not go out before `next_send_time(target, now, alert.level)`
+  (for a digest subscriber that is the end of the current period, so every alert of one period
+  falls due at the same moment and goes out in one summary);
+- sending: `hold_until(target, now, level)` says whether a due message must still wait (a retry
+  or a delayed run landing in quiet hours), and until when.
+
+A digest subscriber receives critical alerts in its digest too: it asked for summaries. Whoever
+wants critical alerts at once as well adds a second entry tagged `level:critical`.
 """
 
 from __future__ import annotations
@@ -199,3 +204,16 @@ def next_send_time(target: Target, now: datetime, level: Level | None = None) ->
     else:
         due = now
     return due.astimezone(now.tzinfo)
+
+
+def hold_until(target: Target, now: datetime, level: Level | None = None) -> datetime | None:
+    """When a message due now must wait instead: the end of quiet hours, or None to send now.
+
+    Quiet hours hold every digest and every single alert but a critical one.
+    """
+    now = _aware(now)
+    schedule = schedule_for(target)
+    bypass = schedule.digest is None and level == "critical"
+    if bypass or not _quiet(schedule, now):
+        return None
+    return _quiet_end(schedule, now).astimezone(now.tzinfo)

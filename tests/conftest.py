@@ -20,6 +20,8 @@ for _name in list(os.environ):
 
 import pytest  # noqa: E402
 
+pytest_plugins = ["tests.secret_audit"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"

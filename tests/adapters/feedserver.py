@@ -17,6 +17,10 @@ Routes (all GET; FILE is a name under fixtures/):
   /trickle/MS                                    one body byte every MS milliseconds, forever
   /slow/MS/FILE                                  waits MS milliseconds, then serves FILE
   /empty                                         200 with an empty body
+  POST /hook/NAME                                records the body (an Apprise json:// receiver)
+
+`requests` logs (path, headers) of every GET, `statuses` (path, status) of every response and
+`posts` (path, body) of every POST, so tests can check what was asked and answered.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class FeedServer(ThreadingHTTPServer):
         self.hits: Counter[str] = Counter()
         self.tokens: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []  # (path, lower-cased headers)
+        self.statuses: list[tuple[str, int]] = []  # (path, status) of every response sent
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self.in_flight = 0
         self.max_in_flight = 0
         self.connections = 0
@@ -74,6 +80,8 @@ class FeedServer(ThreadingHTTPServer):
             self.hits.clear()
             self.tokens.clear()
             self.requests.clear()
+            self.statuses.clear()
+            self.posts.clear()
             self.max_in_flight = 0
             self.connections = 0
             self.max_waiting = 0
@@ -100,6 +108,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out in separate writes; with Nagle on, the body waits for the
+        # client's delayed ACK (~40 ms) on a kept-alive connection, as no real server does.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.lock:
             self.server.connections += 1  # one handler per TCP connection
 
@@ -122,6 +133,17 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with self.server.lock:
                 self.server.in_flight -= 1
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.lock:
+            self.server.posts.append((self.path, body))
+        self.send_body(200, b"ok", "text/plain")
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        with self.server.lock:
+            self.server.statuses.append((self.path, code))
+        super().send_response(code, message)
 
     # --- helpers ---------------------------------------------------------------------------
 

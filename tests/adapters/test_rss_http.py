@@ -321,7 +321,9 @@ def test_per_host_limit_bounds_concurrent_requests(server: FeedServer) -> None:
     specs = [rss_spec(f"s{i}", server.url(f"/slow/120/rdf_taiwan.xml?i={i}")) for i in range(8)]
     results = fetch_many(specs, {}, concurrency=8, per_host=2)
     assert all(r.status == "ok" for r in results)
-    assert server.max_waiting == 2
+    # Never more than two at once. (Reaching two depends on scheduling: on a loaded machine two
+    # 120 ms waits need not overlap, so "== 2" was flaky; the next test shows the overlap.)
+    assert 1 <= server.max_waiting <= 2
 
 
 def test_concurrency_is_used_when_hosts_allow_it(server: FeedServer) -> None:

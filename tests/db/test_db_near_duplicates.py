@@ -56,9 +56,7 @@ def test_wire_copy_at_another_outlet_is_stored_and_linked(
             [article("ians", 2, text=COPY), article("ians", 3, text=OTHER)],
             T0,
         )
-        rows = {
-            row.guid: row.duplicate_of_id for row in session.scalars(select(ArticleRow)).all()
-        }
+        rows = {row.guid: row.duplicate_of_id for row in session.scalars(select(ArticleRow)).all()}
     original = first.new[0].id
     assert len(second.new) == 2, "near-duplicates are stored, not dropped"
     assert second.linked == 1

@@ -91,3 +91,31 @@ def test_background(ruleset: detect.RuleSet, text: str, background: bool) -> Non
     matches = detect.detect(ruleset, DetectionInput("t", "", text, WEDNESDAY, dated=True))
     launches = [m for m in matches if m.category == "missile_launch"]
     assert [m.background for m in launches] == [background]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "tense_known"),
+    [
+        ("in 2013", "year", True),
+        ("since 2006", "interval", False),
+        ("2018年5月以来", "interval", False),
+        ("in September 2017", "month", True),
+        ("7.12.(수)", "month_day", True),
+        ("지난달 23일", "day", True),
+        ("오는 18~28일", "day", True),
+        ("later Thursday", "weekday", True),
+        ("on Thursday", "weekday", False),
+        ("this morning", "relative", True),
+        ("today", "relative", False),
+        ("去年11月", "month", True),
+    ],
+)
+def test_date_expressions(text: str, kind: str, tense_known: bool) -> None:
+    (expr,) = find_dates(normalize(text))
+    assert (expr.kind, expr.tense_known) == (kind, tense_known)
+
+
+def test_next_month_lies_ahead_and_last_week_is_context() -> None:
+    ahead, behind = find_dates(normalize("다음 달 ... last week"))
+    assert ahead.ahead and not ahead.vague_past
+    assert behind.vague_past and not behind.ahead

@@ -22,6 +22,8 @@ selections:
   launch: [fired, launched]
   weapon: [missile]
 condition: launch and weapon
+status:
+  occurred: [fired]
 examples:
   positive: ["North Korea fired a missile."]
 """
@@ -97,7 +99,7 @@ def test_failing_examples_are_errors() -> None:
     )
     found = errors({"r.yaml": rule})
     assert found == [
-        "r.yaml:10: rule launch: negative example fails (occurred): 'They fired a missile.'"
+        "r.yaml:12: rule launch: negative example fails (occurred): 'They fired a missile.'"
     ]
 
 

@@ -43,8 +43,8 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.received: list[Received] = []
         self.status = 200
         self.delay = 0.0
@@ -73,10 +73,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class HttpReceiver:
-    """A threaded HTTP server recording every POST; status and delay are adjustable."""
+    """A threaded HTTP server recording every POST; status and delay are adjustable.
 
-    def __init__(self) -> None:
-        self._server = _Server()
+    `port` (default: any free one) lets a test bring a receiver back where a stopped one was,
+    so the subscriber URL stays the same across "down" and "recovered".
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        self._server = _Server(port)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

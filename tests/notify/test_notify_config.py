@@ -90,7 +90,7 @@ def test_terminal_url_loads() -> None:
 def test_environment_variables_fill_in_credentials(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WF_TEST_PASSWORD", "pa55w0rd-from-env")
+    monkeypatch.setenv("WF_TEST_PASSWORD", "WFSECRET-pa55w0rd-env")
     monkeypatch.setenv("WF_TEST_TO", "desk@example.com")
     monkeypatch.delenv("WF_TEST_UNSET", raising=False)
     path = _write(
@@ -104,8 +104,8 @@ def test_environment_variables_fill_in_credentials(
         """,
     )
     mail, hook = notify.load_targets(path)
-    assert "pa55w0rd-from-env" in mail.url
-    assert "pa55w0rd-from-env" not in mail.display
+    assert "WFSECRET-pa55w0rd-env" in mail.url
+    assert "WFSECRET-pa55w0rd-env" not in mail.display
     assert "desk%40example.com" in mail.display
     assert mail.tags == {"summit"}
     assert hook.url == "json://127.0.0.1:8001/${literal}"
@@ -126,7 +126,7 @@ def test_key_survives_credential_rotation_and_tag_edits(
         )
         return notify.load_targets(path)[0].key
 
-    assert key("old-secret", "summit") == key("new-secret", "missile_launch")
+    assert key("WFSECRET-old", "summit") == key("WFSECRET-new", "missile_launch")
 
 
 def test_unset_variable_is_an_error_at_its_line(
@@ -237,11 +237,12 @@ def test_bad_plain_url() -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "nosuch://user:SECRET_TOKEN_123@example.com/hook",
-        "tgram://SECRET_TOKEN_123/",
-        "json://user:SECRET_TOKEN_123@/hook",
-        "SECRET_TOKEN_123",
+        "nosuch://user:WFSECRET_TOKEN_123@example.com/hook",
+        "tgram://WFSECRET_TOKEN_123/",
+        "json://user:WFSECRET_TOKEN_123@/hook",
+        "WFSECRET_TOKEN_123",
     ],
+    ids=["unknown-schema", "bad-telegram-token", "json-without-host", "bare-token"],
 )
 def test_config_errors_never_show_the_secret(
     tmp_path: Path, url: str, caplog: pytest.LogCaptureFixture
@@ -252,18 +253,18 @@ def test_config_errors_never_show_the_secret(
     for call in (lambda: notify.load_targets(str(path)), lambda: notify.load_targets(None, [url])):
         with pytest.raises(ConfigError) as caught:
             call()
-        assert "SECRET_TOKEN_123" not in str(caught.value)
-    assert "SECRET_TOKEN_123" not in caplog.text
+        assert "WFSECRET_TOKEN_123" not in str(caught.value)
+    assert "WFSECRET_TOKEN_123" not in caplog.text
 
 
 def test_shipped_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     secrets = {
         "SMTP_USER": "alerts",
-        "SMTP_PASSWORD": "Example-Passw0rd",
-        "SLACK_TOKEN_A": "T1JJ3T3L2",
-        "SLACK_TOKEN_B": "A1BRTD4JD",
-        "SLACK_TOKEN_C": "TIiajkdnlazkcOXrIdevi7FQ",
-        "INCIDENT_TOKEN": "Incident-Token-42",
+        "SMTP_PASSWORD": "WFSECRET-Passw0rd",
+        "SLACK_TOKEN_A": "WFSECRET1",
+        "SLACK_TOKEN_B": "WFSECRET2",
+        "SLACK_TOKEN_C": "WFSECRETslackC0ffee42",
+        "INCIDENT_TOKEN": "WFSECRET-Incident-42",
     }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)

@@ -164,5 +164,5 @@ def test_throttle_is_kept_only_where_a_service_declares_it() -> None:
 
     assert not declares_own_rate(NotifyEmail)  # inherits the generic 5.5 s: dropped
     assert declares_own_rate(NotifySlack)  # Slack's own 1.2 s: kept
-    slack = notify.load_targets(None, ["slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#c"])
+    slack = notify.load_targets(None, ["slack://WFSECRET1/WFSECRET2/WFSECRETslackC0ffee42/#c"])
     assert channel_for(slack[0]).plugin.request_rate_per_sec == NotifySlack.request_rate_per_sec

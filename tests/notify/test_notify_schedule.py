@@ -140,3 +140,16 @@ def test_fixed_offset_now_is_accepted() -> None:
     kst = timezone(timedelta(hours=9))
     target = _target("quiet:22-07", "tz:Asia/Seoul")
     assert notify.is_quiet(target, datetime(2026, 1, 28, 23, 0, tzinfo=kst))
+
+
+def test_hold_until_says_whether_a_due_message_must_wait() -> None:
+    quiet = _target("quiet:22-07", "tz:Asia/Seoul")
+    assert notify.hold_until(quiet, _seoul(23), "high") == _seoul(7, day=29)
+    assert notify.hold_until(quiet, _seoul(23), "critical") is None  # critical bypasses
+    assert notify.hold_until(quiet, _seoul(7), "low") is None
+    assert notify.hold_until(_target(), _seoul(23), "low") is None
+    # a digest is never critical: quiet hours hold it whatever it contains
+    digest = _target("digest:hourly", "quiet:22-07", "tz:Asia/Seoul")
+    assert notify.hold_until(digest, _seoul(23)) == _seoul(7, day=29)
+    assert notify.hold_until(digest, _seoul(23), "critical") == _seoul(7, day=29)
+    assert notify.hold_until(digest, _seoul(12)) is None

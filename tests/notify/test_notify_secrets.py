@@ -12,9 +12,11 @@ from notify.privacy import display_form, scrub, secret_fragments
 from tests.notify.notifykit import MAIL_QUERY, make_alert, target
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 
-TOKEN = "SECRET_TOKEN_123"
-HEADER_TOKEN = "HDR_SECRET_456"
-PATH_TOKEN = "PATHSECRET789XYZ"
+# Every credential in a test Apprise URL belongs to one family (contains WFSECRET), so the
+# session-wide audit (tests/secret_audit.py) can grep logs and artifacts for any of them.
+TOKEN = "WFSECRET_TOKEN_123"
+HEADER_TOKEN = "WFSECRET_HDR_456"
+PATH_TOKEN = "WFSECRETPATH789XYZ"
 SECRETS = (TOKEN, HEADER_TOKEN, PATH_TOKEN)
 
 
@@ -60,7 +62,7 @@ def test_header_and_path_tokens_are_secret_too(
     url = f"form://127.0.0.1:{http.port}/hooks/{PATH_TOKEN}?+X-Api-Key={HEADER_TOKEN}"
     (hook,) = notify.load_targets(None, [url])
     assert _leaks(hook.display) == []
-    assert hook.display == f"form://127.0.0.1:{http.port}/hooks/P...Z"
+    assert hook.display == f"form://127.0.0.1:{http.port}/hooks/W...Z"
     assert notify.send(make_alert(), hook).ok
     assert http.received[-1].headers["X-Api-Key"] == HEADER_TOKEN
     assert http.received[-1].path == f"/hooks/{PATH_TOKEN}"
@@ -103,7 +105,7 @@ def test_exception_text_is_scrubbed() -> None:
 
 
 def test_display_form_drops_the_query_and_masks_webhook_paths() -> None:
-    assert display_form("json://h/a/LONGTOKEN123?+X=1&format=text") == "json://h/a/L...3"
+    assert display_form("json://h/a/WFSECRETLONG123?+X=1&format=text") == "json://h/a/W...3"
     assert display_form("mailto://h/ops%40example.com?from=x") == "mailto://h/ops%40example.com"
     assert (
         display_form("slack://T...2/A...D/T...Q/%23c/?image=yes")

@@ -1,0 +1,1 @@
+"""Watchfloor benchmarks: `make bench` (= `python -m bench`)."""

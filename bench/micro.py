@@ -1,0 +1,158 @@
+"""Measurements without Prefect: the bare floor, detection alone, feed parsing, store pre-fill."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bench.floor import build_automaton, match_pass, measure_floor, rule_terms
+from bench.generator import ArticleGenerator, SyntheticArticle, event_sentences
+from core.model import DetectionInput, SourceSpec
+
+
+def midnight(day: date) -> datetime:
+    """00:00 UTC of `day`: the publication time a seed file's date header gives."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def generate(args: dict[str, Any], start: int, stop: int) -> list[SyntheticArticle]:
+    """The same articles the seed files and feeds of this run hold."""
+    generator = ArticleGenerator(event_sentences(args["rules_dir"]), seed=args["seed"])
+    return list(generator.articles(start, stop))
+
+
+def detection_rate(ruleset: Any, articles: Sequence[SyntheticArticle]) -> dict[str, Any]:
+    """detect.detect over every article, as the detect stage calls it."""
+    import detect
+
+    inputs = [
+        DetectionInput(a.guid, a.title, a.body, midnight(a.published), True) for a in articles
+    ]
+    start = time.perf_counter()
+    matches = sum(len(detect.detect(ruleset, item)) for item in inputs)
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "per_s": len(inputs) / elapsed, "matches": matches}
+
+
+def fetch_bodies(server: str, feeds: int) -> list[bytes]:
+    """The bodies of feeds 0..feeds-1 from the local feed server."""
+    import httpx
+
+    with httpx.Client(base_url=server) as client:
+        return [client.get(f"/feed/{i}.xml").content for i in range(feeds)]
+
+
+def feedparser_rates(server: str, feeds: int) -> dict[str, Any]:
+    """Items per second: bare feedparser (its defaults), and the rss adapter's parse_feed
+    (feedparser without sanitising, plus HTML to text and Article building)."""
+    import feedparser
+
+    from adapters.feedparse import parse_feed
+
+    bodies = fetch_bodies(server, feeds)
+    start = time.perf_counter()
+    items = sum(len(feedparser.parse(io.BytesIO(body)).entries) for body in bodies)
+    bare_s = time.perf_counter() - start
+    start = time.perf_counter()
+    parsed = sum(
+        len(parse_feed(body, source=f"f{i}", url=f"{server}/feed/{i}.xml").articles)
+        for i, body in enumerate(bodies)
+    )
+    adapter_s = time.perf_counter() - start
+    return {
+        "feeds": feeds,
+        "items": items,
+        "bytes": sum(len(b) for b in bodies),
+        "feedparser_s": bare_s,
+        "feedparser_items_per_s": items / bare_s,
+        "parse_feed_items": parsed,
+        "parse_feed_s": adapter_s,
+        "parse_feed_items_per_s": parsed / adapter_s,
+    }
+
+
+def run(args: dict[str, Any]) -> dict[str, Any]:
+    """Floor, detection-only and bare-matcher rates, and feed parsing, for `args["count"]`."""
+    from flows.pipeline import load_ruleset
+
+    articles = generate(args, 0, args["count"])
+    ruleset = load_ruleset(Path(args["rules_dir"]))
+    rows = [{"guid": a.guid, "title": a.title, "text": a.body} for a in articles]
+    floor = measure_floor(ruleset, args["floor_url"], rows)
+    # A second, matcher-only pass so the matcher's rate is not skewed by a cold cache.
+    automaton = build_automaton(rule_terms(ruleset))
+    match_s, _ = match_pass(automaton, [f"{r['title']}\n{r['text']}" for r in rows])
+    return {
+        "count": len(articles),
+        "mean_bytes": sum(len(a.body.encode()) for a in articles) / len(articles),
+        "terms": len(rule_terms(ruleset)),
+        "rules": len(ruleset.rules),
+        "floor": {
+            "match_s": floor.match_s,
+            "insert_s": floor.insert_s,
+            "total_s": floor.total_s,
+            "per_s": floor.per_s,
+            "hits": floor.hits,
+            "inserted": floor.inserted,
+        },
+        "matcher_per_s": len(rows) / match_s,
+        "detect": detection_rate(ruleset, articles),
+        "feeds": feedparser_rates(args["server"], args["feeds"]),
+    }
+
+
+def prefill(args: dict[str, Any]) -> dict[str, Any]:
+    """Grow a store to `args["stop"]` articles the cheap way: bulk inserts into the store's
+    articles table, outside the pipeline.
+
+    Rows are copies of generated articles, each made unique (guid, first line, content hash),
+    so the table holds realistic ~3 KB rows; they carry no SimHash (computing one costs
+    milliseconds per article), so they take no part in near-duplicate lookups.
+    """
+    import db
+    from core.text import content_hash
+    from db.models import articles
+    from flows.runtime import engine_for, transaction
+
+    spec = SourceSpec(name=args["source"], kind="seedfiles", location=args["folder"])
+    with transaction(args["database_url"]) as session:  # migrates a fresh store first
+        source_id = db.upsert_sources(session, [spec])[spec.name]
+    base = generate(args, 0, min(args["base"], args["stop"]))
+    engine = engine_for(args["database_url"])
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(articles).on_conflict_do_nothing()
+    now, start = datetime.now(UTC), time.perf_counter()
+    for first in range(args["start"], args["stop"], args["batch"]):
+        rows = [
+            _prefill_row(base[n % len(base)], n, source_id, now, content_hash)
+            for n in range(first, min(first + args["batch"], args["stop"]))
+        ]
+        with engine.begin() as connection:
+            connection.execute(stmt, rows)
+    seconds = time.perf_counter() - start
+    with engine.connect() as connection:
+        stored = connection.scalar(sa.select(sa.func.count()).select_from(articles))
+    return {"stored": int(stored or 0), "seconds": seconds}
+
+
+def _prefill_row(
+    item: SyntheticArticle, n: int, source_id: int, now: datetime, hasher: Any
+) -> dict[str, Any]:
+    title, text = f"{item.title} ({n})", f"Update {n}. {item.body}"
+    return {
+        "source_id": source_id,
+        "guid": f"prefill-{n:07d}",
+        "title": title,
+        "text": text,
+        "published_at": midnight(item.published),
+        "fetched_at": now,
+        "content_hash": hasher(title, text),
+        "raw": {"file": f"prefill-{n:07d}.txt"},
+    }

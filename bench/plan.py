@@ -1,0 +1,216 @@
+"""The order of the measurements, and the sizes they run at."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.infra import (
+    RULES,
+    SEED,
+    Workspace,
+    feed_server,
+    pg_database,
+    postgres,
+    run_child,
+    write_corpus,
+    write_sources,
+)
+
+
+@dataclass(slots=True)
+class Plan:
+    """Sizes of one benchmark run (the defaults are what `make bench` measures)."""
+
+    articles: int = 10_000
+    feeds: int = 1_000
+    small_feeds: int = 100
+    growth: tuple[int, ...] = (1_000, 10_000, 100_000)
+    profile_articles: int = 1_000
+    postgres: bool = True
+    prefill_batch: int = 5_000
+
+    @property
+    def items_per_feed(self) -> int:
+        """Items per feed, so that the feeds hold the same articles as the replay."""
+        return self.articles // self.feeds
+
+    @classmethod
+    def quick(cls) -> Plan:
+        """A small run that exercises every part of the harness in about a minute or two."""
+        return cls(
+            articles=1_000,
+            feeds=100,
+            small_feeds=20,
+            growth=(200, 1_000, 3_000),
+            profile_articles=200,
+        )
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the figures go to stdout at the end)."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def corpus_folders(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """Seed-file folders: every growth size up to `articles`, and the tail of the largest."""
+    folders: dict[str, Any] = {"by_size": {}, "bytes": 0}
+    start = time.perf_counter()
+    for size in sorted({*[g for g in plan.growth if g <= plan.articles], plan.articles}):
+        folder = ws.path("corpus", f"first-{size}")
+        folders["bytes"] += write_corpus(folder, 0, size)
+        folders["by_size"][size] = str(folder)
+    largest = max(plan.growth)
+    if largest > plan.articles:
+        tail = ws.path("corpus", f"tail-{largest}")
+        write_corpus(tail, largest - plan.articles, largest)
+        folders["tail"] = str(tail)
+    folders["seconds"] = time.perf_counter() - start
+    return folders
+
+
+def replay_run(ws: Workspace, folder: str, url: str, label: str) -> dict[str, Any]:
+    """The whole replay flow over `folder` into `url`, in a fresh process."""
+    log(f"replay {label}")
+    return run_child(ws, "replay", {"folder": folder, "database_url": url}, label)
+
+
+def growth_rows(
+    plan: Plan, ws: Workspace, folders: dict[str, Any], backend: str, make_url: Any
+) -> list[dict[str, Any]]:
+    """Time and peak memory to ingest each growth size on one backend.
+
+    Sizes up to `plan.articles` replay that many seed files through the whole flow. Larger
+    sizes take the cheaper path: the store is first grown to size - articles by bulk inserts
+    (bench.micro.prefill: no detection, no SimHash, no Prefect), then the last `plan.articles`
+    go through the whole replay flow, so the row shows the flow on a store of that size.
+    """
+    rows = []
+    for size in plan.growth:
+        url = make_url(f"growth_{backend}_{size}")
+        row: dict[str, Any] = {"backend": backend, "articles": size}
+        if size <= plan.articles:
+            run = replay_run(ws, folders["by_size"][size], url, f"growth-{backend}-{size}")
+            row.update(path="replay flow", prefill_s=0.0, prefill_rss_mb=0.0)
+        else:
+            log(f"pre-fill {backend} {size - plan.articles} articles")
+            fill = run_child(
+                ws,
+                "prefill",
+                {
+                    "database_url": url,
+                    "rules_dir": str(RULES),
+                    "seed": SEED,
+                    "source": "replay",
+                    "folder": folders["tail"],
+                    "start": 0,
+                    "stop": size - plan.articles,
+                    "base": plan.articles,
+                    "batch": plan.prefill_batch,
+                },
+                f"prefill-{backend}-{size}",
+            )
+            run = replay_run(ws, folders["tail"], url, f"growth-{backend}-{size}")
+            row.update(
+                path=f"{size - plan.articles:,} bulk-inserted, then {plan.articles:,} "
+                "through the replay flow",
+                prefill_s=fill["seconds"],
+                prefill_rss_mb=fill["peak_rss_mb"],
+            )
+        row.update(
+            flow_articles=run["articles"],
+            flow_s=run["flow_s"],
+            seconds=row["prefill_s"] + run["flow_s"],
+            flow_articles_per_s=run["articles"] / run["flow_s"],
+            prefect_startup_s=run["prefect_startup_s"],
+            peak_rss_mb=max(run["peak_rss_mb"], row["prefill_rss_mb"]),
+            flow_peak_rss_mb=run["peak_rss_mb"],
+            developments=run["developments"],
+            alerts_sent=run["alerts_sent"],
+            task_runs=run["task_runs"],
+        )
+        rows.append(row)
+    return rows
+
+
+def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, Any]:
+    """Every measurement of `plan`, as raw results."""
+    raw: dict[str, Any] = {"machine": machine, "plan": _plan_json(plan)}
+    ws.path("db").mkdir(parents=True, exist_ok=True)
+    log(f"feed server: {plan.feeds} feeds x {plan.items_per_feed} items; writing seed files")
+    with feed_server(ws, plan.feeds, plan.items_per_feed) as server:
+        port = server.rsplit(":", 1)[1]
+        ws.env["WATCHFLOOR_NOTIFY_URLS"] = json.dumps([f"json://127.0.0.1:{port}/hook"])
+        raw["corpus"] = corpus_folders(plan, ws)
+        folder = raw["corpus"]["by_size"][plan.articles]
+
+        log("micro: floor, detection only, bare matcher, feedparser")
+        raw["micro"] = run_child(
+            ws,
+            "micro",
+            {
+                "rules_dir": str(RULES),
+                "seed": SEED,
+                "count": plan.articles,
+                "floor_url": ws.sqlite_url("floor"),
+                "server": server,
+                "feeds": plan.feeds,
+            },
+            "micro",
+        )
+        raw["polls"] = {}
+        for feeds in (plan.feeds, plan.small_feeds):
+            log(f"poll {feeds} feeds twice")
+            sources = write_sources(ws.path(f"sources-{feeds}.yaml"), server, feeds)
+            raw["polls"][feeds] = run_child(
+                ws,
+                "poll",
+                {
+                    "sources_file": str(sources),
+                    "database_url": ws.sqlite_url(f"poll-{feeds}"),
+                    "server": server,
+                },
+                f"poll-{feeds}",
+            )
+        raw["growth"] = growth_rows(plan, ws, raw["corpus"], "sqlite", ws.sqlite_url)
+        if plan.postgres:
+            with postgres(ws) as pg:
+                if pg is not None:
+                    raw["postgres_version"] = _pg_version(pg)
+                    raw["growth"] += growth_rows(
+                        plan, ws, raw["corpus"], "postgresql", lambda n: pg_database(pg, n)
+                    )
+        log("profile the stages without Prefect")
+        raw["profile"] = run_child(
+            ws,
+            "profile",
+            {
+                "folder": raw["corpus"]["by_size"].get(plan.profile_articles, folder),
+                "database_url": ws.sqlite_url("profile"),
+                "rules_dir": str(RULES),
+            },
+            "profile",
+        )
+    return raw
+
+
+def _pg_version(server_url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "articles": plan.articles,
+        "feeds": plan.feeds,
+        "items_per_feed": plan.items_per_feed,
+        "small_feeds": plan.small_feeds,
+        "growth": list(plan.growth),
+        "profile_articles": plan.profile_articles,
+    }

@@ -1,0 +1,310 @@
+"""From raw measurements to the figures `make bench` prints and bench/results.json holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+TARGET_RATIO = 0.5
+TARGET_NOCHANGE = 0.05
+STAGES = ("fetch", "store", "detect", "send")
+
+
+def stage_seconds(task_runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Seconds per stage name, summed over a cycle's task runs."""
+    found: dict[str, float] = {}
+    for run in task_runs:
+        found[run["name"]] = found.get(run["name"], 0.0) + run["seconds"]
+    return found
+
+
+def _row(raw: dict[str, Any], backend: str, size: int) -> dict[str, Any] | None:
+    return next(
+        (r for r in raw["growth"] if r["backend"] == backend and r["articles"] == size), None
+    )
+
+
+def _task_runs_per_cycle(raw: dict[str, Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in raw["growth"]:
+        if row["backend"] == "sqlite" and row["path"] == "replay flow":
+            counts[f"replay {row['articles']} articles"] = len(row["task_runs"])
+    for feeds, run in sorted(raw["polls"].items(), key=lambda kv: int(kv[0])):
+        for poll in run["polls"]:
+            label = f"poll {feeds} feeds ({poll['new_articles']} new articles, {poll['poll']})"
+            counts[label] = len(poll["task_runs"])
+    return counts
+
+
+def _polls(raw: dict[str, Any]) -> dict[str, Any]:
+    feeds = raw["plan"]["feeds"]
+    run = raw["polls"][str(feeds)] if str(feeds) in raw["polls"] else raw["polls"][feeds]
+    first, nochange = run["polls"]
+    return {
+        "feeds": feeds,
+        "prefect_startup_s": run["prefect_startup_s"],
+        "first": first,
+        "nochange": nochange,
+        "first_stages": stage_seconds(first["task_runs"]),
+        "nochange_stages": stage_seconds(nochange["task_runs"]),
+        "peak_rss_mb": run["peak_rss_mb"],
+    }
+
+
+def summarise(raw: dict[str, Any]) -> dict[str, Any]:
+    """The results file: the keys issue 6 asks for first, then the details behind them."""
+    n = raw["plan"]["articles"]
+    replay = _row(raw, "sqlite", n)
+    assert replay is not None, "the SQLite replay of the main size always runs"
+    micro = raw["micro"]
+    replay_rate = replay["flow_articles_per_s"]
+    floor_rate = micro["floor"]["per_s"]
+    polls = _polls(raw)
+    first_s, nochange_s = polls["first"]["seconds"], polls["nochange"]["seconds"]
+    task_counts = _task_runs_per_cycle(raw)
+    replay_counts = {v for k, v in task_counts.items() if k.startswith("replay")}
+    rss = [r["peak_rss_mb"] for r in raw["growth"]] + [polls["peak_rss_mb"]]
+    return {
+        "replay_articles_per_s": replay_rate,
+        "replay_floor_articles_per_s": floor_rate,
+        "replay_ratio": replay_rate / floor_rate,
+        "first_poll_s": first_s,
+        "nochange_poll_s": nochange_s,
+        "nochange_poll_cost_ratio": nochange_s / first_s,
+        "prefect_task_runs_per_cycle": task_counts,
+        "peak_rss_mb": max(rss),
+        "growth": [_growth_json(r) for r in raw["growth"]],
+        "targets": {
+            "replay_ratio_min": TARGET_RATIO,
+            "nochange_poll_cost_ratio_max": TARGET_NOCHANGE,
+            "replay_ratio_met": replay_rate / floor_rate >= TARGET_RATIO,
+            "nochange_poll_met": nochange_s / first_s <= TARGET_NOCHANGE,
+            "replay_task_runs_independent_of_articles": len(replay_counts) == 1,
+            "poll_task_runs_independent_of_feeds": _poll_counts_equal(task_counts),
+            "memory_flat_10k_to_100k": _memory_flat(raw),
+        },
+        "prefect_startup_s": replay["prefect_startup_s"],
+        "replay": {
+            "articles": replay["flow_articles"],
+            "seconds": replay["flow_s"],
+            "stages_s": stage_seconds(replay["task_runs"]),
+            "developments": replay["developments"],
+            "alerts_sent": replay["alerts_sent"],
+            "peak_rss_mb": replay["flow_peak_rss_mb"],
+        },
+        "floor": micro["floor"],
+        "detect_only_articles_per_s": micro["detect"]["per_s"],
+        "matcher_articles_per_s": micro["matcher_per_s"],
+        "detect_to_matcher_ratio": micro["detect"]["per_s"] / micro["matcher_per_s"],
+        "feedparser": micro["feeds"],
+        "corpus": {
+            "articles": micro["count"],
+            "mean_body_bytes": micro["mean_bytes"],
+            "rule_terms": micro["terms"],
+            "rules": micro["rules"],
+        },
+        "poll": {
+            "feeds": polls["feeds"],
+            "first_feeds_per_s": polls["feeds"] / first_s,
+            "nochange_feeds_per_s": polls["feeds"] / nochange_s,
+            "first": _poll_json(polls["first"]),
+            "nochange": _poll_json(polls["nochange"]),
+            "first_stages_s": polls["first_stages"],
+            "nochange_stages_s": polls["nochange_stages"],
+            "prefect_startup_s": polls["prefect_startup_s"],
+            "peak_rss_mb": polls["peak_rss_mb"],
+        },
+        "micro_peak_rss_mb": micro["peak_rss_mb"],
+        "hotspots": raw["profile"],
+        "machine": {**raw["machine"], "postgresql": raw.get("postgres_version")},
+        "plan": raw["plan"],
+        "bench_wall_s": raw.get("bench_wall_s"),
+    }
+
+
+def _poll_counts_equal(counts: dict[str, int]) -> bool:
+    firsts = {v for k, v in counts.items() if k.startswith("poll") and k.endswith("first)")}
+    return len(firsts) == 1
+
+
+def _memory_flat(raw: dict[str, Any]) -> dict[str, Any]:
+    """Flow peak RSS at the two largest sizes per backend, and their ratio."""
+    flat: dict[str, Any] = {}
+    sizes = sorted(raw["plan"]["growth"])[-2:]
+    for backend in ("sqlite", "postgresql"):
+        rows = [_row(raw, backend, s) for s in sizes]
+        if all(rows):
+            low, high = (r["peak_rss_mb"] for r in rows)  # type: ignore[index]
+            flat[backend] = {"sizes": sizes, "rss_mb": [low, high], "ratio": high / low}
+    return flat
+
+
+def _poll_json(poll: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in poll.items() if k != "task_runs"} | {
+        "task_runs": len(poll["task_runs"])
+    }
+
+
+def _growth_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "backend": row["backend"],
+        "articles": row["articles"],
+        "path": row["path"],
+        "seconds": row["seconds"],
+        "prefill_s": row["prefill_s"],
+        "flow_s": row["flow_s"],
+        "flow_articles": row["flow_articles"],
+        "flow_articles_per_s": row["flow_articles_per_s"],
+        "peak_rss_mb": row["peak_rss_mb"],
+        "flow_peak_rss_mb": row["flow_peak_rss_mb"],
+        "prefill_rss_mb": row["prefill_rss_mb"],
+        "prefect_startup_s": row["prefect_startup_s"],
+        "developments": row["developments"],
+        "alerts_sent": row["alerts_sent"],
+        "stages_s": stage_seconds(row["task_runs"]),
+        "task_runs": dict(Counter(t["name"] for t in row["task_runs"])),
+    }
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def print_results(r: dict[str, Any]) -> None:
+    """The figures, one screen per part."""
+    m = r["machine"]
+    print(
+        f"Watchfloor benchmarks: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, "
+        f"Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}, "
+        f"Prefect {m['prefect']}"
+    )
+    print(
+        f"load average (1, 5, 15 min) at start {m['load_average_at_start']}, at end "
+        f"{m.get('load_average_at_end')}: above {m['cores']} means other work shared the cores"
+    )
+    c = r["corpus"]
+    print(
+        f"corpus: {c['articles']:,} synthetic articles, mean body {c['mean_body_bytes']:,.0f} "
+        f"bytes; {c['rules']} rules, {c['rule_terms']:,} literal terms\n"
+    )
+    _print_replay(r)
+    _print_poll(r)
+    _print_task_runs(r)
+    _print_memory(r)
+    _print_growth(r)
+    _print_hotspots(r)
+    if r.get("bench_wall_s"):
+        print(f"\nbenchmark wall time: {r['bench_wall_s']:.0f} s")
+
+
+def _print_replay(r: dict[str, Any]) -> None:
+    rp, fl = r["replay"], r["floor"]
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in rp["stages_s"].items())
+    other = rp["seconds"] - sum(rp["stages_s"].values())
+    print(f"(a) replay / ingest of {rp['articles']:,} articles (SQLite)")
+    print(
+        f"    Prefect start-up (import, ephemeral API, first flow) {r['prefect_startup_s']:8.1f} s"
+    )
+    print(
+        f"    replay flow: {rp['seconds']:.1f} s = {r['replay_articles_per_s']:,.0f} articles/s "
+        f"({rp['developments']} developments, {rp['alerts_sent']} alerts)"
+    )
+    print(f"      tasks: {stages}; outside tasks {other:.1f} s")
+    print(
+        f"    bare floor: {fl['total_s']:.2f} s = {r['replay_floor_articles_per_s']:,.0f} "
+        f"articles/s (matcher pass {fl['match_s']:.2f} s, bulk INSERT ON CONFLICT "
+        f"{fl['insert_s']:.2f} s)"
+    )
+    print(
+        f"    ratio replay / floor: {r['replay_ratio']:.3f} (target >= {TARGET_RATIO}: "
+        f"{_met(r['targets']['replay_ratio_met'])})"
+    )
+    print(
+        f"    detection only (detect.detect, all rules): {r['detect_only_articles_per_s']:,.0f} "
+        f"articles/s; bare matcher: {r['matcher_articles_per_s']:,.0f} articles/s; ratio "
+        f"{r['detect_to_matcher_ratio']:.3f}"
+    )
+    fp = r["feedparser"]
+    print(
+        f"    feedparser on the same content as {fp['feeds']:,} feeds: "
+        f"{fp['feedparser_items_per_s']:,.0f} items/s (defaults); rss adapter parse_feed "
+        f"{fp['parse_feed_items_per_s']:,.0f} items/s\n"
+    )
+
+
+def _print_poll(r: dict[str, Any]) -> None:
+    p = r["poll"]
+    first, nochange = p["first"], p["nochange"]
+    print(
+        f"(b) {p['feeds']:,}-feed poll on loopback "
+        f"(Prefect start-up {p['prefect_startup_s']:.1f} s)"
+    )
+    print(
+        f"    first poll: {r['first_poll_s']:.1f} s = {p['first_feeds_per_s']:,.0f} feeds/s; "
+        f"{first['responses_200']} x 200, {first['new_articles']:,} new articles; tasks "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in p["first_stages_s"].items())
+    )
+    print(
+        f"    no-change poll: {r['nochange_poll_s']:.2f} s = {p['nochange_feeds_per_s']:,.0f} "
+        f"feeds/s; {nochange['responses_304']} x 304, {nochange['new_articles']} new; tasks "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in p["nochange_stages_s"].items())
+    )
+    print(
+        f"    cost ratio no-change / first: {r['nochange_poll_cost_ratio']:.1%} (target <= "
+        f"{TARGET_NOCHANGE:.0%}: {_met(r['targets']['nochange_poll_met'])})\n"
+    )
+
+
+def _print_task_runs(r: dict[str, Any]) -> None:
+    t = r["targets"]
+    print("(c) Prefect task runs per cycle (read from the Prefect API)")
+    for label, count in r["prefect_task_runs_per_cycle"].items():
+        print(f"    {label}: {count}")
+    print(
+        "    independent of articles (replay): "
+        f"{_met(t['replay_task_runs_independent_of_articles'])}"
+        f"; of feeds (first polls): {_met(t['poll_task_runs_independent_of_feeds'])}\n"
+    )
+
+
+def _print_memory(r: dict[str, Any]) -> None:
+    print("(d) peak RSS of the process running the flow")
+    print(
+        f"    replay {r['replay']['articles']:,} articles: {r['replay']['peak_rss_mb']:.0f} MB; "
+        f"{r['poll']['feeds']:,}-feed polls: {r['poll']['peak_rss_mb']:.0f} MB; "
+        f"max over all runs: {r['peak_rss_mb']:.0f} MB"
+    )
+    for backend, flat in r["targets"]["memory_flat_10k_to_100k"].items():
+        low, high = flat["sizes"]
+        print(
+            f"    {backend}: {low:,} -> {high:,} articles: {flat['rss_mb'][0]:.0f} -> "
+            f"{flat['rss_mb'][1]:.0f} MB (x{flat['ratio']:.2f})"
+        )
+    print()
+
+
+def _print_growth(r: dict[str, Any]) -> None:
+    print("(e) growth (time; peak RSS of the flow process and of the pre-fill process)")
+    print(
+        f"    {'backend':<11}{'articles':>9}{'total s':>9}{'flow s':>8}{'flow art/s':>11}"
+        f"{'flow MB':>9}{'fill s':>8}{'fill MB':>8}  path"
+    )
+    for g in r["growth"]:
+        print(
+            f"    {g['backend']:<11}{g['articles']:>9,}{g['seconds']:>9.1f}{g['flow_s']:>8.1f}"
+            f"{g['flow_articles_per_s']:>11,.0f}{g['flow_peak_rss_mb']:>9.0f}"
+            f"{g['prefill_s']:>8.1f}{g['prefill_rss_mb']:>8.0f}  {g['path']}"
+        )
+    print()
+
+
+def _print_hotspots(r: dict[str, Any]) -> None:
+    h = r["hotspots"]
+    stages = ", ".join(f"{k} {v / h['profiled_s']:.0%}" for k, v in h["stage_s"].items())
+    print(f"hot spots: {h['articles']:,} articles through the stages under cProfile ({stages})")
+    print("    most self time:")
+    for row in h["self"][:10]:
+        print(f"      {row['self_share']:6.1%}  {row['where']}")
+    print("    project functions by cumulative time:")
+    for row in h["cumulative"][:14]:
+        print(f"      {row['cum_share']:6.1%}  {row['where']}")

@@ -1,0 +1,53 @@
+"""Prefect task runs per monitor cycle do not grow with the number of feeds: sources are fetched
+in batches of `fetch_batch_size` per task, and store, detect and send are one task each.
+Counted from the task runs the Prefect API recorded for each flow run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.adapters.feedserver import FeedServer
+from tests.adapters.monitorkit import Src, add_feeds, run_monitor, task_run_names, write_sources
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+STAGES = {"fetch": 1, "store": 1, "detect": 1, "send": 1}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FeedServer]:
+    feeds = FeedServer().start()
+    add_feeds(feeds, [f"feed-{i:02d}" for i in range(60)], count=2)
+    yield feeds
+    feeds.close()
+
+
+def cycle(server: FeedServer, folder: Path, feeds: int) -> tuple[Counter[str], int]:
+    """(task runs by stage, articles stored) of one monitor run over `feeds` sources."""
+    sources = [Src(f"feed-{i:02d}", f"/feed/feed-{i:02d}.xml") for i in range(feeds)]
+    path = write_sources(folder / f"sources-{feeds}.yaml", server, sources)
+    url = f"sqlite:///{folder / f'store-{feeds}.db'}"
+    report, run_id = run_monitor(sources_file=str(path), database_url=url)
+    assert {line.status for line in report.sources} == {"ok"}
+    # Task run names are "<task>-<suffix>".
+    return Counter(name.rsplit("-", 1)[0] for name in task_run_names(run_id)), report.new_articles
+
+
+def test_three_and_sixty_feeds_take_the_same_task_runs(server: FeedServer, tmp_path: Path) -> None:
+    few, stored_few = cycle(server, tmp_path, 3)
+    many, stored_many = cycle(server, tmp_path, 60)
+    assert (stored_few, stored_many) == (6, 120)
+    assert few == many == Counter(STAGES)
+
+
+def test_fetch_tasks_follow_the_batch_size(
+    server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WATCHFLOOR_FETCH_BATCH_SIZE", "25")
+    tasks, stored = cycle(server, tmp_path, 60)
+    assert stored == 120
+    assert tasks == Counter({**STAGES, "fetch": 3})  # 25 + 25 + 10
