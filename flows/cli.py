@@ -22,6 +22,7 @@ from flows.cli_common import (
     fail_cleanly,
     print_json,
     stdout_reserved_for_json,
+    use_database_url,
     use_notify_urls,
     validate_config,
 )
@@ -58,11 +59,11 @@ def replay(
     from flows.replay import replay_flow
 
     use_notify_urls(notify_urls)
+    use_database_url(database)
     validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
     with stdout_reserved_for_json(as_json):
         report = replay_flow(
             paths=[str(p) for p in paths] if paths else None,
-            database_url=database,
             apprise_config=str(apprise_config) if apprise_config else None,
             rules_dir=str(rules_dir) if rules_dir else None,
         )

@@ -17,7 +17,8 @@ from rich.console import Console
 from core.errors import ConfigError, ConfigValidationError, WatchfloorError
 from flows.settings import load_settings
 
-err_console = Console(stderr=True)
+# soft_wrap: a long path in "file:line: reason" must stay on one line to be clickable and greppable.
+err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +61,13 @@ def fail_cleanly(func: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def use_database_url(url: str | None) -> None:
+    """Hand `--db` to the flow through the environment: a PostgreSQL URL may carry a password,
+    and flow parameters are stored and shown by Prefect."""
+    if url:
+        os.environ["WATCHFLOOR_DATABASE_URL"] = url
 
 
 def use_notify_urls(urls: list[str] | None) -> None:

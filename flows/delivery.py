@@ -12,7 +12,8 @@ is sent, then each outcome is recorded at once in its own short transaction:
   ever touch `pending`, `failed` or lease-expired `sending` rows);
 - Apprise False or None, an exception, a subscriber no longer configured: `pending` again after
   a backoff (60 s, doubling, at most 6 h; db.delivery_backoff_s), then `failed` with the
-  reason once `max_attempts` are spent (settings.delivery_max_attempts, default 8: about 4 h);
+  reason once `max_attempts` are spent (settings.delivery_max_attempts, default 8: the last
+  try about 2 h 7 min after the first);
 - held (quiet hours began since it was scheduled): `pending` again at their end, no attempt
   counted.
 

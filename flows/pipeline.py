@@ -98,6 +98,7 @@ def run_cycle(
         developments=[development_json(v) for v in views],
         alerts_sent=len(sent.alerts_sent),
         deliveries_failed=sent.failed,
+        deliveries_held=sent.held,
         unrouted_alerts=sent.unrouted,
         sources=source_lines(results, {s.name: s.location for s in specs}, stored.new_per_source),
         problems=problems,

@@ -36,6 +36,7 @@ class RunReport:
     developments: list[dict[str, Any]]
     alerts_sent: int
     deliveries_failed: int = 0
+    deliveries_held: int = 0
     unrouted_alerts: int = 0
     sources: list[SourceLine] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -176,6 +177,11 @@ def print_summary(report: RunReport, console: Console) -> None:
         f"{report.articles} articles read ({report.new_articles} new), "
         f"{len(report.developments)} developments, {report.alerts_sent} alerts sent"
         + (f", {report.deliveries_failed} deliveries failed" if report.deliveries_failed else "")
+        + (
+            f", {report.deliveries_held} deliveries held (quiet hours or digest)"
+            if report.deliveries_held
+            else ""
+        )
         + (
             f", {report.unrouted_alerts} alerts matched no subscriber"
             if report.unrouted_alerts

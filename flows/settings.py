@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     )
     notify_urls: list[str] = Field(
         default_factory=list,
+        repr=False,
         description="Extra Apprise URLs (JSON list); secret, so never a flow parameter.",
     )
     rules_dir: Path = Field(PROJECT_ROOT / "rules", description="Folder of rule and alias YAML.")

@@ -19,7 +19,9 @@ Apprise lower-cases host names):
   byte for byte, including pages SQLite has freed.
 
 A finding fails the session (exit status 1) with the file, and for a database the table and
-column, where the marker was found.
+column, where the marker was found; what was found is masked in the report. The audit's own
+files go to a new temporary folder (or $SECRET_AUDIT_DIR), removed after a clean session and
+kept for inspection after a finding.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ MARKER = "WFSECRET"
 _NEEDLE = MARKER.lower().encode()
 _MARKED_TOKEN = re.compile(re.escape(MARKER) + r"[^\s/:@?&=#'\"]*", re.IGNORECASE)
 MASK = "[masked secret]"
+AUDIT_DIR_ENV = "SECRET_AUDIT_DIR"  # where to keep the audit's files (default: a new temp folder)
 _SECTION = "===== "
 _CHUNK = 8 * 1024 * 1024
 _SQLITE_SUFFIXES = (".db", ".db-wal", ".sqlite", ".sqlite3")
@@ -275,7 +278,9 @@ def pytest_configure(config: pytest.Config) -> None:
         # The root logger is at DEBUG now: pytest's own capture (caplog, "Captured log" of a
         # failure) keeps the WARNING threshold it had, rather than showing every debug line.
         config.option.log_level = "WARNING"
-    folder = Path(tempfile.mkdtemp(prefix="watchfloor-secret-audit-"))
+    chosen = os.environ.get(AUDIT_DIR_ENV)
+    folder = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="watchfloor-secret-audit-"))
+    folder.mkdir(parents=True, exist_ok=True)
     _state = _State(folder)
     # Attached before Prefect is imported: Prefect's logging set-up then finds a user handler on
     # the root logger and leaves the root logger (its level, its handlers) alone.

@@ -30,6 +30,8 @@ def inner_session(tmp_path: Path, body: str, *plugins: str) -> subprocess.Comple
         "PYTHONPATH": str(ROOT),
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "INNER_LEAK": LEAK,
+        # Kept when the inner session finds its leak: inside this test's folder, not /tmp.
+        "SECRET_AUDIT_DIR": str(tmp_path / "audit"),
     }
     args = [sys.executable, "-m", "pytest", "test_inner.py", "-q", "-p", "no:cacheprovider"]
     for plugin in plugins or ("tests.secret_audit",):

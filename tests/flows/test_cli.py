@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RULES, SEEDS
+from tests.secret_audit import record_output
 
 WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 
@@ -26,7 +27,7 @@ def watchfloor(
         "PREFECT_HOME": str(cwd / ".prefect"),
         **(env or {}),
     }
-    return subprocess.run(
+    result = subprocess.run(
         [WATCHFLOOR, *args],
         cwd=cwd,
         env=environment,
@@ -35,6 +36,8 @@ def watchfloor(
         timeout=300,
         check=False,
     )
+    record_output(f"watchfloor {' '.join(args)}", result.stdout + result.stderr)
+    return result
 
 
 def json_of(result: subprocess.CompletedProcess[str]) -> Any:
