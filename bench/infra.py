@@ -3,9 +3,11 @@ generated seed files and sources files, and a throwaway PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -77,14 +79,18 @@ def run_child(ws: Workspace, name: str, args: dict[str, Any], label: str) -> dic
     args_path.write_text(json.dumps(args))
     start = time.perf_counter()
     with log_path.open("wb") as log:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "bench.child", name, str(args_path), str(out_path)],
             cwd=ws.root,
             env=ws.env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            check=False,
+            start_new_session=True,  # its own group: its Prefect server goes with it
         )
+        try:
+            proc.wait()
+        finally:
+            stop_group(proc)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
@@ -92,6 +98,18 @@ def run_child(ws: Workspace, name: str, args: dict[str, Any], label: str) -> dic
     result = json.loads(out_path.read_text())
     result["process_wall_s"] = wall
     return result
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """End a process this benchmark started and every process of its group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 @contextmanager
@@ -104,6 +122,7 @@ def feed_server(ws: Workspace, feeds: int, items: int) -> Iterator[str]:
         env=ws.env,
         stdout=subprocess.PIPE,
         stderr=log,
+        start_new_session=True,
     )
     try:
         assert proc.stdout is not None
@@ -112,12 +131,7 @@ def feed_server(ws: Workspace, feeds: int, items: int) -> Iterator[str]:
             raise BenchError(f"feed server did not start (see {ws.path('feedserver.log')})")
         yield f"http://127.0.0.1:{line}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_group(proc)
         log.close()
 
 

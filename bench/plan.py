@@ -30,6 +30,7 @@ class Plan:
     small_feeds: int = 100
     growth: tuple[int, ...] = (1_000, 10_000, 100_000)
     profile_articles: int = 1_000
+    tail: int = 1_000  # articles replayed on top of a pre-filled store, for sizes > articles
     postgres: bool = True
     prefill_batch: int = 5_000
 
@@ -47,6 +48,7 @@ class Plan:
             small_feeds=20,
             growth=(200, 1_000, 3_000),
             profile_articles=200,
+            tail=200,
         )
 
 
@@ -66,7 +68,7 @@ def corpus_folders(plan: Plan, ws: Workspace) -> dict[str, Any]:
     largest = max(plan.growth)
     if largest > plan.articles:
         tail = ws.path("corpus", f"tail-{largest}")
-        write_corpus(tail, largest - plan.articles, largest)
+        write_corpus(tail, largest - plan.tail, largest)
         folders["tail"] = str(tail)
     folders["seconds"] = time.perf_counter() - start
     return folders
@@ -84,9 +86,10 @@ def growth_rows(
     """Time and peak memory to ingest each growth size on one backend.
 
     Sizes up to `plan.articles` replay that many seed files through the whole flow. Larger
-    sizes take the cheaper path: the store is first grown to size - articles by bulk inserts
-    (bench.micro.prefill: no detection, no SimHash, no Prefect), then the last `plan.articles`
-    go through the whole replay flow, so the row shows the flow on a store of that size.
+    sizes take the cheaper path: the store is first grown to size - tail by bulk inserts
+    (bench.micro.prefill: no detection, no SimHash, no Prefect), then the last `plan.tail`
+    go through the whole replay flow: the row shows one replay cycle on a store of that size,
+    to compare with the row of the same replay size on an empty store.
     """
     rows = []
     for size in plan.growth:
@@ -96,7 +99,7 @@ def growth_rows(
             run = replay_run(ws, folders["by_size"][size], url, f"growth-{backend}-{size}")
             row.update(path="replay flow", prefill_s=0.0, prefill_rss_mb=0.0)
         else:
-            log(f"pre-fill {backend} {size - plan.articles} articles")
+            log(f"pre-fill {backend} {size - plan.tail} articles")
             fill = run_child(
                 ws,
                 "prefill",
@@ -107,15 +110,15 @@ def growth_rows(
                     "source": "replay",
                     "folder": folders["tail"],
                     "start": 0,
-                    "stop": size - plan.articles,
-                    "base": plan.articles,
+                    "stop": size - plan.tail,
+                    "base": 2_000,
                     "batch": plan.prefill_batch,
                 },
                 f"prefill-{backend}-{size}",
             )
             run = replay_run(ws, folders["tail"], url, f"growth-{backend}-{size}")
             row.update(
-                path=f"{size - plan.articles:,} bulk-inserted, then {plan.articles:,} "
+                path=f"{size - plan.tail:,} bulk-inserted, then {plan.tail:,} "
                 "through the replay flow",
                 prefill_s=fill["seconds"],
                 prefill_rss_mb=fill["peak_rss_mb"],
@@ -123,6 +126,7 @@ def growth_rows(
         row.update(
             flow_articles=run["articles"],
             flow_s=run["flow_s"],
+            flow_cpu_s=run["flow_cpu_s"],
             seconds=row["prefill_s"] + run["flow_s"],
             flow_articles_per_s=run["articles"] / run["flow_s"],
             prefect_startup_s=run["prefect_startup_s"],

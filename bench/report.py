@@ -59,6 +59,8 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     micro = raw["micro"]
     replay_rate = replay["flow_articles_per_s"]
     floor_rate = micro["floor"]["per_s"]
+    replay_cpu_rate = replay["flow_articles"] / replay["flow_cpu_s"]
+    floor_cpu_rate = micro["floor"]["per_cpu_s"]
     polls = _polls(raw)
     first_s, nochange_s = polls["first"]["seconds"], polls["nochange"]["seconds"]
     task_counts = _task_runs_per_cycle(raw)
@@ -84,9 +86,13 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             "memory_flat_10k_to_100k": _memory_flat(raw),
         },
         "prefect_startup_s": replay["prefect_startup_s"],
+        "replay_articles_per_cpu_s": replay_cpu_rate,
+        "replay_floor_articles_per_cpu_s": floor_cpu_rate,
+        "replay_ratio_cpu": replay_cpu_rate / floor_cpu_rate,
         "replay": {
             "articles": replay["flow_articles"],
             "seconds": replay["flow_s"],
+            "cpu_s": replay["flow_cpu_s"],
             "stages_s": stage_seconds(replay["task_runs"]),
             "developments": replay["developments"],
             "alerts_sent": replay["alerts_sent"],
@@ -94,7 +100,9 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
         },
         "floor": micro["floor"],
         "detect_only_articles_per_s": micro["detect"]["per_s"],
+        "detect_only_articles_per_cpu_s": micro["detect"]["per_cpu_s"],
         "matcher_articles_per_s": micro["matcher_per_s"],
+        "matcher_articles_per_cpu_s": micro["matcher_per_cpu_s"],
         "detect_to_matcher_ratio": micro["detect"]["per_s"] / micro["matcher_per_s"],
         "feedparser": micro["feeds"],
         "corpus": {
@@ -128,14 +136,37 @@ def _poll_counts_equal(counts: dict[str, int]) -> bool:
 
 
 def _memory_flat(raw: dict[str, Any]) -> dict[str, Any]:
-    """Flow peak RSS at the two largest sizes per backend, and their ratio."""
+    """Peak RSS against store size and against replay size, per backend.
+
+    `store`: the same replay size (the tail) on an empty store and on the largest store, so the
+    ratio shows whether memory grows with what is stored. `replay`: the smallest and the
+    largest replay on an empty store, so the ratio shows whether it grows with one run's size.
+    """
     flat: dict[str, Any] = {}
-    sizes = sorted(raw["plan"]["growth"])[-2:]
     for backend in ("sqlite", "postgresql"):
-        rows = [_row(raw, backend, s) for s in sizes]
-        if all(rows):
-            low, high = (r["peak_rss_mb"] for r in rows)  # type: ignore[index]
-            flat[backend] = {"sizes": sizes, "rss_mb": [low, high], "ratio": high / low}
+        rows = [r for r in raw["growth"] if r["backend"] == backend]
+        if not rows:
+            continue
+        empty = sorted((r for r in rows if r["prefill_s"] == 0), key=lambda r: r["articles"])
+        largest = max(rows, key=lambda r: r["articles"])
+        same = [r for r in empty if r["flow_articles"] == largest["flow_articles"]]
+        entry: dict[str, Any] = {}
+        if same and largest is not same[0]:
+            low, high = same[0]["flow_peak_rss_mb"], largest["flow_peak_rss_mb"]
+            entry["store"] = {
+                "replay_articles": largest["flow_articles"],
+                "stored": [same[0]["articles"], largest["articles"]],
+                "rss_mb": [low, high],
+                "ratio": high / low,
+            }
+        if len(empty) > 1:
+            low, high = empty[0]["flow_peak_rss_mb"], empty[-1]["flow_peak_rss_mb"]
+            entry["replay"] = {
+                "replay_articles": [empty[0]["articles"], empty[-1]["articles"]],
+                "rss_mb": [low, high],
+                "ratio": high / low,
+            }
+        flat[backend] = entry
     return flat
 
 
@@ -153,6 +184,7 @@ def _growth_json(row: dict[str, Any]) -> dict[str, Any]:
         "seconds": row["seconds"],
         "prefill_s": row["prefill_s"],
         "flow_s": row["flow_s"],
+        "flow_cpu_s": row["flow_cpu_s"],
         "flow_articles": row["flow_articles"],
         "flow_articles_per_s": row["flow_articles_per_s"],
         "peak_rss_mb": row["peak_rss_mb"],
@@ -203,25 +235,30 @@ def _print_replay(r: dict[str, Any]) -> None:
     other = rp["seconds"] - sum(rp["stages_s"].values())
     print(f"(a) replay / ingest of {rp['articles']:,} articles (SQLite)")
     print(
-        f"    Prefect start-up (import, ephemeral API, first flow) {r['prefect_startup_s']:8.1f} s"
+        f"    Prefect start-up (import, ephemeral API, first flow): {r['prefect_startup_s']:.1f} s"
     )
     print(
         f"    replay flow: {rp['seconds']:.1f} s = {r['replay_articles_per_s']:,.0f} articles/s "
-        f"({rp['developments']} developments, {rp['alerts_sent']} alerts)"
+        f"({rp['cpu_s']:.1f} CPU-s in the flow's process = "
+        f"{r['replay_articles_per_cpu_s']:,.0f} per CPU-s); {rp['developments']} developments, "
+        f"{rp['alerts_sent']} alerts"
     )
     print(f"      tasks: {stages}; outside tasks {other:.1f} s")
     print(
         f"    bare floor: {fl['total_s']:.2f} s = {r['replay_floor_articles_per_s']:,.0f} "
         f"articles/s (matcher pass {fl['match_s']:.2f} s, bulk INSERT ON CONFLICT "
-        f"{fl['insert_s']:.2f} s)"
+        f"{fl['insert_s']:.2f} s; {fl['per_cpu_s']:,.0f} per CPU-s)"
     )
     print(
-        f"    ratio replay / floor: {r['replay_ratio']:.3f} (target >= {TARGET_RATIO}: "
-        f"{_met(r['targets']['replay_ratio_met'])})"
+        f"    ratio replay / floor: {r['replay_ratio']:.3f} (per CPU-s: "
+        f"{r['replay_ratio_cpu']:.3f}); target >= {TARGET_RATIO}: "
+        f"{_met(r['targets']['replay_ratio_met'])}"
     )
     print(
         f"    detection only (detect.detect, all rules): {r['detect_only_articles_per_s']:,.0f} "
-        f"articles/s; bare matcher: {r['matcher_articles_per_s']:,.0f} articles/s; ratio "
+        f"articles/s ({r['detect_only_articles_per_cpu_s']:,.0f} per CPU-s); bare matcher: "
+        f"{r['matcher_articles_per_s']:,.0f} articles/s "
+        f"({r['matcher_articles_per_cpu_s']:,.0f} per CPU-s); ratio "
         f"{r['detect_to_matcher_ratio']:.3f}"
     )
     fp = r["feedparser"]
@@ -240,15 +277,19 @@ def _print_poll(r: dict[str, Any]) -> None:
         f"(Prefect start-up {p['prefect_startup_s']:.1f} s)"
     )
     print(
-        f"    first poll: {r['first_poll_s']:.1f} s = {p['first_feeds_per_s']:,.0f} feeds/s; "
+        f"    first poll: {r['first_poll_s']:.1f} s ({first['cpu_s']:.1f} CPU-s) = "
+        f"{p['first_feeds_per_s']:,.0f} feeds/s; "
         f"{first['responses_200']} x 200, {first['new_articles']:,} new articles; tasks "
         + ", ".join(f"{k} {v:.1f} s" for k, v in p["first_stages_s"].items())
     )
     print(
-        f"    no-change poll: {r['nochange_poll_s']:.2f} s = {p['nochange_feeds_per_s']:,.0f} "
-        f"feeds/s; {nochange['responses_304']} x 304, {nochange['new_articles']} new; tasks "
+        f"    no-change poll: {r['nochange_poll_s']:.2f} s ({nochange['cpu_s']:.2f} CPU-s) = "
+        f"{p['nochange_feeds_per_s']:,.0f} feeds/s; {nochange['responses_304']} x 304, "
+        f"{nochange['new_articles']} new; tasks "
         + ", ".join(f"{k} {v:.2f} s" for k, v in p["nochange_stages_s"].items())
     )
+    outside = r["nochange_poll_s"] - sum(p["nochange_stages_s"].values())
+    print(f"      no-change poll outside its tasks (flow, config, lock, report): {outside:.2f} s")
     print(
         f"    cost ratio no-change / first: {r['nochange_poll_cost_ratio']:.1%} (target <= "
         f"{TARGET_NOCHANGE:.0%}: {_met(r['targets']['nochange_poll_met'])})\n"
@@ -275,26 +316,38 @@ def _print_memory(r: dict[str, Any]) -> None:
         f"max over all runs: {r['peak_rss_mb']:.0f} MB"
     )
     for backend, flat in r["targets"]["memory_flat_10k_to_100k"].items():
-        low, high = flat["sizes"]
-        print(
-            f"    {backend}: {low:,} -> {high:,} articles: {flat['rss_mb'][0]:.0f} -> "
-            f"{flat['rss_mb'][1]:.0f} MB (x{flat['ratio']:.2f})"
-        )
+        if "store" in flat:
+            f = flat["store"]
+            print(
+                f"    {backend}: replay of {f['replay_articles']:,} on a store of "
+                f"{f['stored'][0]:,} -> {f['stored'][1]:,} articles: {f['rss_mb'][0]:.0f} -> "
+                f"{f['rss_mb'][1]:.0f} MB (x{f['ratio']:.2f})"
+            )
+        if "replay" in flat:
+            f = flat["replay"]
+            print(
+                f"    {backend}: one replay of {f['replay_articles'][0]:,} -> "
+                f"{f['replay_articles'][1]:,} articles: {f['rss_mb'][0]:.0f} -> "
+                f"{f['rss_mb'][1]:.0f} MB (x{f['ratio']:.2f})"
+            )
     print()
 
 
 def _print_growth(r: dict[str, Any]) -> None:
-    print("(e) growth (time; peak RSS of the flow process and of the pre-fill process)")
+    print("(e) growth: time and peak RSS (flow process; pre-fill process)")
     print(
-        f"    {'backend':<11}{'articles':>9}{'total s':>9}{'flow s':>8}{'flow art/s':>11}"
-        f"{'flow MB':>9}{'fill s':>8}{'fill MB':>8}  path"
+        f"    {'backend':<11}{'articles':>9}{'total s':>9}{'flow s':>8}{'CPU s':>7}"
+        f"{'flow art/s':>11}{'flow MB':>9}{'fill s':>8}{'fill MB':>8}  path"
     )
     for g in r["growth"]:
         print(
             f"    {g['backend']:<11}{g['articles']:>9,}{g['seconds']:>9.1f}{g['flow_s']:>8.1f}"
-            f"{g['flow_articles_per_s']:>11,.0f}{g['flow_peak_rss_mb']:>9.0f}"
-            f"{g['prefill_s']:>8.1f}{g['prefill_rss_mb']:>8.0f}  {g['path']}"
+            f"{g['flow_cpu_s']:>7.1f}{g['flow_articles_per_s']:>11,.0f}"
+            f"{g['flow_peak_rss_mb']:>9.0f}{g['prefill_s']:>8.1f}{g['prefill_rss_mb']:>8.0f}"
+            f"  {g['path']}"
         )
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in g["stages_s"].items())
+        print(f"    {'':<20}tasks (s): {stages}")
     print()
 
 

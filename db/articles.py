@@ -269,8 +269,11 @@ def _link_cross_source_copies(session: Session, new_hashes: Mapping[int, str]) -
     return {link["b_id"] for link in links}
 
 
-def _near_duplicate_candidates(session: Session, values: Sequence[int]) -> list[tuple[int, int]]:
-    """(id, simhash) of stored articles sharing at least one SimHash band with `values`."""
+def _near_duplicate_candidates(
+    session: Session, values: Sequence[int]
+) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """Stored articles sharing a SimHash band with `values`, as {(band index, band value):
+    [(id, simhash), ...]} so each new article is compared only with its band-mates."""
     wanted: list[set[int]] = [set() for _ in range(4)]
     for value in values:
         for i, band in enumerate(simhash_bands(value)):
@@ -281,12 +284,26 @@ def _near_duplicate_candidates(session: Session, values: Sequence[int]) -> list[
         articles.c.simhash_band2,
         articles.c.simhash_band3,
     )
-    found: dict[int, int] = {}
-    for column, bands in zip(band_columns, wanted, strict=True):
+    by_band: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i, (column, bands) in enumerate(zip(band_columns, wanted, strict=True)):
         for part in chunked(sorted(bands)):
-            query = select(articles.c.id, articles.c.simhash).where(column.in_(part))
-            found.update(session.execute(query).tuples().all())
-    return sorted(found.items())
+            query = select(articles.c.id, articles.c.simhash, column).where(column.in_(part))
+            for article_id, value, band in session.execute(query).tuples():
+                by_band.setdefault((i, band), []).append((article_id, value))
+    return by_band
+
+
+def _earliest_near_duplicate(
+    article_id: int, value: int, by_band: Mapping[tuple[int, int], list[tuple[int, int]]]
+) -> int | None:
+    """The smallest earlier id within NEAR_DUPLICATE_DISTANCE bits of `value`, if any."""
+    close = {
+        other_id
+        for i, band in enumerate(simhash_bands(value))
+        for other_id, other in by_band.get((i, band), ())
+        if other_id < article_id and simhash_distance(value, other) <= NEAR_DUPLICATE_DISTANCE
+    }
+    return min(close, default=None)
 
 
 def _link_near_duplicates(session: Session, new_simhashes: Mapping[int, int]) -> int:
@@ -295,18 +312,10 @@ def _link_near_duplicates(session: Session, new_simhashes: Mapping[int, int]) ->
     re-post); return how many were linked. Both stay stored: each is evidence on its own."""
     if not new_simhashes:
         return 0
-    candidates = _near_duplicate_candidates(session, list(new_simhashes.values()))
+    by_band = _near_duplicate_candidates(session, list(new_simhashes.values()))
     links = []
     for article_id, value in sorted(new_simhashes.items()):
-        original = next(
-            (
-                other_id
-                for other_id, other in candidates
-                if other_id < article_id
-                and simhash_distance(value, other) <= NEAR_DUPLICATE_DISTANCE
-            ),
-            None,
-        )
+        original = _earliest_near_duplicate(article_id, value, by_band)
         if original is not None:
             links.append({"b_id": article_id, "b_original": original})
     if links:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from prefect.utilities.annotations import quote
+
 import db
 import detect
 import notify
@@ -71,6 +73,8 @@ def run_cycle(
 
     `conditional=False` (replay) reads every source in full, ignoring stored validators.
     """
+    # quote(): Prefect otherwise walks every article inside task arguments looking for futures
+    # to wire up, which cost ~20-50% of a first poll (measured on 200 feeds).
     settings = config.settings
     results: list[FetchResult] = []
     for batch in batches(specs, settings.fetch_batch_size):
@@ -78,15 +82,17 @@ def run_cycle(
             results.extend(
                 fetch_stage(
                     config.database_url,
-                    batch,
+                    quote(batch),
                     settings.fetch_concurrency,
                     settings.fetch_per_host,
                     conditional,
                 )
             )
-    stored = store_stage(config.database_url, specs, results)
-    detect_stage(config.database_url, config.ruleset, stored.new, settings.lookback_days)
-    sent = send_stage(config.database_url, config.targets, settings.delivery_max_attempts)
+    stored = store_stage(config.database_url, quote(specs), quote(results))
+    detect_stage(
+        config.database_url, quote(config.ruleset), quote(stored.new), settings.lookback_days
+    )
+    sent = send_stage(config.database_url, quote(config.targets), settings.delivery_max_attempts)
     refs = [(a.source, a.guid) for r in results for a in r.articles]
     with transaction(config.database_url) as session:
         views = db.developments_evidenced_by(session, refs)
