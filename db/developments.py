@@ -87,6 +87,7 @@ class _Batch:
     refs: dict[str, int] = field(default_factory=dict)
     evidence: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
     alerts: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
+    evidence_articles: dict[int, set[int]] = field(default_factory=dict)
 
 
 def apply_changes(
@@ -143,8 +144,15 @@ def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) ->
         _queue(batch, change, dev_id, previous=None, status=snapshot.status, moved=True)
         return
     batch.refs[change.ref] = dev_id
+    if dev_id not in batch.evidence_articles:
+        batch.evidence_articles[dev_id] = _stored_evidence_articles(session, dev_id)
     previous, status = _update_development(session, dev_id, snapshot, batch.seen_at)
     _queue(batch, change, dev_id, previous=previous, status=status, moved=status != previous)
+
+
+def _stored_evidence_articles(session: Session, dev_id: int) -> set[int]:
+    query = select(evidence.c.article_id).where(evidence.c.development_id == dev_id)
+    return set(session.connection().execute(query).scalars())
 
 
 def _insert_development(session: Session, dev: Development, seen_at: datetime) -> int:
@@ -257,6 +265,7 @@ def _queue(
     moved: bool,
 ) -> None:
     """Queue the change's evidence rows and, when it raises one, its alert row."""
+    known = batch.evidence_articles.setdefault(dev_id, set())
     for match in change.evidence:
         article_id = _article_id(batch, match)
         batch.evidence.setdefault(
@@ -272,6 +281,7 @@ def _queue(
                 "created_at": batch.seen_at,
             },
         )
+        known.add(article_id)
     kind = change.alert
     if kind is None or (kind == "status_change" and not moved):
         return
@@ -285,9 +295,25 @@ def _queue(
             "previous_status": previous if kind == "status_change" else None,
             "rule_id": why.rule_id if why else None,
             "terms": list(why.terms) if why else None,
+            "snapshot": _snapshot(change.development, status, known),
             "created_at": batch.seen_at,
         },
     )
+
+
+def _snapshot(dev: Development, status: Status, article_ids: set[int]) -> dict[str, Any]:
+    """The development as an alert shows it: these fields and these evidence articles."""
+    return {
+        "status": status,
+        "title": dev.title,
+        "event_date": dev.event_date.isoformat() if dev.event_date else None,
+        "place": dev.place,
+        "actors": list(dev.actors),
+        "facts": dict(dev.facts),
+        "level": dev.level,
+        "tags": list(dev.tags),
+        "article_ids": sorted(article_ids),
+    }
 
 
 def list_developments(

@@ -195,6 +195,9 @@ class AlertRow(Base):
     previous_status: Mapped[str | None] = mapped_column(String(16))
     rule_id: Mapped[str | None] = mapped_column(String(128))
     terms: Mapped[list[Any] | None]
+    # The development as this change left it, and the evidence articles it had then: the
+    # message says what was known when it happened, not what later articles added.
+    snapshot: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     routed_at: Mapped[datetime | None]
     unrouted: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update
@@ -145,9 +145,17 @@ def load_alerts(session: Session, alert_ids: Sequence[int]) -> dict[int, Alert]:
 
 
 def _alert(row: Mapping[str, Any], ev: Sequence[_Evidence]) -> Alert:
+    # The development as the change left it (alerts written before snapshots existed show the
+    # development as it is now).
+    shown: Mapping[str, Any] = row["snapshot"] or {
+        **row,
+        "event_date": row["event_date"].isoformat() if row["event_date"] else None,
+    }
+    then = set(shown.get("article_ids") or ()) or {item.article_id for item in ev}
     refs: dict[int, EvidenceRef] = {}
     for item in ev:
-        refs.setdefault(item.article_id, EvidenceRef(item.source, item.title, item.url))
+        if item.article_id in then:
+            refs.setdefault(item.article_id, EvidenceRef(item.source, item.title, item.url))
     # Why it fired: the alert's own evidence; rows without it fall back to the latest evidence.
     rule_id, terms = row["rule_id"], row["terms"]
     if rule_id is None and ev:
@@ -159,13 +167,13 @@ def _alert(row: Mapping[str, Any], ev: Sequence[_Evidence]) -> Alert:
         category=row["category"],
         status=row["status"],
         previous_status=row["previous_status"],
-        title=row["title"],
-        event_date=row["event_date"],
-        place=row["place"],
-        actors=tuple(row["actors"] or ()),
-        facts=dict(row["facts"] or {}),
-        level=row["level"],
-        tags=tuple(row["tags"] or ()),
+        title=shown["title"],
+        event_date=date.fromisoformat(shown["event_date"]) if shown["event_date"] else None,
+        place=shown["place"],
+        actors=tuple(shown["actors"] or ()),
+        facts=dict(shown["facts"] or {}),
+        level=shown["level"],
+        tags=tuple(shown["tags"] or ()),
         rule_id=rule_id or "",
         terms=tuple(terms or ()),
         evidence=tuple(refs.values()),

@@ -100,3 +100,24 @@ def test_reader_comments_are_not_evidence_or_text(sqlite_url: str) -> None:
     commented = [text for guid, text in rows if guid.startswith("001_")]
     assert commented, "seed 001 was stored"
     assert all("Priyanka" not in text and "Reader Comments" not in text for text in commented)
+
+
+def test_an_alert_shows_what_was_known_when_it_was_raised(sqlite_url: str) -> None:
+    import db
+    from flows.runtime import transaction
+
+    replay(sqlite_url)
+    with transaction(sqlite_url) as session:
+        views = [v for v in db.list_alerts(session) if v.category == "ministerial_meeting"]
+        alerts = db.load_alerts(session, [v.id for v in views])
+    announced, held = sorted(alerts.values(), key=lambda a: a.id)
+    assert (announced.kind, announced.status) == ("new", "planned")
+    assert (held.kind, held.previous_status, held.status) == (
+        "status_change",
+        "planned",
+        "occurred",
+    )
+    # Replay reads 001 and 004 (dated) first: the announcement alert cites the report that
+    # raised it; the status change, raised by the first report of the meeting held (002),
+    # cites the reports up to it, not the one replayed after it (003).
+    assert len(announced.evidence) < len(held.evidence) < 5
