@@ -44,12 +44,13 @@ def warm_up() -> int:
     return 1
 
 warm_up()
+from flows.replay import replay_flow
+
 go, ready, paths = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
 ready.touch()
 deadline = time.monotonic() + 300
 while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.005)
-from flows.replay import replay_flow
 started = time.time()
 report = replay_flow(paths=paths, database_url=os.environ["WATCHFLOOR_DATABASE_URL"])
 ended = time.time()
