@@ -181,9 +181,12 @@ def _content_id(content: bytes) -> str:
 
 def _articles(source: str, files: Sequence[_SeedFile], options: SeedOptions) -> tuple[Article, ...]:
     known = {seed.path: d for seed in files if (d := _written_date(seed.parts)) is not None}
+    # The newest date among the *other* files is the newest overall, except for the file that
+    # holds it; keeping the two newest makes this linear (a scan per file was quadratic).
+    newest = sorted(known.items(), key=lambda item: item[1], reverse=True)[:2]
     articles = []
     for seed in files:
-        others = [d for path, d in known.items() if path != seed.path]
+        others = [d for path, d in newest if path != seed.path][:1]
         reference = _reference(options, others)
         articles.append(_article(source, seed, reference, options))
     return tuple(sorted(articles, key=_replay_order))
