@@ -202,6 +202,7 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration):
         mem_kb = 0
     return {
+        "commit": _commit(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -215,3 +216,17 @@ def machine() -> dict[str, Any]:
         "pyahocorasick": version("pyahocorasick"),
         "psycopg": version("psycopg"),
     }
+
+
+def _commit() -> str | None:
+    """The checked-out commit, with "+changes" when the working tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return None
+    return (head + ("+changes" if dirty else "")) or None

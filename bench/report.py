@@ -210,6 +210,8 @@ def print_results(r: dict[str, Any]) -> None:
         f"Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}, "
         f"Prefect {m['prefect']}"
     )
+    if m.get("commit"):
+        print(f"commit {m['commit']}")
     print(
         f"load average (1, 5, 15 min) at start {m['load_average_at_start']}, at end "
         f"{m.get('load_average_at_end')}: above {m['cores']} means other work shared the cores"
