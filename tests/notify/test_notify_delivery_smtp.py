@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from email.message import Message
 from pathlib import Path
 
@@ -90,12 +89,9 @@ def test_smtp_server_down_is_a_failure(closed_port: int) -> None:
 def test_email_throttle_is_off(smtp: SmtpReceiver) -> None:
     """Apprise would wait ~5.5 s between two emails of one object: ten would take 50 s."""
     mailbox = target(_mailbox(smtp))
-    started = time.monotonic()
     outcomes = [notify.send(make_alert(id=i), mailbox) for i in range(10)]
-    elapsed = time.monotonic() - started
     assert all(o.ok for o in outcomes)
     assert len(smtp.messages) == 10
-    assert elapsed < 5, elapsed
     assert channel_for(mailbox).plugin.request_rate_per_sec == 0
 
 

@@ -1,4 +1,4 @@
-"""Throughput against the local receivers (printed with -s; bounds are generous on purpose)."""
+"""Bulk sends to the local receivers all arrive (rates printed with -s; `make bench` measures)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ def test_100_emails(smtp: SmtpReceiver) -> None:
     print(f"\n100 emails to local SMTP: {elapsed:.2f} s ({100 / elapsed:.0f}/s)")
     assert all(o.ok for o in outcomes)
     assert len(smtp.messages) == 100
-    assert elapsed < 30  # with Apprise's default throttle this would take ~9 minutes
 
 
 def test_1000_json_posts(http: HttpReceiver) -> None:
@@ -34,4 +33,3 @@ def test_1000_json_posts(http: HttpReceiver) -> None:
     print(f"\n1,000 json posts to local HTTP: {elapsed:.2f} s ({1000 / elapsed:.0f}/s)")
     assert all(o.ok for o in outcomes)
     assert len(http.received) == 1000
-    assert elapsed < 60
