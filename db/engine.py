@@ -24,12 +24,74 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.errors import WatchfloorError
 from db.types import json_dumps
 
 _HERE = Path(__file__).resolve().parent
 SQLITE_BUSY_TIMEOUT_S = 30.0
 MIGRATION_LOCK = "watchfloor:migrations"
 DETECTION_LOCK = "watchfloor:detection"
+
+
+class StoreError(WatchfloorError):
+    """The store cannot be used as asked: the message names the problem and the fix, and never
+    carries a password."""
+
+
+class DatabaseUrlError(StoreError, ValueError):
+    """A database URL Watchfloor cannot use (no scheme, unknown driver, missing driver)."""
+
+
+SUPPORTED = "use sqlite:///PATH or postgresql://USER@HOST/DB"
+
+
+def safe_url(url: str | URL) -> str:
+    """`url` as it may be shown: the password masked, even when the URL does not parse."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        # Unparseable: anything before an '@' may be credentials.
+        return f"***@{url.rsplit('@', 1)[1]}" if "@" in url else url
+
+
+def parse_database_url(url: str) -> URL:
+    """`url` parsed and checked to name a backend Watchfloor supports; DatabaseUrlError if not."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        if "://" not in url and "@" not in url:
+            raise DatabaseUrlError(
+                f"database URL {url!r} has no scheme: for a SQLite file use sqlite:///{url}"
+            ) from None
+        raise DatabaseUrlError(
+            f"cannot parse database URL {safe_url(url)!r}: {SUPPORTED}"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise DatabaseUrlError(
+            f"unsupported database URL {safe_url(parsed)!r} (unknown driver {parsed.drivername!r}):"
+            f" {SUPPORTED}"
+        )
+    if backend == "sqlite" and parsed.host:
+        path = "/".join(part for part in (parsed.host, parsed.database) if part)
+        raise DatabaseUrlError(
+            f"database URL {safe_url(parsed)!r} names a host, which SQLite has not: for a file "
+            f"use three slashes, sqlite:///{path}"
+        )
+    return parsed
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL; None for other backends and in-memory databases."""
+    parsed = parse_database_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # SQLite URI filename: file:PATH?mode=...
+        return Path(database[len("file:") :].split("?", 1)[0]).expanduser()
+    return Path(database).expanduser()
 
 
 def create_engine_for(url: str, **kwargs: Any) -> Engine:
@@ -39,28 +101,54 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
     on, a 30 s busy timeout and ``BEGIN IMMEDIATE`` transactions (see the module docstring).
     PostgreSQL: ``postgresql://`` and ``postgres://`` URLs use psycopg 3, as does
     ``postgresql+psycopg://``. Extra keyword arguments go to :func:`sqlalchemy.create_engine`.
+    A URL Watchfloor cannot use raises DatabaseUrlError.
     """
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend in ("postgresql", "postgres"):
+    parsed = parse_database_url(url)
+    try:
+        return _create_engine(parsed, **kwargs)
+    except (sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUrlError(
+            f"database driver {parsed.drivername!r} is not available ({exc.__class__.__name__}): "
+            f"{SUPPORTED}"
+        ) from None
+
+
+def _create_engine(parsed: URL, **kwargs: Any) -> Engine:
+    if parsed.get_backend_name() in ("postgresql", "postgres"):
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_pre_ping", True)
         return sa.create_engine(parsed, json_serializer=json_dumps, **kwargs)
-    if backend == "sqlite":
-        _ensure_sqlite_parent(parsed)
-        engine = sa.create_engine(
-            parsed,
-            json_serializer=json_dumps,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
-            **kwargs,
-        )
-        _configure_sqlite(engine)
-        return engine
-    shown = parsed.render_as_string(hide_password=True)
-    raise ValueError(
-        f"unsupported database URL {shown!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
+    _ensure_sqlite_parent(parsed)
+    engine = sa.create_engine(
+        parsed,
+        json_serializer=json_dumps,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+        **kwargs,
     )
+    _configure_sqlite(engine)
+    return engine
+
+
+def check_reachable(engine: Engine) -> None:
+    """Open one connection, so an unreachable or refusing server is a one-line StoreError with
+    the host, the port and the server's reason (password masked), not a driver traceback."""
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.DBAPIError as exc:
+        raise StoreError(unreachable_message(engine.url, exc)) from None
+
+
+def unreachable_message(url: URL, exc: sa.exc.DBAPIError) -> str:
+    """ "cannot reach the database at host:port: reason", with no password in it."""
+    reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    if url.get_backend_name() == "sqlite":
+        return f"cannot open the SQLite database {url.database}: {reason}"
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    return f"cannot reach the database at {where}: {reason}"
 
 
 def _ensure_sqlite_parent(url: URL) -> None:
@@ -149,3 +237,21 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The latest schema revision this code knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {_HERE / 'migrations'}")
+    return head
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision this code knows (a store at another one is newer than the code)."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return {script.revision for script in scripts.walk_revisions()}

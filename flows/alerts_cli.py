@@ -34,7 +34,7 @@ from flows.cli_common import (
     use_notify_urls,
 )
 from flows.report import jsonable
-from flows.runtime import transaction
+from flows.runtime import read_transaction, require_store
 from flows.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -222,7 +222,7 @@ def list_command(
     """List alerts (oldest first) with each subscriber's delivery state, attempts and error."""
     state = _state_filter(pending, failed, unrouted)
     url = load_settings(database_url=database).database_url
-    with transaction(url) as session:
+    with read_transaction(url) as session:
         views = db.list_alerts(session, state)
     if as_json:
         print_json([alert_json(view) for view in views])
@@ -258,6 +258,7 @@ def retry_command(
     from flows.delivery import retry_failed_deliveries
 
     settings = _settings(apprise_config, notify_urls, database)
+    require_store(settings.database_url)  # nothing to retry in a store that is not there
     targets = [] if requeue_only else configured_targets(settings)
     requeued, outcome = retry_failed_deliveries(
         settings.database_url, targets, settings.delivery_max_attempts, _now()

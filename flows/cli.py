@@ -1,14 +1,26 @@
-"""The `watchfloor` command line."""
+"""The `watchfloor` command line.
 
+Prefect reads its settings when it is first imported, so this module sets Prefect's defaults for
+a small machine (see `flows.runtime.apply_prefect_defaults`) before it imports anything that
+imports Prefect: the console script `watchfloor` is `flows.cli:app`, so this runs first whether
+or not the CLI is started through `make`.
+"""
+
+# ruff: noqa: E402  (the imports after apply_prefect_defaults() must stay below it)
 from __future__ import annotations
+
+from flows.runtime import apply_prefect_defaults, exit_cleanly_on_signals, watch_for_orphans
+
+apply_prefect_defaults()
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import db
 from flows import monitor_cli
@@ -16,21 +28,26 @@ from flows.alerts_cli import app as alerts_app
 from flows.cli_common import (
     AppriseOption,
     DbOption,
+    InputError,
     JsonOption,
     NotifyOption,
     RulesOption,
+    err_console,
     fail_cleanly,
+    open_store_for_writing,
     print_json,
+    require_paths,
     stdout_reserved_for_json,
     use_database_url,
     use_notify_urls,
     validate_config,
 )
 from flows.db_cli import app as db_app
-from flows.detect_cli import detect_file
+from flows.detect_cli import Skipped, detect_record, read_records
+from flows.pipeline import load_ruleset
 from flows.report import development_json, print_summary
 from flows.rules_cli import app as rules_app
-from flows.runtime import transaction
+from flows.runtime import read_transaction
 from flows.settings import load_settings
 
 app = typer.Typer(
@@ -41,6 +58,24 @@ app = typer.Typer(
 )
 # A pipe or CI log gets a readable width rather than rich's 80-column fallback.
 console = Console(width=None if sys.stdout.isatty() else 120)
+# Characters that end a line for some reader (str.splitlines, JavaScript) but that json.dumps
+# leaves raw: escaped, so one input is one output line for every consumer.
+_LINE_BREAKS_IN_JSON = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+# Control characters, and the same breaks, in plain output.
+_CONTROLS_IN_TEXT = str.maketrans(
+    {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, 0x85]} | {0x2028: "\\u2028", 0x2029: "\\u2029"}
+)
+
+
+# Commands that run Prefect flows, and so may start Prefect's ephemeral API server.
+FLOW_COMMANDS = frozenset({"replay", "run", "serve"})
+
+
+@app.callback()
+def _every_command(ctx: typer.Context) -> None:
+    exit_cleanly_on_signals()
+    if ctx.invoked_subcommand in FLOW_COMMANDS:
+        watch_for_orphans()
 
 
 @app.command()
@@ -58,9 +93,11 @@ def replay(
     """Replay local article files offline: store, detect developments, send alerts."""
     from flows.replay import replay_flow
 
+    require_paths(paths or [])
     use_notify_urls(notify_urls)
     use_database_url(database)
     validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
+    open_store_for_writing(None)  # the URL is in the environment now
     with stdout_reserved_for_json(as_json):
         report = replay_flow(
             paths=[str(p) for p in paths] if paths else None,
@@ -78,7 +115,7 @@ def replay(
 def developments(database: DbOption = None, as_json: JsonOption = False) -> None:
     """List the developments in the store."""
     url = load_settings(database_url=database).database_url
-    with transaction(url) as session:
+    with read_transaction(url) as session:
         rows = [development_json(view) for view in db.list_developments(session)]
     if as_json:
         print_json(rows)
@@ -95,17 +132,62 @@ def detect_command(
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Pure detection over a JSON Lines file: no database, no Prefect."""
-    settings = load_settings(rules_dir=rules_dir)
-    for line in detect_file(file, settings.rules_dir):
-        if as_json:
-            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-        else:
-            found = ", ".join(
-                f"{m['category']}:{m['status']}{'(bg)' if m['background'] else ''}"
-                for m in line["matches"]
-            )
-            console.print(f"{line['id']}: {found or '-'}", highlight=False)
+    """Pure detection over a JSON Lines file: no database, no Prefect.
+
+    One output line per usable input line, as it is read. A line that is not a record is
+    reported on stderr and skipped (exit 1); exit 2 when the file cannot be read at all."""
+    ruleset = load_ruleset(load_settings(rules_dir=rules_dir).rules_dir)
+    skipped = 0
+    with _open_input(file) as handle:
+        for entry in read_records(handle, file):
+            if isinstance(entry, Skipped):
+                _tell(f"{file}:{entry.number}: skipped: {entry.reason}")
+                skipped += 1
+                continue
+            for warning in entry.warnings:
+                _tell(f"{file}:{entry.number}: warning: {warning}")
+            result = detect_record(ruleset, entry)
+            if "error" in result:
+                _tell(f"{file}:{entry.number}: detection failed: {result['error']}")
+            sys.stdout.write((_json_line(result) if as_json else _text_line(result)) + "\n")
+            sys.stdout.flush()  # streamed: a consumer sees each result as it is made
+    if skipped:
+        raise typer.Exit(1)
+
+
+def _open_input(path: Path) -> BinaryIO:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a JSON Lines file")
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _tell(message: str) -> None:
+    err_console.print(escape(message.translate(_CONTROLS_IN_TEXT)), highlight=False)
+
+
+def _json_line(result: dict[str, Any]) -> str:
+    line = json.dumps(result, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape: keep it escaped
+        line = json.dumps(result)
+    return line.translate(_LINE_BREAKS_IN_JSON)
+
+
+def _text_line(result: dict[str, Any]) -> str:
+    found = ", ".join(
+        f"{m['category']}:{m['status']}{'(bg)' if m['background'] else ''}"
+        for m in result["matches"]
+    )
+    if "error" in result:
+        found = "error"
+    line = f"{result['id']}: {found or '-'}".translate(_CONTROLS_IN_TEXT)
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 app.command()(monitor_cli.run)

@@ -1,4 +1,8 @@
-"""What every `watchfloor` command shares: options, clean errors, JSON on stdout."""
+"""What every `watchfloor` command shares: options, clean errors, JSON on stdout.
+
+A mistake a user typed (a path, a database URL, a store that is not there) is one line on stderr
+naming the problem and the fix, and exit status 2; never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,22 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from core.errors import ConfigError, ConfigValidationError, WatchfloorError
+from db.engine import StoreError
+from flows.runtime import ensure_schema, require_store
 from flows.settings import load_settings
 
 # soft_wrap: a long path in "file:line: reason" must stay on one line to be clickable and greppable.
 err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InputError(WatchfloorError):
+    """A file or folder the user named cannot be used (missing, unreadable, wrong encoding)."""
+
 
 DbOption = Annotated[
     str | None,
@@ -56,6 +68,9 @@ def fail_cleanly(func: F) -> F:
         except ConfigError as exc:
             err_console.print(f"[red]config error[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
+        except (StoreError, InputError) as exc:
+            err_console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
         except WatchfloorError as exc:
             err_console.print(f"[red]error[/red] {exc}", highlight=False)
             raise typer.Exit(1) from None
@@ -68,6 +83,29 @@ def use_database_url(url: str | None) -> None:
     and flow parameters are stored and shown by Prefect."""
     if url:
         os.environ["WATCHFLOOR_DATABASE_URL"] = url
+
+
+def open_store_for_writing(url: str | None) -> str:
+    """The store URL (`--db` or the settings), created and migrated now: a bad URL or an
+    unreachable server fails here in one line, before Prefect starts and logs a traceback."""
+    resolved = load_settings(database_url=url).database_url
+    ensure_schema(resolved)
+    return resolved
+
+
+def existing_store(url: str | None) -> str:
+    """The store URL (`--db` or the settings) of a command that must not create a store: it
+    exists and is up to date, or StoreError says which command to run first."""
+    resolved = load_settings(database_url=url).database_url
+    require_store(resolved)
+    return resolved
+
+
+def require_paths(paths: list[Path]) -> None:
+    """Every path the user named exists (a missing one would otherwise replay nothing)."""
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
 
 
 def use_notify_urls(urls: list[str] | None) -> None:

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 import db
+from db.engine import check_reachable
 from flows.cli_common import DbOption, fail_cleanly
-from flows.runtime import engine_for, transaction
+from flows.runtime import engine_for, require_store, transaction
 from flows.settings import load_settings
 from flows.stages import utcnow
 
@@ -22,6 +23,7 @@ def upgrade(database: DbOption = None) -> None:
     """Apply the Alembic migrations up to the latest schema (safe to run at any time)."""
     url = load_settings(database_url=database).database_url
     engine = engine_for(url)
+    check_reachable(engine)
     before = db.current_revision(engine)
     db.upgrade(engine)
     after = db.current_revision(engine)
@@ -45,6 +47,7 @@ def purge(
     """Drop old article bodies (and optionally articles); developments, evidence metadata and
     alert history are kept."""
     url = load_settings(database_url=database).database_url
+    require_store(url)  # purging must not create an empty store
     cutoff = utcnow() - timedelta(days=older_than)
     with transaction(url) as session:
         result = db.purge(session, cutoff, delete_articles=delete_articles)

@@ -131,5 +131,6 @@ def test_detect_reports_bad_json_line_with_its_number(tmp_path: Path) -> None:
     articles = tmp_path / "bad.jsonl"
     articles.write_text('{"id": 1, "text": "fine"}\n{not json}\n', encoding="utf-8")
     result = watchfloor("detect", str(articles), cwd=tmp_path)
-    assert result.returncode == 2
-    assert f"{articles}:2:" in result.stderr
+    assert result.returncode == 1, "a skipped line: the others are processed"
+    assert f"{articles}:2: skipped: invalid JSON" in result.stderr
+    assert result.stdout.splitlines() == ["1: -"]
