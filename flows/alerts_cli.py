@@ -34,7 +34,7 @@ from flows.cli_common import (
     use_notify_urls,
 )
 from flows.report import jsonable
-from flows.runtime import read_transaction, require_store
+from flows.runtime import read_transaction
 from flows.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -258,7 +258,6 @@ def retry_command(
     from flows.delivery import retry_failed_deliveries
 
     settings = _settings(apprise_config, notify_urls, database)
-    require_store(settings.database_url)  # nothing to retry in a store that is not there
     targets = [] if requeue_only else configured_targets(settings)
     requeued, outcome = retry_failed_deliveries(
         settings.database_url, targets, settings.delivery_max_attempts, _now()

@@ -98,29 +98,36 @@ def parse_published(value: Any, path: str, line: int) -> datetime | None:
 
 def read_items(path: Path) -> Iterator[tuple[Any, DetectionInput]]:
     """(id as given, DetectionInput) per JSON Lines record; a bad line is an error with its line."""
-    with path.open(encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
             try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(str(path), f"invalid JSON: {exc.msg}", line=number) from None
-            if not isinstance(record, dict) or "id" not in record or "text" not in record:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
                 raise ConfigError(
-                    str(path), "each line needs an object with 'id' and 'text'", line=number
-                )
-            published = parse_published(record.get("published"), str(path), number)
-            yield (
-                record["id"],
-                DetectionInput(
-                    key=str(record["id"]),
-                    title=str(record.get("title") or ""),
-                    text=str(record["text"]),
-                    reference=published,
-                    dated=published is not None,
-                ),
-            )
+                    str(path), "not UTF-8 text: convert the file to UTF-8", line=number
+                ) from None
+            if line.strip():
+                yield _strict_item(line, str(path), number)
+
+
+def _strict_item(line: str, path: str, number: int) -> tuple[Any, DetectionInput]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, f"invalid JSON: {exc.msg}", line=number) from None
+    if not isinstance(record, dict) or "id" not in record or "text" not in record:
+        raise ConfigError(path, "each line needs an object with 'id' and 'text'", line=number)
+    published = parse_published(record.get("published"), path, number)
+    return (
+        record["id"],
+        DetectionInput(
+            key=str(record["id"]),
+            title=str(record.get("title") or ""),
+            text=str(record["text"]),
+            reference=published,
+            dated=published is not None,
+        ),
+    )
 
 
 # --- the lenient, streaming reader of `watchfloor detect` --------------------------------------
