@@ -13,6 +13,7 @@ from rich.console import Console
 import db
 from flows import monitor_cli
 from flows.alerts_cli import app as alerts_app
+from flows.articles_cli import app as articles_app
 from flows.cli_common import (
     AppriseOption,
     DbOption,
@@ -114,6 +115,7 @@ app.add_typer(monitor_cli.sources_app, name="sources")
 app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(db_app, name="db")
+app.add_typer(articles_app, name="articles")
 
 
 def main() -> None:
