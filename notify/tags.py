@@ -42,6 +42,8 @@ DEFAULT_DIGEST_HOUR = 8
 
 
 class Kind(StrEnum):
+    """What a tag is about: who reads it (routing, schedule) follows from its kind."""
+
     TOPIC = "topic"
     WILDCARD = "wildcard"
     DIGEST = "digest"

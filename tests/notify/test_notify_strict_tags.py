@@ -15,6 +15,7 @@ import yaml
 
 import notify
 from core.errors import ConfigError, ConfigValidationError
+from notify.tags import PREFIXES, WORDS, Kind
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +43,11 @@ def _one_tag(tmp_path: Path, tag: str) -> str:
         """,
         name,
     )
+
+
+def test_every_kind_but_topic_is_named_in_the_vocabulary() -> None:
+    # A kind no word or prefix names could never be written; a bare word is a topic.
+    assert {*WORDS.values(), *PREFIXES.values()} == set(Kind) - {Kind.TOPIC}
 
 
 def _error(path: str, **produced: tuple[str, ...]) -> ConfigError:
