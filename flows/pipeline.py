@@ -68,11 +68,23 @@ def load_versioned_ruleset(rules_dir: Path) -> tuple[detect.RuleSet, str]:
     return detect.load_ruleset(rules, aliases), rules_version_of({**rules, **aliases})
 
 
+def routing_vocabulary(ruleset: detect.RuleSet) -> tuple[set[str], set[str]]:
+    """(categories, regions) the loaded rules can put on an alert: a subscriber tag naming
+    anything else would never match, so it is refused at start."""
+    categories = {rule.category for rule in ruleset.rules}
+    categories |= {tag for rule in ruleset.rules for tag in rule.tags if ":" not in tag}
+    regions = {tag for rule in ruleset.rules for tag in rule.tags if tag.startswith("region:")}
+    return categories, regions
+
+
 def load_run_config(settings: Settings) -> RunConfig:
     """Rules and subscribers, validated at start so bad config fails before any fetch."""
     ruleset, version = load_versioned_ruleset(settings.rules_dir)
     config = str(settings.apprise_config) if settings.apprise_config else None
-    targets = notify.load_targets(config, settings.notify_urls)
+    categories, regions = routing_vocabulary(ruleset)
+    targets = notify.load_targets(
+        config, settings.notify_urls, categories=categories, regions=regions
+    )
     if not targets:
         targets = notify.load_targets(None, [notify.TERMINAL_URL])
     return RunConfig(settings.database_url, ruleset, version, tuple(targets), settings)
