@@ -137,7 +137,7 @@ def exchange_deadline(deadline: float) -> Iterator[None]:
 def guarded_transport(policy: NetworkPolicy, limits: httpx.Limits) -> httpx.HTTPTransport:
     """An httpx transport whose every connection goes through `GuardedBackend(policy)`."""
     ssl_context = httpx.create_ssl_context()
-    transport = httpx.HTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
+    transport = httpx.HTTPTransport(verify=ssl_context, limits=limits)
     # httpx offers no parameter for httpcore's network backend; the pool is rebuilt with the
     # same settings as HTTPTransport's own (httpx 0.28, pinned in constraints.txt).
     transport._pool = httpcore.ConnectionPool(
