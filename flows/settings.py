@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from adapters.netguard import NetworkPolicy
+from adapters import NetworkPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     redirect, not when a public-looking name resolves to one. This setting opens the ones an
     intranet feed needs: CIDRs, single addresses or host names, as a comma list
     (`10.20.0.0/16, 192.168.1.5, intranet.example`) or a JSON list (`["10.20.0.0/16"]`). A host
-    name allows every address it resolves to. A bad entry stops the run at start.
+    name allows every address it resolves to; any other name is refused if one of its addresses
+    is not allowed. A bad entry stops the run at start. Fetches connect directly, to the
+    address that was checked: HTTP_PROXY / HTTPS_PROXY are not used.
     """
 
     model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_", env_file=".env", extra="ignore")
