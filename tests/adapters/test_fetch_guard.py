@@ -8,10 +8,19 @@ connection attempt fails the test.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
+import socket
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from adapters import FetchContext, fetch_many, get_adapter
 from adapters.netguard import AddressRefusedError, NetworkPolicy, non_public_kind
@@ -68,6 +77,68 @@ def test_the_deadline_covers_retries_too(server: FeedServer) -> None:
 def test_a_fast_fetch_is_untouched_by_the_deadline(server: FeedServer) -> None:
     result = fetch(rss_spec("s", server.url("/feed/rss2_korea.xml"), total_timeout_s=5.0))
     assert result.status == "ok" and len(result.articles) == 4
+
+
+def test_a_tls_handshake_that_never_ends_stops_at_the_deadline() -> None:
+    # A listener that never accepts: the kernel completes TCP, nobody answers the ClientHello.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+        spec = rss_spec("s", url, connect_timeout_s=5.0, total_timeout_s=1.0, retries=0)
+        result = fetch(spec)
+    assert result.status == "error" and result.transient is True
+    assert (result.error or "").startswith("timed out (total 1 s) fetching https://127.0.0.1:")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]:
+    """The feed server behind TLS with a certificate for 127.0.0.1 that fetches trust."""
+    cert, key = _self_signed_for_loopback(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # read when the fetch builds its TLS context
+    server = FeedServer()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.start()
+    yield server
+    server.close()
+
+
+def test_https_goes_through_the_guarded_connection(tls_server: FeedServer) -> None:
+    url = f"https://127.0.0.1:{tls_server.server_address[1]}/feed/rss2_korea.xml"
+    result = fetch(rss_spec("s", url))
+    assert result.status == "ok" and len(result.articles) == 4, result.error
+    assert_refused(fetch(rss_spec("s", url), allow=()), says="a loopback address")
+
+
+def _self_signed_for_loopback(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
 
 
 # --- private targets refused ------------------------------------------------------------------
