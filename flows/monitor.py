@@ -18,7 +18,6 @@ from prefect.artifacts import create_markdown_artifact
 
 import adapters
 import db
-from core.errors import ConfigError
 from core.model import SourceSpec
 from flows.pipeline import load_run_config, run_cycle
 from flows.report import RunReport
@@ -40,12 +39,9 @@ SKIPPED = "skipped: another monitor run is in progress"
 
 
 def load_source_specs(path: Path) -> list[SourceSpec]:
-    """The sources file, validated (file, line and reason for every error)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read sources file: {exc.strerror}") from None
-    return adapters.load_sources(text, str(path))
+    """The sources file, validated by the adapters' one loader (file, line and reason for every
+    error, a missing file, a folder or bad encoding included)."""
+    return adapters.load_sources_file(path)
 
 
 class _LeaseKeeper(threading.Thread):

@@ -115,6 +115,7 @@ def run_cycle(
                     settings.fetch_concurrency,
                     settings.fetch_per_host,
                     conditional,
+                    settings.fetch_allow_networks,
                 )
             )
     stored = store_stage(config.database_url, quote(specs), quote(results))

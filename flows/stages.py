@@ -85,18 +85,22 @@ def fetch_stage(
     concurrency: int,
     per_host: int,
     conditional: bool = True,
+    allow_networks: Sequence[str] = (),
 ) -> list[FetchResult]:
     """Fetch a batch of sources concurrently; a broken source becomes an error result.
 
     `conditional` sends the stored validators (ETag, Last-Modified, body hash); a replay turns
     it off so replaying the same files reads them again (and the store deduplicates).
+    `allow_networks` opens private networks to fetches (settings.fetch_allow_networks).
     """
     states: dict[str, SourceState] = {spec.name: SourceState() for spec in specs}
     if conditional:
         with transaction(database_url) as session:
             db.upsert_sources(session, specs)
             states.update(db.source_states(session, [spec.name for spec in specs]))
-    return adapters.fetch_many(specs, states, concurrency=concurrency, per_host=per_host)
+    return adapters.fetch_many(
+        specs, states, concurrency=concurrency, per_host=per_host, allow_networks=allow_networks
+    )
 
 
 def reading_times(

@@ -17,6 +17,9 @@ os.environ.pop("PREFECT_API_URL", None)
 for _name in list(os.environ):
     if _name.startswith("WATCHFLOOR_"):
         del os.environ[_name]
+# Feeds in tests are served on loopback, which fetches refuse unless allowed; in the environment,
+# so the CLI and flow processes that tests start inherit it.
+os.environ["WATCHFLOOR_FETCH_ALLOW_NETWORKS"] = "127.0.0.1"
 
 import pytest  # noqa: E402
 
