@@ -49,6 +49,10 @@ class Cluster:
     _actors: dict[str, None] = field(default_factory=dict, init=False, repr=False, compare=False)
     _place: str | None = field(default=None, init=False, repr=False, compare=False)
     _identity: Identity | None = field(default=None, init=False, repr=False, compare=False)
+    # What `admits` asks of every mention so far.
+    _news: bool = field(default=False, init=False, repr=False, compare=False)
+    _background: bool = field(default=False, init=False, repr=False, compare=False)
+    _ordinals: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for mention in self.mentions:
@@ -67,6 +71,10 @@ class Cluster:
                 self._exact = mention.span
         self._actors.update(dict.fromkeys(mention.actors))
         self._place = self._place or mention.place
+        self._news = self._news or _news(mention)
+        self._background = self._background or mention.temporal == "background"
+        if mention.ordinal is not None:
+            self._ordinals.add(mention.ordinal)
         if (self._exact, self._span, len(self._actors), self._place) != before:
             self._identity = None
 
@@ -80,12 +88,11 @@ class Cluster:
     def admits(self, mention: Mention) -> bool:
         """Whether `mention` can report this event as far as time and ordinal tell: what the
         article reports as news now and what it sets in the past are two events."""
-        if mention.temporal == "background" and any(_news(m) for m in self.mentions):
+        if mention.temporal == "background" and self._news:
             return False
-        if _news(mention) and any(m.temporal == "background" for m in self.mentions):
+        if _news(mention) and self._background:
             return False
-        ordinals = {m.ordinal for m in self.mentions if m.ordinal is not None}
-        return mention.ordinal is None or not ordinals or mention.ordinal in ordinals
+        return mention.ordinal is None or not self._ordinals or mention.ordinal in self._ordinals
 
     @property
     def sentences(self) -> list[int]:
