@@ -23,7 +23,7 @@ from detect.matcher import Hit
 from detect.mentions import _NearestAnchor
 from detect.scan import MAX_BODY_CHARS
 from detect.selections import outermost, outermost_hits
-from detect.sentences import MAX_SENTENCE_CHARS, split_sentences
+from detect.sentences import _ABBREVIATIONS, MAX_SENTENCE_CHARS, split_sentences
 from detect.textnorm import squash
 from tests.detect.test_loading import ALIASES, GOOD
 
@@ -144,7 +144,6 @@ _OLD_END = re.compile(
     r"|[。！？]+[\"'」』)）]*|(?<=[a-z]{2})\.(?=[A-Z][a-z])"
 )
 _OLD_INITIALS = re.compile(r"^(?:[A-Za-z]\.)*[A-Za-z]$")
-_ABBREVIATIONS = ("mr", "gen", "lt", "co", "no", "jan", "sept", "etc", "approx")
 
 
 def _old_line_spans(text: str) -> list[tuple[int, int]] | None:
@@ -160,7 +159,7 @@ def _old_line_spans(text: str) -> list[tuple[int, int]] | None:
             word = words[-1] if before else ""
             bare = word.lstrip("\"'([").rstrip(".")
             if stop.group()[0] == "." and (
-                bare.lower() in _ABBREVIATIONS_ALL or _OLD_INITIALS.match(bare)
+                bare.lower() in _ABBREVIATIONS or _OLD_INITIALS.match(bare)
             ):
                 continue
             spans.append((cut, stop.end()))
@@ -169,8 +168,6 @@ def _old_line_spans(text: str) -> list[tuple[int, int]] | None:
             spans.append((cut, line.end()))
     return spans
 
-
-from detect.sentences import _ABBREVIATIONS as _ABBREVIATIONS_ALL  # noqa: E402
 
 prose_bits = st.sampled_from(
     [
