@@ -13,11 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 import adapters
 import db
+import db.models as db_models
 from core.errors import ConfigError
 from core.model import SourceSpec
 from flows.pipeline import load_run_config, run_cycle
@@ -36,6 +38,8 @@ LOCK_NAME = "monitor"
 LOCK_TTL_S = 300
 LOCK_RENEW_S = 60
 ARTIFACT_KEY = "watchfloor-monitor"
+# Flow-run label naming the process (host:pid:start) that runs a monitor cycle.
+PROCESS_LABEL = "watchfloor.process"
 SKIPPED = "skipped: another monitor run is in progress"
 
 
@@ -74,21 +78,100 @@ class _LeaseKeeper(threading.Thread):
                 return
 
 
+def process_identity(pid: int | None = None) -> str:
+    """`host:pid:start` of a process on this machine (this one by default).
+
+    The start time (clock ticks since boot, from /proc; empty where there is none) tells a
+    living process from a new one that reuses a dead one's pid, as after a container restart.
+    """
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{process_start(pid) or ''}"
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started, in clock ticks since boot; None if it is gone or a zombie
+    (or the system has no /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from the last ")".
+    fields = stat[stat.rindex(")") + 2 :].split()
+    state, start = fields[0], fields[19]
+    return None if state in {"Z", "X"} else start
+
+
+def process_is_gone(identity: str) -> bool:
+    """Whether the process an identity (`host:pid:start[:...]`) names has surely ended.
+
+    Only a process of this machine can be checked: for another host, or an identity that does
+    not parse, the answer is False (not known to be gone), and the caller keeps waiting.
+    """
+    host, _, rest = identity.partition(":")
+    pid_text, _, rest = rest.partition(":")
+    start = rest.split(":")[0]
+    start = start if start.isdigit() else ""  # a holder written without a start time
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) <= 0:
+        return False
+    pid = int(pid_text)
+    if Path("/proc").is_dir():
+        current = process_start(pid)
+        return current is None or (bool(start) and current != start)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def lock_holder(session: Any) -> str | None:
+    """Who holds the monitor lease now (None when nobody does)."""
+    return session.execute(
+        sa.select(db_models.locks.c.holder).where(db_models.locks.c.name == LOCK_NAME)
+    ).scalar_one_or_none()
+
+
+def take_lock(database_url: str, holder: str, logger: Logger) -> bool:
+    """Acquire the monitor lease for `holder`; take it over from a holder that died on this
+    machine (its lease would otherwise block every run until it lapses). False, with a warning
+    naming the holder, when a living run holds it."""
+    with transaction(database_url) as session:
+        if db.acquire_lock(session, LOCK_NAME, holder, utcnow(), LOCK_TTL_S):
+            return True
+        current = lock_holder(session)
+        if current is not None and process_is_gone(current):
+            # Released by name and holder in this transaction: of two runs doing this at
+            # once, only one finds the dead holder's row and acquires.
+            db.release_lock(session, LOCK_NAME, current)
+            if db.acquire_lock(session, LOCK_NAME, holder, utcnow(), LOCK_TTL_S):
+                logger.warning(
+                    "took over the monitor lock from %s, whose process has ended", current
+                )
+                return True
+            current = lock_holder(session)
+    logger.warning(
+        "skipping this cycle: another monitor run holds the store's monitor lock (%s)", current
+    )
+    return False
+
+
 @contextmanager
 def monitor_lock(database_url: str, logger: Logger | None = None) -> Iterator[bool]:
     """Hold the store's monitor lock for a run; yields False when another run holds it.
 
     Overlapping runs (a slow poll, a manual run during a scheduled one) would poll the same
     sources twice; the lock lives in the store so it also guards runs on other machines. It is
-    a lease, renewed while the run lasts, so a crashed run never blocks the store for long.
+    a lease, renewed while the run lasts, so a crashed run never blocks the store for long, and
+    a holder whose process has ended on this machine is taken over at once.
     """
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    with transaction(database_url) as session:
-        acquired = db.acquire_lock(session, LOCK_NAME, holder, utcnow(), LOCK_TTL_S)
-    if not acquired:
+    logger = logger or log
+    holder = f"{process_identity()}:{uuid.uuid4().hex[:8]}"
+    if not take_lock(database_url, holder, logger):
         yield False
         return
-    keeper = _LeaseKeeper(database_url, holder, logger or log)
+    keeper = _LeaseKeeper(database_url, holder, logger)
     keeper.start()
     try:
         yield True
@@ -97,6 +180,27 @@ def monitor_lock(database_url: str, logger: Logger | None = None) -> Iterator[bo
         keeper.join()
         with transaction(database_url) as session:
             db.release_lock(session, LOCK_NAME, holder)
+
+
+def record_run_process(logger: Logger) -> None:
+    """Label the current flow run with the process that runs it (`watchfloor.process`).
+
+    `watchfloor serve` reads the label to tell a run whose process has ended (killed with its
+    machine, container or `serve`) from one still working, and marks the first crashed.
+    Prefect's runner records no pid itself. A failure costs only that check: the run goes on.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import flow_run
+
+    if not flow_run.id:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run_labels(
+                uuid.UUID(flow_run.id), {PROCESS_LABEL: process_identity()}
+            )
+    except Exception as exc:  # a label is not worth a failed cycle
+        logger.warning("could not label the flow run with its process: %s", exc)
 
 
 def due_sources(database_url: str, specs: Sequence[SourceSpec]) -> list[SourceSpec]:
@@ -114,28 +218,25 @@ def skipped_report() -> RunReport:
 @flow(name="monitor", description="Poll due sources once: fetch, store, detect, alert.")
 def monitor_flow(
     sources_file: str | None = None,
-    database_url: str | None = None,
     apprise_config: str | None = None,
     rules_dir: str | None = None,
     all_sources: bool = False,
 ) -> RunReport:
     """One monitoring cycle over the sources that are due; `all_sources` polls every one.
 
-    Unset arguments come from the settings (WATCHFLOOR_* variables), which is how deployments
-    get the database URL: it may hold a password, and flow parameters are stored in Prefect.
+    Unset arguments come from the settings (WATCHFLOOR_* variables). The store's URL and the
+    subscribers' Apprise URLs are settings only, never parameters: they carry passwords and
+    tokens, and Prefect stores and shows flow parameters.
     """
     settings = load_settings(
-        database_url=database_url,
-        apprise_config=apprise_config,
-        rules_dir=rules_dir,
-        sources_file=sources_file,
+        apprise_config=apprise_config, rules_dir=rules_dir, sources_file=sources_file
     )
     config = load_run_config(settings)
     specs = load_source_specs(settings.sources_file)
     logger = get_run_logger()
+    record_run_process(logger)
     with monitor_lock(settings.database_url, logger) as acquired:
         if not acquired:
-            logger.warning("another monitor run holds the lock; skipping this cycle")
             return skipped_report()
         started = utcnow()
         chosen = specs if all_sources else due_sources(settings.database_url, specs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,7 @@ from flows.cli_common import (
     fail_cleanly,
     print_json,
     stdout_reserved_for_json,
+    use_database_url,
     use_notify_urls,
     validate_config,
 )
@@ -60,13 +60,15 @@ def run(
     """
     from flows.monitor import load_source_specs, monitor_flow
 
+    # Secrets reach the flow through the environment, never as parameters: Prefect stores
+    # and shows parameters.
     use_notify_urls(notify_urls)
+    use_database_url(database)
     validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
     load_source_specs(load_settings(sources_file=sources).sources_file)
     with stdout_reserved_for_json(as_json):
         report = monitor_flow(
             sources_file=str(sources) if sources else None,
-            database_url=database,
             apprise_config=str(apprise_config) if apprise_config else None,
             rules_dir=str(rules_dir) if rules_dir else None,
             all_sources=all_sources,
@@ -107,8 +109,7 @@ def serve(
     # Secrets reach the served runs through the environment they inherit, never as
     # parameters: Prefect stores and shows parameters.
     use_notify_urls(notify_urls)
-    if database:
-        os.environ["WATCHFLOOR_DATABASE_URL"] = database
+    use_database_url(database)
     settings = load_settings(
         monitor_cron=cron,
         sources_file=sources,

@@ -54,6 +54,13 @@ def sources(server: FeedServer, tmp_path: Path) -> Path:
     return write_sources(tmp_path / "sources.yaml", server, FEEDS)
 
 
+@pytest.fixture
+def store_url(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store, given to flows as deployments give it: through WATCHFLOOR_DATABASE_URL."""
+    monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", sqlite_url)
+    return sqlite_url
+
+
 def hold_lock(url: str, holder: str, *, age_s: float = 0) -> None:
     """Take the monitor lock as another run would (`age_s` ago, for a 300 s lease)."""
     with transaction(url) as session:
@@ -72,15 +79,15 @@ def lock_rows(url: str) -> list[tuple[str, str]]:
 
 
 def test_a_run_skips_while_another_holds_the_lock(
-    sources: Path, sqlite_url: str, server: FeedServer
+    sources: Path, store_url: str, server: FeedServer
 ) -> None:
-    hold_lock(sqlite_url, "other-host:123:running")
-    report, _ = run_monitor(sources_file=str(sources), database_url=sqlite_url)
+    hold_lock(store_url, "other-host:123:running")
+    report, _ = run_monitor(sources_file=str(sources))
     assert report.problems == [SKIPPED]
     assert report.sources == [] and report.articles == 0
     assert server.requests == [], "a skipped run fetches nothing"
-    assert sum(stored_items(sqlite_url).values()) == 0
-    assert lock_rows(sqlite_url) == [(LOCK_NAME, "other-host:123:running")]
+    assert sum(stored_items(store_url).values()) == 0
+    assert lock_rows(store_url) == [(LOCK_NAME, "other-host:123:running")]
 
 
 def test_run_json_says_on_stderr_that_it_skipped(
@@ -90,7 +97,9 @@ def test_run_json_says_on_stderr_that_it_skipped(
 
     from flows.cli import app
 
+    # `--notify` and `--db` set these variables for the flow: undo them after the test.
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
+    monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", sqlite_url)
     hold_lock(sqlite_url, "other-host:123:running")
     result = CliRunner().invoke(
         app, ["run", "--sources", str(sources), "--db", sqlite_url, "--json"]
@@ -106,15 +115,15 @@ def test_run_json_says_on_stderr_that_it_skipped(
 
 
 def test_a_stale_lock_expires_and_the_next_run_proceeds(
-    sources: Path, sqlite_url: str, server: FeedServer
+    sources: Path, store_url: str, server: FeedServer
 ) -> None:
     # A run that died an hour ago without releasing its lease.
-    hold_lock(sqlite_url, "dead-host:999:crashed", age_s=3600)
-    report, _ = run_monitor(sources_file=str(sources), database_url=sqlite_url)
+    hold_lock(store_url, "dead-host:999:crashed", age_s=3600)
+    report, _ = run_monitor(sources_file=str(sources))
     assert report.problems == []
     assert {s.status for s in report.sources} == {"ok"}
-    assert sum(stored_items(sqlite_url).values()) == ITEMS
-    assert lock_rows(sqlite_url) == [], "released at the end of the run"
+    assert sum(stored_items(store_url).values()) == ITEMS
+    assert lock_rows(store_url) == [], "released at the end of the run"
 
 
 def test_the_lease_is_renewed_while_the_run_lasts(
