@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,24 +154,46 @@ async def _serve(runner: Any, deployment_id: UUID, cron: str | None, run_once: b
     async with get_client() as client:
         # Before the runner starts, no run of the deployment can be this process's own.
         await recover_runs(client, deployment_id, at_start=True)
+    stopping = anyio.Event()
     async with anyio.create_task_group() as group:
-        stopping = anyio.Event()
-        _stop_on_sigterm(runner, stopping)
-        group.start_soon(_stop_runner_when, stopping, runner, group.cancel_scope)
+        group.start_soon(_stop_runner_when, stopping, runner)
         if not run_once:
-            group.start_soon(_watch_runs, deployment_id)
+            group.start_soon(_until, stopping, _watch_runs, deployment_id)
         if cron is not None:
-            group.start_soon(_schedule_runs, deployment_id, cron)
-        await runner.start(run_once=run_once)
+            group.start_soon(_until, stopping, _schedule_runs, deployment_id, cron)
+        with _sigterm_stops(runner, stopping):
+            await runner.start(run_once=run_once)
+        group.cancel_scope.cancel()
+    if stopping.is_set() and cron is not None:
+        async with get_client() as client:
+            await cancel_planned_runs(client, deployment_id)
+
+
+async def _until(stopping: anyio.Event, loop: Any, *args: Any) -> None:
+    """Run `loop(*args)` until `stopping` is set: SIGTERM ends scheduling and watching first."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(loop, *args)
+        await stopping.wait()
         group.cancel_scope.cancel()
 
 
-def _stop_on_sigterm(runner: Any, stopping: anyio.Event) -> None:
-    """Make SIGTERM (what systemd and docker send) a clean stop, as Ctrl+C is.
+async def cancel_planned_runs(client: Any, deployment_id: UUID) -> None:
+    """Cancel the runs this process scheduled and will not execute, so that the next `serve`
+    finds nothing to clean up."""
+    from prefect.states import Cancelled
+
+    for run in await deployment_runs(client, deployment_id, [StateType.SCHEDULED]):
+        message = "`watchfloor serve` stopped before the run was due."
+        await client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
+
+
+@contextlib.contextmanager
+def _sigterm_stops(runner: Any, stopping: anyio.Event) -> Iterator[None]:
+    """Make SIGTERM (what systemd and docker send) a clean stop while serving: set `stopping`.
 
     Prefect's runner installs its own SIGTERM handler when it starts: it exits from inside the
     handler and leaves the run in progress pending, holding the deployment's slot. Replace it
-    (the runner registers whatever `handle_sigterm` is) with one that only sets `stopping`.
+    (the runner registers whatever `handle_sigterm` is) and restore the process's own after.
     """
     loop = asyncio.get_running_loop()
 
@@ -178,17 +201,25 @@ def _stop_on_sigterm(runner: Any, stopping: anyio.Event) -> None:
         loop.call_soon_threadsafe(stopping.set)
 
     runner.handle_sigterm = handle_sigterm
-    signal.signal(signal.SIGTERM, handle_sigterm)  # also before the runner has started
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers, and the runner then sets none
+        return
+    previous = signal.signal(signal.SIGTERM, handle_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-async def _stop_runner_when(stopping: anyio.Event, runner: Any, scope: anyio.CancelScope) -> None:
-    """On SIGTERM: stop taking runs, cancel the one in progress (the runner marks it cancelled
-    and ends its process), pause the schedule, and let `serve` return."""
+async def _stop_runner_when(stopping: anyio.Event, runner: Any) -> None:
+    """On SIGTERM: stop taking runs and cancel the one in progress (the runner marks it
+    cancelled and ends its process). `runner.start` then returns, pausing the schedule on its
+    way out, and `serve` with it. Cancelling from here instead would interrupt that exit."""
     await stopping.wait()
     log.warning("SIGTERM received: stopping; a cycle in progress is cancelled")
-    if runner.started:
-        await runner.astop()
-    scope.cancel()
+    while not runner.started:  # a runner still starting cannot be stopped yet
+        await anyio.sleep(0.1)
+    await runner.astop()
 
 
 async def _watch_runs(deployment_id: UUID) -> None:

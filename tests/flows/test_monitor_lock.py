@@ -1,12 +1,14 @@
 """Overlapping monitor runs never double-process: a run that finds the store's monitor lock
-taken skips its cycle, a lock left by a dead run expires, the lease is renewed while a run
-lasts, and two `watchfloor run` processes started at once store each item and send each alert
-exactly once."""
+taken skips its cycle, a lock left by a dead run expires, a lock whose holder's process has
+ended on this machine is taken over at once (a reused pid does not fool it), the lease is renewed
+while a run lasts, and two `watchfloor run` processes started at once store each item and send
+each alert exactly once."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 
 import db
 import flows.monitor
-from flows.monitor import LOCK_NAME, SKIPPED, monitor_lock
+from flows.monitor import LOCK_NAME, SKIPPED, monitor_lock, process_identity, process_is_gone
 from flows.runtime import transaction
 from flows.stages import utcnow
 from tests.adapters.feedserver import FeedServer
@@ -124,6 +126,52 @@ def test_a_stale_lock_expires_and_the_next_run_proceeds(
     assert {s.status for s in report.sources} == {"ok"}
     assert sum(stored_items(store_url).values()) == ITEMS
     assert lock_rows(store_url) == [], "released at the end of the run"
+
+
+def ended_process_pid() -> int:
+    """The pid of a process of this machine that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_lease_whose_holder_ended_on_this_machine_is_taken_over_at_once(sqlite_url: str) -> None:
+    # A fresh lease (not lapsed) of a run killed with its process: no 5-minute wait.
+    dead = f"{socket.gethostname()}:{ended_process_pid()}:123:killed"
+    hold_lock(sqlite_url, dead)
+    with monitor_lock(sqlite_url) as acquired:
+        assert acquired
+        [(_, holder)] = lock_rows(sqlite_url)
+        assert holder.startswith(process_identity() + ":")
+    assert lock_rows(sqlite_url) == []
+
+
+def test_a_lease_whose_holder_lives_on_this_machine_blocks_until_it_ends(sqlite_url: str) -> None:
+    living = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        hold_lock(sqlite_url, f"{process_identity(living.pid)}:running")
+        with monitor_lock(sqlite_url) as acquired:
+            assert not acquired
+    finally:
+        living.kill()
+        living.wait()
+    with monitor_lock(sqlite_url) as acquired:
+        assert acquired, "taken over once its holder ended"
+
+
+def test_a_reused_pid_does_not_keep_a_dead_holders_lease(sqlite_url: str) -> None:
+    # This process's pid, but another start time: the holder was an earlier process (a restarted
+    # container numbers its processes from 1 again).
+    hold_lock(sqlite_url, f"{socket.gethostname()}:{os.getpid()}:1:before-restart")
+    with monitor_lock(sqlite_url) as acquired:
+        assert acquired
+
+
+def test_only_processes_of_this_machine_are_judged() -> None:
+    assert not process_is_gone(f"other-host:{ended_process_pid()}:1:x"), "cannot tell: wait"
+    assert not process_is_gone("not an identity")
+    assert not process_is_gone(process_identity())
+    assert process_is_gone(f"{socket.gethostname()}:{ended_process_pid()}::x")
 
 
 def test_the_lease_is_renewed_while_the_run_lasts(
