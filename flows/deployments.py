@@ -103,7 +103,9 @@ def serve_monitor(
 
     Each scheduled run executes in a child process that inherits this one's environment.
     `run_once` executes the runs due now and returns (for tests); otherwise it serves until
-    interrupted, pausing the schedule on the way out so no runs pile up meanwhile.
+    interrupted (Ctrl+C or SIGTERM), cancelling the run in progress and pausing the schedule
+    on the way out so no runs pile up meanwhile. At start, and every few seconds while
+    serving, runs that a dead process left behind are marked crashed (see `recover_runs`).
 
     With PREFECT_API_URL, that server's scheduler creates the cron's runs. Without it, this
     process starts Prefect's temporary local API, which runs no scheduler, so it creates each
@@ -178,8 +180,9 @@ async def _until(stopping: anyio.Event, loop: Any, *args: Any) -> None:
 
 
 async def cancel_planned_runs(client: Any, deployment_id: UUID) -> None:
-    """Cancel the runs this process scheduled and will not execute, so that the next `serve`
-    finds nothing to clean up."""
+    """Cancel the deployment's scheduled runs when `serve` stops: without a Prefect server only
+    `serve` schedules them and nothing will execute them now, and the next `serve` then finds
+    nothing to clean up."""
     from prefect.states import Cancelled
 
     for run in await deployment_runs(client, deployment_id, [StateType.SCHEDULED]):
@@ -256,6 +259,8 @@ async def recover_runs(client: Any, deployment_id: UUID, *, at_start: bool) -> l
         missed = await deployment_runs(
             client, deployment_id, [StateType.SCHEDULED], before=now - MISSED_AFTER
         )
+        if any(run.id in {c.id for c in crashed} for run in missed):
+            break  # the API kept a run scheduled: do not loop on it
         for run in missed:
             due = run.expected_start_time
             await crash(client, run, f"missed: due at {due} while no process served it")

@@ -97,11 +97,14 @@ def serve(
     """Serve the monitor flow on this machine on a cron schedule (Prefect `serve`).
 
     Registers the deployment "monitor/monitor" (one run at a time; a run colliding with a
-    running one is cancelled) and executes its runs, each in a child process, until
-    interrupted (the schedule is then paused). With PREFECT_API_URL the Prefect server
-    schedules the runs; without it this command starts a temporary local Prefect API that
-    lives as long as it does, and schedules the runs itself. --db and --notify reach the runs
-    through the environment, never as deployment parameters.
+    running one is cancelled, with a warning) and executes its runs, each in a child process,
+    until interrupted: Ctrl+C or SIGTERM cancels the run in progress, pauses the schedule and
+    exits 0. At start it marks crashed the runs a killed `serve` left pending or running on
+    this machine, and the runs it missed, so the schedule goes on. With PREFECT_API_URL the
+    Prefect server schedules the runs; without it this command starts a temporary local
+    Prefect API that lives as long as it does, and schedules the runs itself. --cron takes a
+    sixth field for seconds. --db and --notify reach the runs through the environment, never
+    as deployment parameters.
     """
     from flows.deployments import DEPLOYMENT_NAME, check_cron, serve_monitor
     from flows.monitor import load_source_specs
