@@ -67,8 +67,12 @@ def state_of(run_id: UUID) -> Any:
 
 @pytest.fixture
 def deployment_id(tmp_path: Path) -> UUID:
+    """The served monitor deployment, under a name of its own: other tests of the session
+    register "monitor/monitor" on a work pool too (`prefect deploy`)."""
     sources = write_sources(tmp_path / "sources.yaml", FeedServer(), [])
-    return monitor_deployment(load_settings(sources_file=sources)).apply()
+    deployment = monitor_deployment(load_settings(sources_file=sources))
+    deployment.name = f"recovery-{tmp_path.name}"
+    return deployment.apply()
 
 
 def test_a_pending_run_left_by_a_dead_serve_no_longer_blocks_the_schedule(
