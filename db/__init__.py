@@ -38,7 +38,7 @@ from db.engine import (
     transaction_lock,
     upgrade,
 )
-from db.locks import acquire_lock, lock_developments, release_lock, renew_lock
+from db.locks import acquire_lock, lock_developments, lock_holder, release_lock, renew_lock
 from db.outbox import (
     AlertView,
     ClaimedDelivery,
@@ -98,6 +98,7 @@ __all__ = [
     "list_developments",
     "load_alerts",
     "lock_developments",
+    "lock_holder",
     "make_sessionmaker",
     "mark_detected",
     "mark_failed",

@@ -47,7 +47,7 @@ from datetime import datetime, timedelta
 import db
 import notify
 from core.model import Alert, Target
-from flows.liveness import holder_token, is_dead
+from flows.liveness import process_identity, process_is_gone
 from flows.runtime import transaction
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _claim(
     run: _Run, due_by: datetime, keys: Collection[str] | None, limit: int
 ) -> list[db.ClaimedDelivery]:
     with transaction(run.database_url) as session:
-        dead = [holder for holder in db.sending_claimers(session) if is_dead(holder)]
+        dead = [holder for holder in db.sending_claimers(session) if process_is_gone(holder)]
         return db.claim_deliveries(
             session,
             run.clock(),
@@ -178,7 +178,7 @@ def _claim(
             max_attempts=run.max_attempts,
             target_keys=keys,
             due_by=due_by,
-            claimer=holder_token(),
+            claimer=process_identity(),
             dead_claimers=dead,
         )
 

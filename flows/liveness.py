@@ -1,46 +1,63 @@
 """Which process holds a claim, and whether it is still alive.
 
-A claim (a delivery being sent, a lease) names its holder as `host:pid:start`, where `start` is
-the process's start time in clock ticks since boot (/proc/<pid>/stat), so a pid reused by
-another process after a crash does not pass for the dead holder. A holder on this host whose
-process is gone has died: its claims can be taken over at once instead of waiting for a lease
-to lapse. A holder on another host cannot be checked from here: its lease decides.
+A claim (a delivery being sent, the monitor lease, a flow run's label) names its holder as
+`host:pid:start`, where `start` is the process's start time in clock ticks since boot
+(/proc/<pid>/stat), so a pid reused by another process after a crash or a container restart
+does not pass for the dead holder. A holder on this host whose process is gone has died: its
+claims can be taken over at once instead of waiting for a lease to lapse. A holder on another
+host cannot be checked from here: its lease decides.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from functools import cache
 from pathlib import Path
 
 
-def _start_ticks(pid: int) -> str | None:
-    """The start time of process `pid` (field 22 of /proc/<pid>/stat), or None if none runs."""
+def process_identity(pid: int | None = None) -> str:
+    """`host:pid:start` of a process on this machine (this one by default).
+
+    The start time (clock ticks since boot, from /proc; empty where there is none) tells a
+    living process from a new one that reuses a dead one's pid, as after a container restart.
+    """
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{process_start(pid) or ''}"
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started, in clock ticks since boot; None if it is gone or a zombie
+    (or the system has no /proc)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
-    # The command name (field 2) is in parentheses and may hold spaces: split after it.
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else None
+    # The command name (field 2) may hold spaces and parentheses: count from the last ")".
+    fields = stat[stat.rindex(")") + 2 :].split()
+    state, start = fields[0], fields[19]
+    return None if state in {"Z", "X"} else start
 
 
-@cache
-def holder_token() -> str:
-    """This process as a claim holder: host, pid and start time."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or '?'}"
+def process_is_gone(identity: str) -> bool:
+    """Whether the process an identity (`host:pid:start[:...]`) names has surely ended.
 
-
-def is_dead(token: str | None) -> bool:
-    """Whether `token` names a process on this host that no longer runs."""
-    if not token:
+    Only a process of this machine can be checked: for another host, or an identity that does
+    not parse, the answer is False (not known to be gone), and the caller keeps waiting.
+    """
+    host, _, rest = identity.partition(":")
+    pid_text, _, rest = rest.partition(":")
+    start = rest.split(":")[0]
+    start = start if start.isdigit() else ""  # a holder written without a start time
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) <= 0:
         return False
-    parts = token.rsplit(":", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
+    pid = int(pid_text)
+    if Path("/proc").is_dir():
+        current = process_start(pid)
+        return current is None or (bool(start) and current != start)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
         return False
-    host, pid, start = parts
-    if host != socket.gethostname() or start == "?":
-        return False
-    return _start_ticks(int(pid)) != start
+    return False

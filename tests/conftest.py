@@ -6,6 +6,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Prefect reads its settings at import: set them before anything imports it.
@@ -28,6 +29,21 @@ pytest_plugins = ["tests.secret_audit"]
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
+
+
+@contextmanager
+def store_env(url: str) -> Iterator[None]:
+    """WATCHFLOOR_DATABASE_URL is `url` inside the block: flows read the store from settings,
+    never from a flow parameter (Prefect stores parameters, and a URL may carry a password)."""
+    before = os.environ.get("WATCHFLOOR_DATABASE_URL")
+    os.environ["WATCHFLOOR_DATABASE_URL"] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("WATCHFLOOR_DATABASE_URL", None)
+        else:
+            os.environ["WATCHFLOOR_DATABASE_URL"] = before
 
 
 @pytest.fixture(scope="session")

@@ -25,8 +25,9 @@ import db
 import detect
 from core.model import Article
 from flows.cli import app
+from flows.monitor import ARTIFACT_KEY
 from tests.adapters.feedserver import FeedServer
-from tests.adapters.monitorkit import Src, run_monitor, write_sources
+from tests.adapters.monitorkit import Src, artifact_of, run_monitor, write_sources
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -92,7 +93,7 @@ def test_a_crashing_and_an_unstorable_item_cost_only_themselves(
 ) -> None:
     sources = write_sources(tmp_path / "sources.yaml", server, [Src("wire", "/feed/wire.xml")])
     monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", sqlite_url)
-    report, _ = run_monitor(sources_file=str(sources), all_sources=True)
+    report, run_id = run_monitor(sources_file=str(sources), all_sources=True)
 
     assert report.articles == 4 and report.new_articles == 3
     assert any(BROKEN in problem and "not stored" in problem for problem in report.problems)
@@ -101,6 +102,10 @@ def test_a_crashing_and_an_unstorable_item_cost_only_themselves(
     assert report.detected == 3
     [launch] = [d for d in report.developments if d["category"] == "missile_launch"]
     assert launch["status"] == "occurred"
+
+    artifact = artifact_of(run_id, ARTIFACT_KEY)["data"]
+    assert "## Articles that failed detection" in artifact
+    assert "wire-crash" in artifact and "IndexError" in artifact
 
     listed = CliRunner().invoke(app, ["articles", "failed", "--json", "--db", sqlite_url])
     assert listed.exit_code == 0, listed.output
