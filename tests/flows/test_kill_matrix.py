@@ -43,7 +43,7 @@ Probe = Callable[[dict[str, int]], bool]
 MOMENTS: dict[str, Probe] = {
     "stored": lambda c: c["articles"] > 0,
     "detecting": lambda c: c["detected"] > 0,
-    "detected-not-sent": lambda c: c["alerts"] > 0 and c["sent"] == 0,
+    "detected-not-sent": lambda c: c["alerts"] > 0 and c["pending"] == 0 and c["sent"] == 0,
     "first-sent": lambda c: c["sent"] >= 1,
     "half-sent": lambda c: c["sent"] >= c["alerts"] // 2 > 0,
 }
