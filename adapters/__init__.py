@@ -10,6 +10,7 @@ Adding a source kind is adding a module here whose adapter class is decorated wi
 
 from adapters.batch import fetch_many
 from adapters.context import USER_AGENT, FetchContext
+from adapters.netguard import NetworkPolicy
 from adapters.registry import (
     SourceAdapter,
     UnknownKindError,
@@ -24,6 +25,7 @@ from adapters.sources_file import load_sources, load_sources_file
 __all__ = [
     "USER_AGENT",
     "FetchContext",
+    "NetworkPolicy",
     "SourceAdapter",
     "UnknownKindError",
     "check_options",

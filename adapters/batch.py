@@ -23,20 +23,24 @@ def fetch_many(
     *,
     concurrency: int = 16,
     per_host: int = 4,
+    allow_networks: Sequence[str] = (),
     context: FetchContext | None = None,
 ) -> list[FetchResult]:
     """Fetch every source in `specs` (states by source name; missing means never fetched) and
     return one FetchResult per spec, in the same order. Never raises for a source's failure:
     an adapter that crashes gives an "error" result for that source only.
 
-    Pass a long-lived `context` to keep connections alive across calls (its own concurrency and
-    per-host limits then apply); otherwise one is made for this call and closed after it.
+    `allow_networks` opens private networks, addresses or host names to fetches (refused by
+    default; see `adapters.netguard`). Pass a long-lived `context` to keep connections alive
+    across calls (its own limits and policy then apply); otherwise one is made for this call.
     """
     states = states or {}
     if not specs:
         return []
     if context is None:
-        with FetchContext(concurrency=concurrency, per_host=per_host) as own:
+        with FetchContext(
+            concurrency=concurrency, per_host=per_host, allow_networks=allow_networks
+        ) as own:
             return _fetch_all(specs, states, own)
     return _fetch_all(specs, states, context)
 

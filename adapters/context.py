@@ -1,13 +1,16 @@
-"""What concurrent fetches share: one keep-alive HTTP client and per-host concurrency limits."""
+"""What concurrent fetches share: one keep-alive HTTP client, per-host concurrency limits and the
+network policy (which private networks a fetch may reach; none by default)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
 import httpx
+
+from adapters.netguard import NetworkPolicy, guarded_transport
 
 USER_AGENT = "Watchfloor/0.1 (+https://github.com/watchfloor)"
 ACCEPT = (
@@ -36,30 +39,36 @@ class HostLimiter:
 
 
 class FetchContext:
-    """One shared `httpx.Client` (created on first use) and a `HostLimiter`.
+    """One shared `httpx.Client` (created on first use), a `HostLimiter` and a `NetworkPolicy`.
 
     Reuse one context across sources and polls: connections stay alive between requests to the
     same host, and no TLS context is built per request. Close it (or use `with`) when done.
+    `allow_networks` lists the private networks, addresses and host names fetches may reach
+    (see `NetworkPolicy.from_entries`); ValueError names a bad entry.
     """
 
-    def __init__(self, *, concurrency: int = 16, per_host: int = 4) -> None:
+    def __init__(
+        self, *, concurrency: int = 16, per_host: int = 4, allow_networks: Iterable[str] = ()
+    ) -> None:
         self.concurrency = max(1, concurrency)
         self.limiter = HostLimiter(per_host)
+        self.policy = NetworkPolicy.from_entries(allow_networks)
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
     @property
     def client(self) -> httpx.Client:
-        """The shared client; redirects are followed by the fetcher, not by httpx."""
+        """The shared client; redirects are followed by the fetcher, not by httpx, and every
+        connection is checked against the policy (`adapters.netguard`)."""
         with self._lock:
             if self._client is None:
+                limits = httpx.Limits(
+                    max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+                )
                 self._client = httpx.Client(
                     headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
                     follow_redirects=False,
-                    limits=httpx.Limits(
-                        max_connections=self.concurrency,
-                        max_keepalive_connections=self.concurrency,
-                    ),
+                    transport=guarded_transport(self.policy, limits),
                 )
             return self._client
 

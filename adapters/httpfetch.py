@@ -2,9 +2,12 @@
 
 Conditional GET (ETag / Last-Modified), redirects followed here (limit and loop detection),
 a body-size cap enforced while streaming, connect/read timeouts plus a total deadline for the
-whole fetch (retries included), and retries with exponential backoff on 429/5xx/408, timeouts
-and broken connections, honouring Retry-After up to a cap. Failures raise the typed
-`TransientFetchError` / `PermanentFetchError`; callers turn them into data.
+whole fetch (connects, headers, bodies, redirects, retries and waits included; enforced under
+httpx by `adapters.netguard`, since httpx's read timeout restarts on every byte), and retries
+with exponential backoff on 429/5xx/408, timeouts and broken connections, honouring Retry-After
+up to a cap. Every connection, the first and each redirect's, goes only to addresses the
+client's network policy allows. Failures raise the typed `TransientFetchError` /
+`PermanentFetchError`; callers turn them into data.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import httpx
 
 from adapters.context import HostLimiter
 from adapters.links import display_url
+from adapters.netguard import AddressRefusedError, DeadlineExceededError, exchange_deadline
 from adapters.options import positive
 from core.errors import FetchError, PermanentFetchError, TransientFetchError
 
@@ -43,7 +47,7 @@ class HttpOptions:
     connect_timeout_s: float = positive(10.0)
     read_timeout_s: float = positive(20.0)
     total_timeout_s: float = positive(60.0)  # the whole fetch: every attempt and wait included
-    max_bytes: int = positive(5 * 1024 * 1024)  # of the decoded body
+    max_bytes: int = positive(5 * 1024 * 1024)  # of the decoded (decompressed) body
     max_redirects: int = 5
     retries: int = 2
     backoff_s: float = 1.0
@@ -202,12 +206,23 @@ def _get_once(request: _Request, url: str) -> tuple[HttpOutcome | None, tuple[in
             remaining = request.remaining()
             if remaining <= 0:
                 raise _total_timeout(request)
-            with request.client.stream(
-                "GET", url, headers=request.headers, timeout=_timeouts(request.options, remaining)
-            ) as resp:
+            # Headers and body included: every socket operation below is bounded by it.
+            with (
+                exchange_deadline(time.monotonic() + remaining),
+                request.client.stream(
+                    "GET",
+                    url,
+                    headers=request.headers,
+                    timeout=_timeouts(request.options, remaining),
+                ) as resp,
+            ):
                 return _handle_response(request, url, resp)
     except FetchError:
         raise
+    except DeadlineExceededError as exc:
+        raise _total_timeout(request, url) from exc
+    except AddressRefusedError as exc:
+        raise PermanentFetchError(request.source, f"{exc} (URL {display_url(url)})") from exc
     except httpx.TimeoutException as exc:
         phase = _timeout_phase(exc)
         raise TransientFetchError(
@@ -301,7 +316,8 @@ def _redirect_target(request: _Request, url: str, resp: httpx.Response) -> str:
 
 
 def _read_capped(request: _Request, url: str, resp: httpx.Response) -> bytes:
-    """The decoded body, refusing it as soon as it passes the cap or the total deadline."""
+    """The decoded body, refusing it as soon as it passes the cap (the deadline is enforced
+    under it, on every read)."""
     cap = request.options.max_bytes
     declared = resp.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
@@ -322,15 +338,16 @@ def _read_capped(request: _Request, url: str, resp: httpx.Response) -> bytes:
                 f"body too large: more than {cap} bytes ({display_url(url)})",
                 resp.status_code,
             )
-        if request.remaining() < 0:
-            raise _total_timeout(request)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _total_timeout(request: _Request) -> TransientFetchError:
+def _total_timeout(request: _Request, url: str | None = None) -> TransientFetchError:
+    where = f" fetching {display_url(url)}" if url else ""
     return TransientFetchError(
-        request.source, f"timed out (total {request.options.total_timeout_s:g} s)"
+        request.source,
+        f"timed out (total {request.options.total_timeout_s:g} s){where}: the deadline covers "
+        "the whole exchange, headers, body, redirects and retries included",
     )
 
 

@@ -30,6 +30,8 @@ class RssAdapter:
     """Fetches a feed URL (`spec.location`) conditionally and parses it into Articles.
 
     Options (`spec.options`): the fields of `HttpOptions` (timeouts, max_bytes, retries, ...).
+    The context's network policy says which private networks it may reach; without a context,
+    none (a one-off context with the default policy is used).
     """
 
     kind = "rss"

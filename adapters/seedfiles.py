@@ -4,12 +4,16 @@ Each file is one article (see `adapters.seedtext` for how it is taken apart). A 
 a year ("Tokyo, Jan 28") takes its year from a reference date: `options["reference_date"]`,
 else `options["reference_year"]`, else the newest date written in the *other* files. Articles
 come back in publication order, unknown dates last, then by file name. A file that cannot be
-read or decoded is named in `FetchResult.problems` and skipped; the others go on.
+read or decoded is named in `FetchResult.problems` and skipped; the others go on. A file larger
+than `options["max_file_bytes"]` (2 MiB by default; an article is rarely over 100 KB) is read
+only up to the cap, and the truncation is named in `FetchResult.problems`: a 60 MB file once
+took minutes and gigabytes, and no file is ever read into memory whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.context import FetchContext
-from adapters.options import option_problems, parse_options
+from adapters.options import option_problems, parse_options, positive
 from adapters.registry import register
 from adapters.seedtext import Dateline, SeedText, dateline_date, parse_seed_text
 from core.errors import SourceReadError
@@ -32,6 +36,7 @@ class SeedOptions:
     reference_date: str | None = None  # ISO date, e.g. "2026-01-28"
     reference_year: int | None = None
     keep_original: bool = True  # keep the file's whole text in raw["original_text"]
+    max_file_bytes: int = positive(2 * 1024 * 1024)  # read no more of one file than this
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,7 @@ class _SeedFile:
     path: Path
     content: bytes
     parts: SeedText
+    truncated_from: int | None = None  # the file's size when only its first bytes were read
 
 
 @register("seedfiles")
@@ -76,9 +82,13 @@ class SeedFilesAdapter:
         files = []
         for path in paths:
             try:
-                files.append(_read(spec.name, path))
+                seed = _read(spec.name, path, options.max_file_bytes)
             except SourceReadError as exc:
                 problems.append(exc.reason)
+                continue
+            files.append(seed)
+            if seed.truncated_from is not None:
+                problems.append(_truncation_problem(seed, options.max_file_bytes))
         if not files:
             return _error(spec, state, "no readable files: " + "; ".join(problems), problems)
         body_hash = _files_hash(files)
@@ -139,16 +149,43 @@ def _collect_paths(locations: Iterable[str]) -> tuple[list[Path], list[str]]:
     return list(dict.fromkeys(paths)), problems
 
 
-def _read(source: str, path: Path) -> _SeedFile:
-    """Read and decode one file; SourceReadError names the file and the reason."""
+def _read(source: str, path: Path, cap: int) -> _SeedFile:
+    """Read (at most `cap` bytes of) and decode one file; SourceReadError names the file and
+    the reason."""
     try:
-        content = path.read_bytes()
+        with path.open("rb") as handle:
+            content = handle.read(cap + 1)  # one byte more tells whether there is more
+            size = os.fstat(handle.fileno()).st_size if len(content) > cap else None
     except OSError as exc:
         raise SourceReadError(source, f"{path.name}: cannot read: {exc.strerror or exc}") from exc
+    if size is not None:
+        content = _whole_characters(content[:cap])
     text = _decode(source, path.name, content)
     if not text.strip():
         raise SourceReadError(source, f"{path.name}: empty file")
-    return _SeedFile(path, content, parse_seed_text(text))
+    return _SeedFile(path, content, parse_seed_text(text), size)
+
+
+def _whole_characters(content: bytes) -> bytes:
+    """`content` cut at the cap, without the partial UTF-8 character the cut may leave (a
+    character is at most 4 bytes), so a truncated file still decodes."""
+    for cut in range(min(4, len(content)) + 1):
+        head = content[: len(content) - cut]
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 3:
+                return content  # bad bytes earlier on: _decode reports them
+            continue
+        return head
+    return content
+
+
+def _truncation_problem(seed: _SeedFile, cap: int) -> str:
+    return (
+        f"{seed.path.name}: {seed.truncated_from} bytes, over the {cap}-byte cap "
+        f"(option max_file_bytes): only the first {len(seed.content)} bytes were read"
+    )
 
 
 def _decode(source: str, name: str, content: bytes) -> str:
@@ -231,6 +268,7 @@ def _article(
         "date_only": published is not None,
         "title_inferred": parts.title_inferred,
         "boilerplate_removed": list(parts.removed),
+        "truncated_from_bytes": seed.truncated_from,
     }
     if date_source == "dateline" and not (parts.dateline and parts.dateline.year):
         raw["year_from"] = reference[2]

@@ -48,18 +48,40 @@ _INTERVAL = re.compile(
 
 
 def load_sources_file(path: str | Path) -> list[SourceSpec]:
-    """The enabled sources of the sources file at `path` (see `load_sources`)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigValidationError(
-            [ConfigError(str(path), f"cannot read the sources file: {exc.strerror or exc}")]
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigValidationError(
-            [ConfigError(str(path), f"the sources file is not UTF-8 text: {exc.reason}")]
-        ) from exc
+    """The enabled sources of the sources file at `path` (see `load_sources`). A missing file,
+    a folder, an unreadable file or one that is not UTF-8 is a ConfigValidationError too."""
+    text = _read_sources_text(Path(path))
     return load_sources(text, str(path))
+
+
+def _read_sources_text(path: Path) -> str:
+    """The file's text; ConfigValidationError says what is wrong with the file and what to do."""
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise _file_error(path, "no such sources file") from None
+    except IsADirectoryError:
+        raise _file_error(path, "is a folder, not a sources file") from None
+    except OSError as exc:
+        raise _file_error(path, f"cannot read the sources file: {exc.strerror or exc}") from None
+    try:
+        return content.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        bad = content[exc.start : exc.start + 1].hex()
+        line = content.count(b"\n", 0, exc.start) + 1
+        raise ConfigValidationError(
+            [
+                ConfigError(
+                    str(path),
+                    f"not UTF-8 (byte 0x{bad} at offset {exc.start}): save it as UTF-8",
+                    line,
+                )
+            ]
+        ) from None
+
+
+def _file_error(path: Path, reason: str) -> ConfigValidationError:
+    return ConfigValidationError([ConfigError(str(path), reason)])
 
 
 def load_sources(text: str, path: str) -> list[SourceSpec]:

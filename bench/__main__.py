@@ -4,8 +4,9 @@ Prints (a) replay throughput of 10,000 articles through the whole replay flow ne
 floor, detection alone next to the bare matcher, and feedparser's rate on the same content;
 (b) a 1,000-feed poll on loopback, first and unchanged; (c) Prefect task runs per cycle at two
 sizes; (d) peak memory; (e) a growth table for 1k / 10k / 100k articles on SQLite and
-PostgreSQL. Writes every figure to bench/results.json. `--quick` runs a small version (a smoke
-test of the benchmark itself, not a measurement).
+PostgreSQL; (g) detection time on hostile articles (issue 9) next to prose of the same size.
+Writes every figure to bench/results.json. `--quick` runs a small version (a smoke test of the
+benchmark itself, not a measurement).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import hostile
 from bench.infra import ROOT, Workspace, child_env, machine
 from bench.plan import Plan, run_plan
 from bench.report import print_results, summarise
@@ -49,12 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         raw["bench_wall_s"] = time.perf_counter() - started
         raw["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         results = summarise(raw)
+        results["hostile_input"] = hostile.measure(quick=args.quick)
     finally:
         if args.keep:
             print(f"scratch folder kept: {root}", file=sys.stderr)
         else:
             shutil.rmtree(root, ignore_errors=True)
     print_results(results)
+    print()
+    hostile.print_figure(results["hostile_input"])
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0

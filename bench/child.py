@@ -6,6 +6,7 @@ a worker runs a flow. Each writes one JSON object to OUT.json.
 
 from __future__ import annotations
 
+import os
 import time
 
 _STARTED = time.perf_counter()  # before the heavy imports: start-up includes `import prefect`
@@ -108,13 +109,13 @@ def report_summary(report: Any) -> dict[str, Any]:
 
 def replay(args: dict[str, Any]) -> dict[str, Any]:
     """The whole replay flow over a folder of seed files, after Prefect has started."""
+    # The store reaches flows through the settings, never a flow parameter.
+    os.environ["WATCHFLOOR_DATABASE_URL"] = args["database_url"]
     startup_s = prefect_startup()
     from flows.replay import replay_flow
 
     report, elapsed, cpu_s, tasks = run_flow(
-        lambda: replay_flow(
-            paths=[args["folder"]], database_url=args["database_url"], return_state=True
-        )
+        lambda: replay_flow(paths=[args["folder"]], return_state=True)
     )
     return {
         "prefect_startup_s": startup_s,
@@ -131,6 +132,7 @@ def poll(args: dict[str, Any]) -> dict[str, Any]:
     the second finds nothing changed (conditional GETs answered 304)."""
     import httpx
 
+    os.environ["WATCHFLOOR_DATABASE_URL"] = args["database_url"]
     startup_s = prefect_startup()
     from flows.monitor import monitor_flow
 
@@ -141,7 +143,6 @@ def poll(args: dict[str, Any]) -> dict[str, Any]:
         report, elapsed, cpu_s, tasks = run_flow(
             lambda: monitor_flow(
                 sources_file=args["sources_file"],
-                database_url=args["database_url"],
                 all_sources=True,
                 return_state=True,
             )

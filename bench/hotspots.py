@@ -74,10 +74,10 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
 
     adapter = adapters.get_adapter(spec.kind)
     result = timed("fetch", lambda: adapter.fetch(spec, SourceState()))
-    stored = timed("store", lambda: store_stage.fn(url, [spec], [result]))
+    timed("store", lambda: store_stage.fn(url, [spec], [result]))
     timed(
         "detect",
-        lambda: detect_stage.fn(url, config.ruleset, stored.new, settings.lookback_days),
+        lambda: detect_stage.fn(url, config.ruleset, config.rules_version, settings.lookback_days),
     )
     timed("send", lambda: send_stage.fn(url, config.targets, settings.delivery_max_attempts))
     stats = pstats.Stats(profiler)

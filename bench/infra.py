@@ -65,6 +65,7 @@ def child_env(root: Path, hook_url: str) -> dict[str, str]:
             "WATCHFLOOR_RULES_DIR": str(RULES),
             "WATCHFLOOR_FETCH_CONCURRENCY": "16",
             "WATCHFLOOR_FETCH_PER_HOST": "16",
+            "WATCHFLOOR_FETCH_ALLOW_NETWORKS": "127.0.0.1",  # the feed server is on loopback
             "PYTHONPATH": str(ROOT),
         }
     )

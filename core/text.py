@@ -16,7 +16,8 @@ def normalize_space(text: str) -> str:
 def content_hash(title: str, text: str) -> str:
     """Stable hash of an article's content, insensitive to whitespace and case differences."""
     canonical = normalize_space(f"{title}\n{text}").casefold()
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate (from a JSON feed's "\\ud800") must not fail hashing.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _WORDS = re.compile(r"[^\W_]+")
@@ -56,7 +57,8 @@ def simhash(text: str) -> int | None:
     if len(tokens) < MIN_SIMHASH_TOKENS:
         return None
     shingles = {" ".join(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
-    bits = [format(_hash64(shingle.encode()), "064b") for shingle in shingles]
+    encoded = (shingle.encode("utf-8", "surrogatepass") for shingle in shingles)
+    bits = [format(_hash64(shingle), "064b") for shingle in encoded]
     # zip(*bits) turns the bit strings into 64 columns, counted in C: ~50x faster than
     # accumulating a 64-slot vector per shingle in Python.
     half = len(bits) / 2

@@ -12,6 +12,17 @@ from db.articles import (
     store_articles,
     stored_guid,
 )
+from db.detection import (
+    MAX_ERROR_CHARS,
+    FailedArticle,
+    QueuedArticle,
+    count_pending_detection,
+    failed_articles,
+    mark_detected,
+    mark_failed,
+    pending_detection,
+    requeue_failed,
+)
 from db.developments import (
     DevelopmentView,
     apply_changes,
@@ -27,7 +38,7 @@ from db.engine import (
     transaction_lock,
     upgrade,
 )
-from db.locks import acquire_lock, lock_developments, release_lock, renew_lock
+from db.locks import acquire_lock, lock_developments, lock_holder, release_lock, renew_lock
 from db.outbox import (
     AlertView,
     ClaimedDelivery,
@@ -41,6 +52,7 @@ from db.outbox import (
     record_outcome,
     retry_failed,
     route_alert,
+    sending_claimers,
     unrouted_alerts,
 )
 from db.retention import PurgeResult, purge
@@ -56,11 +68,14 @@ from db.sources import (
 
 __all__ = [
     "DETECTION_LOCK",
+    "MAX_ERROR_CHARS",
     "AlertView",
     "ClaimedDelivery",
     "DeliveryView",
     "DevelopmentView",
+    "FailedArticle",
     "PurgeResult",
+    "QueuedArticle",
     "SourceHealth",
     "StoreResult",
     "StoredArticle",
@@ -70,26 +85,34 @@ __all__ = [
     "canonical_url",
     "claim_deliveries",
     "count_articles",
+    "count_pending_detection",
     "create_engine_for",
     "current_revision",
     "defer_deliveries",
     "delivery_backoff_s",
     "developments_evidenced_by",
     "due_source_names",
+    "failed_articles",
     "failure_delay_s",
     "list_alerts",
     "list_developments",
     "load_alerts",
     "lock_developments",
+    "lock_holder",
     "make_sessionmaker",
+    "mark_detected",
+    "mark_failed",
+    "pending_detection",
     "purge",
     "record_delivery",
     "record_fetches",
     "record_outcome",
     "release_lock",
     "renew_lock",
+    "requeue_failed",
     "retry_failed",
     "route_alert",
+    "sending_claimers",
     "source_health",
     "source_states",
     "store_articles",

@@ -28,25 +28,29 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 @dataclass(frozen=True, slots=True)
 class StoredArticle:
-    """An article this call stored, with its database id."""
+    """An article this call stored, with its database id and revision (0 for a first text)."""
 
     id: int
     article: Article
+    revision: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
     """Outcome of one batch: the newly stored articles (input order) and what was not stored.
 
-    `duplicates` counts articles not stored (same guid, URL or content already at their source,
-    also within the batch); `linked` counts new articles whose content another source already
-    had, or that are near-duplicates (SimHash) of a stored article: stored anyway, with
-    `duplicate_of_id` set, since a wire copy at another outlet is evidence of its own.
+    `duplicates` counts articles not stored (already stored with the same text under the same
+    guid or URL, or the same text and date under another guid; also within the batch);
+    `revised` counts new texts under a known guid (stored as its next revision); `linked` counts
+    new articles whose text another article already had, or that are near-duplicates (SimHash)
+    of a stored one: stored anyway, with `duplicate_of_id` set, since a wire copy at another
+    outlet, or a repeated flash headline about a new event, is evidence of its own.
     """
 
     new: list[StoredArticle]
     duplicates: int
     linked: int
+    revised: int = 0
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -92,23 +96,42 @@ def stored_guid(guid: str) -> str:
     return _key(_clean(guid))
 
 
+def _clean_text(value: str) -> str:
+    """`value` without NULs (PostgreSQL refuses them) and with lone surrogates (a JSON feed's
+    "\\ud800") replaced, since neither backend can encode them."""
+    value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
 def _clean(value: Any) -> Any:
-    """Strip NUL characters, which PostgreSQL refuses in text and JSON, from nested values."""
+    """Text that every backend can store, in nested values: see `_clean_text`."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _clean_text(value)
     if isinstance(value, Mapping):
-        return {str(k).replace("\x00", ""): _clean(v) for k, v in value.items()}
+        return {_clean_text(str(k)): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
 
 
 def _published(value: datetime | None) -> datetime | None:
-    # Adapters promise aware datetimes; a naive one from a sloppy feed is read as UTC rather
-    # than failing the batch.
+    """An item's date in UTC, or None when it cannot be one.
+
+    Adapters promise aware datetimes; a naive one from a sloppy feed is read as UTC rather than
+    failing the batch, and a date at the edge of the calendar (year 1 east of UTC, year 9999
+    west of it) that has no UTC form is unknown, not an error.
+    """
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    try:
+        return aware.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _simhash_columns(text: str) -> dict[str, int | None]:
@@ -117,13 +140,20 @@ def _simhash_columns(text: str) -> dict[str, int | None]:
     return {"simhash": value, **{f"simhash_band{i}": band for i, band in enumerate(bands)}}
 
 
-def _row(source_id: int, guid: str, article: Article, fetched_at: datetime) -> dict:
+Reading = tuple[datetime | None, bool]
+"""(reference, dated): "now" for an article as its run read it, and whether that is its own date."""
+
+
+def _row(
+    source_id: int, guid: str, article: Article, fetched_at: datetime, reading: Reading
+) -> dict:
     url = _clean(article.url) if article.url else None
     canonical = canonical_url(url)
+    reference, dated = reading
     return {
-        **_simhash_columns(article.text),
         "source_id": source_id,
         "guid": guid,
+        "revision": 0,
         "url": url,
         "canonical_url": _key(canonical) if canonical else None,
         "title": _clean(article.title),
@@ -132,6 +162,9 @@ def _row(source_id: int, guid: str, article: Article, fetched_at: datetime) -> d
         "fetched_at": fetched_at,
         "content_hash": article.content_hash,
         "raw": _clean(dict(article.raw)),
+        "detect_state": "pending",
+        "reference_at": _published(reference),
+        "dated": dated,
     }
 
 
@@ -151,46 +184,123 @@ def _keyed(
     return keyed
 
 
-def _stored_guids(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which (source id, guid) pairs are already stored.
+@dataclass(slots=True)
+class _Known:
+    """What the store (and the batch so far) already holds at the batch's sources.
 
-    Re-polled feeds mostly repeat items already stored; finding them first spares hashing and
-    sending their bodies. The insert's ON CONFLICT still settles races with other writers.
+    latest: (source id, guid) -> (latest revision, its content hash)
+    by_url: (source id, canonical URL) -> guid of the article at that URL
+    dates_by_hash: (source id, content hash) -> publication dates of the texts stored with it
     """
-    found: set[tuple[int, str]] = set()
-    by_source: dict[int, list[str]] = {}
-    for source_id, guid in sorted(pairs):
-        by_source.setdefault(source_id, []).append(guid)
-    # One source per query, so the (source_id, guid) unique index answers it directly.
-    for source_id, guids in by_source.items():
-        for part in chunked(guids):
-            query = select(articles.c.guid).where(
-                articles.c.source_id == source_id, articles.c.guid.in_(part)
-            )
-            found.update((source_id, guid) for guid in session.scalars(query))
-    return found
 
+    latest: dict[tuple[int, str], tuple[int, str]]
+    by_url: dict[tuple[int, str], str]
+    dates_by_hash: dict[tuple[int, str], set[datetime | None]]
 
-def _unique_in_batch(
-    keyed: Sequence[tuple[int, str, Article]], stored: set[tuple[int, str]], fetched_at: datetime
-) -> tuple[list[dict], list[Article]]:
-    """Rows to insert, first occurrence winning, with the same keys the constraints enforce."""
-    seen: set[tuple[int, str, str]] = set()
-    rows: list[dict] = []
-    kept: list[Article] = []
-    for source_id, guid, article in keyed:
-        if (source_id, guid) in stored:
-            continue
-        row = _row(source_id, guid, article, fetched_at)
-        keys = {(source_id, "guid", guid), (source_id, "hash", row["content_hash"])}
+    def add(self, row: dict) -> None:
+        sid = row["source_id"]
+        self.latest[(sid, row["guid"])] = (row["revision"], row["content_hash"])
         if row["canonical_url"]:
-            keys.add((source_id, "url", row["canonical_url"]))
-        if keys & seen:
-            continue
-        seen |= keys
-        rows.append(row)
-        kept.append(article)
-    return rows, kept
+            self.by_url.setdefault((sid, row["canonical_url"]), row["guid"])
+        self.dates_by_hash.setdefault((sid, row["content_hash"]), set()).add(row["published_at"])
+
+
+def _in_chunks(session: Session, query_for: Any, keys: Sequence[Any]) -> list[Any]:
+    rows: list[Any] = []
+    for part in chunked(sorted(set(keys))):
+        rows.extend(session.execute(query_for(part)).tuples())
+    return rows
+
+
+def _known(session: Session, rows: Sequence[dict]) -> _Known:
+    """The stored articles the batch's rows could repeat: same guid, URL or content hash.
+
+    One source per guid query, so the (source_id, guid, revision) unique index answers it.
+    Re-polled feeds mostly repeat items already stored; finding them first spares hashing
+    decisions and sending their bodies; the insert's ON CONFLICT still settles races.
+    """
+    known = _Known({}, {}, {})
+    c = articles.c
+    by_source: dict[int, list[dict]] = {}
+    for row in rows:
+        by_source.setdefault(row["source_id"], []).append(row)
+    for sid, part_rows in by_source.items():
+        guids = [r["guid"] for r in part_rows]
+        revisions = _in_chunks(
+            session,
+            lambda p, sid=sid: select(c.guid, c.revision, c.content_hash).where(
+                c.source_id == sid, c.guid.in_(p)
+            ),
+            guids,
+        )
+        urls = [r["canonical_url"] for r in part_rows if r["canonical_url"]]
+        at_urls = _in_chunks(
+            session,
+            lambda p, sid=sid: (
+                select(c.canonical_url, c.guid, c.revision, c.content_hash)
+                .where(c.source_id == sid, c.canonical_url.in_(p))
+                .order_by(c.id)
+            ),
+            urls,
+        )
+        for url, guid, *_ in at_urls:
+            known.by_url.setdefault((sid, url), guid)
+        for guid, revision, content_hash in [*revisions, *(r[1:] for r in at_urls)]:
+            if revision >= known.latest.get((sid, guid), (-1, ""))[0]:
+                known.latest[(sid, guid)] = (revision, content_hash)
+        hashes = [r["content_hash"] for r in part_rows]
+        for content_hash, published in _in_chunks(
+            session,
+            lambda p, sid=sid: select(c.content_hash, c.published_at).where(
+                c.content_hash.in_(p), c.source_id == sid
+            ),
+            hashes,
+        ):
+            known.dates_by_hash.setdefault((sid, content_hash), set()).add(published)
+    return known
+
+
+def _is_republication(known: _Known, row: dict) -> bool:
+    """A new guid with a text this source already has: the same article again, unless both
+    carry dates and they differ (a flash headline reused for a new event is news)."""
+    dates = known.dates_by_hash.get((row["source_id"], row["content_hash"]))
+    if dates is None:
+        return False
+    published = row["published_at"]
+    return published is None or None in dates or published in dates
+
+
+def _decide(known: _Known, row: dict) -> dict | None:
+    """The row to insert for an incoming item, or None when it repeats a stored text.
+
+    A known guid (or, under a new guid, a known canonical URL) with a changed text becomes that
+    article's next revision; the same text again is a no-op.
+    """
+    sid = row["source_id"]
+    guid = row["guid"]
+    if (sid, guid) not in known.latest and row["canonical_url"]:
+        guid = known.by_url.get((sid, row["canonical_url"]), guid)
+    latest = known.latest.get((sid, guid))
+    if latest is not None:
+        revision, content_hash = latest
+        if content_hash == row["content_hash"]:
+            return None
+        return {**row, "guid": guid, "revision": revision + 1}
+    if _is_republication(known, row):
+        return None
+    return row
+
+
+def _rows_to_insert(
+    keyed: Sequence[tuple[int, str, Article]],
+    fetched_at: datetime,
+    readings: Mapping[tuple[str, str], Reading],
+) -> tuple[list[dict], list[Article]]:
+    rows = []
+    for source_id, guid, article in keyed:
+        reading = readings.get((article.source, article.guid), (None, True))
+        rows.append(_row(source_id, guid, article, fetched_at, reading))
+    return rows, [article for _, _, article in keyed]
 
 
 def store_articles(
@@ -198,52 +308,73 @@ def store_articles(
     source_ids: Mapping[str, int],
     articles_in: Sequence[Article],
     fetched_at: datetime,
+    readings: Mapping[tuple[str, str], Reading] | None = None,
 ) -> StoreResult:
     """Store a batch of articles; return the ones stored now, in input order.
 
-    One ``INSERT ... ON CONFLICT DO NOTHING ... RETURNING`` for the batch: an article whose
-    (source, guid), (source, canonical URL) or (source, content hash) is already stored is not
-    stored again, even when another process stores it at the same moment, and only the process
-    that inserted a row reports it as new. New articles whose content hash another source
-    already has get `duplicate_of_id` pointing at the earliest such article.
+    An item is (source, guid). A known item with the same text is not stored again; with a
+    changed text (a wire "(LEAD)" update, a corrected figure) it is stored as the item's next
+    revision. A new guid at a known canonical URL counts as that URL's item. A new guid
+    repeating a text the source already has is the same article again, unless both are dated
+    and the dates differ: then it is a new publication (a reused flash headline), linked to the
+    earlier one as a copy. Every stored row awaits detection (`detect_state = 'pending'`) with
+    its reading from `readings`, keyed by (source name, guid as given).
+
+    One ``INSERT ... ON CONFLICT DO NOTHING ... RETURNING`` for the batch: when another process
+    stores the same (source, guid, revision) at the same moment, only the one that inserted the
+    row reports it as new. New articles whose text another article already has get
+    `duplicate_of_id` pointing at the earliest such article.
     """
     fetched_at = as_utc(fetched_at)
     keyed = _keyed(source_ids, articles_in)
-    stored = _stored_guids(session, {(sid, guid) for sid, guid, _ in keyed})
-    rows, kept = _unique_in_batch(keyed, stored, fetched_at)
+    incoming, kept_in = _rows_to_insert(keyed, fetched_at, readings or {})
+    known = _known(session, incoming)
+    rows: list[dict] = []
+    kept: list[Article] = []
+    for row, article in zip(incoming, kept_in, strict=True):
+        decided = _decide(known, row)
+        if decided is not None:
+            known.add(decided)
+            # SimHash only for rows to insert: re-polled feeds are mostly repeats.
+            rows.append({**decided, **_simhash_columns(article.text)})
+            kept.append(article)
     if not rows:
         return StoreResult(new=[], duplicates=len(articles_in), linked=0)
     stmt = (
         insert_for(session, articles)
         .on_conflict_do_nothing()
-        .returning(articles.c.id, articles.c.source_id, articles.c.guid)
+        .returning(articles.c.id, articles.c.source_id, articles.c.guid, articles.c.revision)
     )
     # Insert in key order: two runs storing overlapping batches (in any order) then take row
     # locks in the same order on PostgreSQL, so they wait for each other instead of deadlocking.
-    ordered = sorted(rows, key=lambda row: (row["source_id"], row["guid"]))
-    inserted = {(sid, guid): id_ for id_, sid, guid in session.execute(stmt, ordered)}
+    ordered = sorted(rows, key=lambda row: (row["source_id"], row["guid"], row["revision"]))
+    inserted = {(sid, g, rev): id_ for id_, sid, g, rev in session.execute(stmt, ordered)}
     new: list[StoredArticle] = []
     new_hashes: dict[int, str] = {}
     new_simhashes: dict[int, int] = {}
     for row, article in zip(rows, kept, strict=True):
-        article_id = inserted.get((row["source_id"], row["guid"]))
+        article_id = inserted.get((row["source_id"], row["guid"], row["revision"]))
         if article_id is not None:
-            new.append(StoredArticle(id=article_id, article=article))
+            new.append(StoredArticle(id=article_id, article=article, revision=row["revision"]))
             new_hashes[article_id] = row["content_hash"]
             if row["simhash"] is not None:
                 new_simhashes[article_id] = row["simhash"]
-    exact = _link_cross_source_copies(session, new_hashes)
+    exact = _link_earlier_copies(session, new_hashes)
     near = _link_near_duplicates(
         session, {i: h for i, h in new_simhashes.items() if i not in exact}
     )
-    return StoreResult(new=new, duplicates=len(articles_in) - len(new), linked=len(exact) + near)
+    revised = sum(1 for item in new if item.revision > 0)
+    return StoreResult(
+        new=new,
+        duplicates=len(articles_in) - len(new),
+        linked=len(exact) + near,
+        revised=revised,
+    )
 
 
-def _link_cross_source_copies(session: Session, new_hashes: Mapping[int, str]) -> set[int]:
-    """Point each new article at the earliest article with the same content; return those linked.
-
-    The earliest article with a hash is always at another source (a source holds a hash once).
-    """
+def _link_earlier_copies(session: Session, new_hashes: Mapping[int, str]) -> set[int]:
+    """Point each new article at the earliest article with the same content (at another source,
+    or a new publication of the same text at its own); return those linked."""
     if not new_hashes:
         return set()
     first: dict[str, int] = {}

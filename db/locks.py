@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from db._sql import insert_for
@@ -66,3 +66,9 @@ def lock_developments(session: Session) -> None:
     changes (candidate_developments and apply_changes also take it; taking it twice is fine).
     """
     transaction_lock(session, DETECTION_LOCK)
+
+
+def lock_holder(session: Session, name: str) -> str | None:
+    """Who holds lease `name` now (None when nobody does), expired or not."""
+    query = select(locks.c.holder).where(locks.c.name == name)
+    return session.execute(query).scalar_one_or_none()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,6 +40,7 @@ STATUS_CHECK = "status IN ('planned', 'occurred', 'cancelled')"
 LEVEL_CHECK = "level IN ('low', 'medium', 'high', 'critical')"
 ALERT_KINDS = ("new", "status_change")
 DELIVERY_STATES = ("pending", "sending", "sent", "failed")
+DETECT_STATES = ("pending", "done", "failed")
 
 
 class Base(DeclarativeBase):
@@ -80,12 +82,17 @@ class ArticleRow(Base):
 
     __tablename__ = "articles"
     __table_args__ = (
-        UniqueConstraint("source_id", "guid"),
-        # A story re-published by the same source under a new guid is the same article; the
-        # constraints make that hold even when two processes store concurrently. content_hash
-        # leads so the index also serves the cross-source lookup by hash.
-        UniqueConstraint("content_hash", "source_id"),
-        UniqueConstraint("source_id", "canonical_url"),
+        # An item is (source, guid); a changed text under a known guid is its next revision.
+        # The constraint settles two processes storing the same item at once.
+        UniqueConstraint("source_id", "guid", "revision"),
+        # Not unique: a new guid repeating earlier text can be a new event (a flash headline
+        # reused for a second launch). content_hash leads so the index also serves the
+        # cross-source lookup by hash.
+        Index(None, "content_hash", "source_id"),
+        Index(None, "source_id", "canonical_url"),
+        # The detection queue: articles awaiting (or failed) detection, oldest first.
+        Index(None, "detect_state", "id"),
+        CheckConstraint("detect_state IN ('pending', 'done', 'failed')", name="detect_state"),
         Index(None, "fetched_at"),
         Index(None, "duplicate_of_id"),
         Index(None, "simhash_band0"),
@@ -115,6 +122,18 @@ class ArticleRow(Base):
     simhash_band1: Mapped[int | None]
     simhash_band2: Mapped[int | None]
     simhash_band3: Mapped[int | None]
+    # 0 for the first text seen under (source, guid); each changed text is the next revision.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Detection is durable work taken from the store: `pending` until a detect stage analyses
+    # the article and commits its development changes (then `done`), or records why it could not
+    # (`failed`, retried when the rules change). `rules_version` is the rules it was read with.
+    detect_state: Mapped[str] = mapped_column(String(16), server_default="pending")
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+    detect_error: Mapped[str | None] = mapped_column(Text)
+    # "Now" for the article as the run that stored it read it (its own date, or the replay
+    # clock) and whether that is the article's own date: detection reads it against this.
+    reference_at: Mapped[datetime | None]
+    dated: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class DevelopmentRow(Base):
@@ -222,6 +241,9 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
+    # Who holds the claim (host, pid and process start): a claim whose process is gone is taken
+    # over by the next run at once instead of waiting for the lease to lapse.
+    claimed_by: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

@@ -238,8 +238,11 @@ def claim_deliveries(
     *,
     target_keys: Collection[str] | None = None,
     due_by: datetime | None = None,
+    claimer: str | None = None,
+    dead_claimers: Collection[str] = (),
 ) -> list[ClaimedDelivery]:
-    """Claim due deliveries for this caller: pending and due, or `sending` with an expired lease.
+    """Claim due deliveries for this caller: pending and due, or `sending` with an expired lease
+    or claimed by a process known to be dead (`dead_claimers`).
 
     Claimed rows become `sending` until now + `lease_s`. PostgreSQL: ``FOR UPDATE SKIP LOCKED``,
     so concurrent claimers take disjoint rows without waiting. SQLite: the transaction began
@@ -251,6 +254,7 @@ def claim_deliveries(
     `target_keys` limits the claim to those subscribers. `due_by` (default `now`) is the moment
     a pending row must be due at: a sender that keeps claiming during a long run passes its
     start time, so what it failed and rescheduled meanwhile waits for the next run.
+    `claimer` names this caller on the claimed rows (see `sending_claimers`).
     """
     now = as_utc(now)
     due_at = as_utc(due_by) if due_by is not None else now
@@ -258,6 +262,9 @@ def claim_deliveries(
         and_(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= due_at),
         and_(deliveries.c.state == "sending", deliveries.c.claimed_until < now),
     )
+    if dead_claimers:
+        taken_over = deliveries.c.claimed_by.in_(sorted(set(dead_claimers)))
+        due = or_(due, and_(deliveries.c.state == "sending", taken_over))
     if target_keys is not None:
         due = and_(due, deliveries.c.target_key.in_(sorted(set(target_keys))))
     query = (
@@ -289,7 +296,12 @@ def claim_deliveries(
         stmt = (
             update(deliveries)
             .where(deliveries.c.id == bindparam("b_id"))
-            .values(state="sending", claimed_until=lease_until, attempts=bindparam("b_attempts"))
+            .values(
+                state="sending",
+                claimed_until=lease_until,
+                claimed_by=claimer,
+                attempts=bindparam("b_attempts"),
+            )
         )
         session.connection().execute(
             stmt, [{"b_id": r.id, "b_attempts": attempts} for r, attempts in claims]
@@ -305,6 +317,16 @@ def claim_deliveries(
         )
         for r, attempts in claims
     ]
+
+
+def sending_claimers(session: Session) -> list[str]:
+    """The holders of the deliveries now being sent (to find those that died)."""
+    query = (
+        select(deliveries.c.claimed_by)
+        .where(deliveries.c.state == "sending", deliveries.c.claimed_by.is_not(None))
+        .distinct()
+    )
+    return [holder for holder in session.scalars(query) if holder]
 
 
 def defer_deliveries(session: Session, delivery_ids: Sequence[int], until: datetime) -> None:

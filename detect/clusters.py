@@ -14,9 +14,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from core.model import Match, Status, status_rank
+from detect.dates import DateSpan
 from detect.facts import DERIVED, extract, first_match
 from detect.identity import Identity, compatible, identity_of, score
 from detect.mentions import Mention
@@ -28,6 +30,10 @@ from detect.templates import render
 # before it, so a paragraph of outcomes after "the ministers met" all counts.
 SUPPORT_REACH = 4
 SNIPPET_LIMIT = 300
+# A mention joins one of this many events the article mentioned last, or starts a new one. No
+# news article reports more distinct events of one kind; a hostile text naming thousands then
+# costs a bounded amount per mention instead of a comparison with every event before it.
+OPEN_EVENTS = 64
 
 
 @dataclass(slots=True)
@@ -36,32 +42,57 @@ class Cluster:
 
     mentions: list[Mention]
     support: list[int] = field(default_factory=list)
+    # What the identity is made of, kept up to date mention by mention (rebuilding it from
+    # every mention at each addition made grouping quadratic in the mentions of one event).
+    _exact: DateSpan | None = field(default=None, init=False, repr=False, compare=False)
+    _span: DateSpan | None = field(default=None, init=False, repr=False, compare=False)
+    _actors: dict[str, None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _place: str | None = field(default=None, init=False, repr=False, compare=False)
     _identity: Identity | None = field(default=None, init=False, repr=False, compare=False)
+    # What `admits` asks of every mention so far.
+    _news: bool = field(default=False, init=False, repr=False, compare=False)
+    _background: bool = field(default=False, init=False, repr=False, compare=False)
+    _ordinals: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for mention in self.mentions:
+            self._take(mention)
 
     def add(self, mention: Mention) -> None:
         """One more mention of the event."""
         self.mentions.append(mention)
-        self._identity = None
+        self._take(mention)
+
+    def _take(self, mention: Mention) -> None:
+        before = (self._exact, self._span, len(self._actors), self._place)
+        if mention.span:
+            self._span = self._span or mention.span
+            if mention.span.exact and self._exact is None:
+                self._exact = mention.span
+        self._actors.update(dict.fromkeys(mention.actors))
+        self._place = self._place or mention.place
+        self._news = self._news or _news(mention)
+        self._background = self._background or mention.temporal == "background"
+        if mention.ordinal is not None:
+            self._ordinals.add(mention.ordinal)
+        if (self._exact, self._span, len(self._actors), self._place) != before:
+            self._identity = None
 
     def identity(self) -> Identity:
-        """Identity of the event so far (kept until a mention is added)."""
+        """Identity of the event so far: its first exact day (else first span), every actor,
+        its first place."""
         if self._identity is None:
-            exact = [m.span for m in self.mentions if m.span and m.span.exact]
-            spans = exact or [m.span for m in self.mentions if m.span]
-            actors = [a for m in self.mentions for a in m.actors]
-            place = next((m.place for m in self.mentions if m.place), None)
-            self._identity = identity_of(spans[0] if spans else None, actors, place)
+            self._identity = identity_of(self._exact or self._span, self._actors, self._place)
         return self._identity
 
     def admits(self, mention: Mention) -> bool:
         """Whether `mention` can report this event as far as time and ordinal tell: what the
         article reports as news now and what it sets in the past are two events."""
-        if mention.temporal == "background" and any(_news(m) for m in self.mentions):
+        if mention.temporal == "background" and self._news:
             return False
-        if _news(mention) and any(m.temporal == "background" for m in self.mentions):
+        if _news(mention) and self._background:
             return False
-        ordinals = {m.ordinal for m in self.mentions if m.ordinal is not None}
-        return mention.ordinal is None or not ordinals or mention.ordinal in ordinals
+        return mention.ordinal is None or not self._ordinals or mention.ordinal in self._ordinals
 
     @property
     def sentences(self) -> list[int]:
@@ -77,33 +108,55 @@ def _news(mention: Mention) -> bool:
 
 
 def group_mentions(mentions: Sequence[Mention]) -> list[Cluster]:
-    """Mentions grouped by event identity, in article order."""
+    """Mentions grouped by event identity, in article order. A mention is compared with the
+    OPEN_EVENTS events mentioned last, not with every event so far: linear in the mentions."""
     clusters: list[Cluster] = []
+    recent: dict[int, None] = {}  # cluster indices, least recently mentioned first
     for mention in mentions:
         own = identity_of(mention.span, mention.actors, mention.place)
-        candidates = [c for c in clusters if c.admits(mention) and compatible(c.identity(), own)]
+        # In creation order, as every event was compared before, so ties resolve alike.
+        open_events = sorted(islice(reversed(recent), OPEN_EVENTS))
+        candidates = [
+            i
+            for i in open_events
+            if clusters[i].admits(mention) and compatible(clusters[i].identity(), own)
+        ]
         if candidates:
-            best = max(
-                candidates, key=lambda c: (score(c.identity(), own), c.mentions[-1].sentence)
+            index = max(
+                candidates,
+                key=lambda i: (
+                    score(clusters[i].identity(), own),
+                    clusters[i].mentions[-1].sentence,
+                ),
             )
-            best.add(mention)
+            clusters[index].add(mention)
         else:
             clusters.append(Cluster([mention]))
+            index = len(clusters) - 1
+        recent.pop(index, None)
+        recent[index] = None
     return clusters
 
 
 def attach_support(clusters: Sequence[Cluster], sentences: Sequence[int]) -> None:
     """Give each supporting sentence (in article order) to the event named or supported nearest
-    to it, earlier on a tie."""
+    to it, earlier on a tie (looked up among the sentences within reach, not every event's)."""
+    at: dict[int, list[int]] = {}  # sentence -> events named or supported there
+    for i, cluster in enumerate(clusters):
+        for point in cluster.sentences:
+            at.setdefault(point, []).append(i)
     for sentence in sorted(sentences):
         reach = [
             (abs(point - sentence), point > sentence, i)
-            for i, cluster in enumerate(clusters)
-            for point in cluster.sentences
-            if abs(point - sentence) <= SUPPORT_REACH
+            for point in range(sentence - SUPPORT_REACH, sentence + SUPPORT_REACH + 1)
+            for i in at.get(point, ())
         ]
         if reach:
-            clusters[min(reach)[2]].support.append(sentence)
+            chosen = min(reach)[2]
+            clusters[chosen].support.append(sentence)
+            events = at.setdefault(sentence, [])
+            if chosen not in events:
+                events.append(chosen)
 
 
 def _status(rule: Rule, mentions: Sequence[Mention]) -> Status:
@@ -121,17 +174,16 @@ def _background(mentions: Sequence[Mention]) -> bool:
 
 
 def _event_date(mentions: Sequence[Mention]) -> date | None:
+    """The day most mentions give, the first given on a tie."""
     days = [m.span.exact for m in mentions if m.span and m.span.exact]
     if not days:
         return None
-    counts = Counter(days)
-    return max(days, key=lambda d: (counts[d], -days.index(d)))
+    return Counter(days).most_common(1)[0][0]  # Counter keeps first-seen order among equals
 
 
 def _ranked(names: Sequence[str]) -> tuple[str, ...]:
     """Distinct names, most frequent first, then in order of first mention."""
-    counts = Counter(names)
-    return tuple(sorted(dict.fromkeys(names), key=lambda a: (-counts[a], names.index(a))))
+    return tuple(name for name, _count in Counter(names).most_common())
 
 
 def _actors(mentions: Sequence[Mention]) -> tuple[str, ...]:

@@ -5,6 +5,11 @@ event mention, because "on Friday" means the coming Friday in "will hold talks o
 the last one in "met on Friday". When the article's own date is unknown (`dated` False, the
 reference is only a replay clock), only explicit calendar dates are resolved; weekdays and
 "yesterday" are then unresolved but still say the event is recent.
+
+Only days within years EARLIEST_YEAR..LATEST_YEAR are dates here. A day outside that window
+("December 9999", "999999 days ago", an article stamped 0001-01-01 or 9999-12-31) is unknown,
+never an error: resolving reads the window first, so date arithmetic cannot leave the range
+`datetime.date` can hold.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from detect.textnorm import NormText
@@ -64,6 +69,31 @@ _MONTH_CAP = (
     r"(January|February|March|April|May|June|July|August|September|October|November|December)"
 )
 _WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+
+
+# The years news about current events can be dated in: the oldest events an article recalls
+# (the 1950-53 war, the 1910 annexation) and two centuries ahead. Beyond them a "date" is a typo,
+# a placeholder (0001-01-01, 9999-12-31) or hostile input; the margin of a year on each side
+# keeps "next year" or "a year before" of any day inside it a valid `date`.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2200
+# "N days ago" with more digits than this is far outside the window whatever the reference
+# (and Python refuses to parse integers of more than 4300 digits).
+_MAX_DAYS_DIGITS = 6
+
+
+def in_window(day: date) -> bool:
+    """Whether `day` lies within the years detection dates events in."""
+    return EARLIEST_YEAR <= day.year <= LATEST_YEAR
+
+
+def sane_reference(moment: datetime | None) -> date | None:
+    """The article's day, or None when it lies outside the window (then dates relative to it
+    are unknown)."""
+    if moment is None:
+        return None
+    day = moment.date()
+    return day if in_window(day) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +159,17 @@ class DateExpr:
 
     def resolve(self, reference: date | None, dated: bool, future: bool) -> DateSpan | None:
         """The days meant, given the article's day and whether the event lies ahead. An
-        interval ("since 2017") dates no event."""
+        interval ("since 2017") dates no event; a day outside the window is unknown."""
+        if reference is not None and not in_window(reference):
+            reference = None
+        if self.year is not None and not EARLIEST_YEAR <= self.year <= LATEST_YEAR:
+            return None
+        span = self._resolve(reference, dated, future)
+        if span is None or not (in_window(span.start) and in_window(span.end)):
+            return None
+        return span
+
+    def _resolve(self, reference: date | None, dated: bool, future: bool) -> DateSpan | None:
         if self.kind == "interval":
             return None
         if self.kind == "full":
@@ -234,7 +274,10 @@ def _weekday(reference: date, weekday: int, qualifier: str | None, future: bool)
 def _relative(reference: date, relative: str) -> DateSpan | None:
     monday = reference - timedelta(days=reference.weekday())
     if relative.startswith("ago:"):
-        day = reference - timedelta(days=int(relative[4:]))
+        days = relative[4:].lstrip("0") or "0"
+        if len(days) > _MAX_DAYS_DIGITS or int(days) >= reference.toordinal():
+            return None  # before the first day a `date` can hold: unknown
+        day = reference - timedelta(days=int(days))
         return DateSpan(day, day)
     spans = {
         "yesterday": (reference - timedelta(days=1), reference - timedelta(days=1)),
@@ -344,7 +387,8 @@ def _cjk_month(m: re.Match[str]) -> dict[str, object]:
 
 def _days_ago(m: re.Match[str]) -> dict[str, object]:
     count = m["n"]
-    number = int(count) if count.isdigit() else _NUMBER_WORDS.get(count, 0)
+    # Digits stay as written: a thousand-digit count is found out of range when resolved.
+    number = count if count.isdigit() else str(_NUMBER_WORDS.get(count, 0))
     return {"kind": "relative", "relative": f"ago:{number}"}
 
 

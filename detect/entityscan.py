@@ -1,10 +1,16 @@
 """Entity mentions in one article: aliases, spelling variants of known people, titled names of
 unknown people, surnames standing for a person named earlier, and capitals standing for states.
+
+Mentions never overlap, so the spans taken so far are kept sorted and a new span is tested
+against its neighbours by bisection; titles and cues next to a name are looked up by position.
+Comparing every word with every mention (or every mention with every cue) was quadratic in the
+article, and a long article names the same people hundreds of times.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -56,8 +62,28 @@ def _longest(spans: Iterable[tuple[int, int, object]]) -> list[tuple[int, int, o
     return kept
 
 
-def _free(start: int, end: int, taken: Sequence[tuple[int, int]]) -> bool:
-    return all(end <= s or start >= e for s, e in taken)
+class _Spans:
+    """Disjoint spans, sorted (so their ends are sorted too)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlapping(self, start: int, end: int) -> tuple[int, int]:
+        """The index range of the spans that overlap [start, end)."""
+        return bisect_right(self.ends, start), bisect_left(self.starts, end)
+
+    def free(self, start: int, end: int) -> bool:
+        low, high = self.overlapping(start, end)
+        return low >= high
+
+    def add(self, start: int, end: int) -> None:
+        index = bisect_left(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
+
+    def remove(self, low: int, high: int) -> None:
+        del self.starts[low:high], self.ends[low:high]
 
 
 class _Resolver:
@@ -67,16 +93,25 @@ class _Resolver:
         self.cues = cues
         self.hits = hits
         self.cue_hits = [h for h in hits if h.term in cues.locative or h.term in cues.former]
-        self.mentions: list[EntityMention] = []
+        # By span, in the order found (which person a surname stands for depends on it).
+        self.found: dict[tuple[int, int], EntityMention] = {}
+        self.spans = _Spans()
         self.titles = _longest(
             (h.start, h.end, table.title_terms[h.term]) for h in hits if h.term in table.title_terms
         )
+        # Titles are disjoint: one at most ends (or starts) at a given position.
+        self.title_ending = {end: (start, role) for start, end, role in self.titles}
+        self.title_starting = {start: role for start, _end, role in self.titles}
+        self.cue_starts = [h.start for h in self.cue_hits]
 
-    def taken(self) -> list[tuple[int, int]]:
-        return [(m.start, m.end) for m in self.mentions]
+    @property
+    def mentions(self) -> list[EntityMention]:
+        """The mentions found so far, in the order found."""
+        return list(self.found.values())
 
     def add(self, start: int, end: int, entity: Entity) -> None:
-        self.mentions.append(EntityMention(start, end, entity, entity.role))
+        self.found[(start, end)] = EntityMention(start, end, entity, entity.role)
+        self.spans.add(start, end)
 
     def aliases(self) -> None:
         spans = _longest(
@@ -108,10 +143,16 @@ class _Resolver:
     def claim(self, start: int, end: int, person: Entity) -> bool:
         """Whether a name span can be taken: it is free, or it only covers shorter mentions of
         the same person ("Takaichi" inside "Sanaa Takaichi"), which it then replaces."""
-        inside = [m for m in self.mentions if m.start < end and start < m.end]
+        low, high = self.spans.overlapping(start, end)
+        inside = [
+            self.found[span]
+            for span in zip(self.spans.starts[low:high], self.spans.ends[low:high], strict=True)
+        ]
         if any(m.entity != person or m.start < start or m.end > end for m in inside):
             return False
-        self.mentions = [m for m in self.mentions if m not in inside]
+        for mention in inside:
+            del self.found[(mention.start, mention.end)]
+        self.spans.remove(low, high)
         return True
 
     def known_person(self, candidate: str) -> Entity | None:
@@ -146,7 +187,7 @@ class _Resolver:
             if len(words) < 2:
                 continue
             name_end = run.start() + len(" ".join(words))
-            if _free(run.start(), name_end, self.taken()):
+            if self.spans.free(run.start(), name_end):
                 person = Entity(" ".join(words), "person", role=str(role), surname=words[-1])
                 self.add(run.start(), name_end, person)
 
@@ -164,7 +205,7 @@ class _Resolver:
             return
         for word in _WORD.finditer(self.text.cased):
             person = named.get(skeleton(word.group()))
-            if person is not None and _free(word.start(), word.end(), self.taken()):
+            if person is not None and self.spans.free(word.start(), word.end()):
                 self.add(word.start(), word.end(), person)
 
     def contextual_roles(self) -> None:
@@ -184,7 +225,7 @@ class _Resolver:
             if role != mention.role or as_state != mention.as_state:
                 mention = EntityMention(mention.start, mention.end, mention.entity, role, as_state)
             resolved.append(mention)
-        self.mentions = resolved
+        self.found = {(m.start, m.end): m for m in resolved}
 
     def title_at(self, mention: EntityMention) -> str | None:
         """The role of a title right before the name, or, for a name in Korean, Japanese or
@@ -192,29 +233,37 @@ class _Resolver:
         before = self.title_before(mention.start)
         if before is not None or not is_cjk(self.text.cased[mention.end - 1]):
             return before
-        for title_start, _title_end, role in self.titles:
-            if 0 <= title_start - mention.end <= 1:
-                return str(role)
+        for title_start in (mention.end, mention.end + 1):
+            if title_start in self.title_starting:
+                return str(self.title_starting[title_start])
+        return None
+
+    def title_ending_before(self, start: int) -> tuple[int, object] | None:
+        """(start, role) of the title that ends right before `start` (a space between)."""
+        for title_end in (start - 1, start):
+            if title_end in self.title_ending:
+                return self.title_ending[title_end]
         return None
 
     def lead_start(self, start: int) -> int:
-        for title_start, title_end, _role in self.titles:
-            if 0 <= start - title_end <= 1:
-                return title_start
-        return start
+        title = self.title_ending_before(start)
+        return title[0] if title is not None else start
 
     def title_before(self, start: int) -> str | None:
-        for _title_start, title_end, role in self.titles:
-            if 0 <= start - title_end <= 1:
-                return str(role)
-        return None
+        title = self.title_ending_before(start)
+        return str(title[1]) if title is not None else None
 
     def cue_before(self, start: int, cue_terms: frozenset[int], words: int) -> bool:
+        """Whether a cue of `cue_terms` ends before `start` within `words` words of it (only the
+        cues starting that near are read: hits are sorted by start)."""
         token = self.text.token_at(start)
-        return any(
-            h.end <= start and h.term in cue_terms and token - self.text.token_at(h.start) <= words
-            for h in self.cue_hits
-        )
+        for index in range(bisect_left(self.cue_starts, start) - 1, -1, -1):
+            hit = self.cue_hits[index]
+            if token - self.text.token_at(hit.start) > words:
+                return False
+            if hit.end <= start and hit.term in cue_terms:
+                return True
+        return False
 
 
 def resolve_entities(

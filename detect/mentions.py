@@ -14,8 +14,10 @@ the other "hosted" a summit.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from core.model import Status
 from detect.conditions import evaluate
@@ -101,6 +103,61 @@ class _Part:
     dates: list[DateExpr] = field(default_factory=list)
 
 
+class _Overlaps:
+    """Whether a span overlaps one of some hits (sorted by start), in logarithmic time: among
+    the hits starting before the span ends, the furthest end tells."""
+
+    def __init__(self, hits: Sequence[Hit]) -> None:
+        self.starts = [h.start for h in hits]
+        self.furthest = list(accumulate((h.end for h in hits), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        count = bisect_left(self.starts, end)
+        return count > 0 and self.furthest[count - 1] > start
+
+
+class _NearestAnchor:
+    """The anchor nearest a span in words (the earliest on a tie), found by bisection: anchors
+    are disjoint and sorted, so only the last one before the span and the first one reaching
+    into or past it can be nearest (reading every anchor for every term was quadratic in a
+    sentence with many event words)."""
+
+    def __init__(self, anchors: Sequence[tuple[int, int]], tokens: Sequence[int]) -> None:
+        self.anchors = anchors
+        self.tokens = tokens
+        self.ends = [end for _start, end in anchors]
+        self.starts = [start for start, _end in anchors]
+        self.first = anchors[0][0] if anchors else 0
+        # Per anchor, the earliest anchor ending in the same word: as near to what follows.
+        self.same_word_from: list[int] = []
+        for i, (_start, end) in enumerate(anchors):
+            shares = i and tokens[self.ends[i - 1] - 1] == tokens[end - 1]
+            self.same_word_from.append(self.same_word_from[i - 1] if shares else i)
+
+    def anchor(self, start: int, end: int) -> tuple[int, int]:
+        """The anchor nearest [start, end)."""
+        ahead = bisect_right(self.ends, start)  # anchors from here end after `start`
+        candidates = []
+        if ahead:
+            candidates.append(self.anchors[self.same_word_from[ahead - 1]])
+        if ahead < len(self.anchors):
+            candidates.append(self.anchors[ahead])
+        return min(candidates, key=lambda a: (self._distance(start, end, a), a[0]))
+
+    def first_after(self, end: int) -> tuple[int, int] | None:
+        """The first anchor starting at or after `end`."""
+        index = bisect_left(self.starts, end)
+        return self.anchors[index] if index < len(self.anchors) else None
+
+    def _distance(self, start: int, end: int, anchor: tuple[int, int]) -> int:
+        tokens = self.tokens
+        if end <= anchor[0]:
+            return tokens[anchor[0]] - tokens[max(start, end - 1)]
+        if start >= anchor[1]:
+            return tokens[start] - tokens[anchor[1] - 1]
+        return 0
+
+
 class _SentenceReader:
     """Reads one sentence for one rule."""
 
@@ -119,13 +176,17 @@ class _SentenceReader:
         self.entities = scan.entities[sentence]
         self.dates = scan.dates[sentence]
         self.parts: list[_Part] = []
-        own = [h for h, name in self.selection_hits if name in self.rule.anchors]
-        self.foreign = [
+        own = _Overlaps([h for h, name in self.selection_hits if name in self.rule.anchors])
+        foreign = [
             h
             for h, rules in index.anchors
-            if any(r != rule_index for r in rules)
-            and not any(o.start < h.end and h.start < o.end for o in own)
+            if any(r != rule_index for r in rules) and not own.overlaps(h.start, h.end)
         ]
+        # Other rules' event words, by end and by start, for the nearest on either side.
+        self.foreign_by_end = sorted(foreign, key=lambda h: h.end)
+        self.foreign_ends = [h.end for h in self.foreign_by_end]
+        self.foreign_starts = sorted(h.start for h in foreign)
+        self.nearest = _NearestAnchor([], self.tokens)
 
     def distance(self, start: int, end: int, anchor: tuple[int, int]) -> int:
         """Words between a span and an anchor (0 when they overlap)."""
@@ -186,39 +247,45 @@ class _SentenceReader:
             return sentence.start
         return comma
 
-    def claimed(
-        self, start: int, end: int, anchors: Sequence[tuple[int, int]], cue: bool = False
-    ) -> bool:
+    def claimed(self, start: int, end: int, cue: bool = False) -> bool:
         """Whether another rule's event word is strictly nearer to a date or cue than every
         anchor of this rule: then it dates or qualifies that other event. A status cue that
         stands before both governs both ("将于下月访华，与王毅举行会谈": the talks are planned
-        too)."""
-        if not self.foreign:
+        too). Only the nearest event word on each side can be nearer."""
+        if not self.foreign_starts:
             return False
-        own = min(self.distance(start, end, a) for a in anchors)
-        first = min(a[0] for a in anchors)
-        return any(
-            self.distance(start, end, (h.start, h.end)) < own
-            and not (h.start < end and start < h.end)  # a cue is not claimed by itself
-            and not (cue and end <= h.start and h.end <= first)
-            for h in self.foreign
-        )
+        own = self.distance(start, end, self.nearest.anchor(start, end))
+        before = bisect_right(self.foreign_ends, start)
+        if before:
+            hit = self.foreign_by_end[before - 1]
+            if self.distance(start, end, (hit.start, hit.end)) < own:
+                return True
+        # A cue before the first anchor is not claimed by an event word between the two; no
+        # other rule's event word straddles an anchor's start, so those all start before it.
+        after_from = max(end, self.nearest.first) if cue else end
+        after = bisect_left(self.foreign_starts, after_from)
+        if after < len(self.foreign_starts):
+            position = self.foreign_starts[after]
+            return self.distance(start, end, (position, position + 1)) < own
+        return False
 
     def partition(self, anchors: list[tuple[int, int]]) -> list[_Part]:
         parts = [_Part(a) for a in anchors]
         fronted = self.fronted_end(anchors)
+        self.nearest = _NearestAnchor(anchors, self.tokens)
+        part_at = dict(zip(anchors, parts, strict=True))
 
         def targets(
             start: int, end: int, forward: bool = False, own: bool = False, cue: bool = False
         ) -> list[_Part]:
             if end <= fronted:
                 return parts
-            if own and self.claimed(start, end, anchors, cue=cue):
+            if own and self.claimed(start, end, cue=cue):
                 return []
             if forward:
-                after = [p for p in parts if p.anchor[0] >= end]
-                return after[:1]
-            return [min(parts, key=lambda p: (self.distance(start, end, p.anchor), p.anchor[0]))]
+                after = self.nearest.first_after(end)
+                return [part_at[after]] if after is not None else []
+            return [part_at[self.nearest.anchor(start, end)]]
 
         for hit, name in self.selection_hits:
             for part in targets(hit.start, hit.end):
@@ -227,7 +294,7 @@ class _SentenceReader:
             if kind == "background_after":
                 # "발사에 대응해", "launch, in response to which": the event named just before.
                 before = [p for p in parts if p.anchor[1] <= hit.start]
-                if before and not self.claimed(hit.start, hit.end, anchors):
+                if before and not self.claimed(hit.start, hit.end):
                     before[-1].cues.append((hit, owner, kind))
                 continue
             forward = kind == "background_before"
@@ -358,7 +425,6 @@ class _SentenceReader:
         """A status cue of the sentence that governs the anchor: one before it ("will visit
         Beijing for a summit": the summit is planned too), or after it in Korean and Japanese,
         whose verbs end the clause."""
-        anchors = [p.anchor for p in self.parts]
         governing = []
         for cue in self.cues:
             hit = cue[0]
@@ -367,7 +433,7 @@ class _SentenceReader:
                 continue
             reach = _GOVERNING_CJK if cjk else _GOVERNING_WORDS
             if self.distance(hit.start, hit.end, part.anchor) <= reach and not self.claimed(
-                hit.start, hit.end, anchors, cue=True
+                hit.start, hit.end, cue=True
             ):
                 governing.append(cue)
         candidates = self.status_candidates(part, governing)

@@ -29,6 +29,7 @@ from detect.model import (
     Rule,
     SelectionSpec,
 )
+from detect.regexrisk import backtracking_risk
 from detect.sentences import Part
 from detect.templates import FIXED_FIELDS, template_fields
 from detect.validate import Problems, check_keys, optional_string, string_list
@@ -144,16 +145,27 @@ class _Compiler:
 
     def term(self, path: str, raw: str, modifiers: frozenset[str], line: int | None) -> int | None:
         if "regex" in modifiers:
-            try:
-                re.compile(raw)
-            except re.error as exc:
-                self.problems.add(path, f"bad regex {raw!r}: {exc}", line)
+            flags = 0 if "case" in modifiers else re.IGNORECASE
+            if not self.safe_regex(path, raw, flags, line):
                 return None
         spec = term_spec(raw, modifiers)
         if not spec.pattern.strip():
             self.problems.add(path, f"empty term {raw!r}", line)
             return None
         return self.lexicon.add(spec)
+
+    def safe_regex(self, path: str, raw: str, flags: int, line: int | None) -> bool:
+        """Whether `raw` compiles and cannot backtrack catastrophically (else a problem)."""
+        try:
+            re.compile(raw, flags)
+        except re.error as exc:
+            self.problems.add(path, f"bad regex {raw!r}: {exc}", line)
+            return False
+        risk = backtracking_risk(raw, flags)
+        if risk is not None:
+            self.problems.add(path, f"regex {raw!r} can backtrack catastrophically: {risk}", line)
+            return False
+        return True
 
     # --- one rule ------------------------------------------------------------------------
 
@@ -469,10 +481,8 @@ class _Compiler:
         name = optional_string(self.problems, path, item, "name", "fact name")
         patterns = []
         for raw, line in string_list(self.problems, path, item, "patterns", "fact patterns"):
-            try:
+            if self.safe_regex(path, raw, re.IGNORECASE, line):
                 patterns.append(re.compile(raw, re.IGNORECASE))
-            except re.error as exc:
-                self.problems.add(path, f"bad regex {raw!r}: {exc}", line)
         kind = item.get("type", "str")
         if kind not in ("str", "int", "float"):
             self.problems.add(

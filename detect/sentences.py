@@ -1,4 +1,17 @@
-"""Sentence splitting for English and for CJK text (。！？ need no space after them)."""
+"""Sentence splitting for English and for CJK text (。！？ need no space after them).
+
+Linear in the text, whatever it holds: hostile or broken input ("...." ten thousand times, ". .
+." spaced ellipses, "a. a. a." a megabyte long) must not cost more than ordinary prose. So the
+end-of-sentence pattern uses possessive quantifiers and starts only at the first character of a
+punctuation run (no backtracking, no re-scan of the run from each of its characters), and the
+word before a full stop is found from the last space seen so far instead of by re-slicing the
+line at every candidate stop.
+
+A "sentence" longer than `MAX_SENTENCE_CHARS` (a text with no full stops, a pasted table) is cut
+into pieces of at most that length, at a space where there is one: everything read per sentence
+(anchors, cues, entities, dates) then costs a bounded amount per piece, so the article as a
+whole stays linear.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +23,17 @@ Part = Literal["title", "body"]
 
 # A sentence ends at . ! ? before a space, at ! ? before CJK text (NFKC turns ！？ into !?), at
 # the CJK full stop, which needs no space after it, and at a full stop that pasted text glued to
-# the next sentence ("on Wednesday.The JCS said").
+# the next sentence ("on Wednesday.The JCS said"). A run that fails at its first character
+# fails at every later one (they reach the same end), hence the look-behinds.
 _END = re.compile(
-    r"[.!?]+[\"')\]]*(?=\s)|[!?]+[\"'」』)）]*(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])"
-    r"|[。！？]+[\"'」』)）]*|(?<=[a-z]{2})\.(?=[A-Z][a-z])"
+    r"(?<![.!?])[.!?]++[\"')\]]*+(?=\s)"
+    r"|(?<![!?])[!?]++[\"'」』)）]*+(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])"
+    r"|[。！？]++[\"'」』)）]*+|(?<=[a-z]{2})\.(?=[A-Z][a-z])"
 )
 _LINE = re.compile(r"[^\n]+")
+# Three times the longest sentence of the labelled corpus and the seeds (664 characters): real
+# sentences are never cut, a text without full stops is read in pieces of this size.
+MAX_SENTENCE_CHARS = 2000
 # Words that end in a period without ending the sentence.
 _ABBREVIATIONS = frozenset(
     {
@@ -25,7 +43,7 @@ _ABBREVIATIONS = frozenset(
         *("approx", "est"),
     }
 )
-_INITIALS = re.compile(r"^(?:[A-Za-z]\.)*[A-Za-z]$")  # U.S, N, a.m, p.m, S.Korea's first part
+_INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")  # U.S, N, a.m, p.m, S.Korea's first part
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +56,27 @@ class Sentence:
     end: int
 
 
-def _is_abbreviation(text: str, end: int) -> bool:
-    word = text[:end].rsplit(None, 1)[-1] if end else ""
+def _is_abbreviation(word: str) -> bool:
+    """Whether `word`, the last word before a full stop, is an abbreviation or initials."""
     bare = word.lstrip("\"'([").rstrip(".")
-    return bare.lower() in _ABBREVIATIONS or bool(_INITIALS.match(bare))
+    return bare.lower() in _ABBREVIATIONS or _INITIALS.fullmatch(bare) is not None
 
 
 def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     for line in _LINE.finditer(text, start, end):
         cut = line.start()
+        # Where the word before the current stop starts: one past the last space seen so far.
+        # Each stretch of the line is searched for spaces once, whatever the number of stops.
+        word_start, searched = cut, cut
         for stop in _END.finditer(text, line.start(), line.end()):
-            if stop.group()[0] == "." and _is_abbreviation(
-                text[cut : stop.start()], stop.start() - cut
-            ):
+            word_end = _skip_spaces_back(text, stop.start(), cut)
+            space = text.rfind(" ", searched, word_end)
+            if space >= 0:
+                word_start = space + 1
+            searched = word_end
+            word = text[max(cut, word_start) : word_end]
+            if stop.group()[0] == "." and _is_abbreviation(word):
                 continue
             spans.append((cut, stop.end()))
             cut = stop.end()
@@ -60,12 +85,34 @@ def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+def _skip_spaces_back(text: str, position: int, floor: int) -> int:
+    """`position` moved back over the spaces before it, not below `floor` ("Co ." ends "Co")."""
+    while position > floor and text[position - 1] == " ":
+        position -= 1
+    return position
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut into pieces of at most MAX_SENTENCE_CHARS, each after a space when the
+    second half of the piece has one (CJK text has none: cut anywhere)."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        space = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, limit)
+        cut = space + 1 if space >= 0 else limit
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
 def split_sentences(text: str, parts: list[tuple[Part, int, int]]) -> list[Sentence]:
     """Sentences of `text` (cased, normalised) inside each (part, start, end) range, in order."""
     sentences: list[Sentence] = []
     for part, start, end in parts:
-        for s, e in _line_spans(text, start, end):
-            while s < e and text[s] == " ":
-                s += 1
-            sentences.append(Sentence(len(sentences), part, s, e))
+        for span_start, span_end in _line_spans(text, start, end):
+            for s, e in _pieces(text, span_start, span_end):
+                while s < e and text[s] == " ":
+                    s += 1
+                sentences.append(Sentence(len(sentences), part, s, e))
     return sentences

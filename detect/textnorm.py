@@ -1,4 +1,8 @@
-"""Text as detection sees it: NFKC, one quote and dash style, collapsed spaces, case-folded.
+"""Text as detection sees it: NFKC, one quote and dash style, collapsed spaces, case-folded,
+and nothing invisible: terminal escapes ("\x1b[31m"), control and format characters (zero-width
+spaces and joiners, bidi marks, soft hyphens, the byte-order mark) and private-use characters
+are dropped first, so "\x1b[31mNorth Korea\x1b[0m fired" reads as "North Korea fired". Every
+offset detection uses is one in the normalised text, so dropping them shifts nothing.
 
 Two aligned strings come out of one pass: `cased` (for names, facts and snippets, where capitals
 matter) and `folded` (for term matching). They have the same length, so a position found in one
@@ -35,6 +39,20 @@ _QUOTES = str.maketrans(
         "−": "-",
         "﹣": "-",
     }
+)
+# Terminal escape sequences: CSI ("\x1b[31m", "\x1b[2K"), OSC ("\x1b]0;title\x07") and the
+# two-character ones. Possessive runs: an unterminated sequence is not searched again and again.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*+[ -/]*+[@-~]?|\x1b\][^\x07\x1b]*+(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?"
+)
+# Unicode categories Cc (but whitespace, which the collapsing below reads as a space), Cf, Cs
+# and Co as of Python 3.11's Unicode database (a test checks the list against `unicodedata`).
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891"
+    r"\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff\ufeff"
+    r"\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    r"\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\U000f0000-\U000ffffd"
+    r"\U00100000-\U0010fffd]+"
 )
 _HYPHEN = re.compile(r"-")
 _NEWLINES = re.compile(r"[^\S\n]*\n\s*")
@@ -88,9 +106,15 @@ class NormText:
         return max(0, bisect_right(self.token_starts, position) - 1)
 
 
+def visible(text: str) -> str:
+    """`text` without terminal escapes and invisible (control, format, private-use) characters."""
+    return _INVISIBLE.sub("", _ESCAPES.sub("", text))
+
+
 def squash(text: str) -> str:
-    """NFKC, one quote and dash style, a run of spaces as one space (of newlines, one newline)."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    """Visible characters only, NFKC, one quote and dash style, a run of spaces as one space (of
+    newlines, one newline)."""
+    text = unicodedata.normalize("NFKC", visible(text)).translate(_QUOTES)
     return _BLANKS.sub(" ", _NEWLINES.sub("\n", text)).strip()
 
 

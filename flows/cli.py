@@ -25,6 +25,7 @@ from rich.markup import escape
 import db
 from flows import monitor_cli
 from flows.alerts_cli import app as alerts_app
+from flows.articles_cli import app as articles_app
 from flows.cli_common import (
     AppriseOption,
     DbOption,
@@ -196,6 +197,7 @@ app.add_typer(monitor_cli.sources_app, name="sources")
 app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(db_app, name="db")
+app.add_typer(articles_app, name="articles")
 
 
 def main() -> None:

@@ -22,13 +22,14 @@ alerts of one period fall due at the same moment, and each digest subscriber's r
 together so one period is never split over two messages.
 
 The one window that can repeat a message: a crash (process killed, machine lost) after Apprise
-handed a message to its channel and before the `sent` record committed. The row stays
-`sending`; when its lease expires the next run sends it again. At most one message per crashed
-sender is exposed (one digest for a digest subscriber), because outcomes are recorded one by
-one right after each send. Claimed rows not yet sent when the sender died are simply sent later,
-never twice. A claim is also never worked on after its lease has nearly run out (a slow channel):
-the rest of the batch is handed back and claimed again with a fresh lease, so no second sender
-can take over a row this one is about to send.
+handed a message to its channel and before the `sent` record committed. The row stays `sending`; the
+next run on the same host sees that its claimer is dead (flows.liveness) and sends it again at once,
+and a run on another host does when the lease expires. At most one message per crashed sender is
+exposed (one digest for a digest subscriber), because outcomes are recorded one by one right after
+each send. Claimed rows not yet sent when the sender died are simply sent later, never twice. A
+claim is also never worked on after its lease has nearly run out (a slow channel): the rest of the
+batch is handed back and claimed again with a fresh lease, so no second sender can take over a row
+this one is about to send.
 
 Time: `now` is the run's clock (the flow passes the wall clock; tests pass theirs). Routing and
 "what is due" use `now`; records and leases use `now` plus the time the run has spent since.
@@ -46,6 +47,7 @@ from datetime import datetime, timedelta
 import db
 import notify
 from core.model import Alert, Target
+from flows.liveness import process_identity, process_is_gone
 from flows.runtime import transaction
 
 log = logging.getLogger(__name__)
@@ -167,6 +169,7 @@ def _claim(
     run: _Run, due_by: datetime, keys: Collection[str] | None, limit: int
 ) -> list[db.ClaimedDelivery]:
     with transaction(run.database_url) as session:
+        dead = [holder for holder in db.sending_claimers(session) if process_is_gone(holder)]
         return db.claim_deliveries(
             session,
             run.clock(),
@@ -175,6 +178,8 @@ def _claim(
             max_attempts=run.max_attempts,
             target_keys=keys,
             due_by=due_by,
+            claimer=process_identity(),
+            dead_claimers=dead,
         )
 
 

@@ -1,27 +1,57 @@
-"""Prefect deployments of the monitor flow, for `watchfloor serve` (prefect.yaml mirrors them)."""
+"""Prefect deployments of the monitor flow, for `watchfloor serve` (prefect.yaml mirrors them).
+
+`serve` never stops silently: at start it marks crashed every run of the monitor deployment
+that a dead process left pending or running (such a run holds the deployment's one-at-a-time
+slot, and Prefect would cancel every later run), and the runs it missed while down; while
+serving it keeps doing so and says at WARNING why a cycle was cancelled or crashed; on SIGTERM
+it stops scheduling, cancels the run in progress and exits 0, leaving nothing to clean.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import signal
+import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import anyio
-from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.client.schemas.objects import (
+    ConcurrencyLimitConfig,
+    ConcurrencyLimitStrategy,
+    FlowRun,
+    StateType,
+)
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
+from prefect.logging import get_logger
 from pydantic import ValidationError
 
 from core.errors import ConfigError
-from flows.monitor import monitor_flow
+from flows.liveness import process_is_gone
+from flows.monitor import PROCESS_LABEL, monitor_flow
 from flows.settings import Settings
 
 DEPLOYMENT_NAME = "monitor"
 SCHEDULE_TIMEZONE = "UTC"
+# A scheduled run this late when `serve` starts was missed while nothing served it: it is
+# closed rather than run, so a restart does not start a backlog of cycles at once.
+MISSED_AFTER = timedelta(seconds=60)
+# How often a serving process looks for runs left by dead processes and for cancelled cycles.
+WATCH_INTERVAL_S = 5.0
+# States of a run that a process is (or should be) working on.
+ACTIVE_STATES = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+# Terminal states of a cycle that did not do its work: each is reported at WARNING.
+UNDONE_STATES = [StateType.CANCELLED, StateType.CRASHED]
+# Flow runs read per request.
+PAGE = 200
+CRASHED_BY_SERVE = "Marked crashed by `watchfloor serve`"
+
+log = get_logger("watchfloor.serve")
 
 
 def check_cron(expression: str) -> CronSchedule:
@@ -74,7 +104,9 @@ def serve_monitor(
 
     Each scheduled run executes in a child process that inherits this one's environment.
     `run_once` executes the runs due now and returns (for tests); otherwise it serves until
-    interrupted, pausing the schedule on the way out so no runs pile up meanwhile.
+    interrupted (Ctrl+C or SIGTERM), cancelling the run in progress and pausing the schedule
+    on the way out so no runs pile up meanwhile. At start, and every few seconds while
+    serving, runs that a dead process left behind are marked crashed (see `recover_runs`).
 
     With PREFECT_API_URL, that server's scheduler creates the cron's runs. Without it, this
     process starts Prefect's temporary local API, which runs no scheduler, so it creates each
@@ -118,14 +150,203 @@ def local_api_if_none() -> Iterator[bool]:
 
 
 async def _serve(runner: Any, deployment_id: UUID, cron: str | None, run_once: bool) -> None:
-    """Run the runner, and beside it the scheduling loop when `cron` is given."""
-    if cron is None:
-        await runner.start(run_once=run_once)
-        return
+    """Recover what a dead `serve` left, then run the runner, the watch over its runs and,
+    when `cron` is given, the scheduling loop, until the runner stops (SIGTERM stops it)."""
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        # Before the runner starts, no run of the deployment can be this process's own.
+        await recover_runs(client, deployment_id, at_start=True)
+    stopping = anyio.Event()
     async with anyio.create_task_group() as group:
-        group.start_soon(_schedule_runs, deployment_id, cron)
-        await runner.start(run_once=run_once)
+        group.start_soon(_stop_runner_when, stopping, runner)
+        if not run_once:
+            group.start_soon(_until, stopping, _watch_runs, deployment_id)
+        if cron is not None:
+            group.start_soon(_until, stopping, _schedule_runs, deployment_id, cron)
+        with _sigterm_stops(runner, stopping):
+            await runner.start(run_once=run_once)
         group.cancel_scope.cancel()
+    if stopping.is_set() and cron is not None:
+        async with get_client() as client:
+            await cancel_planned_runs(client, deployment_id)
+
+
+async def _until(stopping: anyio.Event, loop: Any, *args: Any) -> None:
+    """Run `loop(*args)` until `stopping` is set: SIGTERM ends scheduling and watching first."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(loop, *args)
+        await stopping.wait()
+        group.cancel_scope.cancel()
+
+
+async def cancel_planned_runs(client: Any, deployment_id: UUID) -> None:
+    """Cancel the deployment's scheduled runs when `serve` stops: without a Prefect server only
+    `serve` schedules them and nothing will execute them now, and the next `serve` then finds
+    nothing to clean up."""
+    from prefect.states import Cancelled
+
+    for run in await deployment_runs(client, deployment_id, [StateType.SCHEDULED]):
+        message = "`watchfloor serve` stopped before the run was due."
+        await client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
+
+
+@contextlib.contextmanager
+def _sigterm_stops(runner: Any, stopping: anyio.Event) -> Iterator[None]:
+    """Make SIGTERM (what systemd and docker send) a clean stop while serving: set `stopping`.
+
+    Prefect's runner installs its own SIGTERM handler when it starts: it exits from inside the
+    handler and leaves the run in progress pending, holding the deployment's slot. Replace it
+    (the runner registers whatever `handle_sigterm` is) and restore the process's own after.
+    """
+    loop = asyncio.get_running_loop()
+
+    def handle_sigterm(*_: object) -> None:
+        loop.call_soon_threadsafe(stopping.set)
+
+    runner.handle_sigterm = handle_sigterm
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers, and the runner then sets none
+        return
+    previous = signal.signal(signal.SIGTERM, handle_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+async def _stop_runner_when(stopping: anyio.Event, runner: Any) -> None:
+    """On SIGTERM: stop taking runs and cancel the one in progress (the runner marks it
+    cancelled and ends its process). `runner.start` then returns, pausing the schedule on its
+    way out, and `serve` with it. Cancelling from here instead would interrupt that exit."""
+    await stopping.wait()
+    log.warning("SIGTERM received: stopping; a cycle in progress is cancelled")
+    while not runner.started:  # a runner still starting cannot be stopped yet
+        await anyio.sleep(0.1)
+    await runner.astop()
+
+
+async def _watch_runs(deployment_id: UUID) -> None:
+    """While serving: crash runs whose process has ended, and report undone cycles."""
+    from prefect.client.orchestration import get_client
+
+    reported_since = datetime.now(UTC)
+    async with get_client() as client:
+        while True:
+            await anyio.sleep(WATCH_INTERVAL_S)
+            try:
+                await recover_runs(client, deployment_id, at_start=False)
+                reported_since = await report_undone_runs(client, deployment_id, reported_since)
+            except Exception as exc:  # the API may blip; the next round tries again
+                log.warning("could not check the monitor's flow runs: %s", exc)
+
+
+async def recover_runs(client: Any, deployment_id: UUID, *, at_start: bool) -> list[FlowRun]:
+    """Mark crashed the runs of the deployment that no living process will finish; return them.
+
+    A run whose process (`watchfloor.process` label) has ended on this machine is crashed at
+    any time. At start, before this process's runner takes any run, so are active runs with no
+    process recorded that no work pool's worker owns (a `serve` died before the run's process
+    labelled it), and scheduled runs missed by more than MISSED_AFTER.
+    """
+    now = datetime.now(UTC)
+    crashed = []
+    for run in await deployment_runs(client, deployment_id, ACTIVE_STATES):
+        reason = why_dead(run, at_start)
+        if reason:
+            await crash(client, run, reason)
+            crashed.append(run)
+    while at_start:  # page by page: a long outage under a server's scheduler leaves many
+        missed = await deployment_runs(
+            client, deployment_id, [StateType.SCHEDULED], before=now - MISSED_AFTER
+        )
+        if any(run.id in {c.id for c in crashed} for run in missed):
+            break  # the API kept a run scheduled: do not loop on it
+        for run in missed:
+            due = run.expected_start_time
+            await crash(client, run, f"missed: due at {due} while no process served it")
+        crashed += missed
+        if len(missed) < PAGE:
+            break
+    return crashed
+
+
+def why_dead(run: FlowRun, at_start: bool) -> str | None:
+    """Why an active run will never finish, or None when it may still."""
+    if not at_start and run.state_type == StateType.CANCELLING:
+        return None  # the runner is ending it, and marks it cancelled when its process is gone
+    process = run.labels.get(PROCESS_LABEL) if run.labels else None
+    if process:
+        if process_is_gone(str(process)):
+            return f"its process {process} has ended"
+        return None
+    if at_start and not run.work_pool_name:
+        return "left by a `watchfloor serve` that stopped before the run's process started"
+    return None
+
+
+async def crash(client: Any, run: FlowRun, reason: str) -> None:
+    """Force `run` into Crashed, which frees its slot in the deployment's concurrency limit."""
+    from prefect.states import Crashed
+
+    state = run.state.name if run.state else "no state"
+    message = f"{CRASHED_BY_SERVE}: {reason} (was {state})."
+    await client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+    log.warning("monitor run %s (%s) was %s: marked crashed: %s", run.name, run.id, state, reason)
+
+
+async def deployment_runs(
+    client: Any,
+    deployment_id: UUID,
+    states: list[StateType],
+    *,
+    before: datetime | None = None,
+    since: datetime | None = None,
+) -> list[FlowRun]:
+    """The deployment's flow runs in `states`, expected to start before `before` and with a
+    state set after `since` when given: one page, the most recently due first."""
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    run_filter = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states)),
+        expected_start_time=FlowRunFilterExpectedStartTime(before_=before) if before else None,
+    )
+    runs = await client.read_flow_runs(
+        flow_run_filter=run_filter,
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+        limit=PAGE,
+    )
+    if since is None:
+        return runs
+    return [r for r in runs if r.state and r.state.timestamp and r.state.timestamp > since]
+
+
+async def report_undone_runs(client: Any, deployment_id: UUID, since: datetime) -> datetime:
+    """Log at WARNING each cycle cancelled or crashed after `since`, with Prefect's reason
+    (Prefect itself says it at INFO, easy to miss); return the time to report from next."""
+    latest = since
+    for run in await deployment_runs(client, deployment_id, UNDONE_STATES, since=since):
+        assert run.state is not None and run.state.timestamp is not None
+        latest = max(latest, run.state.timestamp)
+        if (run.state.message or "").startswith(CRASHED_BY_SERVE):
+            continue  # `crash` said so already
+        log.warning(
+            "monitor cycle %s (due %s) was %s: %s",
+            run.name,
+            run.expected_start_time,
+            run.state.name,
+            run.state.message or "no reason given",
+        )
+    return latest
 
 
 async def _schedule_runs(deployment_id: UUID, cron: str) -> None:

@@ -25,6 +25,7 @@ def check_sources(settings: Settings) -> list[dict[str, Any]]:
         {spec.name: SourceState() for spec in specs},
         concurrency=settings.fetch_concurrency,
         per_host=settings.fetch_per_host,
+        allow_networks=settings.fetch_allow_networks,
     )
     with transaction(settings.database_url) as session:
         stored = {h.name: h for h in db.source_health(session)}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -18,8 +16,8 @@ from prefect.artifacts import create_markdown_artifact
 
 import adapters
 import db
-from core.errors import ConfigError
 from core.model import SourceSpec
+from flows.liveness import process_identity, process_is_gone
 from flows.pipeline import load_run_config, run_cycle
 from flows.report import RunReport
 from flows.runtime import transaction
@@ -36,16 +34,15 @@ LOCK_NAME = "monitor"
 LOCK_TTL_S = 300
 LOCK_RENEW_S = 60
 ARTIFACT_KEY = "watchfloor-monitor"
+# Flow-run label naming the process (host:pid:start) that runs a monitor cycle.
+PROCESS_LABEL = "watchfloor.process"
 SKIPPED = "skipped: another monitor run is in progress"
 
 
 def load_source_specs(path: Path) -> list[SourceSpec]:
-    """The sources file, validated (file, line and reason for every error)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read sources file: {exc.strerror}") from None
-    return adapters.load_sources(text, str(path))
+    """The sources file, validated by the adapters' one loader (file, line and reason for every
+    error, a missing file, a folder or bad encoding included)."""
+    return adapters.load_sources_file(path)
 
 
 class _LeaseKeeper(threading.Thread):
@@ -74,21 +71,45 @@ class _LeaseKeeper(threading.Thread):
                 return
 
 
+def take_lock(database_url: str, holder: str, logger: Logger) -> bool:
+    """Acquire the monitor lease for `holder`; take it over from a holder that died on this
+    machine (its lease would otherwise block every run until it lapses). False, with a warning
+    naming the holder, when a living run holds it."""
+    with transaction(database_url) as session:
+        if db.acquire_lock(session, LOCK_NAME, holder, utcnow(), LOCK_TTL_S):
+            return True
+        current = db.lock_holder(session, LOCK_NAME)
+        if current is not None and process_is_gone(current):
+            # Released by name and holder in this transaction: of two runs doing this at
+            # once, only one finds the dead holder's row and acquires.
+            db.release_lock(session, LOCK_NAME, current)
+            if db.acquire_lock(session, LOCK_NAME, holder, utcnow(), LOCK_TTL_S):
+                logger.warning(
+                    "took over the monitor lock from %s, whose process has ended", current
+                )
+                return True
+            current = db.lock_holder(session, LOCK_NAME)
+    logger.warning(
+        "skipping this cycle: another monitor run holds the store's monitor lock (%s)", current
+    )
+    return False
+
+
 @contextmanager
 def monitor_lock(database_url: str, logger: Logger | None = None) -> Iterator[bool]:
     """Hold the store's monitor lock for a run; yields False when another run holds it.
 
     Overlapping runs (a slow poll, a manual run during a scheduled one) would poll the same
     sources twice; the lock lives in the store so it also guards runs on other machines. It is
-    a lease, renewed while the run lasts, so a crashed run never blocks the store for long.
+    a lease, renewed while the run lasts, so a crashed run never blocks the store for long, and
+    a holder whose process has ended on this machine is taken over at once.
     """
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    with transaction(database_url) as session:
-        acquired = db.acquire_lock(session, LOCK_NAME, holder, utcnow(), LOCK_TTL_S)
-    if not acquired:
+    logger = logger or log
+    holder = f"{process_identity()}:{uuid.uuid4().hex[:8]}"
+    if not take_lock(database_url, holder, logger):
         yield False
         return
-    keeper = _LeaseKeeper(database_url, holder, logger or log)
+    keeper = _LeaseKeeper(database_url, holder, logger)
     keeper.start()
     try:
         yield True
@@ -97,6 +118,27 @@ def monitor_lock(database_url: str, logger: Logger | None = None) -> Iterator[bo
         keeper.join()
         with transaction(database_url) as session:
             db.release_lock(session, LOCK_NAME, holder)
+
+
+def record_run_process(logger: Logger) -> None:
+    """Label the current flow run with the process that runs it (`watchfloor.process`).
+
+    `watchfloor serve` reads the label to tell a run whose process has ended (killed with its
+    machine, container or `serve`) from one still working, and marks the first crashed.
+    Prefect's runner records no pid itself. A failure costs only that check: the run goes on.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import flow_run
+
+    if not flow_run.id:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run_labels(
+                uuid.UUID(flow_run.id), {PROCESS_LABEL: process_identity()}
+            )
+    except Exception as exc:  # a label is not worth a failed cycle
+        logger.warning("could not label the flow run with its process: %s", exc)
 
 
 def due_sources(database_url: str, specs: Sequence[SourceSpec]) -> list[SourceSpec]:
@@ -114,28 +156,25 @@ def skipped_report() -> RunReport:
 @flow(name="monitor", description="Poll due sources once: fetch, store, detect, alert.")
 def monitor_flow(
     sources_file: str | None = None,
-    database_url: str | None = None,
     apprise_config: str | None = None,
     rules_dir: str | None = None,
     all_sources: bool = False,
 ) -> RunReport:
     """One monitoring cycle over the sources that are due; `all_sources` polls every one.
 
-    Unset arguments come from the settings (WATCHFLOOR_* variables), which is how deployments
-    get the database URL: it may hold a password, and flow parameters are stored in Prefect.
+    Unset arguments come from the settings (WATCHFLOOR_* variables). The store's URL and the
+    subscribers' Apprise URLs are settings only, never parameters: they carry passwords and
+    tokens, and Prefect stores and shows flow parameters.
     """
     settings = load_settings(
-        database_url=database_url,
-        apprise_config=apprise_config,
-        rules_dir=rules_dir,
-        sources_file=sources_file,
+        apprise_config=apprise_config, rules_dir=rules_dir, sources_file=sources_file
     )
     config = load_run_config(settings)
     specs = load_source_specs(settings.sources_file)
     logger = get_run_logger()
+    record_run_process(logger)
     with monitor_lock(settings.database_url, logger) as acquired:
         if not acquired:
-            logger.warning("another monitor run holds the lock; skipping this cycle")
             return skipped_report()
         started = utcnow()
         chosen = specs if all_sources else due_sources(settings.database_url, specs)
@@ -164,7 +203,8 @@ def summary_line(report: RunReport) -> str:
     return (
         f"{len(report.sources)} sources polled ({unhealthy} unhealthy); "
         f"{report.articles} articles read, {report.new_articles} new; "
-        f"{len(report.developments)} developments; {report.alerts_sent} alerts sent"
+        f"{len(report.developments)} developments; {report.alerts_sent} alerts sent; "
+        f"{report.detected} articles detected, {len(report.failed_articles)} failed"
     )
 
 
@@ -185,7 +225,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def monitor_markdown(
     report: RunReport, raised: Sequence[db.AlertView], health: dict[str, db.SourceHealth]
 ) -> str:
-    """The artifact's text: three sections an operator reads top to bottom."""
+    """The artifact's text: the sections an operator reads top to bottom."""
     developments = [
         (
             d["id"],
@@ -198,6 +238,7 @@ def monitor_markdown(
         for d in report.developments
     ]
     alerts = [(a.id, a.kind, a.category, a.status, a.title, delivery_summary(a)) for a in raised]
+    failed = [(f["id"], f["source"], f["guid"], f["error"]) for f in report.failed_articles]
     unhealthy = [
         (s.name, s.http_status or "", s.error, *backoff(health.get(s.name)))
         for s in report.sources
@@ -212,6 +253,8 @@ def monitor_markdown(
             + table(("id", "kind", "category", "status", "title", "deliveries"), alerts),
             "## Unhealthy sources\n\n"
             + table(("source", "http", "error", "failures", "next poll"), unhealthy),
+            "## Articles that failed detection\n\n"
+            + table(("article", "source", "guid", "error"), failed),
         ]
     )
 

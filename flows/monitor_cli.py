@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,7 @@ from flows.cli_common import (
     fail_cleanly,
     print_json,
     stdout_reserved_for_json,
+    use_database_url,
     use_notify_urls,
     validate_config,
 )
@@ -60,13 +60,15 @@ def run(
     """
     from flows.monitor import load_source_specs, monitor_flow
 
+    # Secrets reach the flow through the environment, never as parameters: Prefect stores
+    # and shows parameters.
     use_notify_urls(notify_urls)
+    use_database_url(database)
     validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
     load_source_specs(load_settings(sources_file=sources).sources_file)
     with stdout_reserved_for_json(as_json):
         report = monitor_flow(
             sources_file=str(sources) if sources else None,
-            database_url=database,
             apprise_config=str(apprise_config) if apprise_config else None,
             rules_dir=str(rules_dir) if rules_dir else None,
             all_sources=all_sources,
@@ -95,11 +97,14 @@ def serve(
     """Serve the monitor flow on this machine on a cron schedule (Prefect `serve`).
 
     Registers the deployment "monitor/monitor" (one run at a time; a run colliding with a
-    running one is cancelled) and executes its runs, each in a child process, until
-    interrupted (the schedule is then paused). With PREFECT_API_URL the Prefect server
-    schedules the runs; without it this command starts a temporary local Prefect API that
-    lives as long as it does, and schedules the runs itself. --db and --notify reach the runs
-    through the environment, never as deployment parameters.
+    running one is cancelled, with a warning) and executes its runs, each in a child process,
+    until interrupted: Ctrl+C or SIGTERM cancels the run in progress, pauses the schedule and
+    exits 0. At start it marks crashed the runs a killed `serve` left pending or running on
+    this machine, and the runs it missed, so the schedule goes on. With PREFECT_API_URL the
+    Prefect server schedules the runs; without it this command starts a temporary local
+    Prefect API that lives as long as it does, and schedules the runs itself. --cron takes a
+    sixth field for seconds. --db and --notify reach the runs through the environment, never
+    as deployment parameters.
     """
     from flows.deployments import DEPLOYMENT_NAME, check_cron, serve_monitor
     from flows.monitor import load_source_specs
@@ -107,8 +112,7 @@ def serve(
     # Secrets reach the served runs through the environment they inherit, never as
     # parameters: Prefect stores and shows parameters.
     use_notify_urls(notify_urls)
-    if database:
-        os.environ["WATCHFLOOR_DATABASE_URL"] = database
+    use_database_url(database)
     settings = load_settings(
         monitor_cron=cron,
         sources_file=sources,

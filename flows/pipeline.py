@@ -3,6 +3,7 @@ send -> report. The flows differ only in where their sources come from."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ import detect
 import notify
 from core.errors import ConfigError, ConfigValidationError
 from core.model import FetchResult, SourceSpec, Target
-from flows.report import RunReport, development_json, source_lines
+from flows.report import RunReport, development_json, failed_json, source_lines
 from flows.runtime import transaction
 from flows.settings import Settings
 from flows.stages import detect_stage, fetch_stage, send_stage, store_stage
@@ -26,6 +27,8 @@ class RunConfig:
 
     database_url: str
     ruleset: detect.RuleSet
+    # Identifies the rules' text: articles whose analysis failed are retried under new rules.
+    rules_version: str
     targets: tuple[Target, ...]
     settings: Settings
 
@@ -45,20 +48,46 @@ def read_rule_documents(rules_dir: Path) -> tuple[dict[str, str], dict[str, str]
     return rules, aliases
 
 
+def rules_version_of(documents: dict[str, str]) -> str:
+    """A short digest of the rule and alias texts (names without folders, so a checkout moved
+    elsewhere keeps its version)."""
+    digest = hashlib.sha256()
+    for path, text in sorted((Path(p).name, t) for p, t in documents.items()):
+        digest.update(f"{path}\0{text}\0".encode())
+    return digest.hexdigest()[:16]
+
+
 def load_ruleset(rules_dir: Path) -> detect.RuleSet:
     """The shipped (or configured) rules, validated; every error with file and line."""
+    return load_versioned_ruleset(rules_dir)[0]
+
+
+def load_versioned_ruleset(rules_dir: Path) -> tuple[detect.RuleSet, str]:
+    """The rules, validated, and their version."""
     rules, aliases = read_rule_documents(rules_dir)
-    return detect.load_ruleset(rules, aliases)
+    return detect.load_ruleset(rules, aliases), rules_version_of({**rules, **aliases})
+
+
+def routing_vocabulary(ruleset: detect.RuleSet) -> tuple[set[str], set[str]]:
+    """(categories, regions) the loaded rules can put on an alert: a subscriber tag naming
+    anything else would never match, so it is refused at start."""
+    categories = {rule.category for rule in ruleset.rules}
+    categories |= {tag for rule in ruleset.rules for tag in rule.tags if ":" not in tag}
+    regions = {tag for rule in ruleset.rules for tag in rule.tags if tag.startswith("region:")}
+    return categories, regions
 
 
 def load_run_config(settings: Settings) -> RunConfig:
     """Rules and subscribers, validated at start so bad config fails before any fetch."""
-    ruleset = load_ruleset(settings.rules_dir)
+    ruleset, version = load_versioned_ruleset(settings.rules_dir)
     config = str(settings.apprise_config) if settings.apprise_config else None
-    targets = notify.load_targets(config, settings.notify_urls)
+    categories, regions = routing_vocabulary(ruleset)
+    targets = notify.load_targets(
+        config, settings.notify_urls, categories=categories, regions=regions
+    )
     if not targets:
         targets = notify.load_targets(None, [notify.TERMINAL_URL])
-    return RunConfig(settings.database_url, ruleset, tuple(targets), settings)
+    return RunConfig(settings.database_url, ruleset, version, tuple(targets), settings)
 
 
 def batches(specs: Sequence[SourceSpec], size: int) -> list[list[SourceSpec]]:
@@ -86,11 +115,12 @@ def run_cycle(
                     settings.fetch_concurrency,
                     settings.fetch_per_host,
                     conditional,
+                    settings.fetch_allow_networks,
                 )
             )
     stored = store_stage(config.database_url, quote(specs), quote(results))
-    detect_stage(
-        config.database_url, quote(config.ruleset), quote(stored.new), settings.lookback_days
+    detected = detect_stage(
+        config.database_url, quote(config.ruleset), config.rules_version, settings.lookback_days
     )
     sent = send_stage(config.database_url, quote(config.targets), settings.delivery_max_attempts)
     refs = [(a.source, a.guid) for r in results for a in r.articles]
@@ -98,11 +128,14 @@ def run_cycle(
         views = db.developments_evidenced_by(session, refs)
     problems = [problem for r in results for problem in r.problems]
     problems += [f"{r.source}: {r.error}" for r in results if r.status == "error"]
+    problems += stored.failed
     return RunReport(
         articles=stored.read,
-        new_articles=len(stored.new),
+        new_articles=stored.new,
         developments=[development_json(v) for v in views],
         alerts_sent=len(sent.alerts_sent),
+        detected=detected.articles,
+        failed_articles=[failed_json(f) for f in detected.failed],
         deliveries_failed=sent.failed,
         deliveries_held=sent.held,
         unrouted_alerts=sent.unrouted,

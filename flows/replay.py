@@ -29,14 +29,16 @@ def replay_source(paths: Sequence[str]) -> SourceSpec:
 @flow(name="replay", description="Replay local article files through store, detect and send.")
 def replay_flow(
     paths: list[str] | None = None,
-    database_url: str | None = None,
     apprise_config: str | None = None,
     rules_dir: str | None = None,
 ) -> RunReport:
-    """Replay `paths` (default: the seeds folder) and report what was found and sent."""
-    settings = load_settings(
-        database_url=database_url, apprise_config=apprise_config, rules_dir=rules_dir
-    )
+    """Replay `paths` (default: the seeds folder) and report what was found and sent.
+
+    The store's URL and the subscribers' Apprise URLs come from the settings (WATCHFLOOR_*
+    variables), never from parameters: they carry passwords and tokens, and Prefect stores and
+    shows flow parameters.
+    """
+    settings = load_settings(apprise_config=apprise_config, rules_dir=rules_dir)
     config = load_run_config(settings)
     report = run_cycle(
         config, [replay_source(paths or [str(settings.seeds_dir)])], conditional=False

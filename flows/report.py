@@ -9,6 +9,7 @@ from typing import Any
 
 from prefect.artifacts import create_table_artifact
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.model import FetchResult
@@ -35,6 +36,10 @@ class RunReport:
     new_articles: int
     developments: list[dict[str, Any]]
     alerts_sent: int
+    # Articles detected by this run (its own and any an earlier run left), and those of them
+    # whose analysis failed: recorded on the article, skipped, listed by `watchfloor articles`.
+    detected: int = 0
+    failed_articles: list[dict[str, Any]] = field(default_factory=list)
     deliveries_failed: int = 0
     deliveries_held: int = 0
     unrouted_alerts: int = 0
@@ -47,6 +52,8 @@ class RunReport:
             "articles": self.articles,
             "developments": self.developments,
             "alerts_sent": self.alerts_sent,
+            "detected": self.detected,
+            "failed_articles": self.failed_articles,
         }
 
     def run_json(self) -> dict[str, Any]:
@@ -97,6 +104,11 @@ def development_json(view: Any) -> dict[str, Any]:
     )
 
 
+def failed_json(item: Any) -> dict[str, Any]:
+    """An article whose analysis failed, as reports show it."""
+    return {"id": item.id, "source": item.source, "guid": item.guid, "error": item.error}
+
+
 def source_lines(
     results: Sequence[FetchResult], locations: dict[str, str], new_per_source: dict[str, int]
 ) -> list[SourceLine]:
@@ -134,8 +146,13 @@ def publish_artifact(report: RunReport, key: str) -> None:
         f"{report.articles} articles read, {report.new_articles} new; "
         f"{len(report.developments)} developments; {report.alerts_sent} alerts sent, "
         f"{report.deliveries_failed} deliveries failed, {report.unrouted_alerts} unrouted; "
-        f"{len(unhealthy)} unhealthy sources"
+        f"{len(unhealthy)} unhealthy sources, {len(report.failed_articles)} articles failed "
+        "detection"
         + "".join(f"\n- {s.name}: {s.error}" for s in unhealthy)
+        + "".join(
+            f"\n- article {f['id']} ({f['source']} {f['guid']}): {f['error']}"
+            for f in report.failed_articles
+        )
     )
     create_table_artifact(table=rows, key=key, description=description)
 
@@ -172,10 +189,21 @@ def print_summary(report: RunReport, console: Console) -> None:
         )
     console.print(table)
     for problem in report.problems:
-        console.print(f"[yellow]warning:[/yellow] {problem}")
+        console.print(f"[yellow]warning:[/yellow] {problem}", markup=True, highlight=False)
+    for failed in report.failed_articles:
+        console.print(
+            f"[red]detection failed:[/red] article {failed['id']} "
+            f"({escape(failed['source'])} {escape(failed['guid'])}): {escape(failed['error'])}"
+        )
     console.print(
         f"{report.articles} articles read ({report.new_articles} new), "
         f"{len(report.developments)} developments, {report.alerts_sent} alerts sent"
+        + (
+            f", {len(report.failed_articles)} articles failed detection "
+            "(`watchfloor articles failed`)"
+            if report.failed_articles
+            else ""
+        )
         + (f", {report.deliveries_failed} deliveries failed" if report.deliveries_failed else "")
         + (
             f", {report.deliveries_held} deliveries held (quiet hours or digest)"

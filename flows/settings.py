@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from adapters import NetworkPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,6 +19,16 @@ class Settings(BaseSettings):
 
     Every field can be set as WATCHFLOOR_<FIELD> (for example WATCHFLOOR_DATABASE_URL), and the
     CLI options override them for one command.
+
+    WATCHFLOOR_FETCH_ALLOW_NETWORKS: feeds are never fetched from private, loopback, link-local
+    or otherwise non-public addresses (10/8, 172.16/12, 192.168/16, 127/8, ::1, fc00::/7,
+    fe80::/10, 169.254.169.254, 0.0.0.0, ...): not from the configured URL, not after a
+    redirect, not when a public-looking name resolves to one. This setting opens the ones an
+    intranet feed needs: CIDRs, single addresses or host names, as a comma list
+    (`10.20.0.0/16, 192.168.1.5, intranet.example`) or a JSON list (`["10.20.0.0/16"]`). A host
+    name allows every address it resolves to; any other name is refused if one of its addresses
+    is not allowed. A bad entry stops the run at start. Fetches connect directly, to the
+    address that was checked: HTTP_PROXY / HTTPS_PROXY are not used.
     """
 
     model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_", env_file=".env", extra="ignore")
@@ -37,6 +51,10 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Articles replayed by default.")
     fetch_concurrency: int = Field(16, ge=1, le=256, description="Feeds fetched at once.")
     fetch_per_host: int = Field(2, ge=1, le=32, description="Feeds fetched at once per host.")
+    fetch_allow_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Private networks, addresses or host names feeds may be fetched from.",
+    )
     fetch_batch_size: int = Field(
         250, ge=1, description="Sources per fetch task (tasks per cycle stay few)."
     )
@@ -45,6 +63,23 @@ class Settings(BaseSettings):
     )
     delivery_max_attempts: int = Field(8, ge=1, description="Sends tried before giving up.")
     monitor_cron: str = Field("*/10 * * * *", description="Schedule of `watchfloor serve`.")
+
+    @field_validator("fetch_allow_networks", mode="before")
+    @classmethod
+    def _split_allow_list(cls, value: object) -> object:
+        """A comma list or a JSON list from the environment; a list as it is."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        return value
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _check_allow_list(cls, value: list[str]) -> list[str]:
+        """Entries stripped, blanks dropped, each a network, address or host name."""
+        entries = [entry.strip() for entry in value if entry.strip()]
+        NetworkPolicy.from_entries(entries)  # ValueError names the bad entry
+        return entries
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,12 +6,14 @@ runs a handful of tasks whatever the number of feeds and articles.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.orm import Session
 
 import adapters
 import db
@@ -21,6 +23,7 @@ from core.model import (
     DetectionInput,
     DevelopmentChange,
     FetchResult,
+    Match,
     SourceSpec,
     SourceState,
     Target,
@@ -28,40 +31,51 @@ from core.model import (
 from flows.delivery import SendOutcome, deliver_pending
 from flows.runtime import transaction
 
+log = logging.getLogger(__name__)
+
+# Articles detected per transaction: bounds the memory and the lock time of one chunk, and how
+# much work a crash can roll back (it is redone by the next run).
+DETECT_CHUNK = 200
+MAX_ERROR_CHARS = db.MAX_ERROR_CHARS
+
 
 def utcnow() -> datetime:
     """The wall clock, in UTC (the one place flows read it, so tests can see where)."""
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class NewArticle:
-    """A freshly stored article with the "now" detection should read it against."""
-
-    id: int
-    article: Article
-    reference: datetime
-    dated: bool
-
-
 @dataclass(slots=True)
 class StoreOutcome:
-    """What the store stage did."""
+    """What the store stage did. The stored articles now await detection in the store."""
 
-    new: list[NewArticle] = field(default_factory=list)
+    new: int = 0
     read: int = 0
     duplicates: int = 0
     linked: int = 0
+    revised: int = 0
     new_per_source: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedItem:
+    """An article whose analysis raised: recorded on it in the store, skipped by the run."""
+
+    id: int
+    source: str
+    guid: str
+    error: str
 
 
 @dataclass(slots=True)
 class DetectOutcome:
-    """What the detect stage did."""
+    """What the detect stage did over the articles it took from the store."""
 
+    articles: int = 0
     matches: int = 0
     changes: int = 0
     alert_ids: list[int] = field(default_factory=list)
+    failed: list[FailedItem] = field(default_factory=list)
 
 
 @task(name="fetch", cache_policy=NO_CACHE, retries=0)
@@ -71,18 +85,22 @@ def fetch_stage(
     concurrency: int,
     per_host: int,
     conditional: bool = True,
+    allow_networks: Sequence[str] = (),
 ) -> list[FetchResult]:
     """Fetch a batch of sources concurrently; a broken source becomes an error result.
 
     `conditional` sends the stored validators (ETag, Last-Modified, body hash); a replay turns
     it off so replaying the same files reads them again (and the store deduplicates).
+    `allow_networks` opens private networks to fetches (settings.fetch_allow_networks).
     """
     states: dict[str, SourceState] = {spec.name: SourceState() for spec in specs}
     if conditional:
         with transaction(database_url) as session:
             db.upsert_sources(session, specs)
             states.update(db.source_states(session, [spec.name for spec in specs]))
-    return adapters.fetch_many(specs, states, concurrency=concurrency, per_host=per_host)
+    return adapters.fetch_many(
+        specs, states, concurrency=concurrency, per_host=per_host, allow_networks=allow_networks
+    )
 
 
 def reading_times(
@@ -97,64 +115,225 @@ def reading_times(
     return times
 
 
+def _store_each(
+    session: Session,
+    source_ids: dict[str, int],
+    articles: Sequence[Article],
+    fetched_at: datetime,
+    readings: dict[tuple[str, str], tuple[datetime, bool]],
+) -> tuple[list[db.StoredArticle], int, int, int, list[str]]:
+    """Store a batch, or, when the batch as a whole fails (one malformed item), each article
+    in its own savepoint, so only the bad item is skipped and reported."""
+    try:
+        with session.begin_nested():
+            stored = db.store_articles(session, source_ids, articles, fetched_at, readings)
+        return stored.new, stored.duplicates, stored.linked, stored.revised, []
+    except Exception:
+        log.warning("storing the batch failed; storing its %d articles one by one", len(articles))
+    new: list[db.StoredArticle] = []
+    duplicates = linked = revised = 0
+    failed: list[str] = []
+    for article in articles:
+        try:
+            with session.begin_nested():
+                one = db.store_articles(session, source_ids, [article], fetched_at, readings)
+        except Exception as exc:
+            failed.append(f"{article.source}: item {article.guid!r} not stored: {describe(exc)}")
+            continue
+        new += one.new
+        duplicates, linked, revised = (
+            duplicates + one.duplicates,
+            linked + one.linked,
+            revised + one.revised,
+        )
+    return new, duplicates, linked, revised, failed
+
+
 @task(name="store", cache_policy=NO_CACHE)
 def store_stage(
     database_url: str, specs: Sequence[SourceSpec], results: Sequence[FetchResult]
 ) -> StoreOutcome:
     """Store every fetched article and the sources' health in one transaction.
 
-    Validators (ETag, body hash) advance only together with the articles they cover, so a failed
-    store never makes the next poll skip items that were never saved.
+    Each stored article awaits detection in the store with the reading (reference time) this
+    run gives it, so whichever run detects it reads it the same way. Validators (ETag, body
+    hash) advance only together with the articles they cover, so a failed store never makes the
+    next poll skip items that were never saved.
     """
     now = utcnow()
     articles = [article for result in results for article in result.articles]
+    readings = reading_times(results, fallback=now)
     with transaction(database_url) as session:
         source_ids = db.upsert_sources(session, specs)
-        stored = db.store_articles(session, source_ids, articles, fetched_at=now)
+        new, duplicates, linked, revised, failed = _store_each(
+            session, source_ids, articles, now, readings
+        )
         db.record_fetches(
             session, results, now=now, poll_intervals={s.name: s.poll_interval_s for s in specs}
         )
-    times = reading_times(results, fallback=now)
-    outcome = StoreOutcome(read=len(articles), duplicates=stored.duplicates, linked=stored.linked)
-    for item in stored.new:
-        reference, dated = times[(item.article.source, item.article.guid)]
-        outcome.new.append(NewArticle(item.id, item.article, reference, dated))
+    outcome = StoreOutcome(
+        new=len(new),
+        read=len(articles),
+        duplicates=duplicates,
+        linked=linked,
+        revised=revised,
+        failed=failed,
+    )
+    for item in new:
         source = item.article.source
         outcome.new_per_source[source] = outcome.new_per_source.get(source, 0) + 1
     return outcome
 
 
+def describe(exc: BaseException) -> str:
+    """One line for an error: its type and message, bounded."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:MAX_ERROR_CHARS]
+
+
+def analyse(
+    ruleset: detect.RuleSet, queued: Sequence[db.QueuedArticle]
+) -> tuple[list[Match], dict[int, str]]:
+    """Matches of each queued article, and the error of each whose analysis raised.
+
+    One article's failure never costs the others: it is recorded, and the chunk goes on.
+    """
+    matches: list[Match] = []
+    errors: dict[int, str] = {}
+    for item in queued:
+        try:
+            matches += detect.detect(ruleset, detection_input(item))
+        except Exception as exc:  # any bug on any text: record it on the article, go on
+            errors[item.id] = describe(exc)
+    return matches, errors
+
+
+def detection_input(item: db.QueuedArticle) -> DetectionInput:
+    """A queued article as detection reads it (its key is its store id)."""
+    return DetectionInput(
+        key=str(item.id),
+        title=item.title,
+        text=item.text,
+        reference=item.reference,
+        dated=item.dated,
+    )
+
+
+def _apply_matches(
+    session: Session, matches: Sequence[Match], queued: Sequence[db.QueuedArticle], lookback: int
+) -> tuple[int, list[int]]:
+    """Join the matches to developments and write the changes and alerts; (changes, alert ids)."""
+    if not matches:
+        return 0, []
+    references = [item.reference for item in queued if item.reference is not None]
+    since = min(references) - timedelta(days=lookback) if references else None
+    known = db.candidate_developments(session, {m.category for m in matches}, since)
+    changes: list[DevelopmentChange] = detect.assign(matches, known)
+    article_ids = {str(item.id): item.id for item in queued}
+    return len(changes), db.apply_changes(session, changes, article_ids, seen_at=utcnow())
+
+
+def detect_chunk(
+    session: Session,
+    ruleset: detect.RuleSet,
+    rules_version: str,
+    queued: Sequence[db.QueuedArticle],
+    lookback_days: int,
+) -> DetectOutcome:
+    """Detect `queued` and, in the caller's transaction, write their changes, alerts and marks."""
+    matches, errors = analyse(ruleset, queued)
+    ok = [item for item in queued if item.id not in errors]
+    changes, alert_ids = _apply_matches(
+        session, [m for m in matches if int(m.article_key) not in errors], ok, lookback_days
+    )
+    db.mark_detected(session, [item.id for item in ok], rules_version)
+    db.mark_failed(session, errors, rules_version)
+    by_id = {item.id: item for item in queued}
+    failed = [
+        FailedItem(i, by_id[i].source, by_id[i].guid, error) for i, error in sorted(errors.items())
+    ]
+    return DetectOutcome(len(queued), len(matches), changes, alert_ids, failed)
+
+
+def _detect_next_chunk(
+    database_url: str, ruleset: detect.RuleSet, rules_version: str, lookback_days: int, size: int
+) -> DetectOutcome | None:
+    """Take the next chunk from the store and detect it; None when nothing awaits detection.
+
+    When the chunk's writes fail as a whole (one article's matches break joining), each of its
+    articles is detected in a transaction of its own and one that still fails is marked failed.
+    """
+    queued: list[db.QueuedArticle] = []
+    try:
+        with transaction(database_url) as session:
+            db.lock_developments(session)
+            queued = db.pending_detection(session, rules_version, size)
+            if not queued:
+                return None
+            return detect_chunk(session, ruleset, rules_version, queued, lookback_days)
+    except Exception:
+        if not queued:  # the store itself failed: nothing to isolate, the run reports it
+            raise
+        log.warning("detecting a chunk failed; detecting its %d articles one by one", len(queued))
+    outcome = DetectOutcome()
+    for item in queued:
+        alone = _detect_alone(database_url, ruleset, rules_version, item, lookback_days)
+        outcome = merge(outcome, alone)
+    return outcome
+
+
+def _detect_alone(
+    database_url: str,
+    ruleset: detect.RuleSet,
+    rules_version: str,
+    item: db.QueuedArticle,
+    lookback_days: int,
+) -> DetectOutcome:
+    """Detect one article in its own transaction; if that fails, record it as failed."""
+    try:
+        with transaction(database_url) as session:
+            db.lock_developments(session)
+            # Still awaiting? Another run may have taken it since the chunk rolled back.
+            queued = db.pending_detection(session, rules_version, 1, only=[item.id])
+            return detect_chunk(session, ruleset, rules_version, queued, lookback_days)
+    except Exception as exc:
+        error = describe(exc)
+    with transaction(database_url) as session:
+        db.mark_failed(session, {item.id: error}, rules_version)
+    return DetectOutcome(articles=1, failed=[FailedItem(item.id, item.source, item.guid, error)])
+
+
+def merge(total: DetectOutcome, part: DetectOutcome) -> DetectOutcome:
+    """Two detect outcomes as one."""
+    return DetectOutcome(
+        articles=total.articles + part.articles,
+        matches=total.matches + part.matches,
+        changes=total.changes + part.changes,
+        alert_ids=total.alert_ids + part.alert_ids,
+        failed=total.failed + part.failed,
+    )
+
+
 @task(name="detect", cache_policy=NO_CACHE)
 def detect_stage(
-    database_url: str, ruleset: detect.RuleSet, new: Sequence[NewArticle], lookback_days: int
+    database_url: str,
+    ruleset: detect.RuleSet,
+    rules_version: str,
+    lookback_days: int,
+    chunk_size: int = DETECT_CHUNK,
 ) -> DetectOutcome:
-    """Match the batch's articles, join matches to developments, write changes and alerts."""
-    if not new:
-        return DetectOutcome()
-    matches = [
-        match
-        for item in new
-        for match in detect.detect(
-            ruleset,
-            DetectionInput(
-                key=str(item.id),
-                title=item.article.title,
-                text=item.article.text,
-                reference=item.reference,
-                dated=item.dated,
-            ),
-        )
-    ]
-    if not matches:
-        return DetectOutcome()
-    since = min(item.reference for item in new) - timedelta(days=lookback_days)
-    article_ids = {str(item.id): item.id for item in new}
-    with transaction(database_url) as session:
-        db.lock_developments(session)
-        known = db.candidate_developments(session, {m.category for m in matches}, since)
-        changes: list[DevelopmentChange] = detect.assign(matches, known)
-        alert_ids = db.apply_changes(session, changes, article_ids, seen_at=utcnow())
-    return DetectOutcome(matches=len(matches), changes=len(changes), alert_ids=alert_ids)
+    """Detect every article awaiting detection in the store, whichever run stored it.
+
+    Chunks of `chunk_size` articles, each in one transaction that holds the detection lock and
+    commits the chunk's development changes, alerts and detection marks together: a run killed
+    anywhere leaves the rest pending for the next run, and nothing is detected twice.
+    """
+    outcome = DetectOutcome()
+    while (
+        part := _detect_next_chunk(database_url, ruleset, rules_version, lookback_days, chunk_size)
+    ) is not None:
+        outcome = merge(outcome, part)
+    return outcome
 
 
 @task(name="send", cache_policy=NO_CACHE)

@@ -9,6 +9,11 @@ aliases for Apprise's notify-time selection, which Watchfloor does not use) are 
 
 Credentials come from the environment (`${NAME}`, see notify.envvars).
 
+Every tag is checked where it is written (notify.tags holds the vocabulary): an unknown kind, a
+malformed value, and, when the caller says what the loaded rules produce, a category or region
+no rule can produce, each fail with its own line and a "did you mean". A tag that comes from the
+environment is shown masked.
+
 A Target's `url` is the entry's URL as written (after substitution) when the entry has no
 options but tags, else the URL Apprise builds from the entry's options. Its `key` is the SHA-256
 of the URL as written, plus the options when there are any (see url_key): stable across runs
@@ -21,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +40,10 @@ from core.model import Target
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
 from notify.capture import capture_apprise_log
 from notify.envvars import expand
-from notify.privacy import REGISTRY, display_form, opaque_form, protect, scheme_of
+from notify.privacy import REGISTRY, display_form, opaque_form, protect, scheme_of, scrub
 from notify.routing import parse_interest
 from notify.schedule import parse_schedule
+from notify.tags import Produced, TagError, check_tag
 from notify.terminal import SCHEMA as TERMINAL_SCHEMA
 
 _ALLOWED_KEYS = frozenset({"version", "tag", "tags", "urls"})
@@ -53,7 +59,12 @@ CLI_SOURCE = "--notify"
 # The plugin Apprise built for each loaded target, by key. Sending uses it when present: a YAML
 # entry can hold options its URL form cannot (an email sender's display name, for one).
 _plugins: dict[str, NotifyBase] = {}
-_TAG_KEYS = frozenset({"tag", "tags"})
+_TAG_KEYS = ("tag", "tags")
+# How Apprise splits a `tag:` string into tags.
+_TAG_DELIMITERS = re.compile(r"[\[\];,\s]+")
+# A shorter value from the environment is not masked on its own: it would mask letters of the
+# message itself (the whole tag it is part of still is).
+_MASKED_VALUE_MIN = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,23 @@ class _Loaded:
     key: str
     plugin: NotifyBase
     rebuilt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _WrittenTag:
+    """One tag as the file gives it (after ${NAME} substitution), with its line."""
+
+    text: str
+    line: int
+    from_environment: bool
+
+    def masked(self, message: str) -> str:
+        """`message` without this tag's text when the environment supplied it."""
+        if not self.from_environment:
+            return scrub(message)
+        value = self.text.partition(":")[2]
+        hidden = [self.text, *([value] if len(value) >= _MASKED_VALUE_MIN else [])]
+        return scrub(message, hidden)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,25 +271,81 @@ def loaded_plugin(key: str) -> NotifyBase | None:
     return _plugins.get(key)
 
 
-def _check_tags(tags: frozenset[str]) -> None:
-    """Routing and schedule tags must parse (ValueError otherwise)."""
+def _check_tag_set(tags: frozenset[str]) -> None:
+    """What only the whole set shows (two quiet tags, say) must hold too (ValueError)."""
     parse_interest(tags)
     parse_schedule(tags)
 
 
-def _targets_from_file(path: str) -> tuple[list[Target], list[ConfigError]]:
+def _tags_under(path: str, holder: YamlMap) -> Iterator[_WrittenTag]:
+    """The tags written under the `tag:`/`tags:` keys of one mapping, each with its line."""
+    for key in _TAG_KEYS:
+        if key not in holder:
+            continue
+        value = holder[key]
+        if isinstance(value, YamlSeq):
+            pieces = [(item, value.line_of(i)) for i, item in enumerate(value)]
+        else:
+            pieces = [(value, holder.line_of(key))]
+        for piece, line in pieces:
+            written = str(piece)
+            expanded = expand(written, path, line)
+            for text in filter(None, _TAG_DELIMITERS.split(expanded)):
+                yield _WrittenTag(text, line, "${" in written)
+
+
+def _tag_holders(entry: _Entry, url: str) -> list[YamlMap]:
+    """The mappings of an entry that may carry tags: the entry itself and each option set."""
+    value = entry.value
+    if not isinstance(value, YamlMap):
+        return []
+    nested = value.get(url)
+    sets = nested if isinstance(nested, YamlSeq) else [nested]
+    return [value, *(item for item in sets if isinstance(item, YamlMap))]
+
+
+def _tag_errors(path: str, holders: list[YamlMap], produced: Produced) -> list[ConfigError]:
+    """One error per tag that is wrong, at the tag's own line."""
+    errors: list[ConfigError] = []
+    for holder in holders:
+        try:
+            written = list(_tags_under(path, holder))
+        except ConfigError:
+            continue  # an unset ${NAME}: reported once, where the entry is loaded
+        for tag in written:
+            try:
+                check_tag(tag.text, produced)
+            except TagError as exc:
+                errors.append(ConfigError(path, tag.masked(str(exc)), line=tag.line))
+    return errors
+
+
+def _entry_tag_errors(path: str, entry: _Entry, produced: Produced) -> list[ConfigError]:
+    try:
+        written_url, _ = _entry_url(path, entry)
+    except ConfigError:
+        return []  # reported where the entry is loaded
+    return _tag_errors(path, _tag_holders(entry, written_url), produced)
+
+
+def _targets_from_file(path: str, produced: Produced) -> tuple[list[Target], list[ConfigError]]:
     data = _document(path, _read(path))
     shared = _shared(path, data)
     targets: list[Target] = []
-    errors: list[ConfigError] = []
+    errors = _tag_errors(path, [data], produced)
+    shared_ok = not errors
     for entry in _entries(path, data):
+        tag_errors = _entry_tag_errors(path, entry, produced)
+        errors += tag_errors
         try:
             for loaded in _plugins_for(path, shared, entry):
                 tags = frozenset(str(t) for t in loaded.plugin.tags)
-                try:
-                    _check_tags(tags)
-                except ValueError as exc:
-                    raise ConfigError(path, str(exc), line=entry.line) from None
+                # A tag already reported at its own line is not reported again for the set.
+                if shared_ok and not tag_errors:
+                    try:
+                        _check_tag_set(tags)
+                    except ValueError as exc:
+                        raise ConfigError(path, scrub(str(exc)), line=entry.line) from None
                 if loaded.rebuilt and not _reloads(loaded.url):
                     shown = display_form(loaded.plugin.url(privacy=True))
                     raise ConfigError(
@@ -297,18 +381,29 @@ def _deduplicated(targets: list[Target]) -> list[Target]:
     return list(seen.values())
 
 
-def load_targets(config_path: str | None, urls: Sequence[str] = ()) -> list[Target]:
+def load_targets(
+    config_path: str | None,
+    urls: Sequence[str] = (),
+    *,
+    categories: Collection[str] | None = None,
+    regions: Collection[str] | None = None,
+) -> list[Target]:
     """Subscribers from an Apprise YAML config file and/or plain URLs, validated.
 
     Plain URLs (from `--notify`) are untagged: they receive every alert. A URL given both ways
     counts once (the file's entry, with its tags, wins). Raises ConfigError (file, line, reason)
     for one problem, ConfigValidationError listing all of them for several; neither ever shows
     a secret.
+
+    Every tag must be of a known kind with a well-formed value. `categories` (the categories
+    of the loaded rules) and `regions` (the regions they emit, as `east-asia` or
+    `region:east-asia`) make a topic or region tag that no rule can produce an error too;
+    None leaves that kind unchecked.
     """
     targets: list[Target] = []
     errors: list[ConfigError] = []
     if config_path:
-        found, problems = _targets_from_file(str(config_path))
+        found, problems = _targets_from_file(str(config_path), Produced.of(categories, regions))
         targets += found
         errors += problems
     for number, url in enumerate(urls, start=1):

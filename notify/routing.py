@@ -1,6 +1,7 @@
 """Tag routing: which subscribers an alert goes to.
 
-Subscriber tags (Apprise `tag:` values, lower case) fall into kinds:
+Subscriber tags (Apprise `tag:` values, lower case) are read by notify.tags, which holds their
+vocabulary. The kinds that filter:
 
 | tag                    | kind     | an alert passes when                                      |
 |------------------------|----------|-----------------------------------------------------------|
@@ -8,9 +9,9 @@ Subscriber tags (Apprise `tag:` values, lower case) fall into kinds:
 | `region:<name>`        | region   | its tags contain `region:<name>`                          |
 | `level:<lvl>`          | level    | its level >= `<lvl>` (low < medium < high < critical)     |
 | `all`                  | wildcard | always (satisfies the topic and region kinds)             |
-| `digest`, `digest:...` | schedule | not a filter: see notify.schedule                         |
-| `quiet:...`, `tz:...`  | schedule | not a filter: see notify.schedule                         |
-| `<other>:<value>`      | label    | not a filter (free labels such as `team:ops`)             |
+
+Schedule tags (`digest...`, `quiet:...`, `tz:...`, see notify.schedule) and labels (`team:ops`)
+select nothing.
 
 Combination: tags of one kind are OR-ed (`missile_launch, nuclear_test` = either), kinds are
 AND-ed (`missile_launch, region:korea` = a launch in Korea), and the level is a floor on top
@@ -24,10 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.model import LEVELS, Alert, Level, Target, level_rank
-
-WILDCARD = "all"
-DIGEST = "digest"
+from core.model import Alert, Level, Target, level_rank
+from notify.tags import Kind, parse_level, read_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,35 +52,21 @@ class Interest:
         return not self.regions or bool(self.regions & alert_tags)
 
 
-def _level(value: str) -> Level:
-    """The level named by a `level:` tag, or ValueError naming the valid ones."""
-    for level in LEVELS:
-        if level == value:
-            return level
-    raise ValueError(f"unknown level {value!r} in tag 'level:{value}' (use one of {LEVELS})")
-
-
 def parse_interest(tags: Iterable[str]) -> Interest:
-    """Parse subscriber tags into an Interest; ValueError for a malformed routing tag."""
+    """Parse subscriber tags into an Interest; ValueError (TagError) for a malformed tag."""
     topics: set[str] = set()
     regions: set[str] = set()
     floors: list[Level] = []
     wildcard = False
-    for raw in tags:
-        tag = raw.strip().casefold()
-        prefix, sep, value = tag.partition(":")
-        if not sep:
-            if tag == WILDCARD:
-                wildcard = True
-            elif tag and tag != DIGEST:
-                topics.add(tag)
-        elif prefix == "region":
-            if not value:
-                raise ValueError("empty region in tag 'region:'")
-            regions.add(tag)
-        elif prefix == "level":
-            floors.append(_level(value))
-        # schedule tags and free labels select nothing
+    for tag in map(read_tag, filter(str.strip, tags)):
+        if tag.kind is Kind.TOPIC:
+            topics.add(tag.text)
+        elif tag.kind is Kind.WILDCARD:
+            wildcard = True
+        elif tag.kind is Kind.REGION:
+            regions.add(tag.text)
+        elif tag.kind is Kind.LEVEL:
+            floors.append(parse_level(tag.value))
     min_level = min(floors, key=level_rank) if floors else None
     # No topic or region tag leaves those kinds unconstrained (only the level floor applies).
     everything = wildcard or not (topics or regions)

@@ -1,6 +1,6 @@
 """Digests and quiet hours: when a subscriber may receive a message. Pure: `now` is an argument.
 
-Schedule tags (Apprise `tag:` values on a subscriber):
+Schedule tags (Apprise `tag:` values on a subscriber; notify.tags reads them):
 
 | tag                         | meaning                                                        |
 |-----------------------------|----------------------------------------------------------------|
@@ -29,22 +29,21 @@ wants critical alerts at once as well adds a second entry tagged `level:critical
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from typing import Literal
-from zoneinfo import ZoneInfo, available_timezones
 
 from core.model import Level, Target
-
-DigestPeriod = Literal["hourly", "daily"]
-
-DEFAULT_DIGEST_HOUR = 8
-
-_DIGEST = re.compile(r"^digest(?::(?P<period>hourly|daily)(?:@(?P<hour>\d{1,2}))?)?$")
-_QUIET = re.compile(r"^quiet:(?P<start>\d{1,2}(?::\d{2})?)-(?P<end>\d{1,2}(?::\d{2})?)$")
+from notify.tags import (
+    DEFAULT_DIGEST_HOUR,
+    DigestPeriod,
+    Kind,
+    parse_digest,
+    parse_quiet,
+    parse_zone,
+    read_tag,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,72 +56,25 @@ class Schedule:
     tz: tzinfo = UTC
 
 
-def _clock(text: str) -> time:
-    """`HH` or `HH:MM` as a time; ValueError when out of range."""
-    hour, _, minute = text.partition(":")
-    value_h, value_m = int(hour), int(minute or 0)
-    if not (0 <= value_h <= 23 and 0 <= value_m <= 59):
-        raise ValueError(f"no such time of day {text!r}")
-    return time(value_h, value_m)
-
-
-@lru_cache(maxsize=1)
-def _zones_by_folded_name() -> dict[str, str]:
-    # Apprise lower-cases tags, while zone names are case-sensitive on most systems.
-    return {name.casefold(): name for name in available_timezones()}
-
-
-def _zone(name: str) -> tzinfo:
-    """The IANA zone `name`, matched case-insensitively."""
-    if name.casefold() in {"utc", "z"}:
-        return UTC
-    real = _zones_by_folded_name().get(name.casefold())
-    if real is None:
-        raise ValueError(f"unknown time zone {name!r} in tag 'tz:{name}'")
-    return ZoneInfo(real)
-
-
 def parse_schedule(tags: Iterable[str]) -> Schedule:
     """The Schedule described by a subscriber's tags; ValueError for a malformed schedule tag."""
-    digest: DigestPeriod | None = None
-    digest_hour = DEFAULT_DIGEST_HOUR
-    quiet: tuple[time, time] | None = None
-    zone: tzinfo = UTC
-    for raw in tags:
-        tag = raw.strip().casefold()
-        prefix = tag.partition(":")[0]
-        if prefix == "digest":
-            match = _DIGEST.match(tag)
-            if match is None:
-                raise ValueError(
-                    f"malformed tag {tag!r} (use digest, digest:hourly, digest:daily[@HH])"
-                )
-            if digest is not None:
-                raise ValueError("more than one digest tag")
-            digest = "hourly" if match["period"] == "hourly" else "daily"
-            if match["hour"] is not None:
-                if match["period"] != "daily":
-                    raise ValueError(f"an hour only applies to daily digests: {tag!r}")
-                hour = int(match["hour"])
-                if hour > 23:
-                    raise ValueError(f"no such hour {hour} in tag {tag!r}")
-                digest_hour = hour
-        elif prefix == "quiet":
-            match = _QUIET.match(tag)
-            if match is None:
-                raise ValueError(f"malformed tag {tag!r} (use quiet:HH-HH or quiet:HH:MM-HH:MM)")
-            if quiet is not None:
-                raise ValueError("more than one quiet tag")
-            try:
-                start, end = _clock(match["start"]), _clock(match["end"])
-            except ValueError as exc:
-                raise ValueError(f"{exc} in tag {tag!r}") from None
-            if start == end:
-                raise ValueError(f"quiet hours start and end at the same time: {tag!r}")
-            quiet = (start, end)
-        elif prefix == "tz" and tag != "tz":
-            zone = _zone(raw.strip().partition(":")[2])
-    return Schedule(digest, digest_hour, quiet, zone)
+    digests: list[tuple[DigestPeriod, int]] = []
+    quiets: list[tuple[time, time]] = []
+    zones: list[tzinfo] = []
+    for tag in map(read_tag, filter(str.strip, tags)):
+        if tag.kind is Kind.DIGEST:
+            # A bare `digest` is a daily one at the default hour.
+            digests.append(parse_digest(tag.value or "daily"))
+        elif tag.kind is Kind.QUIET:
+            quiets.append(parse_quiet(tag.value))
+        elif tag.kind is Kind.TZ:
+            zones.append(parse_zone(tag.value))
+    # Two of one kind would leave the subscriber guessing which one wins.
+    for kind, found in (("digest", digests), ("quiet", quiets), ("tz", zones)):
+        if len(found) > 1:
+            raise ValueError(f"more than one {kind} tag")
+    digest, digest_hour = digests[0] if digests else (None, DEFAULT_DIGEST_HOUR)
+    return Schedule(digest, digest_hour, quiets[0] if quiets else None, zones[0] if zones else UTC)
 
 
 @lru_cache(maxsize=1024)

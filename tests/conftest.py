@@ -6,6 +6,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Prefect reads its settings at import: set them before anything imports it.
@@ -17,6 +18,9 @@ os.environ.pop("PREFECT_API_URL", None)
 for _name in list(os.environ):
     if _name.startswith("WATCHFLOOR_"):
         del os.environ[_name]
+# Feeds in tests are served on loopback, which fetches refuse unless allowed; in the environment,
+# so the CLI and flow processes that tests start inherit it.
+os.environ["WATCHFLOOR_FETCH_ALLOW_NETWORKS"] = "127.0.0.1"
 
 import pytest  # noqa: E402
 
@@ -25,6 +29,21 @@ pytest_plugins = ["tests.secret_audit"]
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
+
+
+@contextmanager
+def store_env(url: str) -> Iterator[None]:
+    """WATCHFLOOR_DATABASE_URL is `url` inside the block: flows read the store from settings,
+    never from a flow parameter (Prefect stores parameters, and a URL may carry a password)."""
+    before = os.environ.get("WATCHFLOOR_DATABASE_URL")
+    os.environ["WATCHFLOOR_DATABASE_URL"] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("WATCHFLOOR_DATABASE_URL", None)
+        else:
+            os.environ["WATCHFLOOR_DATABASE_URL"] = before
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ Each step is one `prefect` command, so the recipe reads as what an operator type
     prefect work-pool create watchfloor --type process --overwrite
     prefect --no-prompt deploy --all --prefect-file deploy/prefect.yaml   # WATCHFLOOR_HOME=$PWD
     prefect worker start --pool watchfloor                    # WATCHFLOOR_* settings here
-    prefect deployment run replay/replay --param database_url=...
+    prefect deployment run replay/replay                      # store: WATCHFLOOR_DATABASE_URL
 
 Every process started here leads its own process group and is stopped with it (and with any
 process it started) on exit, error or Ctrl-C.
@@ -436,8 +436,8 @@ def _run(args: argparse.Namespace, home: Path) -> int:
                 while all(p.poll() is None for p in stack.processes):
                     time.sleep(1)
             return 0
-        parameters = {"database_url": args.db} if args.db else {}
-        outcome = stack.wait_for(stack.trigger("replay/replay", parameters))
+        # The store's URL reaches the run through the worker's environment: never a parameter.
+        outcome = stack.wait_for(stack.trigger("replay/replay", {}))
         print(f"flow run {outcome.flow_run_id}: {outcome.state}")
         if outcome.result is not None:
             print(json.dumps(outcome.result.replay_json(), indent=2, ensure_ascii=False))

@@ -8,6 +8,8 @@ from typing import Any
 from core.model import SourceSpec
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# What the test feed server needs opened: fetches refuse loopback addresses by default.
+LOOPBACK = ("127.0.0.1",)
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 # Small limits so failure cases finish in well under a second each.

@@ -15,6 +15,8 @@ Routes (all GET; FILE is a name under fixtures/):
   /silent/SECONDS                                no response at all for SECONDS
   /big/BYTES?cl=1                                a feed-looking body of BYTES (Content-Length if cl)
   /trickle/MS                                    one body byte every MS milliseconds, forever
+  /trickleheaders/MS                             one header line every MS milliseconds, forever
+  /to?url=URL&code=302                           a redirect to any URL (another host, too)
   /slow/MS/FILE                                  waits MS milliseconds, then serves FILE
   /empty                                         200 with an empty body
   POST /hook/NAME                                records the body (an Apprise json:// receiver)
@@ -282,6 +284,24 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         self.close_connection = True
+
+    def route_trickleheaders(self, args: list[str], query: dict[str, str]) -> None:
+        # The headers never end: each line arrives well within a read timeout.
+        with self.server.lock:
+            self.server.statuses.append((self.path, 200))
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n")
+            line = 0
+            while not self.server.stop.wait(int(args[0]) / 1000):
+                line += 1
+                self.wfile.write(f"X-Padding-{line}: {'x' * 20}\r\n".encode())
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up at its deadline, as it should
+        self.close_connection = True
+
+    def route_to(self, args: list[str], query: dict[str, str]) -> None:
+        self.redirect(int(query.get("code", "302")), query["url"])
 
     def route_slow(self, args: list[str], query: dict[str, str]) -> None:
         with self.server.lock:

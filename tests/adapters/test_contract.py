@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters import SourceAdapter, get_adapter, kinds
+from adapters import FetchContext, SourceAdapter, get_adapter, kinds
 from core.model import FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import SEEDS, rss_spec
 from tests.adapters.feedserver import FeedServer
@@ -39,6 +39,8 @@ EXAMPLES: dict[str, tuple[list[SpecMaker], list[SpecMaker]]] = {
             lambda s, t: rss_spec("reset", s.url("/reset"), retries=0),
             lambda s, t: rss_spec("html", s.url("/feed/page.html")),
             lambda s, t: rss_spec("refused", "http://127.0.0.1:1/x", retries=0),
+            lambda s, t: rss_spec("metadata", "http://169.254.169.254/latest/meta-data/"),
+            lambda s, t: rss_spec("private", "http://10.0.0.1/feed.xml"),
             lambda s, t: SourceSpec("not-a-url", "rss", "not a url at all"),
             lambda s, t: SourceSpec("file-url", "rss", "file:///etc/passwd"),
             lambda s, t: SourceSpec("bad-options", "rss", s.url("/feed/x"), options={"x": 1}),
@@ -83,8 +85,10 @@ def check_result(result: object, spec: SourceSpec) -> FetchResult:
 
 
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
-def test_adapter_contract(kind: str, server: FeedServer, tmp_path: Path) -> None:
-    adapter = get_adapter(kind)
+def test_adapter_contract(
+    kind: str, server: FeedServer, local: FetchContext, tmp_path: Path
+) -> None:
+    adapter = get_adapter(kind, local)
     assert isinstance(adapter, SourceAdapter) and adapter.kind == kind
     good, bad = EXAMPLES[kind]
     for make in good:

@@ -168,3 +168,24 @@ def test_repeated_guids_are_kept_once() -> None:
     feed = parse_feed(body, source="src", url=FEED_URL)
     assert [a.title for a in feed.articles] == ["first"]
     assert feed.problems == ("1 items repeated an earlier item's guid and were skipped",)
+
+
+def test_items_repeating_a_text_keep_their_own_guid_and_date() -> None:
+    # Flash headlines are reused verbatim for new events: each item stays its own publication.
+    item = (
+        "<item><title>FLASH: N. Korea fires ballistic missile</title>"
+        "<description>N. Korea fires ballistic missile toward East Sea: JCS</description>"
+        "<guid isPermaLink='false'>{guid}</guid><pubDate>{date}</pubDate></item>"
+    )
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Flash</title>'
+        + item.format(guid="flash-1", date="Tue, 27 Jan 2026 06:50:00 GMT")
+        + item.format(guid="flash-2", date="Sun, 08 Mar 2026 23:15:00 GMT")
+        + "</channel></rss>"
+    ).encode()
+    feed = parse_feed(body, source="src", url=FEED_URL, content_type="application/rss+xml")
+    assert [(a.guid, a.published) for a in feed.articles] == [
+        ("flash-1", datetime(2026, 1, 27, 6, 50, tzinfo=UTC)),
+        ("flash-2", datetime(2026, 3, 8, 23, 15, tzinfo=UTC)),
+    ]
+    assert feed.articles[0].text == feed.articles[1].text and feed.problems == ()

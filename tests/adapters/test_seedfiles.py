@@ -235,3 +235,44 @@ def test_replay_clock_gives_undated_articles_the_latest_time_so_far(seeds: Fetch
         (JAN_28, False),
     ]
     assert replay_clock([]) == []
+
+
+# --- size cap ----------------------------------------------------------------------------------
+
+
+def test_a_file_over_the_cap_is_read_only_up_to_the_cap(tmp_path: Path) -> None:
+    # 200 MB on disk but sparse (no disk space used): reading it whole would take seconds and
+    # hundreds of megabytes; the cap reads 2 MiB (pytest-timeout catches a whole read hanging).
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.write(b"Huge bulletin\n\nTokyo, Jan 28 (Kyodo) -- " + b"word " * 600_000)
+        handle.truncate(200_000_000)
+    (tmp_path / "small.txt").write_text("Small one\n\nSeoul, Jan 27 (Yonhap) -- Short.\n")
+    result = read(tmp_path)
+    assert result.status == "ok" and len(result.articles) == 2
+    cap = 2 * 1024 * 1024
+    assert result.problems == (
+        f"big.txt: 200000000 bytes, over the {cap}-byte cap (option max_file_bytes): "
+        f"only the first {cap} bytes were read",
+    )
+    big_article = next(a for a in result.articles if a.raw["file"] == "big.txt")
+    assert big_article.raw["truncated_from_bytes"] == 200_000_000
+    assert big_article.title == "Huge bulletin" and "word word" in big_article.text
+    assert len(big_article.raw["original_text"]) == cap
+
+
+def test_the_cap_never_splits_a_character(tmp_path: Path) -> None:
+    # "Title\n\n" is 7 bytes and each Hangul syllable 3: a 12-byte cap ends inside "사".
+    (tmp_path / "ko.txt").write_text("Title\n\n미사일 발사 " * 3, encoding="utf-8")
+    result = read(tmp_path, max_file_bytes=12)
+    assert result.status == "ok", result.error
+    (article,) = result.articles
+    assert article.raw["original_text"] == "Title\n\n미"
+    assert "only the first 10 bytes were read" in result.problems[0]
+
+
+def test_a_file_under_the_cap_is_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Title\n\nBody text.\n")
+    result = read(tmp_path, max_file_bytes=25)
+    assert result.status == "ok" and result.problems == ()
+    assert result.articles[0].raw["truncated_from_bytes"] is None

@@ -188,9 +188,26 @@ def test_single_errors(text: str, expected: str) -> None:
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigValidationError, match="cannot read the sources file"):
-        load_sources_file(tmp_path / "missing.yaml")
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(ConfigValidationError) as caught:
+        load_sources_file(missing)
+    assert str(caught.value) == f"{missing}: no such sources file"
+    with pytest.raises(ConfigValidationError) as caught:
+        load_sources_file(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: is a folder, not a sources file"
+
+
+def test_a_file_that_is_not_utf8_is_named_with_line_and_byte(tmp_path: Path) -> None:
     bad = tmp_path / "latin1.yaml"
-    bad.write_bytes("sources: []  # caf\xe9".encode("latin-1"))
-    with pytest.raises(ConfigValidationError, match="not UTF-8"):
+    bad.write_bytes("sources:\n  - name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigValidationError) as caught:
         load_sources_file(bad)
+    (error,) = caught.value.errors
+    assert (error.path, error.line) == (str(bad), 2)
+    assert error.reason == "not UTF-8 (byte 0xe9 at offset 22): save it as UTF-8"
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    with_bom = tmp_path / "bom.yaml"
+    with_bom.write_bytes(b"\xef\xbb\xbfsources:\n  - name: a\n    url: https://a.example/feed\n")
+    assert [s.name for s in load_sources_file(with_bom)] == ["a"]

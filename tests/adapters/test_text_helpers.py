@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters import get_adapter
+from adapters import FetchContext, get_adapter
 from adapters.boilerplate import BOILERPLATE, strip_boilerplate
 from adapters.charset import choose_encoding, header_charset, xml_declared_encoding
 from adapters.htmltext import html_to_text
@@ -156,8 +156,8 @@ def test_display_url_hides_credentials(url: str, shown: str) -> None:
     assert display_url(url) == shown
 
 
-def test_errors_never_show_credentials_in_the_url(server: FeedServer) -> None:
+def test_errors_never_show_credentials_in_the_url(server: FeedServer, local: FetchContext) -> None:
     spec = rss_spec("s", server.url("/status/404?api_key=s3cret"))
-    result = get_adapter("rss").fetch(spec, SourceState())
+    result = get_adapter("rss", local).fetch(spec, SourceState())
     assert result.status == "error" and result.http_status == 404
     assert "api_key=***" in (result.error or "") and "s3cret" not in (result.error or "")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from dbtestkit import T0, article, spec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import canonical_url, count_articles, store_articles, upsert_sources
@@ -32,7 +32,9 @@ def test_second_store_of_the_same_batch_stores_nothing(sessions: sessionmaker[Se
     assert (second.new, second.duplicates) == ([], 5)
 
 
-def test_same_source_new_guid_same_url_is_a_duplicate(sessions: sessionmaker[Session]) -> None:
+def test_same_source_new_guid_same_url_new_text_is_a_revision(
+    sessions: sessionmaker[Session],
+) -> None:
     original = article("alpha", 1, url="https://alpha.example/news/1?utm_source=rss")
     reissued = article(
         "alpha", 1, guid="alpha-1-v2", text="Updated text.", url="https://ALPHA.example/news/1/#top"
@@ -41,8 +43,35 @@ def test_same_source_new_guid_same_url_is_a_duplicate(sessions: sessionmaker[Ses
         ids = _sources(session)
         assert len(store_articles(session, ids, [original], T0).new) == 1
         result = store_articles(session, ids, [reissued], T0)
-        assert (len(result.new), result.duplicates) == (0, 1)
-        assert count_articles(session) == 1
+        assert [(s.article, s.revision) for s in result.new] == [(reissued, 1)]
+        assert result.revised == 1
+        again = store_articles(session, ids, [reissued, original], T0)
+        rows = session.execute(select(ArticleRow.guid, ArticleRow.revision)).all()
+    # The URL's item keeps its guid; its texts are revisions; the original text again is the
+    # earlier revision again, which is news once more only if it changed: here it did.
+    assert sorted(rows) == [("alpha-1", 0), ("alpha-1", 1), ("alpha-1", 2)]
+    assert [s.revision for s in again.new] == [2] and again.duplicates == 1
+
+
+def test_known_guid_with_changed_text_is_a_revision_awaiting_detection(
+    sessions: sessionmaker[Session],
+) -> None:
+    first = article("alpha", 1, text="N. Korea fires a missile, flight 300 km.")
+    lead = article("alpha", 1, title="(LEAD) " + first.title, text="Flight 350 km, JCS says.")
+    with sessions.begin() as session:
+        ids = _sources(session)
+        store_articles(session, ids, [first], T0)
+        session.execute(update(ArticleRow).values(detect_state="done"))
+        result = store_articles(session, ids, [lead], T0)
+        unchanged = store_articles(session, ids, [lead], T0)
+        rows = session.execute(
+            select(ArticleRow.revision, ArticleRow.text, ArticleRow.detect_state).order_by(
+                ArticleRow.revision
+            )
+        ).all()
+    assert [s.revision for s in result.new] == [1] and result.revised == 1
+    assert (unchanged.new, unchanged.duplicates) == ([], 1)  # an unchanged re-poll: no-op
+    assert rows == [(0, first.text, "done"), (1, lead.text, "pending")]
 
 
 def test_same_source_new_guid_same_content_is_a_duplicate(sessions: sessionmaker[Session]) -> None:
@@ -62,6 +91,24 @@ def test_same_source_new_guid_same_content_is_a_duplicate(sessions: sessionmaker
         result = store_articles(session, ids, [original, copy], T0)  # also within one batch
     assert [s.article for s in result.new] == [original]
     assert result.duplicates == 1
+
+
+def test_new_guid_repeating_a_text_with_a_new_date_is_a_new_publication(
+    sessions: sessionmaker[Session],
+) -> None:
+    flash = {"title": "URGENT: N. Korea fires ballistic missile", "text": "Details to follow."}
+    first = article("alpha", 1, published=T0, **flash)
+    second = article("alpha", 2, published=T0 + timedelta(days=9), **flash)
+    undated = article("alpha", 3, published=None, **flash)
+    with sessions.begin() as session:
+        ids = _sources(session)
+        store_articles(session, ids, [first], T0)
+        result = store_articles(session, ids, [second, undated], T0)
+        rows = {r.guid: r for r in session.scalars(select(ArticleRow))}
+    assert [s.article for s in result.new] == [second]  # undated: cannot tell, same article
+    assert result.linked == 1
+    assert rows["alpha-2"].duplicate_of_id == rows["alpha-1"].id
+    assert rows["alpha-2"].detect_state == "pending"
 
 
 def test_same_content_at_another_source_is_stored_and_linked(

@@ -19,6 +19,7 @@ from db import (
     record_outcome,
     retry_failed,
     route_alert,
+    sending_claimers,
     unrouted_alerts,
 )
 from db.models import DeliveryRow
@@ -163,6 +164,19 @@ def test_an_expired_lease_is_reclaimed(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         record_delivery(session, crashed, True, None, at(302))
     assert _claim_one(sessions, at(10_000)) == []
+
+
+def test_a_claim_of_a_dead_process_is_taken_over_at_once(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        seed_alert(session, TARGETS[:1])
+    [crashed] = _claim_one(sessions, T0, lease_s=300, claimer="host:1:10")  # dies here
+    with sessions.begin() as session:
+        assert sending_claimers(session) == ["host:1:10"]
+    assert _claim_one(sessions, at(1), claimer="host:2:20", dead_claimers=["other:9:9"]) == []
+    with sessions.begin() as session:
+        [again] = claim_deliveries(session, at(1), claimer="host:2:20", dead_claimers=["host:1:10"])
+        assert sending_claimers(session) == ["host:2:20"]
+    assert again.delivery_id == crashed and again.attempts == 1  # the lost try counts
 
 
 def test_a_sender_that_keeps_dying_ends_failed(sessions: sessionmaker[Session]) -> None:

@@ -142,12 +142,16 @@ def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
         tmp_path / "prefect",
         prefect_db_url=prefect_db,
         scheduler=False,
-        watchfloor_env={"WATCHFLOOR_NOTIFY_URLS": json.dumps([hooks.apprise_url])},
+        # Secrets in the worker's environment, never in parameters.
+        watchfloor_env={
+            "WATCHFLOOR_NOTIFY_URLS": json.dumps([hooks.apprise_url]),
+            "WATCHFLOOR_DATABASE_URL": store,
+        },
     )
     with stack:
         deploy(stack)
         stack.start_worker()
-        flow_run_id = stack.trigger("replay/replay", {"database_url": store})
+        flow_run_id = stack.trigger("replay/replay", {})
         outcome = stack.wait_for(flow_run_id, timeout=300)
         pids = all_pids(stack)
     assert_all_stopped(pids)

@@ -15,6 +15,7 @@ import pytest
 import notify
 from flows.replay import replay_flow
 from flows.report import RunReport
+from tests.conftest import store_env
 from tests.notify.alertkit import (
     SEED_ALERTS,
     Clock,
@@ -61,7 +62,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def replay(database_url: str, config: str) -> RunReport:
     """One real replay flow run of the seeds, subscribers from an Apprise YAML file."""
-    return replay_flow(database_url=database_url, apprise_config=config)
+    with store_env(database_url):
+        return replay_flow(apprise_config=config)
 
 
 def states(database_url: str, path: str) -> list[tuple[str, int]]:

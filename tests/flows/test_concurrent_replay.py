@@ -52,7 +52,7 @@ deadline = time.monotonic() + 300
 while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.005)
 started = time.time()
-report = replay_flow(paths=paths, database_url=os.environ["WATCHFLOOR_DATABASE_URL"])
+report = replay_flow(paths=paths)
 ended = time.time()
 print(json.dumps({"report": report.replay_json(), "started": started, "ended": ended}))
 """

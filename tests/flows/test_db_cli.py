@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 import db
 from db.engine import alembic_config
 from db.models import alerts, articles, deliveries, developments, evidence
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, store_env
 
 WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 BACKENDS = [
@@ -107,7 +107,8 @@ def replayed_store(url: str, tmp_path: Path) -> None:
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "neutral.txt").write_text(NEUTRAL, encoding="utf-8")
-    report = replay_flow(paths=[str(SEEDS), str(extra)], database_url=url)
+    with store_env(url):
+        report = replay_flow(paths=[str(SEEDS), str(extra)])
     assert report.articles == 6 and report.alerts_sent == 4
 
 
@@ -215,7 +216,8 @@ def test_db_purge_delete_articles_keeps_evidence_articles(
     # The next replay recognises the purged seeds: nothing is stored or alerted twice.
     from flows.replay import replay_flow
 
-    report = replay_flow(paths=[str(SEEDS)], database_url=store_url)
+    with store_env(store_url):
+        report = replay_flow(paths=[str(SEEDS)])
     assert report.new_articles == 0 and report.alerts_sent == 0
 
 

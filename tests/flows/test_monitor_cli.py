@@ -56,9 +56,11 @@ def server() -> Iterator[FeedServer]:
 def setup(
     server: FeedServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Path, str, str]:
-    """(sources file, store URL, subscriber URL); `--notify` sets a variable: undo it after."""
+    """(sources file, store URL, subscriber URL); `--notify` and `--db` set variables: undo
+    them after."""
     server.reset_counters()
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
+    monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", sqlite_url)
     sources = write_sources(
         tmp_path / "sources.yaml", server, [Src(name, path) for name, path, _ in FEEDS]
     )

@@ -1,12 +1,14 @@
 """Overlapping monitor runs never double-process: a run that finds the store's monitor lock
-taken skips its cycle, a lock left by a dead run expires, the lease is renewed while a run
-lasts, and two `watchfloor run` processes started at once store each item and send each alert
-exactly once."""
+taken skips its cycle, a lock left by a dead run expires, a lock whose holder's process has
+ended on this machine is taken over at once (a reused pid does not fool it), the lease is renewed
+while a run lasts, and two `watchfloor run` processes started at once store each item and send
+each alert exactly once."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +21,7 @@ import sqlalchemy as sa
 
 import db
 import flows.monitor
+from flows.liveness import process_identity, process_is_gone
 from flows.monitor import LOCK_NAME, SKIPPED, monitor_lock
 from flows.runtime import transaction
 from flows.stages import utcnow
@@ -54,6 +57,13 @@ def sources(server: FeedServer, tmp_path: Path) -> Path:
     return write_sources(tmp_path / "sources.yaml", server, FEEDS)
 
 
+@pytest.fixture
+def store_url(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store, given to flows as deployments give it: through WATCHFLOOR_DATABASE_URL."""
+    monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", sqlite_url)
+    return sqlite_url
+
+
 def hold_lock(url: str, holder: str, *, age_s: float = 0) -> None:
     """Take the monitor lock as another run would (`age_s` ago, for a 300 s lease)."""
     with transaction(url) as session:
@@ -72,15 +82,15 @@ def lock_rows(url: str) -> list[tuple[str, str]]:
 
 
 def test_a_run_skips_while_another_holds_the_lock(
-    sources: Path, sqlite_url: str, server: FeedServer
+    sources: Path, store_url: str, server: FeedServer
 ) -> None:
-    hold_lock(sqlite_url, "other-host:123:running")
-    report, _ = run_monitor(sources_file=str(sources), database_url=sqlite_url)
+    hold_lock(store_url, "other-host:123:running")
+    report, _ = run_monitor(sources_file=str(sources))
     assert report.problems == [SKIPPED]
     assert report.sources == [] and report.articles == 0
     assert server.requests == [], "a skipped run fetches nothing"
-    assert sum(stored_items(sqlite_url).values()) == 0
-    assert lock_rows(sqlite_url) == [(LOCK_NAME, "other-host:123:running")]
+    assert sum(stored_items(store_url).values()) == 0
+    assert lock_rows(store_url) == [(LOCK_NAME, "other-host:123:running")]
 
 
 def test_run_json_says_on_stderr_that_it_skipped(
@@ -90,7 +100,9 @@ def test_run_json_says_on_stderr_that_it_skipped(
 
     from flows.cli import app
 
+    # `--notify` and `--db` set these variables for the flow: undo them after the test.
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
+    monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", sqlite_url)
     hold_lock(sqlite_url, "other-host:123:running")
     result = CliRunner().invoke(
         app, ["run", "--sources", str(sources), "--db", sqlite_url, "--json"]
@@ -106,15 +118,61 @@ def test_run_json_says_on_stderr_that_it_skipped(
 
 
 def test_a_stale_lock_expires_and_the_next_run_proceeds(
-    sources: Path, sqlite_url: str, server: FeedServer
+    sources: Path, store_url: str, server: FeedServer
 ) -> None:
     # A run that died an hour ago without releasing its lease.
-    hold_lock(sqlite_url, "dead-host:999:crashed", age_s=3600)
-    report, _ = run_monitor(sources_file=str(sources), database_url=sqlite_url)
+    hold_lock(store_url, "dead-host:999:crashed", age_s=3600)
+    report, _ = run_monitor(sources_file=str(sources))
     assert report.problems == []
     assert {s.status for s in report.sources} == {"ok"}
-    assert sum(stored_items(sqlite_url).values()) == ITEMS
-    assert lock_rows(sqlite_url) == [], "released at the end of the run"
+    assert sum(stored_items(store_url).values()) == ITEMS
+    assert lock_rows(store_url) == [], "released at the end of the run"
+
+
+def ended_process_pid() -> int:
+    """The pid of a process of this machine that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_lease_whose_holder_ended_on_this_machine_is_taken_over_at_once(sqlite_url: str) -> None:
+    # A fresh lease (not lapsed) of a run killed with its process: no 5-minute wait.
+    dead = f"{socket.gethostname()}:{ended_process_pid()}:123:killed"
+    hold_lock(sqlite_url, dead)
+    with monitor_lock(sqlite_url) as acquired:
+        assert acquired
+        [(_, holder)] = lock_rows(sqlite_url)
+        assert holder.startswith(process_identity() + ":")
+    assert lock_rows(sqlite_url) == []
+
+
+def test_a_lease_whose_holder_lives_on_this_machine_blocks_until_it_ends(sqlite_url: str) -> None:
+    living = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        hold_lock(sqlite_url, f"{process_identity(living.pid)}:running")
+        with monitor_lock(sqlite_url) as acquired:
+            assert not acquired
+    finally:
+        living.kill()
+        living.wait()
+    with monitor_lock(sqlite_url) as acquired:
+        assert acquired, "taken over once its holder ended"
+
+
+def test_a_reused_pid_does_not_keep_a_dead_holders_lease(sqlite_url: str) -> None:
+    # This process's pid, but another start time: the holder was an earlier process (a restarted
+    # container numbers its processes from 1 again).
+    hold_lock(sqlite_url, f"{socket.gethostname()}:{os.getpid()}:1:before-restart")
+    with monitor_lock(sqlite_url) as acquired:
+        assert acquired
+
+
+def test_only_processes_of_this_machine_are_judged() -> None:
+    assert not process_is_gone(f"other-host:{ended_process_pid()}:1:x"), "cannot tell: wait"
+    assert not process_is_gone("not an identity")
+    assert not process_is_gone(process_identity())
+    assert process_is_gone(f"{socket.gethostname()}:{ended_process_pid()}::x")
 
 
 def test_the_lease_is_renewed_while_the_run_lasts(

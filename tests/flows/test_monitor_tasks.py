@@ -12,6 +12,7 @@ import pytest
 
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, add_feeds, run_monitor, task_run_names, write_sources
+from tests.conftest import store_env
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -31,7 +32,8 @@ def cycle(server: FeedServer, folder: Path, feeds: int) -> tuple[Counter[str], i
     sources = [Src(f"feed-{i:02d}", f"/feed/feed-{i:02d}.xml") for i in range(feeds)]
     path = write_sources(folder / f"sources-{feeds}.yaml", server, sources)
     url = f"sqlite:///{folder / f'store-{feeds}.db'}"
-    report, run_id = run_monitor(sources_file=str(path), database_url=url)
+    with store_env(url):
+        report, run_id = run_monitor(sources_file=str(path))
     assert {line.status for line in report.sources} == {"ok"}
     # Task run names are "<task>-<suffix>".
     return Counter(name.rsplit("-", 1)[0] for name in task_run_names(run_id)), report.new_articles

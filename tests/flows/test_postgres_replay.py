@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.replay import replay_flow
+from tests.conftest import store_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("prefect_harness")]
 
@@ -21,7 +22,8 @@ EXPECTED = {
 
 
 def replay(url: str) -> dict[str, Any]:
-    return replay_flow(database_url=url).replay_json()
+    with store_env(url):
+        return replay_flow().replay_json()
 
 
 def outcome(report: dict[str, Any]) -> dict[str, tuple[Any, ...]]:

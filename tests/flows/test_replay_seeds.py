@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flows.replay import replay_flow
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, store_env
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -26,7 +26,8 @@ def by_category(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def replay(url: str, paths: list[str] | None = None) -> dict[str, Any]:
-    return replay_flow(paths=paths, database_url=url).replay_json()
+    with store_env(url):
+        return replay_flow(paths=paths).replay_json()
 
 
 def test_seed_replay_gives_the_design_table(sqlite_url: str) -> None:

@@ -169,9 +169,9 @@ def test_unset_variable_is_an_error_at_its_line(
         ("urls:\n  - json://\n", 2, "Apprise cannot load this json:// URL"),
         ("urls:\n  - 42\n", 2, "entry must be a URL"),
         ("urls:\n  - tag: x\n", 2, "entry has no URL"),
-        ("urls:\n  - json://127.0.0.1/x:\n      tag: level:urgent\n", 2, "unknown level"),
-        ("urls:\n  - json://127.0.0.1/x:\n      tag: quiet:25-07\n", 2, "quiet"),
-        ("urls:\n  - json://127.0.0.1/x:\n      tag: tz:Mars/Olympus\n", 2, "unknown time zone"),
+        ("urls:\n  - json://127.0.0.1/x:\n      tag: level:urgent\n", 3, "unknown level"),
+        ("urls:\n  - json://127.0.0.1/x:\n      tag: quiet:25-07\n", 3, "quiet"),
+        ("urls:\n  - json://127.0.0.1/x:\n      tag: tz:Mars/Olympus\n", 3, "unknown time zone"),
     ],
 )
 def test_bad_config_names_file_line_and_reason(

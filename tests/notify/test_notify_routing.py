@@ -71,6 +71,15 @@ def test_malformed_routing_tags_are_rejected(tag: str) -> None:
         notify.parse_interest([tag])
 
 
+@pytest.mark.parametrize("tag", ["quite:22-07", "colour:red", "regoin:japan"])
+def test_a_tag_of_no_known_kind_is_rejected_not_ignored(tag: str) -> None:
+    # Ignoring it would leave the subscriber without the filter or quiet hours it asked for.
+    with pytest.raises(ValueError, match="unknown tag"):
+        notify.parse_interest([tag])
+    with pytest.raises(ValueError, match="unknown tag"):
+        notify.parse_schedule([tag])
+
+
 def test_with_tag_selects_targets_for_alerts_test() -> None:
     a, b, c = _target("summit", "team:ops"), _target("missile_launch"), _target()
     assert notify.with_tag([a, b, c], "TEAM:ops") == [a]

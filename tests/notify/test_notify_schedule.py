@@ -44,6 +44,7 @@ def test_schedule_tags_parse() -> None:
         ["quiet:22-22"],
         ["quiet:22-07", "quiet:01-02"],
         ["tz:Mars/Olympus"],
+        ["tz:Asia/Seoul", "tz:Asia/Tokyo"],
     ],
 )
 def test_malformed_schedule_tags_are_rejected(tags: list[str]) -> None:

@@ -1,0 +1,139 @@
+"""The detection queue: stored articles awaiting detection, taken in bounded chunks.
+
+Detection is durable work taken from the store, like the alert outbox. The store marks every
+article it writes `pending`; a detect stage (of whichever run) takes the oldest pending articles,
+analyses them and, in the SAME transaction as their development changes and alerts, marks them
+`done`, or `failed` with the error and the rules version when their analysis raised. A run killed
+anywhere leaves its articles pending for the next one; none is detected twice. Failed articles
+are taken again when the rules change (another rules version), or on request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from db._sql import chunked
+from db.models import articles, sources
+
+# An error message is kept short enough to read in a table and to store on any backend.
+MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedArticle:
+    """A stored article awaiting detection, with the reading its run recorded."""
+
+    id: int
+    source: str
+    guid: str
+    title: str
+    text: str
+    reference: datetime | None
+    dated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FailedArticle:
+    """An article whose analysis raised: what, with which rules, and where it came from."""
+
+    id: int
+    source: str
+    guid: str
+    title: str
+    error: str
+    rules_version: str | None
+    fetched_at: datetime
+
+
+def _awaiting(rules_version: str) -> object:
+    """Pending articles, and failed ones read with other rules (the new rules may cope)."""
+    c = articles.c
+    return or_(
+        c.detect_state == "pending",
+        and_(
+            c.detect_state == "failed",
+            or_(c.rules_version.is_(None), c.rules_version != rules_version),
+        ),
+    )
+
+
+def pending_detection(
+    session: Session, rules_version: str, limit: int, only: Collection[int] | None = None
+) -> list[QueuedArticle]:
+    """The oldest `limit` articles awaiting detection under `rules_version` (among `only`).
+
+    Call it inside the transaction that takes the detection lock and then marks the same
+    articles: two runs cannot take one article, and a rolled-back chunk stays pending.
+    """
+    c = articles.c
+    query = (
+        select(c.id, sources.c.name, c.guid, c.title, c.text, c.reference_at, c.dated)
+        .join(sources, sources.c.id == c.source_id)
+        .where(_awaiting(rules_version))
+        .order_by(c.id)
+        .limit(limit)
+    )
+    if only is not None:
+        query = query.where(c.id.in_(sorted(only)))
+    return [
+        QueuedArticle(id_, source, guid, title or "", text or "", reference, bool(dated))
+        for id_, source, guid, title, text, reference, dated in session.execute(query).tuples()
+    ]
+
+
+def count_pending_detection(session: Session, rules_version: str) -> int:
+    """How many articles await detection under `rules_version`."""
+    query = select(func.count()).select_from(articles).where(_awaiting(rules_version))
+    return int(session.scalar(query) or 0)
+
+
+def mark_detected(session: Session, ids: Collection[int], rules_version: str) -> None:
+    """Record that `ids` were analysed with `rules_version` (their changes are in this
+    transaction)."""
+    for part in chunked(sorted(ids)):
+        session.execute(
+            update(articles)
+            .where(articles.c.id.in_(part))
+            .values(detect_state="done", rules_version=rules_version, detect_error=None)
+        )
+
+
+def mark_failed(session: Session, errors: Mapping[int, str], rules_version: str) -> None:
+    """Record why each article's analysis failed, so it is skipped now and listed for people."""
+    for article_id, error in sorted(errors.items()):
+        session.execute(
+            update(articles)
+            .where(articles.c.id == article_id)
+            .values(
+                detect_state="failed",
+                rules_version=rules_version,
+                detect_error=error[:MAX_ERROR_CHARS],
+            )
+        )
+
+
+def failed_articles(session: Session, limit: int | None = None) -> list[FailedArticle]:
+    """Articles whose analysis failed, oldest first."""
+    c = articles.c
+    query = (
+        select(c.id, sources.c.name, c.guid, c.title, c.detect_error, c.rules_version, c.fetched_at)
+        .join(sources, sources.c.id == c.source_id)
+        .where(c.detect_state == "failed")
+        .order_by(c.id)
+        .limit(limit)
+    )
+    return [FailedArticle(*row) for row in session.execute(query).tuples()]
+
+
+def requeue_failed(session: Session, ids: Collection[int] | None = None) -> int:
+    """Put failed articles (all, or `ids`) back in the queue; return how many."""
+    stmt = update(articles).where(articles.c.detect_state == "failed")
+    if ids is not None:
+        stmt = stmt.where(articles.c.id.in_(sorted(ids)))
+    result = session.execute(stmt.values(detect_state="pending"))
+    return int(result.rowcount or 0)

@@ -1,0 +1,104 @@
+"""`watchfloor articles ...`: the articles whose analysis failed, and detecting them again.
+
+Detection records an article whose analysis raised as `failed` (the error and the rules
+version) and goes on with the rest. Failed articles are taken again by the next run when the
+rules change; `redetect` puts them back in the queue now and detects them (and anything else
+awaiting detection), then sends the alerts that raises, as a run would.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+import db
+from flows.cli_common import DbOption, JsonOption, fail_cleanly, print_json, use_database_url
+from flows.report import jsonable
+from flows.runtime import transaction
+from flows.settings import load_settings
+
+app = typer.Typer(help="Articles whose analysis failed; detect them again.", no_args_is_help=True)
+
+IdsOption = Annotated[
+    list[int] | None, typer.Option("--id", help="Only this article (repeatable); default: all.")
+]
+
+
+def _failed_json(item: db.FailedArticle) -> dict[str, object]:
+    return jsonable(
+        {
+            "id": item.id,
+            "source": item.source,
+            "guid": item.guid,
+            "title": item.title,
+            "error": item.error,
+            "rules_version": item.rules_version,
+            "fetched_at": item.fetched_at,
+        }
+    )
+
+
+@app.command("failed")
+@fail_cleanly
+def failed(database: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the articles whose analysis failed, with the error and the rules version."""
+    use_database_url(database)
+    with transaction(load_settings().database_url) as session:
+        items = db.failed_articles(session)
+    if as_json:
+        print_json([_failed_json(item) for item in items])
+        return
+    table = Table(title=f"Articles that failed detection ({len(items)})", title_justify="left")
+    for column in ("id", "source", "guid", "rules", "error"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            str(item.id),
+            escape(item.source),
+            escape(item.guid),
+            item.rules_version or "",
+            escape(item.error),
+        )
+    Console().print(table)
+
+
+@app.command("redetect")
+@fail_cleanly
+def redetect(ids: IdsOption = None, database: DbOption = None, as_json: JsonOption = False) -> None:
+    """Put failed articles back in the queue, detect them now and send what that raises."""
+    from flows.pipeline import load_run_config
+    from flows.stages import detect_stage, send_stage
+
+    use_database_url(database)
+    config = load_run_config(load_settings())
+    with transaction(config.database_url) as session:
+        requeued = db.requeue_failed(session, ids)
+    settings = config.settings
+    detected = detect_stage.fn(
+        config.database_url, config.ruleset, config.rules_version, settings.lookback_days
+    )
+    sent = send_stage.fn(config.database_url, config.targets, settings.delivery_max_attempts)
+    summary = {
+        "requeued": requeued,
+        "detected": detected.articles,
+        "failed": [
+            {"id": f.id, "source": f.source, "guid": f.guid, "error": f.error}
+            for f in detected.failed
+        ],
+        "alerts_sent": len(sent.alerts_sent),
+    }
+    if as_json:
+        print_json(summary)
+        return
+    console = Console()
+    console.print(
+        f"{requeued} articles put back, {detected.articles} detected, "
+        f"{len(detected.failed)} failed again, {len(sent.alerts_sent)} alerts sent",
+        highlight=False,
+    )
+    for item in detected.failed:
+        console.print(f"[red]failed:[/red] article {item.id}: {escape(item.error)}")
