@@ -16,9 +16,17 @@ from rich.markup import escape
 from rich.table import Table
 
 import db
-from flows.cli_common import DbOption, JsonOption, fail_cleanly, print_json, use_database_url
+from flows.cli_common import (
+    DbOption,
+    JsonOption,
+    existing_store,
+    fail_cleanly,
+    open_store_for_writing,
+    print_json,
+    use_database_url,
+)
 from flows.report import jsonable
-from flows.runtime import transaction
+from flows.runtime import read_transaction, transaction
 from flows.settings import load_settings
 
 app = typer.Typer(help="Articles whose analysis failed; detect them again.", no_args_is_help=True)
@@ -46,8 +54,7 @@ def _failed_json(item: db.FailedArticle) -> dict[str, object]:
 @fail_cleanly
 def failed(database: DbOption = None, as_json: JsonOption = False) -> None:
     """List the articles whose analysis failed, with the error and the rules version."""
-    use_database_url(database)
-    with transaction(load_settings().database_url) as session:
+    with read_transaction(existing_store(database)) as session:
         items = db.failed_articles(session)
     if as_json:
         print_json([_failed_json(item) for item in items])
@@ -74,6 +81,7 @@ def redetect(ids: IdsOption = None, database: DbOption = None, as_json: JsonOpti
     from flows.stages import detect_stage, send_stage
 
     use_database_url(database)
+    open_store_for_writing(None)  # the URL is in the environment now
     config = load_run_config(load_settings())
     with transaction(config.database_url) as session:
         requeued = db.requeue_failed(session, ids)

@@ -17,6 +17,7 @@ from flows.cli_common import (
     RulesOption,
     err_console,
     fail_cleanly,
+    open_store_for_writing,
     print_json,
     stdout_reserved_for_json,
     use_database_url,
@@ -66,6 +67,7 @@ def run(
     use_database_url(database)
     validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
     load_source_specs(load_settings(sources_file=sources).sources_file)
+    open_store_for_writing(None)  # a bad URL or a server down: one line, before Prefect starts
     with stdout_reserved_for_json(as_json):
         report = monitor_flow(
             sources_file=str(sources) if sources else None,

@@ -133,12 +133,10 @@ def test_three_thousand_adversarial_inputs_one_line_each(tmp_path: Path) -> None
     outputs = [json.loads(line) for line in lines[:-1]]
     assert len(outputs) == len(records)
     assert [o["id"] for o in outputs] == [r["id"] for r in records]
-    # An item that detection fails on (a bug for detect/ to fix) is still one output line,
-    # with its error, and one message naming its line.
-    failed = [number for number, o in enumerate(outputs, start=1) if "error" in o]
-    assert result.stderr.count(": detection failed: ") == len(failed)
-    for number in failed[:20]:
-        assert f"{articles}:{number}: detection failed: " in result.stderr
+    # The detector copes with every one of them (an item it failed on would still be one
+    # output line with an "error" field and one message naming its line).
+    assert [o["id"] for o in outputs if "error" in o] == []
+    assert ": detection failed: " not in result.stderr
     # Every non-date `published` is one warning naming its line.
     assert f"{articles}:17: warning: 'published' is a int" in result.stderr
     assert result.stderr.count(f"{articles}:17: warning: 'published'") == 1
