@@ -23,6 +23,7 @@ from flows.cli_common import (
     fail_cleanly,
     open_store_for_writing,
     print_json,
+    stdout_reserved_for_json,
     use_database_url,
 )
 from flows.report import jsonable
@@ -86,10 +87,11 @@ def redetect(ids: IdsOption = None, database: DbOption = None, as_json: JsonOpti
     with transaction(config.database_url) as session:
         requeued = db.requeue_failed(session, ids)
     settings = config.settings
-    detected = detect_stage.fn(
-        config.database_url, config.ruleset, config.rules_version, settings.lookback_days
-    )
-    sent = send_stage.fn(config.database_url, config.targets, settings.delivery_max_attempts)
+    with stdout_reserved_for_json(as_json):  # alerts printed to the terminal go to stderr
+        detected = detect_stage.fn(
+            config.database_url, config.ruleset, config.rules_version, settings.lookback_days
+        )
+        sent = send_stage.fn(config.database_url, config.targets, settings.delivery_max_attempts)
     summary = {
         "requeued": requeued,
         "detected": detected.articles,
