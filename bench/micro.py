@@ -168,4 +168,6 @@ def _prefill_row(
         "fetched_at": now,
         "content_hash": hasher(title, text),
         "raw": {"file": f"prefill-{n:07d}.txt"},
+        # Stored long ago and detected then: the replay on top must not analyse them again.
+        "detect_state": "done",
     }

@@ -30,6 +30,7 @@ from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, artifact_of, run_monitor, write_sources
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
+REAL_DETECT = detect.detect
 
 MARK = "FAULT-INJECTED"
 BROKEN = "wire-broken"
@@ -112,3 +113,12 @@ def test_a_crashing_and_an_unstorable_item_cost_only_themselves(
     [row] = json.loads(listed.stdout)
     assert (row["source"], row["guid"]) == ("wire", "wire-crash")
     assert "IndexError" in row["error"] and row["rules_version"]
+
+    # The bug is fixed: `articles redetect` takes the article again, and it is done.
+    monkeypatch.setattr(detect, "detect", REAL_DETECT)
+    again = CliRunner().invoke(app, ["articles", "redetect", "--json", "--db", sqlite_url])
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.stdout)
+    assert (summary["requeued"], summary["detected"], summary["failed"]) == (1, 1, [])
+    listed = CliRunner().invoke(app, ["articles", "failed", "--json", "--db", sqlite_url])
+    assert json.loads(listed.stdout) == []
