@@ -79,7 +79,15 @@ def test_run_json_then_conditional_rerun(setup: tuple[Path, str, str], server: F
     common = ("--sources", str(sources), "--db", url, "--notify", hook)
 
     first = run_json(*common)
-    assert set(first) == {"sources", "articles", "developments", "alerts_sent"}
+    assert set(first) == {
+        "sources",
+        "articles",
+        "developments",
+        "alerts_sent",
+        "detected",
+        "failed_articles",
+    }
+    assert (first["detected"], first["failed_articles"]) == (9, [])
     assert [s["name"] for s in first["sources"]] == [name for name, _, _ in FEEDS]
     for line, (_, path, items) in zip(first["sources"], FEEDS, strict=True):
         assert set(line) == SOURCE_KEYS
@@ -97,7 +105,14 @@ def test_run_json_then_conditional_rerun(setup: tuple[Path, str, str], server: F
     # Polled a moment ago: nothing is due, so nothing is fetched or listed.
     server.reset_counters()
     idle = run_json(*common)
-    assert idle == {"sources": [], "articles": 0, "developments": [], "alerts_sent": 0}
+    assert idle == {
+        "sources": [],
+        "articles": 0,
+        "developments": [],
+        "alerts_sent": 0,
+        "detected": 0,
+        "failed_articles": [],
+    }
     assert server.requests == []
 
     # --all polls them anyway: conditional requests, 304s, and nothing parsed or stored.

@@ -108,13 +108,12 @@ def matrix(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> I
     found = Matrix(url, server, [], [], [], [], [], [], sources_file)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WATCHFLOOR_NOTIFY_URLS", hook)
+        patch.setenv("WATCHFLOOR_DATABASE_URL", url)
         for run in range(3):
             # Not reset_counters(): the /fail/ routes count their hits across runs.
             asked, answered = len(server.requests), len(server.statuses)
             # Later runs poll every source at once rather than waiting out the intervals.
-            report, run_id = run_monitor(
-                sources_file=str(sources_file), database_url=url, all_sources=run > 0
-            )
+            report, run_id = run_monitor(sources_file=str(sources_file), all_sources=run > 0)
             found.reports.append(report)
             found.run_ids.append(run_id)
             found.health.append(health(url))
