@@ -113,9 +113,9 @@ def test_run_json_says_on_stderr_that_it_skipped(
         "articles": 0,
         "developments": [],
         "alerts_sent": 0,
-            "detected": 0,
+        "detected": 0,
         "failed_articles": [],
-}
+    }
     assert SKIPPED in " ".join(result.stderr.split())
 
 
