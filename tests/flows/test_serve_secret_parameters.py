@@ -108,7 +108,9 @@ def test_run_and_replay_keep_urls_out_of_flow_run_parameters(
     assert replayed["alerts_sent"] >= 1 and server.posts, "and the --notify subscriber"
 
     runs = flow_runs_since(started)
-    assert len(runs) == 2, [run.name for run in runs]  # one monitor run, one replay run
+    # One monitor run and one replay run of this test, and any other monitor or replay run on
+    # the shared test API since it started (a served schedule): none may hold a secret.
+    assert len(runs) >= 2, [run.name for run in runs]
     for run in runs:
         assert not set(run.parameters) & SECRET_PARAMETER_NAMES, run.parameters
         stored = run.model_dump_json()  # parameters, labels, tags, state: all Prefect keeps
