@@ -19,13 +19,14 @@ from adapters.registry import (
     kinds,
     register,
 )
-from adapters.seedfiles import replay_clock
+from adapters.seedfiles import ReplayPlan, plan_replay, replay_clock
 from adapters.sources_file import load_sources, load_sources_file
 
 __all__ = [
     "USER_AGENT",
     "FetchContext",
     "NetworkPolicy",
+    "ReplayPlan",
     "SourceAdapter",
     "UnknownKindError",
     "check_options",
@@ -34,6 +35,7 @@ __all__ = [
     "kinds",
     "load_sources",
     "load_sources_file",
+    "plan_replay",
     "register",
     "replay_clock",
 ]

@@ -8,6 +8,11 @@ read or decoded is named in `FetchResult.problems` and skipped; the others go on
 than `options["max_file_bytes"]` (2 MiB by default; an article is rarely over 100 KB) is read
 only up to the cap, and the truncation is named in `FetchResult.problems`: a 60 MB file once
 took minutes and gigabytes, and no file is ever read into memory whole.
+
+A replay of many files is read in chunks (`plan_replay`), so its memory does not grow with its
+size: a first pass reads only what orders the files (their dates), then each chunk is a source
+spec of its own, fetched and stored before the next is read. The chunks read exactly as one
+fetch of every file would: the same order, and the same year for a dateline without one.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,9 @@ class SeedOptions:
     reference_year: int | None = None
     keep_original: bool = True  # keep the file's whole text in raw["original_text"]
     max_file_bytes: int = positive(2 * 1024 * 1024)  # read no more of one file than this
+    # Set by `plan_replay` on each chunk: the newest date written in the whole replay, so a
+    # dateline without a year resolves as if every file were read at once.
+    newest_date: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +70,12 @@ class SeedFilesAdapter:
     def check_options(options: Mapping[str, Any]) -> list[str]:
         """Problems with a seedfiles source's options (unknown keys, wrong types, bad date)."""
         problems = option_problems(SeedOptions, options)
-        if isinstance(options.get("reference_date"), str):
-            try:
-                date.fromisoformat(options["reference_date"])
-            except ValueError:
-                problems.append("option 'reference_date' must be a date like 2026-01-28")
+        for key in ("reference_date", "newest_date"):
+            if isinstance(options.get(key), str):
+                try:
+                    date.fromisoformat(options[key])
+                except ValueError:
+                    problems.append(f"option {key!r} must be a date like 2026-01-28")
         return problems
 
     def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
@@ -101,11 +110,78 @@ class SeedFilesAdapter:
         )
 
 
-def replay_clock(articles: Sequence[Article]) -> list[tuple[Article, datetime | None, bool]]:
+@dataclass(frozen=True, slots=True)
+class ReplayPlan:
+    """A replay cut into chunks: specs of the same source, each naming some of its files, in
+    replay order; and problems with the locations given (a missing folder, an empty one)."""
+
+    chunks: tuple[SourceSpec, ...]
+    problems: tuple[str, ...] = ()
+
+
+def plan_replay(spec: SourceSpec, files_per_chunk: int) -> ReplayPlan:
+    """`spec` as chunks of at most `files_per_chunk` files, to fetch one after another.
+
+    Reads every file once for its dates (one at a time), and keeps only its name and place in
+    the order. A spec with bad options or no more files than one chunk stays whole: its fetch
+    reports what is wrong with it, as any fetch does.
+    """
+    if SeedFilesAdapter.check_options(spec.options):
+        return ReplayPlan((spec,))
+    options = parse_options(SeedOptions, spec.options)
+    paths, problems = _collect_paths([spec.location, *options.paths])
+    if len(paths) <= files_per_chunk:
+        return ReplayPlan((spec,))
+    ordered, newest = _replay_order_of(spec.name, paths, options)
+    chunk_options = dict(spec.options)
+    if newest is not None and not (options.reference_date or options.reference_year):
+        chunk_options["newest_date"] = newest.isoformat()
+    chunks = tuple(
+        replace(spec, location=part[0], options={**chunk_options, "paths": part})
+        for part in (
+            ordered[i : i + files_per_chunk] for i in range(0, len(ordered), files_per_chunk)
+        )
+    )
+    return ReplayPlan(chunks, tuple(problems))
+
+
+def _replay_order_of(
+    source: str, paths: Sequence[Path], options: SeedOptions
+) -> tuple[list[str], date | None]:
+    """The files in the order one fetch of them all returns their articles (unreadable ones
+    last, where their chunk's fetch reports them), and the newest date written in them."""
+    written: list[date | None] = []
+    datelines: dict[int, Dateline] = {}
+    for index, path in enumerate(paths):
+        try:
+            parts = _read(source, path, options.max_file_bytes).parts
+        except SourceReadError:
+            written.append(None)
+            continue
+        written.append(_written_date(parts))
+        if written[-1] is None and parts.dateline is not None:
+            datelines[index] = parts.dateline
+    newest = max((d for d in written if d is not None), default=None)
+    reference = _reference(options, [newest] if newest else [])
+
+    def order(index: int) -> tuple[bool, datetime, str]:
+        day = written[index]
+        if day is None and index in datelines:
+            day = _dateline_day(datelines[index], reference)
+        published = _midnight_utc(day) if day else None
+        return _order_key(published, paths[index].name)
+
+    return [str(paths[i]) for i in sorted(range(len(paths)), key=order)], newest
+
+
+def replay_clock(
+    articles: Sequence[Article], start: datetime | None = None
+) -> list[tuple[Article, datetime | None, bool]]:
     """Pair each article (in replay order) with its "now": its own publication time when known
     (dated=True), else the latest publication time replayed before it (dated=False), so relative
-    dates resolve against the replay, not the wall clock."""
-    now: datetime | None = None
+    dates resolve against the replay, not the wall clock. `start` is the clock where an earlier
+    chunk of the same replay left it."""
+    now = start
     paired = []
     for article in articles:
         if article.published is not None:
@@ -221,9 +297,10 @@ def _articles(source: str, files: Sequence[_SeedFile], options: SeedOptions) -> 
     # The newest date among the *other* files is the newest overall, except for the file that
     # holds it; keeping the two newest makes this linear (a scan per file was quadratic).
     newest = sorted(known.items(), key=lambda item: item[1], reverse=True)[:2]
+    replay_newest = [date.fromisoformat(options.newest_date)] if options.newest_date else []
     articles = []
     for seed in files:
-        others = [d for path, d in newest if path != seed.path][:1]
+        others = [d for path, d in newest if path != seed.path][:1] + replay_newest
         reference = _reference(options, others)
         articles.append(_article(source, seed, reference, options))
     return tuple(sorted(articles, key=_replay_order))
@@ -321,5 +398,9 @@ def _midnight_utc(day: date) -> datetime:
 
 
 def _replay_order(article: Article) -> tuple[bool, datetime, str]:
-    published = article.published or datetime.max.replace(tzinfo=UTC)
-    return (article.published is None, published, str(article.raw.get("file", "")))
+    return _order_key(article.published, str(article.raw.get("file", "")))
+
+
+def _order_key(published: datetime | None, name: str) -> tuple[bool, datetime, str]:
+    """Publication order, unknown dates last, then by file name."""
+    return (published is None, published or datetime.max.replace(tzinfo=UTC), name)

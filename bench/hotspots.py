@@ -54,7 +54,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     from flows.pipeline import load_run_config
     from flows.replay import replay_source
     from flows.settings import load_settings
-    from flows.stages import detect_stage, send_stage, store_stage
+    from flows.stages import detect_stage, send_stage, store_batch
 
     settings = load_settings(database_url=args["database_url"], rules_dir=args["rules_dir"])
     config = load_run_config(settings)
@@ -74,7 +74,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
 
     adapter = adapters.get_adapter(spec.kind)
     result = timed("fetch", lambda: adapter.fetch(spec, SourceState()))
-    timed("store", lambda: store_stage.fn(url, [spec], [result]))
+    timed("store", lambda: store_batch(url, [spec], [result]))
     timed(
         "detect",
         lambda: detect_stage.fn(url, config.ruleset, config.rules_version, settings.lookback_days),

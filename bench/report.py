@@ -7,7 +7,6 @@ from typing import Any
 
 TARGET_RATIO = 0.5
 TARGET_NOCHANGE = 0.05
-STAGES = ("fetch", "store", "detect", "send")
 
 
 def stage_seconds(task_runs: list[dict[str, Any]]) -> dict[str, float]:

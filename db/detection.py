@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -65,17 +66,36 @@ def _awaiting(rules_version: str) -> object:
 def pending_detection(
     session: Session, rules_version: str, limit: int, only: Collection[int] | None = None
 ) -> list[QueuedArticle]:
-    """The oldest `limit` articles awaiting detection under `rules_version` (among `only`).
+    """The first `limit` articles awaiting detection under `rules_version` (among `only`), in
+    time order: by reference time, dated before undated at the same time, then as stored. So a
+    run detects in the order events were reported, however its articles were cut into batches.
 
     Call it inside the transaction that takes the detection lock and then marks the same
     articles: two runs cannot take one article, and a rolled-back chunk stays pending.
     """
     c = articles.c
+    retry = and_(
+        c.detect_state == "failed",
+        or_(c.rules_version.is_(None), c.rules_version != rules_version),
+    )
+    # Two queries, each walking the queue index in order and stopping at `limit`: one query
+    # with OR makes the database sort every waiting row for each chunk.
+    found = [
+        *_queued(session, c.detect_state == "pending", limit, only),
+        *_queued(session, retry, limit, only),
+    ]
+    return sorted(found, key=_queue_order)[:limit]
+
+
+def _queued(
+    session: Session, condition: Any, limit: int, only: Collection[int] | None
+) -> list[QueuedArticle]:
+    c = articles.c
     query = (
         select(c.id, sources.c.name, c.guid, c.title, c.text, c.reference_at, c.dated)
         .join(sources, sources.c.id == c.source_id)
-        .where(_awaiting(rules_version))
-        .order_by(c.id)
+        .where(condition)
+        .order_by(c.reference_at, c.dated.desc(), c.id)
         .limit(limit)
     )
     if only is not None:
@@ -84,6 +104,12 @@ def pending_detection(
         QueuedArticle(id_, source, guid, title or "", text or "", reference, bool(dated))
         for id_, source, guid, title, text, reference, dated in session.execute(query).tuples()
     ]
+
+
+def _queue_order(item: QueuedArticle) -> tuple[bool, datetime, bool, int]:
+    """The order of `_queued`'s ORDER BY (a missing reference first, as SQLite sorts it)."""
+    reference = item.reference or datetime.min.replace(tzinfo=UTC)
+    return (item.reference is not None, reference, not item.dated, item.id)
 
 
 def count_pending_detection(session: Session, rules_version: str) -> int:
@@ -124,7 +150,7 @@ def failed_articles(session: Session, limit: int | None = None) -> list[FailedAr
         select(c.id, sources.c.name, c.guid, c.title, c.detect_error, c.rules_version, c.fetched_at)
         .join(sources, sources.c.id == c.source_id)
         .where(c.detect_state == "failed")
-        .order_by(c.id)
+        .order_by(c.reference_at.asc().nulls_first(), c.dated.desc(), c.id)
         .limit(limit)
     )
     return [FailedArticle(*row) for row in session.execute(query).tuples()]

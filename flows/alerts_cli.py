@@ -33,6 +33,7 @@ from flows.cli_common import (
     stdout_reserved_for_json,
     use_notify_urls,
 )
+from flows.pipeline import load_ruleset, routing_vocabulary
 from flows.report import jsonable
 from flows.runtime import read_transaction
 from flows.settings import Settings, load_settings
@@ -55,9 +56,11 @@ def _now() -> datetime:
 
 
 def configured_targets(settings: Settings) -> list[Target]:
-    """The subscribers of the settings (config file and URLs), validated; may be empty."""
+    """The subscribers of the settings (config file and URLs), validated as a run validates
+    them (tags only for categories and regions the rules can produce); may be empty."""
     config = str(settings.apprise_config) if settings.apprise_config else None
-    return notify.load_targets(config, settings.notify_urls)
+    categories, regions = routing_vocabulary(load_ruleset(settings.rules_dir))
+    return notify.load_targets(config, settings.notify_urls, categories=categories, regions=regions)
 
 
 def _settings(apprise_config: Any, notify_urls: list[str] | None, database: str | None) -> Settings:

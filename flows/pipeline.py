@@ -14,11 +14,11 @@ import db
 import detect
 import notify
 from core.errors import ConfigError, ConfigValidationError
-from core.model import FetchResult, SourceSpec, Target
-from flows.report import RunReport, development_json, failed_json, source_lines
+from core.model import SourceSpec, Target
+from flows.report import RunReport, development_json, failed_json
 from flows.runtime import transaction
 from flows.settings import Settings
-from flows.stages import detect_stage, fetch_stage, send_stage, store_stage
+from flows.stages import FetchPolicy, detect_stage, ingest_stage, send_stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,44 +91,42 @@ def load_run_config(settings: Settings) -> RunConfig:
 
 
 def batches(specs: Sequence[SourceSpec], size: int) -> list[list[SourceSpec]]:
-    """Sources split into fetch batches of at most `size` (one Prefect task each)."""
-    return [list(specs[i : i + size]) for i in range(0, len(specs), size)] or [[]]
+    """Sources split into fetch batches of at most `size`, fetched and stored one by one."""
+    return [list(specs[i : i + size]) for i in range(0, len(specs), size)]
 
 
 def run_cycle(
-    config: RunConfig, specs: Sequence[SourceSpec], *, conditional: bool = True
+    config: RunConfig,
+    specs: Sequence[SourceSpec],
+    *,
+    conditional: bool = True,
+    fetch_batches: Sequence[Sequence[SourceSpec]] | None = None,
 ) -> RunReport:
     """Fetch, store, detect and send for `specs`; returns what happened.
 
     `conditional=False` (replay) reads every source in full, ignoring stored validators.
+    `fetch_batches` replaces the default batches of `specs` (a replay's chunks).
     """
-    # quote(): Prefect otherwise walks every article inside task arguments looking for futures
-    # to wire up, which cost ~20-50% of a first poll (measured on 200 feeds).
+    # quote(): Prefect otherwise walks every argument looking for futures to wire up, which
+    # cost ~20-50% of a first poll (measured on 200 feeds).
     settings = config.settings
-    results: list[FetchResult] = []
-    for batch in batches(specs, settings.fetch_batch_size):
-        if batch:
-            results.extend(
-                fetch_stage(
-                    config.database_url,
-                    quote(batch),
-                    settings.fetch_concurrency,
-                    settings.fetch_per_host,
-                    conditional,
-                    settings.fetch_allow_networks,
-                )
-            )
-    stored = store_stage(config.database_url, quote(specs), quote(results))
+    policy = FetchPolicy(
+        concurrency=settings.fetch_concurrency,
+        per_host=settings.fetch_per_host,
+        conditional=conditional,
+        allow_networks=tuple(settings.fetch_allow_networks),
+    )
+    if fetch_batches is None:
+        fetch_batches = batches(specs, settings.fetch_batch_size)
+    locations = {s.name: s.location for s in specs}
+    ingested = ingest_stage(config.database_url, quote(fetch_batches), policy, locations)
     detected = detect_stage(
         config.database_url, quote(config.ruleset), config.rules_version, settings.lookback_days
     )
     sent = send_stage(config.database_url, quote(config.targets), settings.delivery_max_attempts)
-    refs = [(a.source, a.guid) for r in results for a in r.articles]
     with transaction(config.database_url) as session:
-        views = db.developments_evidenced_by(session, refs)
-    problems = [problem for r in results for problem in r.problems]
-    problems += [f"{r.source}: {r.error}" for r in results if r.status == "error"]
-    problems += stored.failed
+        views = db.developments_evidenced_by(session, ingested.refs)
+    stored = ingested.stored
     return RunReport(
         articles=stored.read,
         new_articles=stored.new,
@@ -139,6 +137,6 @@ def run_cycle(
         deliveries_failed=sent.failed,
         deliveries_held=sent.held,
         unrouted_alerts=sent.unrouted,
-        sources=source_lines(results, {s.name: s.location for s in specs}, stored.new_per_source),
-        problems=problems,
+        sources=list(ingested.sources.values()),
+        problems=ingested.problems + stored.failed,
     )

@@ -7,12 +7,17 @@ from pathlib import Path
 
 from prefect import flow
 
+import adapters
 from core.model import SourceSpec
 from flows.pipeline import load_run_config, run_cycle
 from flows.report import RunReport, publish_artifact
 from flows.settings import load_settings
 
 REPLAY_SOURCE = "replay"
+# Files read and stored at a time: bounds a replay's memory whatever its size (an article is
+# ~3-10 KB in memory with its raw original), while a chunk is still large enough that the
+# store's per-batch costs stay small.
+REPLAY_CHUNK_FILES = 1_000
 
 
 def replay_source(paths: Sequence[str]) -> SourceSpec:
@@ -40,8 +45,11 @@ def replay_flow(
     """
     settings = load_settings(apprise_config=apprise_config, rules_dir=rules_dir)
     config = load_run_config(settings)
+    source = replay_source(paths or [str(settings.seeds_dir)])
+    plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
     report = run_cycle(
-        config, [replay_source(paths or [str(settings.seeds_dir)])], conditional=False
+        config, [source], conditional=False, fetch_batches=[[chunk] for chunk in plan.chunks]
     )
+    report.problems[:0] = plan.problems
     publish_artifact(report, key="watchfloor-replay")
     return report

@@ -6,12 +6,16 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from adapters import NetworkPolicy
+from core.errors import ConfigError, ConfigValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Settings whose values can hold passwords or tokens: errors name them without their value.
+SECRET_SETTINGS = frozenset({"database_url", "notify_urls"})
 
 
 class Settings(BaseSettings):
@@ -56,7 +60,7 @@ class Settings(BaseSettings):
         description="Private networks, addresses or host names feeds may be fetched from.",
     )
     fetch_batch_size: int = Field(
-        250, ge=1, description="Sources per fetch task (tasks per cycle stay few)."
+        250, ge=1, description="Sources fetched, then stored, at a time (one batch in memory)."
     )
     lookback_days: int = Field(
         30, ge=1, description="How far back stored developments may be joined by new reports."
@@ -83,6 +87,30 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with non-None `overrides` (CLI options) on top."""
+    """Settings from the environment, with non-None `overrides` (CLI options) on top.
+
+    A value that does not fit its setting is a ConfigValidationError naming the variable (or
+    option), what it must be and what was given, one line per bad value.
+    """
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise ConfigValidationError(
+            [_setting_error(error, given) for error in exc.errors()]
+        ) from None
+
+
+def _setting_error(error: ErrorDetails, given: dict[str, object]) -> ConfigError:
+    """One bad value as 'WATCHFLOOR_X: must ... (got ...)', or the CLI option that gave it."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    where = (
+        f"option --{field.replace('_', '-')}"
+        if field in given
+        else f"WATCHFLOOR_{field.upper()} (environment or .env)"
+    )
+    if field in SECRET_SETTINGS:  # a URL may carry a password: never echo it
+        return ConfigError(where, str(error["msg"]))
+    got = repr(error.get("input"))
+    got = got if len(got) <= 80 else got[:77] + "..."
+    return ConfigError(where, f"{error['msg']} (got {got})")

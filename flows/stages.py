@@ -1,18 +1,22 @@
-"""The stages of a run as Prefect tasks: fetch, store, detect, send. Each takes a whole batch.
+"""The stages of a run as Prefect tasks: ingest (fetch and store), detect, send.
 
 Tasks never take one article: Prefect costs ~30 ms of CPU per task run (PITFALLS.md), so a cycle
-runs a handful of tasks whatever the number of feeds and articles.
+runs three tasks whatever the number of feeds and articles. Ingest fetches the sources batch by
+batch and stores each batch before fetching the next, so a run holds one batch of articles in
+memory at a time, and what is stored awaits detection in the store.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 import adapters
@@ -29,6 +33,7 @@ from core.model import (
     Target,
 )
 from flows.delivery import SendOutcome, deliver_pending
+from flows.report import SourceLine, source_lines
 from flows.runtime import transaction
 
 log = logging.getLogger(__name__)
@@ -36,7 +41,6 @@ log = logging.getLogger(__name__)
 # Articles detected per transaction: bounds the memory and the lock time of one chunk, and how
 # much work a crash can roll back (it is redone by the next run).
 DETECT_CHUNK = 200
-MAX_ERROR_CHARS = db.MAX_ERROR_CHARS
 
 
 def utcnow() -> datetime:
@@ -78,40 +82,64 @@ class DetectOutcome:
     failed: list[FailedItem] = field(default_factory=list)
 
 
-@task(name="fetch", cache_policy=NO_CACHE, retries=0)
-def fetch_stage(
-    database_url: str,
-    specs: Sequence[SourceSpec],
-    concurrency: int,
-    per_host: int,
-    conditional: bool = True,
-    allow_networks: Sequence[str] = (),
-) -> list[FetchResult]:
-    """Fetch a batch of sources concurrently; a broken source becomes an error result.
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """How the ingest stage fetches (from the settings)."""
 
-    `conditional` sends the stored validators (ETag, Last-Modified, body hash); a replay turns
-    it off so replaying the same files reads them again (and the store deduplicates).
-    `allow_networks` opens private networks to fetches (settings.fetch_allow_networks).
-    """
+    concurrency: int
+    per_host: int
+    # Send the stored validators (ETag, Last-Modified, body hash); a replay turns it off so
+    # replaying the same files reads them again (and the store deduplicates).
+    conditional: bool = True
+    allow_networks: tuple[str, ...] = ()  # private networks opened to fetches
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    """What the ingest stage fetched and stored over all its batches."""
+
+    stored: StoreOutcome = field(default_factory=lambda: StoreOutcome())
+    sources: dict[str, SourceLine] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    # (source, guid) of every article read: the report lists the developments they evidence.
+    refs: list[tuple[str, str]] = field(default_factory=list)
+    fetch_seconds: float = 0.0
+    store_seconds: float = 0.0
+
+
+def fetch_batch(
+    database_url: str, specs: Sequence[SourceSpec], policy: FetchPolicy
+) -> list[FetchResult]:
+    """Fetch a batch of sources concurrently; a broken source becomes an error result."""
     states: dict[str, SourceState] = {spec.name: SourceState() for spec in specs}
-    if conditional:
+    if policy.conditional:
         with transaction(database_url) as session:
-            db.upsert_sources(session, specs)
             states.update(db.source_states(session, [spec.name for spec in specs]))
     return adapters.fetch_many(
-        specs, states, concurrency=concurrency, per_host=per_host, allow_networks=allow_networks
+        specs,
+        states,
+        concurrency=policy.concurrency,
+        per_host=policy.per_host,
+        allow_networks=policy.allow_networks,
     )
 
 
 def reading_times(
-    results: Sequence[FetchResult], fallback: datetime
+    results: Sequence[FetchResult],
+    fallback: datetime,
+    clocks: dict[str, datetime] | None = None,
 ) -> dict[tuple[str, str], tuple[datetime, bool]]:
     """(reference, dated) per (source, guid): the article's own date, else its source's replay
-    clock (the newest date read before it), else `fallback` (when it was fetched)."""
+    clock (the newest date read before it, in this batch or an earlier one: `clocks`, which
+    this advances), else `fallback` (when it was fetched)."""
+    clocks = {} if clocks is None else clocks
     times: dict[tuple[str, str], tuple[datetime, bool]] = {}
     for result in results:
-        for article, now, dated in adapters.replay_clock(result.articles):
+        start = clocks.get(result.source)
+        for article, now, dated in adapters.replay_clock(result.articles, start):
             times[(article.source, article.guid)] = (now or fallback, dated)
+            if now is not None:
+                clocks[result.source] = now
     return times
 
 
@@ -121,17 +149,15 @@ def _store_each(
     articles: Sequence[Article],
     fetched_at: datetime,
     readings: dict[tuple[str, str], tuple[datetime, bool]],
-) -> tuple[list[db.StoredArticle], int, int, int, list[str]]:
+) -> tuple[db.StoreResult, list[str]]:
     """Store a batch, or, when the batch as a whole fails (one malformed item), each article
     in its own savepoint, so only the bad item is skipped and reported."""
     try:
         with session.begin_nested():
-            stored = db.store_articles(session, source_ids, articles, fetched_at, readings)
-        return stored.new, stored.duplicates, stored.linked, stored.revised, []
+            return db.store_articles(session, source_ids, articles, fetched_at, readings), []
     except Exception:
         log.warning("storing the batch failed; storing its %d articles one by one", len(articles))
-    new: list[db.StoredArticle] = []
-    duplicates = linked = revised = 0
+    total = db.StoreResult(new=[], duplicates=0, linked=0)
     failed: list[str] = []
     for article in articles:
         try:
@@ -140,55 +166,121 @@ def _store_each(
         except Exception as exc:
             failed.append(f"{article.source}: item {article.guid!r} not stored: {describe(exc)}")
             continue
-        new += one.new
-        duplicates, linked, revised = (
-            duplicates + one.duplicates,
-            linked + one.linked,
-            revised + one.revised,
+        total = db.StoreResult(
+            new=total.new + one.new,
+            duplicates=total.duplicates + one.duplicates,
+            linked=total.linked + one.linked,
+            revised=total.revised + one.revised,
         )
-    return new, duplicates, linked, revised, failed
+    return total, failed
 
 
-@task(name="store", cache_policy=NO_CACHE)
-def store_stage(
-    database_url: str, specs: Sequence[SourceSpec], results: Sequence[FetchResult]
+def store_batch(
+    database_url: str,
+    specs: Sequence[SourceSpec],
+    results: Sequence[FetchResult],
+    clocks: dict[str, datetime] | None = None,
 ) -> StoreOutcome:
     """Store every fetched article and the sources' health in one transaction.
 
     Each stored article awaits detection in the store with the reading (reference time) this
     run gives it, so whichever run detects it reads it the same way. Validators (ETag, body
     hash) advance only together with the articles they cover, so a failed store never makes the
-    next poll skip items that were never saved.
+    next poll skip items that were never saved. `clocks` carries each source's replay clock
+    from one batch to the next.
     """
     now = utcnow()
     articles = [article for result in results for article in result.articles]
-    readings = reading_times(results, fallback=now)
+    readings = reading_times(results, fallback=now, clocks=clocks)
     with transaction(database_url) as session:
         source_ids = db.upsert_sources(session, specs)
-        new, duplicates, linked, revised, failed = _store_each(
-            session, source_ids, articles, now, readings
-        )
+        stored, failed = _store_each(session, source_ids, articles, now, readings)
         db.record_fetches(
             session, results, now=now, poll_intervals={s.name: s.poll_interval_s for s in specs}
         )
     outcome = StoreOutcome(
-        new=len(new),
+        new=len(stored.new),
         read=len(articles),
-        duplicates=duplicates,
-        linked=linked,
-        revised=revised,
+        duplicates=stored.duplicates,
+        linked=stored.linked,
+        revised=stored.revised,
         failed=failed,
     )
-    for item in new:
+    for item in stored.new:
         source = item.article.source
         outcome.new_per_source[source] = outcome.new_per_source.get(source, 0) + 1
     return outcome
 
 
+@task(name="ingest", cache_policy=NO_CACHE, retries=0)
+def ingest_stage(
+    database_url: str,
+    batches: Sequence[Sequence[SourceSpec]],
+    policy: FetchPolicy,
+    locations: dict[str, str],
+) -> IngestOutcome:
+    """Fetch each batch of sources and store it before the next: one batch in memory at a time.
+
+    A batch's articles are committed with their sources' health in one transaction, so a run
+    killed between batches leaves the stored ones awaiting detection and the rest to be fetched
+    again. `locations` names each source's location in the report (a replay's chunks are one
+    source read in parts).
+    """
+    outcome = IngestOutcome()
+    clocks: dict[str, datetime] = {}
+    for batch in batches:
+        started = time.perf_counter()
+        results = fetch_batch(database_url, batch, policy)
+        fetched = time.perf_counter()
+        stored = store_batch(database_url, batch, results, clocks)
+        outcome.fetch_seconds += fetched - started
+        outcome.store_seconds += time.perf_counter() - fetched
+        add_batch(outcome, results, stored, locations)
+    return outcome
+
+
+def add_batch(
+    outcome: IngestOutcome,
+    results: Sequence[FetchResult],
+    stored: StoreOutcome,
+    locations: dict[str, str],
+) -> None:
+    """Fold one batch's fetch results and store outcome into the stage's outcome."""
+    total = outcome.stored
+    total.new += stored.new
+    total.read += stored.read
+    total.duplicates += stored.duplicates
+    total.linked += stored.linked
+    total.revised += stored.revised
+    total.failed += stored.failed
+    for source, count in stored.new_per_source.items():
+        total.new_per_source[source] = total.new_per_source.get(source, 0) + count
+    for line in source_lines(results, locations, stored.new_per_source):
+        earlier = outcome.sources.get(line.name)
+        outcome.sources[line.name] = line if earlier is None else joined_line(earlier, line)
+    outcome.problems += [problem for r in results for problem in r.problems]
+    outcome.problems += [f"{r.source}: {r.error}" for r in results if r.status == "error"]
+    outcome.refs += [(a.source, a.guid) for r in results for a in r.articles]
+
+
+def joined_line(earlier: SourceLine, later: SourceLine) -> SourceLine:
+    """One source read in several parts (a replay's chunks), as one line: ok when a part was."""
+    ok = earlier if earlier.status == "ok" else later
+    return SourceLine(
+        name=earlier.name,
+        url=earlier.url,
+        status=ok.status,
+        http_status=later.http_status if later.http_status is not None else earlier.http_status,
+        items=earlier.items + later.items,
+        new_items=earlier.new_items + later.new_items,
+        error=ok.error,
+    )
+
+
 def describe(exc: BaseException) -> str:
     """One line for an error: its type and message, bounded."""
     text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[:MAX_ERROR_CHARS]
+    return f"{type(exc).__name__}: {text}"[: db.MAX_ERROR_CHARS]
 
 
 def analyse(
@@ -289,13 +381,19 @@ def _detect_alone(
     item: db.QueuedArticle,
     lookback_days: int,
 ) -> DetectOutcome:
-    """Detect one article in its own transaction; if that fails, record it as failed."""
+    """Detect one article in its own transaction; if that fails, record it as failed.
+
+    A store that cannot be reached or is busy is not the article's fault: that error ends the
+    run and leaves the article pending for the next one.
+    """
     try:
         with transaction(database_url) as session:
             db.lock_developments(session)
             # Still awaiting? Another run may have taken it since the chunk rolled back.
             queued = db.pending_detection(session, rules_version, 1, only=[item.id])
             return detect_chunk(session, ruleset, rules_version, queued, lookback_days)
+    except (OperationalError, InterfaceError):
+        raise
     except Exception as exc:
         error = describe(exc)
     with transaction(database_url) as session:

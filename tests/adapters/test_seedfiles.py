@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from adapters import get_adapter, replay_clock
+from adapters import get_adapter, plan_replay, replay_clock
 from adapters.seedtext import parse_seed_text
 from core.model import Article, FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import FIXTURES, SEEDS
@@ -276,3 +278,109 @@ def test_a_file_under_the_cap_is_read_whole(tmp_path: Path) -> None:
     result = read(tmp_path, max_file_bytes=25)
     assert result.status == "ok" and result.problems == ()
     assert result.articles[0].raw["truncated_from_bytes"] is None
+
+
+# --- a replay read in chunks ---------------------------------------------------------------------
+
+
+def chunked_replay(folder: Path, files_per_chunk: int, **options: object) -> list[Article]:
+    """The articles of every chunk of `plan_replay`, fetched one after another."""
+    spec = SourceSpec("seeds", "seedfiles", str(folder), options=options)
+    plan = plan_replay(spec, files_per_chunk)
+    assert all(chunk.name == "seeds" for chunk in plan.chunks)
+    fetched = [get_adapter("seedfiles").fetch(chunk, SourceState()) for chunk in plan.chunks]
+    return [article for result in fetched for article in result.articles]
+
+
+def clock(articles: list[Article], files_per_chunk: int) -> list[tuple[datetime | None, bool]]:
+    """The replay clock read chunk by chunk, each chunk starting where the last one left it."""
+    now: datetime | None = None
+    paired = []
+    for start in range(0, len(articles), files_per_chunk):
+        part = replay_clock(articles[start : start + files_per_chunk], now)
+        paired += [(at, dated) for _, at, dated in part]
+        now = max((at for _, at, _ in part if at is not None), default=now)
+    return paired
+
+
+MIXED_FILES = {
+    # a header date, a dateline with a year, datelines without one, nothing, and a bad file
+    "a.txt": "date: 2026-01-20\nLaunch\n\nNorth Korea fired a missile.\n",
+    "b.txt": "Talks\n\nSEOUL, Jan 30, 2026 (Yonhap) -- The ministers met.\n",
+    "c.txt": "Drill\n\nTokyo, Dec 30 -- The drill began.\n",
+    "d.txt": "Undated\n\nNothing says when this was written.\n",
+    "e.txt": "Summit\n\nBeijing, Feb 2 -- The leaders met.\n",
+    "f.txt": "date: 2026-01-25\nSanctions\n\nNew sanctions were adopted.\n",
+}
+
+
+def write_files(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("files_per_chunk", [1, 2, 4, 6])
+def test_a_replay_read_in_chunks_reads_as_one_fetch(tmp_path: Path, files_per_chunk: int) -> None:
+    folder = write_files(tmp_path / "mixed", MIXED_FILES)
+    (folder / "g.txt").write_bytes(b"\xff\xfe not text")
+    whole = read(folder).articles
+    chunked = chunked_replay(folder, files_per_chunk)
+    assert [(a.guid, a.published, a.raw) for a in chunked] == [
+        (a.guid, a.published, a.raw) for a in whole
+    ]
+    # "Tokyo, Dec 30" takes the year that puts it nearest the newest date (Feb 2026)
+    assert by_prefix(read(folder))["c.t"].published == datetime(2025, 12, 30, tzinfo=UTC)
+    assert clock(chunked, files_per_chunk) == [(at, d) for _, at, d in replay_clock(whole)]
+
+
+def test_a_small_replay_stays_one_spec_and_reports_its_own_problems(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "small", MIXED_FILES)
+    spec = SourceSpec("seeds", "seedfiles", str(folder), options={"paths": [str(tmp_path / "x")]})
+    assert plan_replay(spec, 10).chunks == (spec,)
+    big = plan_replay(spec, 2)
+    assert len(big.chunks) == 3 and big.problems == (f"{tmp_path / 'x'}: no such file or folder",)
+
+
+def test_chunks_keep_the_users_reference_options(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "ref", MIXED_FILES)
+    whole = read(folder, reference_year=2020).articles
+    chunked = chunked_replay(folder, 2, reference_year=2020)
+    assert [(a.guid, a.published) for a in chunked] == [(a.guid, a.published) for a in whole]
+    assert by_prefix(read(folder, reference_year=2020))["e.t"].published.year == 2020
+
+
+LINES = st.sampled_from(
+    [
+        "date: 2026-0{m}-1{d}\n",
+        "date: 2025-12-2{d}\n",
+        "SEOUL, Jan 1{d} -- ",
+        "Tokyo, Dec 2{d} (Kyodo) -- ",
+        "BEIJING, Mar {d}, 2026 -- ",
+        "",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    heads=st.lists(st.tuples(LINES, st.integers(1, 9)), min_size=1, max_size=12),
+    files_per_chunk=st.integers(1, 5),
+)
+def test_any_folder_reads_the_same_in_chunks(
+    tmp_path_factory: pytest.TempPathFactory,
+    heads: list[tuple[str, int]],
+    files_per_chunk: int,
+) -> None:
+    folder = tmp_path_factory.mktemp("any")
+    for n, (head, d) in enumerate(heads):
+        line = head.format(m=d % 9 + 1, d=d)
+        body = (
+            f"{line}Item {n} text." if not line.startswith("date:") else f"{line}Item {n}\n\nText."
+        )
+        (folder / f"{n % 4}{n:03d}.txt").write_text(f"Title {n}\n\n{body}\n", encoding="utf-8")
+    whole = read(folder).articles
+    chunked = chunked_replay(folder, files_per_chunk)
+    assert [(a.guid, a.published) for a in chunked] == [(a.guid, a.published) for a in whole]
+    assert clock(chunked, files_per_chunk) == [(at, d) for _, at, d in replay_clock(whole)]

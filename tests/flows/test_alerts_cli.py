@@ -176,3 +176,14 @@ def test_notify_option_and_no_subscribers(tmp_path: Path) -> None:
     assert "requeued 0 failed deliveries" in requeue
     assert "no subscribers configured here" in requeue and "next run" in requeue
     assert ok(watchfloor("alerts", "list", "--db", database, cwd=tmp_path)).strip() == "0 alerts"
+
+
+def test_alerts_test_refuses_tags_no_rule_can_produce(tmp_path: Path) -> None:
+    """`alerts test` validates subscribers as a run does: a category or region that no loaded
+    rule produces is refused with file, line and a suggestion, before anything is sent."""
+    config = write_subscribers(
+        tmp_path, [(hook_url(free_port(), "a"), "missile_lanch"), (hook_url(free_port(), "b"), "")]
+    )
+    refused = watchfloor("alerts", "test", "--apprise-config", config, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "subscribers.yaml" in refused.stderr and "missile_launch" in refused.stderr

@@ -134,3 +134,26 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     message = clean_failure(watchfloor("developments", "--db", f"sqlite:///{bogus}", cwd=tmp_path))
     assert str(bogus) in message and "not a database" in message
     assert bogus.read_text(encoding="utf-8").startswith("these are my notes")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("WATCHFLOOR_FETCH_BATCH_SIZE", "many", "as an integer (got 'many')"),
+        ("WATCHFLOOR_LOOKBACK_DAYS", "-3", "greater than or equal to 1 (got '-3')"),
+    ],
+)
+def test_a_bad_setting_names_its_variable(
+    tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
+    message = clean_failure(
+        watchfloor("developments", "--db", "sqlite:///x.db", cwd=tmp_path, env={variable: value})
+    )
+    assert message.startswith(f"config error {variable} (environment or .env): ")
+    assert expected in message
+
+
+def test_a_bad_setting_from_dotenv_is_one_line_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("WATCHFLOOR_FETCH_CONCURRENCY=0\n", encoding="utf-8")
+    message = clean_failure(watchfloor("replay", str(SEEDS), cwd=tmp_path))
+    assert "WATCHFLOOR_FETCH_CONCURRENCY (environment or .env)" in message

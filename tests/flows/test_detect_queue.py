@@ -27,7 +27,7 @@ from flows.pipeline import RunConfig, load_run_config
 from flows.replay import replay_source
 from flows.runtime import transaction
 from flows.settings import load_settings
-from flows.stages import detect_stage, fetch_stage, store_stage
+from flows.stages import FetchPolicy, detect_stage, fetch_batch, store_batch
 from tests.conftest import RULES, SEEDS
 
 MARK = "FAULT-INJECTED"
@@ -39,7 +39,7 @@ def config_for(url: str) -> RunConfig:
 
 def seed_results(url: str) -> tuple[list[SourceSpec], list[FetchResult]]:
     spec = replay_source([str(SEEDS)])
-    return [spec], fetch_stage.fn(url, [spec], 4, 2, False)
+    return [spec], fetch_batch(url, [spec], FetchPolicy(4, 2, conditional=False))
 
 
 def developments(url: str) -> list[tuple[Any, ...]]:
@@ -77,7 +77,7 @@ def url(tmp_path: Path) -> str:
 def clean_run(tmp_path: Path) -> str:
     clean = f"sqlite:///{tmp_path / 'clean.db'}"
     config = config_for(clean)
-    store_stage.fn(clean, *seed_results(clean))
+    store_batch(clean, *seed_results(clean))
     detect_all(config)
     return clean
 
@@ -86,10 +86,10 @@ def test_articles_stored_by_a_run_that_died_are_detected_by_the_next(
     url: str, tmp_path: Path
 ) -> None:
     config = config_for(url)
-    stored = store_stage.fn(url, *seed_results(url))
+    stored = store_batch(url, *seed_results(url))
     assert stored.new == 5 and states(url) == {"pending": 5}
     # The run "dies" here: nothing detected. The next run stores nothing new, yet detects all.
-    again = store_stage.fn(url, *seed_results(url))
+    again = store_batch(url, *seed_results(url))
     assert again.new == 0
     outcome = detect_all(config)
     assert outcome.articles == 5 and not outcome.failed
@@ -103,7 +103,7 @@ def test_articles_stored_by_a_run_that_died_are_detected_by_the_next(
 
 def test_chunk_boundaries_do_not_change_the_result(url: str, tmp_path: Path) -> None:
     config = config_for(url)
-    store_stage.fn(url, *seed_results(url))
+    store_batch(url, *seed_results(url))
     outcome = detect_all(config, chunk_size=1)
     assert outcome.articles == 5
     assert developments(url) == developments(clean_run(tmp_path))
@@ -144,7 +144,7 @@ def test_an_article_whose_analysis_fails_is_recorded_and_the_rest_goes_on(
     url: str, tmp_path: Path
 ) -> None:
     config = config_for(url)
-    store_stage.fn(url, *with_bad_article(url))
+    store_batch(url, *with_bad_article(url))
     outcome = detect_all(config)
     assert outcome.articles == 6
     [failed] = outcome.failed
@@ -165,7 +165,7 @@ def test_a_failed_article_requeued_is_detected_when_the_fault_is_gone(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = config_for(url)
-    store_stage.fn(url, *with_bad_article(url))
+    store_batch(url, *with_bad_article(url))
     detect_all(config)
     monkeypatch.undo()  # the bug is fixed
     with transaction(url) as session:
@@ -178,7 +178,7 @@ def test_a_failed_article_requeued_is_detected_when_the_fault_is_gone(
 def test_lone_surrogates_and_nuls_are_stored_cleaned(url: str) -> None:
     specs, [result] = seed_results(url)
     odd = Article(source="replay", guid="odd\ud800", title="t\x00\udfff", text="x\ud800y")
-    outcome = store_stage.fn(url, specs, [replace(result, articles=(odd,))])
+    outcome = store_batch(url, specs, [replace(result, articles=(odd,))])
     assert (outcome.new, outcome.failed) == (1, [])
     with transaction(url) as session:
         row = session.execute(select(ArticleRow.title, ArticleRow.text)).one()
@@ -201,7 +201,7 @@ def test_an_item_that_fails_the_store_is_skipped_and_the_rest_stored(
     specs, [result] = seed_results(url)
     broken = Article(source="replay", guid="broken", title="t", text="x")
     items = (broken, *result.articles)
-    outcome = store_stage.fn(url, specs, [replace(result, articles=items)])
+    outcome = store_batch(url, specs, [replace(result, articles=items)])
     assert outcome.new == 5
     [problem] = outcome.failed
     assert "'broken' not stored: ValueError: cannot store this item" in problem
@@ -228,7 +228,7 @@ def test_items_at_the_edges_of_the_calendar_are_stored_undated(url: str) -> None
             published=datetime(9999, 12, 31, 23, tzinfo=west),
         ),
     ]
-    outcome = store_stage.fn(url, specs, [replace(result, articles=tuple(items))])
+    outcome = store_batch(url, specs, [replace(result, articles=tuple(items))])
     assert (outcome.new, outcome.failed) == (2, [])
     with transaction(url) as session:
         dates = session.execute(select(ArticleRow.published_at)).scalars().all()
@@ -260,15 +260,15 @@ def test_a_revision_under_a_known_guid_moves_its_development(url: str) -> None:
     )
     monday = datetime(2026, 1, 26, 1, 0, tzinfo=UTC)
     friday = datetime(2026, 1, 30, 9, 0, tzinfo=UTC)
-    store_stage.fn(url, [spec], [item(planned, monday)])
+    store_batch(url, [spec], [item(planned, monday)])
     detect_all(config)
     first = developments(url)
     assert [d[1] for d in first if d[0] == "ministerial_meeting"] == ["planned"]
-    revised = store_stage.fn(url, [spec], [item(held, friday)])
+    revised = store_batch(url, [spec], [item(held, friday)])
     assert (revised.new, revised.revised) == (1, 1)
     detect_all(config)
     after = developments(url)
     assert [d[1] for d in after if d[0] == "ministerial_meeting"] == ["occurred"]
     assert ("status_change", "occurred") in alert_rows(url)
     # The same text again is no news.
-    assert store_stage.fn(url, [spec], [item(held, friday)]).new == 0
+    assert store_batch(url, [spec], [item(held, friday)]).new == 0

@@ -20,11 +20,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ROOT, SEEDS
+from tests.notify.receivers import HttpReceiver
 
 CORPUS = ROOT / "tests" / "data" / "corpus" / "articles.jsonl"
 DATES = ("2026-01-10", "2026-01-20")
@@ -49,52 +48,23 @@ MOMENTS: dict[str, Probe] = {
 }
 
 
-class Hooks(ThreadingHTTPServer):
-    """A webhook receiver on 127.0.0.1 that keeps every JSON body posted to it."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _HookHandler)
-        self.lock = threading.Lock()
-        self.bodies: list[str] = []
-
-    @property
-    def apprise_url(self) -> str:
-        return f"json://127.0.0.1:{self.server_address[1]}/hook"
-
-    def take(self) -> Counter[str]:
-        with self.lock:
-            taken = Counter(self.bodies)
-            self.bodies.clear()
-        return taken
-
-
-class _HookHandler(BaseHTTPRequestHandler):
-    server: Hooks
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        time.sleep(HOOK_DELAY_S)
-        with self.server.lock:
-            self.server.bodies.append(json.dumps(json.loads(body), sort_keys=True))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def hooks() -> Iterator[Hooks]:
-    server = Hooks()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def hooks() -> Iterator[HttpReceiver]:
+    """A webhook receiver on 127.0.0.1; each message takes a moment, so a run can be killed
+    while it sends."""
+    receiver = HttpReceiver()
+    receiver.respond(delay=HOOK_DELAY_S)
+    yield receiver
+    receiver.close()
+
+
+def hook_url(receiver: HttpReceiver) -> str:
+    return f"json://127.0.0.1:{receiver.port}/hook"
+
+
+def take(receiver: HttpReceiver) -> Counter[str]:
+    """The JSON bodies received since the last take, normalised, with their counts."""
+    return Counter(json.dumps(r.json(), sort_keys=True) for r in receiver.take())
 
 
 @pytest.fixture(scope="module")
@@ -218,13 +188,13 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str],
 @pytest.mark.slow
 @pytest.mark.timeout(2400)  # eleven real replays, each starting its own Prefect API
 def test_kill_9_anywhere_then_rerun_equals_a_clean_run(
-    new_store: Callable[[str], str], hooks: Hooks, articles: Path, tmp_path: Path
+    new_store: Callable[[str], str], hooks: HttpReceiver, articles: Path, tmp_path: Path
 ) -> None:
     clean_url = new_store("clean")
-    run_to_end(start_replay(tmp_path, clean_url, hooks.apprise_url, articles, 0))
+    run_to_end(start_replay(tmp_path, clean_url, hook_url(hooks), articles, 0))
     clean_engine = sa.create_engine(clean_url)
     clean = developments(clean_engine)
-    clean_alerts = hooks.take()
+    clean_alerts = take(hooks)
     clean_counts = counts(clean_engine)
     clean_engine.dispose()
     assert clean_counts["alerts"] == sum(clean_alerts.values()) > 20
@@ -235,10 +205,10 @@ def test_kill_9_anywhere_then_rerun_equals_a_clean_run(
     for n, (moment, probe) in enumerate(MOMENTS.items(), start=1):
         url = new_store(moment.replace("-", "_"))
         engine = sa.create_engine(url)
-        proc = start_replay(tmp_path, url, hooks.apprise_url, articles, n)
+        proc = start_replay(tmp_path, url, hook_url(hooks), articles, n)
         at_kill = kill_when(proc, engine, probe, moment)
-        run_to_end(start_replay(tmp_path, url, hooks.apprise_url, articles, n + 100))
-        received = hooks.take()
+        run_to_end(start_replay(tmp_path, url, hook_url(hooks), articles, n + 100))
+        received = take(hooks)
         after = counts(engine)
         assert developments(engine) == clean, moment
         engine.dispose()

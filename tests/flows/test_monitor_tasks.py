@@ -1,5 +1,6 @@
-"""Prefect task runs per monitor cycle do not grow with the number of feeds: sources are fetched
-in batches of `fetch_batch_size` per task, and store, detect and send are one task each.
+"""Prefect task runs per monitor cycle do not grow with the number of feeds: one ingest task
+fetches and stores the sources in batches of `fetch_batch_size`, and detect and send are one
+task each.
 Counted from the task runs the Prefect API recorded for each flow run."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tests.conftest import store_env
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-STAGES = {"fetch": 1, "store": 1, "detect": 1, "send": 1}
+STAGES = {"ingest": 1, "detect": 1, "send": 1}
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +47,10 @@ def test_three_and_sixty_feeds_take_the_same_task_runs(server: FeedServer, tmp_p
     assert few == many == Counter(STAGES)
 
 
-def test_fetch_tasks_follow_the_batch_size(
+def test_fetch_batches_stay_inside_one_ingest_task(
     server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WATCHFLOOR_FETCH_BATCH_SIZE", "25")
     tasks, stored = cycle(server, tmp_path, 60)
     assert stored == 120
-    assert tasks == Counter({**STAGES, "fetch": 3})  # 25 + 25 + 10
+    assert tasks == Counter(STAGES)  # batches of 25 + 25 + 10, in one task

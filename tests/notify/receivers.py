@@ -97,6 +97,13 @@ class HttpReceiver:
     def respond(self, status: int = 200, delay: float = 0.0) -> None:
         self._server.status, self._server.delay = status, delay
 
+    def take(self) -> list[Received]:
+        """The requests received since the last take (and forget them)."""
+        with self._server.lock:
+            taken = list(self._server.received)
+            self._server.received.clear()
+        return taken
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
