@@ -3,11 +3,16 @@
 A match counts as a positive only when it reports an event that happened in the article's own
 news cycle: status `occurred` and not background. Labels give, per article id, the categories
 that happened (an empty set for none).
+
+Totals alone hide where the rules fail, so an evaluation also keeps what each article was labelled
+with and what was reported on it: scores per group of articles (a language, say) and the kinds of
+disagreement (labelled X, reported Y) come from those without detecting again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.errors import ConfigError, ConfigValidationError
@@ -15,6 +20,7 @@ from core.model import Match
 
 LABEL_HEADER = ("id", "events", "reason")
 NO_EVENT = "none"
+UNGROUPED = "unknown"  # the group of an article that a grouping does not name
 
 
 def is_positive(match: Match) -> bool:
@@ -61,41 +67,153 @@ class Score:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one article was labelled with and what detection reported on it."""
+
+    key: str
+    labelled: frozenset[str]
+    reported: frozenset[str]
+
+    @property
+    def wrong(self) -> bool:
+        """Whether detection and the label disagree on this article."""
+        return self.labelled != self.reported
+
+    def counts(self) -> tuple[int, int, int]:
+        """(true positives, false positives, false negatives) of this article."""
+        return (
+            len(self.labelled & self.reported),
+            len(self.reported - self.labelled),
+            len(self.labelled - self.reported),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupScore:
+    """Micro-averaged counts over the articles of one group (e.g. one language), and how many
+    articles it has: a group with few articles, or none with events, scores on little evidence."""
+
+    group: str
+    score: Score
+    articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """One kind of disagreement: the categories labelled and those reported (both sorted; empty
+    for none), and the ids of the articles where it happened."""
+
+    labelled: tuple[str, ...]
+    reported: tuple[str, ...]
+    ids: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        """On how many articles this disagreement happened."""
+        return len(self.ids)
+
+    def line(self, with_ids: bool = True) -> str:
+        """`labelled X -> reported Y: n (ids)`; without ids for a split nobody may read."""
+        line = (
+            f"labelled {_categories_text(self.labelled)} -> "
+            f"reported {_categories_text(self.reported)}: {self.count}"
+        )
+        return f"{line} ({', '.join(self.ids)})" if with_ids else line
+
+
+def _categories_text(categories: tuple[str, ...]) -> str:
+    return ", ".join(categories) or NO_EVENT
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
-    """Per-category scores, the micro average, and each miss and false alarm (id, category),
-    with the reason for each when `evaluate` made it."""
+    """Per-category scores, the micro average, each miss and false alarm (id, category) with the
+    reason for each when `evaluate` made it, and every article's outcome (sorted by id)."""
 
     categories: tuple[Score, ...]
     micro: Score
     misses: tuple[tuple[str, str], ...]
     false_alarms: tuple[tuple[str, str], ...]
+    outcomes: tuple[Outcome, ...]
     reasons: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def table(self) -> list[str]:
         """The scores as aligned plain-text lines (category, P, R, F1, support, TP, FP, FN)."""
-        lines = [
-            f"{'category':<22} {'P':>5} {'R':>5} {'F1':>5} {'support':>7}  {'TP':>3}"
-            f"  {'FP':>3}  {'FN':>3}"
+        rows = [_score_row(s.category, s) for s in (*self.categories, self.micro)]
+        return [_score_header("category"), *rows]
+
+    def by_group(self, groups: Mapping[str, str]) -> tuple[GroupScore, ...]:
+        """Micro scores per group of articles (`groups`: article id -> group; an article it does
+        not name is in UNGROUPED), sorted by group: where the rules fail, e.g. one language."""
+        members: defaultdict[str, list[Outcome]] = defaultdict(list)
+        for outcome in self.outcomes:
+            members[groups.get(outcome.key, UNGROUPED)].append(outcome)
+        return tuple(
+            GroupScore(group, _micro_score(group, members[group]), len(members[group]))
+            for group in sorted(members)
+        )
+
+    def confusion(self) -> tuple[Confusion, ...]:
+        """Articles with an error, grouped by (labelled, reported) categories, most frequent
+        first: a rule that keeps mistaking one event for another shows as one line."""
+        ids: defaultdict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = defaultdict(list)
+        for outcome in self.outcomes:
+            if outcome.wrong:
+                ids[(tuple(sorted(outcome.labelled)), tuple(sorted(outcome.reported)))].append(
+                    outcome.key
+                )
+        kinds = [
+            Confusion(labelled, reported, tuple(keys)) for (labelled, reported), keys in ids.items()
         ]
-        for s in (*self.categories, self.micro):
-            lines.append(
-                f"{s.category:<22} {s.precision:>5.2f} {s.recall:>5.2f} {s.f1:>5.2f}"
-                f" {s.support:>7} {s.true_positives:>4} {s.false_positives:>4}"
-                f" {s.false_negatives:>4}"
-            )
-        return lines
+        return tuple(sorted(kinds, key=_most_frequent_first))
+
+
+def _most_frequent_first(kind: Confusion) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+    return (-kind.count, kind.labelled, kind.reported)
+
+
+def group_table(scores: Sequence[GroupScore], heading: str) -> list[str]:
+    """Group scores as aligned plain-text lines: the columns of `Evaluation.table`, then the
+    number of articles."""
+    rows = [f"{_score_row(g.group, g.score)} {g.articles:>8}" for g in scores]
+    return [f"{_score_header(heading)} {'articles':>8}", *rows]
+
+
+def _score_header(heading: str) -> str:
+    return (
+        f"{heading:<22} {'P':>5} {'R':>5} {'F1':>5} {'support':>7}  {'TP':>3}  {'FP':>3}  {'FN':>3}"
+    )
+
+
+def _score_row(name: str, s: Score) -> str:
+    return (
+        f"{name:<22} {s.precision:>5.2f} {s.recall:>5.2f} {s.f1:>5.2f}"
+        f" {s.support:>7} {s.true_positives:>4} {s.false_positives:>4}"
+        f" {s.false_negatives:>4}"
+    )
+
+
+def _micro_score(name: str, outcomes: Iterable[Outcome]) -> Score:
+    """Counts summed over articles, whatever their categories."""
+    tp = fp = fn = 0
+    for outcome in outcomes:
+        hits, alarms, misses = outcome.counts()
+        tp, fp, fn = tp + hits, fp + alarms, fn + misses
+    return Score(name, tp, fp, fn)
 
 
 def score(
     predicted: Mapping[str, frozenset[str]], expected: Mapping[str, frozenset[str]]
 ) -> Evaluation:
     """Compare reported categories per article id with labelled ones (ids of `expected`)."""
+    outcomes = tuple(
+        Outcome(key, expected[key], predicted.get(key, frozenset())) for key in sorted(expected)
+    )
     misses, alarms, hits = [], [], []
-    for key in sorted(expected):
-        got, want = predicted.get(key, frozenset()), expected[key]
-        hits += [(key, c) for c in sorted(got & want)]
-        misses += [(key, c) for c in sorted(want - got)]
-        alarms += [(key, c) for c in sorted(got - want)]
+    for o in outcomes:
+        hits += [(o.key, c) for c in sorted(o.labelled & o.reported)]
+        misses += [(o.key, c) for c in sorted(o.labelled - o.reported)]
+        alarms += [(o.key, c) for c in sorted(o.reported - o.labelled)]
     categories = sorted({c for _k, c in hits + misses + alarms})
     scores = tuple(
         Score(
@@ -107,7 +225,7 @@ def score(
         for category in categories
     )
     micro = Score("micro", len(hits), len(alarms), len(misses))
-    return Evaluation(scores, micro, tuple(misses), tuple(alarms))
+    return Evaluation(scores, micro, tuple(misses), tuple(alarms), outcomes)
 
 
 def parse_labels(text: str, path: str, categories: Collection[str]) -> dict[str, frozenset[str]]:

@@ -96,8 +96,17 @@ def parse_published(value: Any, path: str, line: int) -> datetime | None:
         raise ConfigError(path, f"'published' {exc}", line=line) from None
 
 
-def read_items(path: Path) -> Iterator[tuple[Any, DetectionInput]]:
-    """(id as given, DetectionInput) per JSON Lines record; a bad line is an error with its line."""
+@dataclass(frozen=True, slots=True)
+class CorpusArticle:
+    """A line of a curated article file: what detection reads, and the article's language (None
+    when the line gives none), which detection never reads but scores are split by."""
+
+    item: DetectionInput
+    lang: str | None
+
+
+def read_items(path: Path) -> Iterator[CorpusArticle]:
+    """One CorpusArticle per JSON Lines record; a bad line is an error with its line."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
@@ -110,7 +119,7 @@ def read_items(path: Path) -> Iterator[tuple[Any, DetectionInput]]:
                 yield _strict_item(line, str(path), number)
 
 
-def _strict_item(line: str, path: str, number: int) -> tuple[Any, DetectionInput]:
+def _strict_item(line: str, path: str, number: int) -> CorpusArticle:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -118,16 +127,23 @@ def _strict_item(line: str, path: str, number: int) -> tuple[Any, DetectionInput
     if not isinstance(record, dict) or "id" not in record or "text" not in record:
         raise ConfigError(path, "each line needs an object with 'id' and 'text'", line=number)
     published = parse_published(record.get("published"), path, number)
-    return (
-        record["id"],
-        DetectionInput(
-            key=str(record["id"]),
-            title=str(record.get("title") or ""),
-            text=str(record["text"]),
-            reference=published,
-            dated=published is not None,
-        ),
+    item = DetectionInput(
+        key=str(record["id"]),
+        title=str(record.get("title") or ""),
+        text=str(record["text"]),
+        reference=published,
+        dated=published is not None,
     )
+    return CorpusArticle(item, _language(record.get("lang"), path, number))
+
+
+def _language(value: Any, path: str, line: int) -> str | None:
+    """The `lang` of a line as given (any string: en, ko, ja, zh or another); None when absent."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(path, "'lang' must be a string such as 'en'", line=line)
+    return value
 
 
 # --- the lenient, streaming reader of `watchfloor detect` --------------------------------------

@@ -7,7 +7,7 @@ for a db-layer function that loads one article by id.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -156,33 +156,78 @@ def explain(
     )
 
 
-def _evaluation_json(result: detect.Evaluation) -> dict[str, Any]:
+def _score_json(s: detect.Score) -> dict[str, Any]:
+    return {
+        "precision": round(s.precision, 4),
+        "recall": round(s.recall, 4),
+        "f1": round(s.f1, 4),
+        "tp": s.true_positives,
+        "fp": s.false_positives,
+        "fn": s.false_negatives,
+    }
+
+
+def _confusion_json(kind: detect.Confusion, with_ids: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "labelled": list(kind.labelled),
+        "reported": list(kind.reported),
+        "count": kind.count,
+    }
+    return {**entry, "ids": list(kind.ids)} if with_ids else entry
+
+
+def _evaluation_json(
+    result: detect.Evaluation, languages: Mapping[str, str], scores_only: bool
+) -> dict[str, Any]:
+    """The report; with `scores_only`, no article id anywhere (no misses, false alarms, ids)."""
+
     def errors(pairs: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
         return [
             {"id": key, "category": category, "reason": result.reasons.get((key, category), "")}
             for key, category in pairs
         ]
 
-    return {
-        "categories": {
-            s.category: {
-                "precision": round(s.precision, 4),
-                "recall": round(s.recall, 4),
-                "f1": round(s.f1, 4),
-                "tp": s.true_positives,
-                "fp": s.false_positives,
-                "fn": s.false_negatives,
-            }
-            for s in result.categories
-        },
+    report: dict[str, Any] = {
+        "categories": {s.category: _score_json(s) for s in result.categories},
         "micro": {
             "precision": round(result.micro.precision, 4),
             "recall": round(result.micro.recall, 4),
             "f1": round(result.micro.f1, 4),
         },
-        "misses": errors(result.misses),
-        "false_alarms": errors(result.false_alarms),
     }
+    if not scores_only:
+        report["misses"] = errors(result.misses)
+        report["false_alarms"] = errors(result.false_alarms)
+    report["languages"] = {
+        g.group: {**_score_json(g.score), "articles": g.articles}
+        for g in result.by_group(languages)
+    }
+    report["confusion"] = [_confusion_json(kind, not scores_only) for kind in result.confusion()]
+    return report
+
+
+def _print_scores(
+    result: detect.Evaluation, languages: Mapping[str, str], scores_only: bool
+) -> None:
+    """The category and language tables and the confusion list (ids unless `scores_only`)."""
+    lines = [
+        *result.table(),
+        "",
+        *detect.group_table(result.by_group(languages), "language"),
+    ]
+    kinds = result.confusion()
+    lines += ["", f"confusion ({sum(kind.count for kind in kinds)} articles with an error):"]
+    lines += [f"  {kind.line(with_ids=not scores_only)}" for kind in kinds]
+    for line in lines:
+        console.print(line, markup=False)
+
+
+def _print_errors(result: detect.Evaluation) -> None:
+    """Each miss and false alarm with its reason: reading them means reading the articles."""
+    for heading, pairs in (("misses", result.misses), ("false alarms", result.false_alarms)):
+        console.print(f"\n{heading} ({len(pairs)}):")
+        for key, category in pairs:
+            console.print(f"  {key} {category}: {result.reasons[(key, category)]}", markup=False)
 
 
 def read_labels(path: Path, categories: set[str]) -> dict[str, frozenset[str]]:
@@ -196,31 +241,36 @@ def read_labels(path: Path, categories: set[str]) -> dict[str, frozenset[str]]:
 @fail_cleanly
 def test_rules(
     articles: Annotated[
-        Path, typer.Argument(help="JSON Lines: id, title, text, optional published.")
+        Path, typer.Argument(help="JSON Lines: id, title, text, optional published and lang.")
     ],
     labels: Annotated[Path, typer.Option("--labels", help="TSV with header: id, events, reason.")],
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
+    scores_only: Annotated[
+        bool,
+        typer.Option(
+            "--scores-only",
+            help="Only the tables and confusion counts: no article id (for a held-out test split).",
+        ),
+    ] = False,
 ) -> None:
-    """Score the rules on labelled articles: per-category precision, recall and F1, the micro
-    average, and each miss and false alarm with its reason."""
+    """Score the rules on labelled articles: per-category and per-language precision, recall and
+    F1, the micro average, the confusion list, and each miss and false alarm with its reason."""
     with _config_errors():
         ruleset = _ruleset(rules_dir)
         expected = read_labels(labels, {rule.category for rule in ruleset.rules})
         if not articles.is_file():
             raise ConfigError(str(articles), "no such file")
-        items = [item for _id, item in read_items(articles)]
-        missing = sorted(set(expected) - {item.key for item in items})
+        corpus = list(read_items(articles))
+        missing = sorted(set(expected) - {article.item.key for article in corpus})
         if missing:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise ConfigError(str(labels), f"labelled ids not in {articles}: {shown}")
-    result = detect.evaluate(ruleset, items, expected)
+    languages = {a.item.key: a.lang for a in corpus if a.lang is not None}
+    result = detect.evaluate(ruleset, [article.item for article in corpus], expected)
     if as_json:
-        print_json(_evaluation_json(result))
+        print_json(_evaluation_json(result, languages, scores_only))
         return
-    for line in result.table():
-        console.print(line, markup=False)
-    for heading, pairs in (("misses", result.misses), ("false alarms", result.false_alarms)):
-        console.print(f"\n{heading} ({len(pairs)}):")
-        for key, category in pairs:
-            console.print(f"  {key} {category}: {result.reasons[(key, category)]}", markup=False)
+    _print_scores(result, languages, scores_only)
+    if not scores_only:
+        _print_errors(result)

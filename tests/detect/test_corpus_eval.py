@@ -21,7 +21,7 @@ def evaluation(ruleset: detect.RuleSet) -> detect.Evaluation:
     labels = detect.parse_labels(
         labels_path.read_text(encoding="utf-8"), str(labels_path), categories
     )
-    items = [item for _id, item in read_items(CORPUS / "articles.jsonl")]
+    items = [article.item for article in read_items(CORPUS / "articles.jsonl")]
     return detect.evaluate(ruleset, items, labels)
 
 

@@ -1,14 +1,18 @@
-"""Labels files and `evaluate`: scores with the reason of every miss and false alarm."""
+"""Labels files and `evaluate`: scores with the reason of every miss and false alarm, scores per
+group of articles, and the confusion list."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import detect
 from core.errors import ConfigValidationError
 from core.model import DetectionInput
+from detect.evaluation import UNGROUPED
 
 CATEGORIES = {"missile_launch", "summit"}
 DAY = datetime(2026, 1, 28, tzinfo=UTC)
@@ -66,3 +70,96 @@ def test_a_miss_with_no_event_word_says_so(ruleset: detect.RuleSet) -> None:
     item = DetectionInput("quiet", "", "Markets were calm on Tuesday.", DAY)
     reason = detect.miss_reason(ruleset, item, "summit")
     assert reason.startswith("summit: no event word")
+
+
+def _score(**outcomes: tuple[set[str], set[str]]) -> detect.Evaluation:
+    """Score articles given as id=(labelled, reported)."""
+    expected = {key: frozenset(labelled) for key, (labelled, _r) in outcomes.items()}
+    predicted = {key: frozenset(reported) for key, (_l, reported) in outcomes.items()}
+    return detect.score(predicted, expected)
+
+
+def test_confusion_groups_articles_by_labelled_and_reported_most_frequent_first() -> None:
+    result = _score(
+        c017=({"military_exercise"}, {"airspace_incursion"}),
+        c064=({"military_exercise"}, {"airspace_incursion"}),
+        c088=({"military_exercise"}, {"airspace_incursion"}),
+        n1=(set(), {"missile_launch"}),
+        n2=(set(), {"missile_launch"}),
+        m1=({"missile_launch"}, set()),
+        ok=({"summit"}, {"summit"}),
+        quiet=(set(), set()),
+    )
+    assert [kind.line() for kind in result.confusion()] == [
+        "labelled military_exercise -> reported airspace_incursion: 3 (c017, c064, c088)",
+        "labelled none -> reported missile_launch: 2 (n1, n2)",
+        "labelled missile_launch -> reported none: 1 (m1)",
+    ]
+
+
+def test_confusion_keeps_whole_category_sets_and_can_hide_ids() -> None:
+    result = _score(
+        a=({"missile_launch", "summit"}, {"summit"}),
+        b=({"summit", "missile_launch"}, {"summit"}),
+        c=({"summit"}, {"summit", "sanctions"}),
+    )
+    first, second = result.confusion()
+    assert (first.labelled, first.reported, first.ids) == (
+        ("missile_launch", "summit"), ("summit",), ("a", "b"),
+    )  # fmt: skip
+    assert first.line(with_ids=False) == "labelled missile_launch, summit -> reported summit: 2"
+    assert second.line(with_ids=False) == "labelled summit -> reported sanctions, summit: 1"
+
+
+def test_an_evaluation_without_errors_has_no_confusion() -> None:
+    assert _score(a=({"summit"}, {"summit"}), b=(set(), set())).confusion() == ()
+
+
+def test_scores_by_group_count_each_groups_articles_and_errors() -> None:
+    result = _score(
+        e1=({"missile_launch"}, {"missile_launch"}),
+        e2=({"missile_launch"}, set()),
+        k1=(set(), {"summit", "sanctions"}),
+        x1=({"summit"}, {"summit"}),
+    )
+    groups = {g.group: g for g in result.by_group({"e1": "en", "e2": "en", "k1": "ko"})}
+    assert list(groups) == ["en", "ko", UNGROUPED]
+    en, ko, unknown = groups["en"], groups["ko"], groups[UNGROUPED]
+    assert (en.score.true_positives, en.score.false_positives, en.score.false_negatives) == (
+        1,
+        0,
+        1,
+    )
+    assert (en.articles, en.score.precision, en.score.recall) == (2, 1.0, 0.5)
+    assert (ko.score.false_positives, ko.score.support, ko.articles) == (2, 0, 1)
+    assert (unknown.score.true_positives, unknown.articles) == (1, 1)
+    table = detect.group_table(result.by_group({}), "language")
+    assert table[0].split() == ["language", "P", "R", "F1", "support", "TP", "FP", "FN", "articles"]
+    assert table[1].split() == [UNGROUPED, "0.50", "0.67", "0.57", "3", "2", "2", "1", "4"]
+
+
+CATEGORY_SETS = st.frozensets(st.sampled_from(sorted(CATEGORIES | {"sanctions"})))
+IDS = st.text("abc123", min_size=1, max_size=4)
+
+
+@given(
+    expected=st.dictionaries(IDS, CATEGORY_SETS, max_size=12),
+    predicted=st.dictionaries(IDS, CATEGORY_SETS, max_size=12),
+    groups=st.dictionaries(IDS, st.sampled_from(["en", "ko", "ja", "zh", "xx"]), max_size=12),
+)
+def test_group_counts_sum_to_the_micro_counts(
+    expected: dict[str, frozenset[str]],
+    predicted: dict[str, frozenset[str]],
+    groups: dict[str, str],
+) -> None:
+    result = detect.score(predicted, expected)
+    scores = result.by_group(groups)
+    micro = result.micro
+    assert sum(g.score.true_positives for g in scores) == micro.true_positives
+    assert sum(g.score.false_positives for g in scores) == micro.false_positives
+    assert sum(g.score.false_negatives for g in scores) == micro.false_negatives
+    assert sum(g.articles for g in scores) == len(expected)
+    wrong = {
+        key for key, labelled in expected.items() if predicted.get(key, frozenset()) != labelled
+    }
+    assert sorted(k for kind in result.confusion() for k in kind.ids) == sorted(wrong)
