@@ -33,6 +33,9 @@ class Plan:
     tail: int = 1_000  # articles replayed on top of a pre-filled store, for sizes > articles
     postgres: bool = True
     prefill_batch: int = 5_000
+    # One replay of this many seed files through the whole flow (no pre-fill), on SQLite: its
+    # peak memory against the smallest replay's shows whether memory grows with a run's size.
+    flat_replay: int = 100_000
 
     @property
     def items_per_feed(self) -> int:
@@ -49,6 +52,7 @@ class Plan:
             growth=(200, 1_000, 3_000),
             profile_articles=200,
             tail=200,
+            flat_replay=3_000,
         )
 
 
@@ -140,6 +144,15 @@ def growth_rows(
     return rows
 
 
+def flat_replay(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """One replay of `plan.flat_replay` seed files through the whole flow on an empty store."""
+    folder = ws.path("corpus", f"flat-{plan.flat_replay}")
+    log(f"write {plan.flat_replay:,} seed files for the flat-memory replay")
+    write_corpus(folder, 0, plan.flat_replay)
+    run = replay_run(ws, str(folder), ws.sqlite_url("flat"), f"flat-{plan.flat_replay}")
+    return {"articles": plan.flat_replay, **run}
+
+
 def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, Any]:
     """Every measurement of `plan`, as raw results."""
     raw: dict[str, Any] = {"machine": machine, "plan": _plan_json(plan)}
@@ -180,6 +193,7 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
                 f"poll-{feeds}",
             )
         raw["growth"] = growth_rows(plan, ws, raw["corpus"], "sqlite", ws.sqlite_url)
+        raw["flat_replay"] = flat_replay(plan, ws)
         if plan.postgres:
             with postgres(ws) as pg:
                 if pg is not None:

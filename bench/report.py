@@ -7,6 +7,7 @@ from typing import Any
 
 TARGET_RATIO = 0.5
 TARGET_NOCHANGE = 0.05
+TARGET_FLAT_RSS = 1.10  # a replay's peak memory may grow 10% from 1k to 100k files
 
 
 def stage_seconds(task_runs: list[dict[str, Any]]) -> dict[str, float]:
@@ -83,6 +84,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             "replay_task_runs_independent_of_articles": len(replay_counts) == 1,
             "poll_task_runs_independent_of_feeds": _poll_counts_equal(task_counts),
             "memory_flat_10k_to_100k": _memory_flat(raw),
+            "memory_flat_in_run_size": _flat_replay(raw),
         },
         "prefect_startup_s": replay["prefect_startup_s"],
         "replay_articles_per_cpu_s": replay_cpu_rate,
@@ -167,6 +169,24 @@ def _memory_flat(raw: dict[str, Any]) -> dict[str, Any]:
             }
         flat[backend] = entry
     return flat
+
+
+def _flat_replay(raw: dict[str, Any]) -> dict[str, Any]:
+    """Peak RSS of the largest whole-flow replay against the smallest (SQLite, empty stores):
+    target within 10%."""
+    small = min(
+        (r for r in raw["growth"] if r["backend"] == "sqlite" and r["prefill_s"] == 0),
+        key=lambda r: r["articles"],
+    )
+    large = raw["flat_replay"]
+    ratio = large["peak_rss_mb"] / small["flow_peak_rss_mb"]
+    return {
+        "replay_articles": [small["articles"], large["articles"]],
+        "rss_mb": [small["flow_peak_rss_mb"], large["peak_rss_mb"]],
+        "seconds": [small["flow_s"], large["flow_s"]],
+        "ratio": ratio,
+        "met": ratio <= TARGET_FLAT_RSS,
+    }
 
 
 def _poll_json(poll: dict[str, Any]) -> dict[str, Any]:
@@ -331,6 +351,13 @@ def _print_memory(r: dict[str, Any]) -> None:
                 f"{f['replay_articles'][1]:,} articles: {f['rss_mb'][0]:.0f} -> "
                 f"{f['rss_mb'][1]:.0f} MB (x{f['ratio']:.2f})"
             )
+    f = r["targets"]["memory_flat_in_run_size"]
+    print(
+        f"    sqlite: whole-flow replay of {f['replay_articles'][0]:,} -> "
+        f"{f['replay_articles'][1]:,} files: {f['rss_mb'][0]:.0f} -> {f['rss_mb'][1]:.0f} MB "
+        f"(x{f['ratio']:.2f}, target <= x{TARGET_FLAT_RSS:.2f}: {_met(f['met'])}; "
+        f"{f['seconds'][1]:.0f} s)"
+    )
     print()
 
 
