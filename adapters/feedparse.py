@@ -13,12 +13,13 @@ import io
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import feedparser
 
 from adapters.charset import choose_encoding, with_charset
+from adapters.feeddates import publication_time
 from adapters.htmltext import html_to_text
 from adapters.links import canonical_url
 from adapters.titles import infer_title
@@ -41,9 +42,17 @@ class ParsedFeed:
 
 
 def parse_feed(
-    body: bytes, *, source: str, url: str, content_type: str | None = None
+    body: bytes,
+    *,
+    source: str,
+    url: str,
+    content_type: str | None = None,
+    zone: tzinfo | None = None,
 ) -> ParsedFeed:
-    """Items of a feed body. A malformed feed still yields the items feedparser could read
+    """Items of a feed body, dated in the offset the feed wrote (`zone`, the publisher's time
+    zone, for times given in UTC or without a zone; see `adapters.feeddates`).
+
+    A malformed feed still yields the items feedparser could read
     (noted in `problems`); a body with no items that is not a feed (an HTML page, nothing at
     all) raises PermanentFetchError "not a feed"."""
     headers = {"content-location": url}
@@ -63,7 +72,7 @@ def parse_feed(
         _refuse_non_feed(source, body, parsed, content_type, bozo)
     feed_title = _plain(parsed.feed.get("title_detail")) or None
     articles, duplicates = _unique_guids(
-        _article(source, e, url, feed_title) for e in parsed.entries
+        _article(source, e, url, feed_title, zone) for e in parsed.entries
     )
     problems = []
     if duplicates:
@@ -102,11 +111,17 @@ def _describe(exc: object) -> str:
     return f"{text} (line {line()})" if callable(line) else text
 
 
-def _article(source: str, entry: Mapping[str, Any], base: str, feed_title: str | None) -> Article:
+def _article(
+    source: str,
+    entry: Mapping[str, Any],
+    base: str,
+    feed_title: str | None,
+    zone: tzinfo | None = None,
+) -> Article:
     link = canonical_url(entry.get("link"), base)
     title = _plain(entry.get("title_detail")) or _plain_value(entry.get("title"))
     text = _entry_text(entry)
-    published = _published(entry)
+    published = publication_time(entry, zone)
     raw = _raw_fields(entry)
     raw["feed_title"] = feed_title
     if not title:
@@ -157,17 +172,6 @@ def _plain(detail: Mapping[str, Any] | None) -> str:
 
 def _plain_value(value: str | None) -> str:
     return " ".join((value or "").split())
-
-
-def _published(entry: Mapping[str, Any]) -> datetime | None:
-    """Publication time in UTC (feedparser normalises parsed dates to UTC), else update time."""
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not parsed:
-        return None
-    try:
-        return datetime(*parsed[:6], tzinfo=UTC)
-    except (TypeError, ValueError):
-        return None
 
 
 def _raw_fields(entry: Mapping[str, Any]) -> dict[str, Any]:

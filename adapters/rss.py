@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.context import FetchContext
 from adapters.feedparse import parse_feed
@@ -48,6 +50,7 @@ class RssAdapter:
         """Fetch and parse `spec` once; never raises for anything the source does."""
         try:
             options = parse_options(HttpOptions, spec.options)
+            source_zone(spec)
         except ValueError as exc:
             return _error(spec, state, FetchError(spec.name, f"bad options: {exc}"))
         if self.context is not None:
@@ -104,7 +107,11 @@ def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> Fetch
         )
     try:
         feed = parse_feed(
-            outcome.body, source=spec.name, url=outcome.url, content_type=outcome.content_type
+            outcome.body,
+            source=spec.name,
+            url=outcome.url,
+            content_type=outcome.content_type,
+            zone=source_zone(spec),
         )
     except FetchError as exc:
         exc.http_status = outcome.status
@@ -122,6 +129,16 @@ def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> Fetch
         state=new_state,
         problems=(*problems, *feed.problems),
     )
+
+
+def source_zone(spec: SourceSpec) -> tzinfo | None:
+    """The publisher's time zone of `spec`; ValueError names an unknown one."""
+    if not spec.timezone:
+        return None
+    try:
+        return ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {spec.timezone!r}") from None
 
 
 def _error(

@@ -10,6 +10,7 @@
         tags: [region:korea, lang:en]
         poll_interval: 5m     # "90s", "10m", "1h30m", "1d" or a number of seconds
         headers: {Accept-Language: en}
+        timezone: Asia/Seoul  # the publisher's zone, for feed times in UTC or without a zone
         options: {max_bytes: 2000000}   # adapter options, checked by the adapter
         enabled: true
       - name: Seeds
@@ -21,12 +22,14 @@ Every problem in the file is collected and raised together as one ConfigValidati
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from adapters.registry import check_options, kinds, location_key
 from core.errors import ConfigError, ConfigValidationError
@@ -34,7 +37,7 @@ from core.model import SourceSpec
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
 
 TOP_KEYS = frozenset({"sources", "defaults"})
-DEFAULT_KEYS = frozenset({"kind", "tags", "poll_interval", "headers", "options"})
+DEFAULT_KEYS = frozenset({"kind", "tags", "poll_interval", "headers", "options", "timezone"})
 SOURCE_KEYS = frozenset({"name", "url", "path", "enabled"}) | DEFAULT_KEYS
 DEFAULT_KIND = "rss"
 DEFAULT_POLL_INTERVAL_S = 600
@@ -186,6 +189,7 @@ class _Checker:
         tags = self.tags(item)
         interval = self.interval(item)
         headers = self.headers(item)
+        zone = self.timezone(item)
         options = dict(self.options(item, kind))
         if kind is None:
             return None
@@ -200,6 +204,7 @@ class _Checker:
             poll_interval_s=interval,
             headers=headers,
             options=options,
+            timezone=zone,
         )
 
     def value(self, item: YamlMap, key: str) -> tuple[Any, int]:
@@ -316,6 +321,18 @@ class _Checker:
             return {}
         return {str(k): str(v) for k, v in headers.items()}
 
+    def timezone(self, item: YamlMap) -> str | None:
+        """The publisher's IANA time zone name, checked against the machine's zone database."""
+        value, line = self.value(item, "timezone")
+        if value is None:
+            return None
+        if isinstance(value, str) and is_time_zone(value.strip()):
+            return value.strip()
+        suggestion = close_time_zone(str(value))
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        self.error(line, f"unknown timezone {value!r}: use an IANA name like Asia/Tokyo{hint}")
+        return None
+
     def options(self, item: YamlMap, kind: str | None) -> Mapping[str, Any]:
         options, line = self.value(item, "options")
         if options is None:
@@ -338,3 +355,21 @@ class _Checker:
 
 def _line_of(mapping: Mapping[str, Any], key: str) -> int | None:
     return mapping.line_of(key) if isinstance(mapping, YamlMap) else None
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is a zone of the IANA database (as zoneinfo finds it here)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return bool(name)
+
+
+def close_time_zone(name: str) -> str | None:
+    """The known zone name nearest to `name` ("asia/tokyo", "Tokio"), if one is close."""
+    zones = {zone.casefold(): zone for zone in available_timezones()}
+    if name.casefold() in zones:
+        return zones[name.casefold()]
+    found = difflib.get_close_matches(name.casefold(), list(zones), n=1, cutoff=0.75)
+    return zones[found[0]] if found else None

@@ -54,6 +54,9 @@ class SourceSpec:
     poll_interval_s: int = 600
     headers: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The publisher's time zone (IANA name): times the source gives in UTC or without a zone
+    # are read in it, so "on the 1st" or "on Tuesday" resolves on the publisher's calendar.
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,12 @@ def _published(value: datetime | None) -> datetime | None:
         return None
 
 
+def _offset_minutes(value: datetime | None) -> int | None:
+    """The UTC offset of an aware time in whole minutes (None when naive or unknown)."""
+    offset = value.utcoffset() if value is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
 def _simhash_columns(text: str) -> dict[str, int | None]:
     value = simhash(text)
     bands: tuple[int | None, ...] = simhash_bands(value) if value is not None else (None,) * 4
@@ -164,6 +170,7 @@ def _row(
         "raw": _clean(dict(article.raw)),
         "detect_state": "pending",
         "reference_at": _published(reference),
+        "reference_offset_min": _offset_minutes(reference),
         "dated": dated,
     }
 

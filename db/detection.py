@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -92,7 +92,16 @@ def _queued(
 ) -> list[QueuedArticle]:
     c = articles.c
     query = (
-        select(c.id, sources.c.name, c.guid, c.title, c.text, c.reference_at, c.dated)
+        select(
+            c.id,
+            sources.c.name,
+            c.guid,
+            c.title,
+            c.text,
+            c.reference_at,
+            c.reference_offset_min,
+            c.dated,
+        )
         .join(sources, sources.c.id == c.source_id)
         .where(condition)
         .order_by(c.reference_at, c.dated.desc(), c.id)
@@ -101,9 +110,23 @@ def _queued(
     if only is not None:
         query = query.where(c.id.in_(sorted(only)))
     return [
-        QueuedArticle(id_, source, guid, title or "", text or "", reference, bool(dated))
-        for id_, source, guid, title, text, reference, dated in session.execute(query).tuples()
+        QueuedArticle(
+            id_, source, guid, title or "", text or "", _local(reference, offset), bool(dated)
+        )
+        for id_, source, guid, title, text, reference, offset, dated in session.execute(
+            query
+        ).tuples()
     ]
+
+
+def _local(reference: datetime | None, offset_min: int | None) -> datetime | None:
+    """The stored reading in the offset its run read it in (UTC when none was kept)."""
+    if reference is None or offset_min is None:
+        return reference
+    try:
+        return reference.astimezone(timezone(timedelta(minutes=offset_min)))
+    except (OverflowError, ValueError):  # at the calendar's edge: keep the UTC reading
+        return reference
 
 
 def _queue_order(item: QueuedArticle) -> tuple[bool, datetime, bool, int]:

@@ -133,6 +133,9 @@ class ArticleRow(Base):
     # "Now" for the article as the run that stored it read it (its own date, or the replay
     # clock) and whether that is the article's own date: detection reads it against this.
     reference_at: Mapped[datetime | None]
+    # The reading's UTC offset in minutes (the publisher's), so detection reads its calendar
+    # day, not UTC's: 08:30 in Tokyo is the previous day in UTC.
+    reference_offset_min: Mapped[int | None]
     dated: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 

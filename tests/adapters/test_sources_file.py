@@ -144,7 +144,7 @@ extra: true
         "sources.yaml:18: poll_interval '10s' is below the minimum of 60 s "
         "(poll publishers politely)",
         "sources.yaml:21: unknown key 'tag' (known: enabled, headers, kind, name, options, path, "
-        "poll_interval, tags, url)",
+        "poll_interval, tags, timezone, url)",
         "sources.yaml:24: rss source: unknown option 'max_byte' (known: backoff_s, "
         "connect_timeout_s, max_bytes, max_redirects, max_retry_wait_s, read_timeout_s, retries, "
         "total_timeout_s)",
@@ -211,3 +211,32 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     with_bom = tmp_path / "bom.yaml"
     with_bom.write_bytes(b"\xef\xbb\xbfsources:\n  - name: a\n    url: https://a.example/feed\n")
     assert [s.name for s in load_sources_file(with_bom)] == ["a"]
+
+
+def test_timezone_is_the_publishers_zone_with_a_default() -> None:
+    specs = load_sources(
+        "defaults:\n  timezone: Asia/Seoul\nsources:\n"
+        "  - {name: Yonhap, url: 'https://en.yna.co.kr/rss.xml'}\n"
+        "  - {name: NHK, url: 'https://www3.nhk.or.jp/rss.xml', timezone: Asia/Tokyo}\n",
+        "sources.yaml",
+    )
+    zones = [(s.name, s.timezone) for s in specs]
+    assert zones == [("Yonhap", "Asia/Seoul"), ("NHK", "Asia/Tokyo")]
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("asia/tokyo", "sources.yaml:4: unknown timezone 'asia/tokyo'"),
+        ("Asia/Tokio", "(did you mean 'Asia/Tokyo'?)"),
+        ("+09:00", "use an IANA name like Asia/Tokyo"),
+        ("../../etc/passwd", "unknown timezone"),
+    ],
+)
+def test_an_unknown_timezone_is_named_with_its_line(zone: str, expected: str) -> None:
+    text = (
+        f"sources:\n  - name: NHK\n    url: https://nhk.example/rss.xml\n    timezone: '{zone}'\n"
+    )
+    with pytest.raises(ConfigValidationError) as caught:
+        load_sources(text, "sources.yaml")
+    assert expected in str(caught.value)

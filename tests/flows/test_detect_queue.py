@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from sqlalchemy import select
 
 import db
 import detect
+from adapters.feedparse import parse_feed
+from adapters.rss import source_zone
 from core.model import Article, FetchResult, SourceSpec
 from db.models import ArticleRow, alerts
 from flows.pipeline import RunConfig, load_run_config
@@ -272,3 +274,31 @@ def test_a_revision_under_a_known_guid_moves_its_development(url: str) -> None:
     assert ("status_change", "occurred") in alert_rows(url)
     # The same text again is no news.
     assert store_batch(url, [spec], [item(held, friday)]).new == 0
+
+
+@pytest.mark.parametrize(
+    ("pub_date", "zone"),
+    [
+        ("Tue, 01 Dec 2026 08:30:00 +0900", None),  # the offset the feed wrote
+        ("Tue, 01 Dec 2026 08:30:00 KST", None),  # a name feedparser reads as UTC
+        ("Mon, 30 Nov 2026 23:30:00 GMT", "Asia/Tokyo"),  # UTC, read in the source's zone
+    ],
+)
+def test_relative_dates_resolve_on_the_publishers_calendar(
+    url: str, pub_date: str, zone: str | None
+) -> None:
+    """08:30 in Tokyo on the 1st is 23:30 UTC on the 30th: "on the 1st" is today's launch, not
+    one a month ago (which would be background, never alerted)."""
+    spec = SourceSpec(name="nhk", kind="rss", location="https://nhk.example/feed", timezone=zone)
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>NHK</title><item>'
+        "<title>North Korea fires ballistic missile</title><guid>nhk-1</guid>"
+        f"<pubDate>{pub_date}</pubDate><description>North Korea fired a ballistic missile "
+        "toward the Sea of Japan early on the 1st, the Defense Ministry said.</description>"
+        "</item></channel></rss>"
+    ).encode()
+    feed = parse_feed(body, source="nhk", url=spec.location, zone=source_zone(spec))
+    store_batch(url, [spec], [FetchResult(source="nhk", status="ok", articles=feed.articles)])
+    detect_all(config_for(url))
+    [launch] = [d for d in developments(url) if d[0] == "missile_launch"]
+    assert (launch[1], launch[2], launch[4]) == ("occurred", False, date(2026, 12, 1))
