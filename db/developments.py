@@ -87,7 +87,11 @@ class _Batch:
     refs: dict[str, int] = field(default_factory=dict)
     evidence: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
     alerts: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
+    # Evidence article ids per development, for alert snapshots: this batch's, plus the stored
+    # ones once a development raises an alert (read then, not for every update: a long-running
+    # development's evidence grows with every chunk, and reading it all each time is quadratic).
     evidence_articles: dict[int, set[int]] = field(default_factory=dict)
+    stored_evidence_read: set[int] = field(default_factory=set)
 
 
 def apply_changes(
@@ -141,13 +145,13 @@ def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) ->
     if dev_id is None:
         dev_id = _insert_development(session, snapshot, batch.seen_at)
         batch.refs[change.ref] = dev_id
-        _queue(batch, change, dev_id, previous=None, status=snapshot.status, moved=True)
+        batch.stored_evidence_read.add(dev_id)  # new: nothing stored yet
+        _queue(session, batch, change, dev_id, previous=None, status=snapshot.status, moved=True)
         return
     batch.refs[change.ref] = dev_id
-    if dev_id not in batch.evidence_articles:
-        batch.evidence_articles[dev_id] = _stored_evidence_articles(session, dev_id)
     previous, status = _update_development(session, dev_id, snapshot, batch.seen_at)
-    _queue(batch, change, dev_id, previous=previous, status=status, moved=status != previous)
+    moved = status != previous
+    _queue(session, batch, change, dev_id, previous=previous, status=status, moved=moved)
 
 
 def _stored_evidence_articles(session: Session, dev_id: int) -> set[int]:
@@ -256,6 +260,7 @@ def _article_id(batch: _Batch, match: Match) -> int:
 
 
 def _queue(
+    session: Session,
     batch: _Batch,
     change: DevelopmentChange,
     dev_id: int,
@@ -285,6 +290,9 @@ def _queue(
     kind = change.alert
     if kind is None or (kind == "status_change" and not moved):
         return
+    if dev_id not in batch.stored_evidence_read:
+        known |= _stored_evidence_articles(session, dev_id)
+        batch.stored_evidence_read.add(dev_id)
     why = change.evidence[-1] if change.evidence else None
     batch.alerts.setdefault(
         (dev_id, kind, status),
