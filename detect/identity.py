@@ -1,8 +1,14 @@
 """When two reports are one event: the identity test shared by the article and the batch level.
 
-Same event = compatible dates (within a day; an undated report fits any date), overlapping
-actors (or one side names none), equal places (or one side names none). Among compatible
-candidates the best scored wins: close dates, shared actors, same place, agreeing facts.
+Same event = compatible dates (within a day; an undated report fits any date), the same parties
+(one side's actors all among the other's, or one side names none), equal places (or one side
+names none). Among compatible candidates the best scored wins: close dates, shared actors, same
+place, agreeing facts.
+
+Parties nest, they do not merely overlap: outlets name the parties of one event partially ("North
+Korea"; "North Korea and Russia"), but two events that share one party are two events (Japan's
+talks with the Philippines and a US–Japan–South Korea exercise the same week share Japan only;
+a minister's meetings with two counterparts share the minister only).
 """
 
 from __future__ import annotations
@@ -50,9 +56,15 @@ def compatible(a: Identity, b: Identity) -> bool:
         )
     ):
         return False
-    if a.actors and b.actors and not a.actors & b.actors:
+    if not same_parties(a.actors, b.actors):
         return False
     return not (a.place and b.place and a.place != b.place)
+
+
+def same_parties(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two actor sets can name the parties of one event: one names none, or every actor
+    of one is an actor of the other (a partial list of the same parties)."""
+    return not a or not b or a <= b or b <= a
 
 
 def score(a: Identity, b: Identity) -> float:
