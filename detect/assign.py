@@ -24,7 +24,7 @@ from core.model import (
     level_rank,
     status_rank,
 )
-from detect.identity import Identity, compatible, identity_of, score
+from detect.identity import Identity, identity_of, same_event, score
 
 
 @dataclass(slots=True)
@@ -122,7 +122,7 @@ class _Batch:
             entry
             for entry in self.open
             if entry.development.category == match.category
-            and compatible(_identity(entry.development), own)
+            and same_event(_identity(entry.development), own)
         ]
         if not candidates:
             return None
