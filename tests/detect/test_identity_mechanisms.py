@@ -127,6 +127,42 @@ def test_another_meeting_of_the_minister_does_not_hold_the_planned_one() -> None
     ]
 
 
+def test_context_or_an_anonymous_report_does_not_move_a_planned_event() -> None:
+    """Context an article sets in the past, or a report naming no day, party or place, joins
+    the planned meeting without moving it on; the first identified report that it was held
+    raises the status change."""
+    context = replace(PLANNED, article_key="a2", status="occurred", background=True)
+    anonymous = replace(
+        PLANNED, article_key="a3", status="occurred", event_date=None, actors=(), place=None
+    )
+    held = replace(PLANNED, article_key="a4", status="occurred", event_date=None)
+    changes = detect.assign([PLANNED, context, anonymous, held], [])
+    assert [(c.ref, c.development.status, c.alert) for c in changes] == [
+        ("new:1", "planned", "new"),
+        ("new:1", "planned", None),
+        ("new:1", "planned", None),
+        ("new:1", "occurred", "status_change"),
+    ]
+
+
+def test_a_context_only_development_takes_its_status_from_context() -> None:
+    announced = replace(PLANNED, background=True)
+    recalled = replace(PLANNED, article_key="a2", status="occurred", background=True)
+    changes = detect.assign([announced, recalled], [])
+    assert [(c.development.status, c.development.background, c.alert) for c in changes] == [
+        ("planned", True, None),
+        ("occurred", True, None),
+    ]
+
+
+def test_two_events_one_article_kept_apart_stay_apart() -> None:
+    """One article's two matches of one rule are two events by its own reading (news and the
+    context it recalls, undated here): they never fold into one development."""
+    news = replace(PLANNED, status="occurred", event_date=None)
+    recalled = replace(news, background=True)
+    assert [c.ref for c in detect.assign([news, recalled], [])] == ["new:1", "new:2"]
+
+
 # --- distinct events of one week stay apart -----------------------------------------------------
 
 APART: dict[str, tuple[Report, Report]] = {
