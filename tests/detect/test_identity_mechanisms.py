@@ -17,21 +17,26 @@ from datetime import UTC, date, datetime
 import pytest
 
 import detect
-from core.model import DetectionInput, DevelopmentChange, Match
+from core.model import DetectionInput, Development, DevelopmentChange, Match
 from detect.identity import compatible, identity_of, same_event, same_parties
 
 # (published, title, text): one report as a feed gives it.
 Report = tuple[str, str, str]
 
 
-def run(ruleset: detect.RuleSet, reports: Sequence[Report]) -> list[DevelopmentChange]:
-    """Detect each report (key "r<n>", in the order given) and join the matches, as a replay
-    of a run of feeds does."""
+def run(
+    ruleset: detect.RuleSet,
+    reports: Sequence[Report],
+    known: Sequence[Development] = (),
+    first: int = 0,
+) -> list[DevelopmentChange]:
+    """Detect each report (key "r<n>", counted from `first`, in the order given) and join the
+    matches to `known` and to each other, as a replay of a run of feeds does."""
     matches: list[Match] = []
-    for number, (published, title, text) in enumerate(reports):
+    for number, (published, title, text) in enumerate(reports, start=first):
         reference = datetime.fromisoformat(published).replace(tzinfo=UTC)
         matches += detect.detect(ruleset, DetectionInput(f"r{number}", title, text, reference))
-    return detect.assign(matches, [])
+    return detect.assign(matches, known)
 
 
 def developments(changes: Sequence[DevelopmentChange]) -> dict[str, set[str]]:
@@ -471,3 +476,18 @@ def test_a_week_of_reports_gives_one_development_per_event(ruleset: detect.RuleS
     (moved,) = [c for c in changes if c.alert == "status_change"]
     assert moved.evidence[0].article_key == "r14"
     assert set(moved.development.actors) == {"Shinjiro Koizumi", "Richard Marles"}
+
+
+def test_the_week_in_two_chunks_joins_stored_developments(ruleset: detect.RuleSet) -> None:
+    """A replay detects in chunks: the second chunk joins what the first stored (by id), and
+    the week is grouped as in one batch."""
+    first = run(ruleset, WEEK[:9])
+    latest = {change.ref: change.development for change in first}
+    stored = [replace(dev, id=number) for number, dev in enumerate(latest.values(), start=1)]
+    grouped = {f"id:{n}": keys for n, keys in enumerate(developments(first).values(), start=1)}
+    second = run(ruleset, WEEK[9:], known=stored, first=9)
+    for ref, keys in developments(second).items():
+        grouped.setdefault(ref, set()).update(keys)
+    one_batch = developments(run(ruleset, WEEK)).values()
+    assert sorted(map(sorted, grouped.values())) == sorted(map(sorted, one_batch))
+    assert alerts(second) == {"new": 2, "status_change": 1}
