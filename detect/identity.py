@@ -2,8 +2,9 @@
 
 Same event = compatible dates (within a day; an undated report fits any date), equal places (or
 one side names none), and the same parties. Within one article (`compatible`) mentions need
-only share an actor: the article is about one set of events and names them piecemeal. Across
-reports (`same_event`) the parties must nest or share two: outlets name the parties of one
+only share an actor: the article names the states and bodies of its event piecemeal, with
+bystanders. Across reports, and for participants named as people even within one article
+(`same_event`), the parties must nest or share two: outlets name the parties of one
 event partially ("North Korea"; "North Korea and Russia"), but two events that share one party
 are two events (Japan's talks with the Philippines and a US–Japan–South Korea exercise the same
 week share Japan only; a minister's meetings with two counterparts share the minister only).

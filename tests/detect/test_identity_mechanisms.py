@@ -313,6 +313,42 @@ def test_distinct_events_of_one_week_stay_apart(ruleset: detect.RuleSet, case: s
     assert alerts(changes) == {"new": 2}, case
 
 
+BACK_TO_BACK: dict[str, Report] = {
+    "en": (
+        "2026-03-10T09:00:00",
+        "Koizumi holds back-to-back defense talks",
+        "Japanese Defense Minister Shinjiro Koizumi met South Korean Defense Minister Ahn "
+        "Gyu-back in Yokosuka on Tuesday. Later on Tuesday, Koizumi held separate talks with "
+        "Australian Defence Minister Richard Marles. Koizumi told reporters the talks were "
+        "productive.",
+    ),
+    "ko": (
+        "2026-03-10T09:00:00",
+        "안규백 장관, 고이즈미·헤그세스와 잇따라 회담",
+        "안규백 국방부 장관은 10일 요코스카에서 고이즈미 신지로 일본 방위상과 회담했다. "
+        "안 장관은 같은 날 피트 헤그세스 미국 국방장관과도 회담했다.",
+    ),
+    "zh": (
+        "2026-03-10T09:00:00",
+        "安圭伯与小泉、赫格塞斯先后会谈",
+        "韩国国防部长官安圭伯10日在横须贺与日本防卫大臣小泉进次郎举行会谈。"
+        "安圭伯当天还与美国国防部长赫格塞斯举行了会谈。",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(BACK_TO_BACK))
+def test_one_article_one_minister_two_meetings(ruleset: detect.RuleSet, language: str) -> None:
+    """People named as participants are exact: one article's two meetings of one minister,
+    each with another counterpart, are two events (states a sentence names are not: there
+    mentions that share one party stay one event)."""
+    changes = run(ruleset, [BACK_TO_BACK[language]])
+    assert len(changes) == 2
+    pairs = [set(c.development.actors) for c in changes]
+    assert pairs[0] & pairs[1] and pairs[0] != pairs[1]
+    assert all(len(pair) == 2 for pair in pairs)
+
+
 # --- reports of one event join ------------------------------------------------------------------
 
 TOGETHER: dict[str, list[Report]] = {
