@@ -1,15 +1,18 @@
 """`assign`: matches -> development changes. Pure identity resolution over a batch.
 
-Matches arrive grouped per article in publication order. Each joins the best compatible
-development of its category (stored ones in `known`, or ones this batch created) or starts a
-new one. One DevelopmentChange is emitted per (article, development) transition, with the alert
-it raises: "new" the first time a development is news (not background), "status_change" when
-the status of a development that is news moves forward. Background developments never alert.
+Matches arrive grouped per article in publication order. Each joins the best development of its
+category that is the same event (stored ones in `known`, or ones this batch created; see
+`detect.identity.same_event`: same parties, place and day) or starts a new one; two matches of
+one rule in one article are two events and never join one development. One DevelopmentChange is
+emitted per (article, development) transition, with the alert it raises: "new" the first time a
+development is news (not background), "status_change" when the status of a development that is
+news moves forward. Only a report that can tell progress moves a status on: news, naming a day,
+a party or a place. Background developments never alert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Any
@@ -24,7 +27,7 @@ from core.model import (
     level_rank,
     status_rank,
 )
-from detect.identity import Identity, compatible, identity_of, score
+from detect.identity import Identity, identity_of, same_event, score
 
 
 @dataclass(slots=True)
@@ -84,15 +87,27 @@ def _merge_facts(facts: dict[str, Any], new: Mapping[str, Any]) -> None:
             current.extend(v for v in value if v not in current)
 
 
+def _reports_progress(match: Match) -> bool:
+    """Whether a match can tell that an event moved on: it is news (not context an article sets
+    in the past: "after the summit last month") and names what identifies the event, a day, a
+    party or a place. A report naming none of them ("the talks were held") may be about any
+    event of its kind: it joins the best fit, but announcing progress on its word would be
+    a guess."""
+    return not match.background and bool(match.event_date or match.actors or match.place)
+
+
 def _merge(development: Development, match: Match) -> None:
-    """Fold one match into a development: fill gaps, union actors and facts, move status on."""
+    """Fold one match into a development: fill gaps, union actors and facts, move the status on
+    when the match can report progress (a development known only as context takes its status
+    from context)."""
     if not development.actors and match.actors:
         development.title = match.title  # a title that names who acted reads better
     development.event_date = development.event_date or match.event_date
     development.place = development.place or match.place
     development.actors = tuple(dict.fromkeys((*development.actors, *match.actors)))
     _merge_facts(development.facts, match.facts)
-    development.status = advance_status(development.status, match.status)
+    if development.background or _reports_progress(match):
+        development.status = advance_status(development.status, match.status)
     if development.background and not match.background:
         development.background = False
         development.title = match.title  # the title of its first news report reads best
@@ -116,28 +131,39 @@ class _Batch:
         self.open = [_Open(f"id:{d.id}", _snapshot(d), order) for order, d in enumerate(known)]
         self.created = 0
 
-    def best(self, match: Match) -> _Open | None:
+    def best(self, match: Match, apart: Collection[str]) -> _Open | None:
+        """The development `match` fits best, except those in `apart` (by ref)."""
         own = _match_identity(match)
         candidates = [
             entry
             for entry in self.open
             if entry.development.category == match.category
-            and compatible(_identity(entry.development), own)
+            and entry.ref not in apart
+            and same_event(_identity(entry.development), own)
         ]
         if not candidates:
             return None
         return max(candidates, key=lambda e: (score(_identity(e.development), own), e.order))
 
     def article(self, matches: Sequence[Match]) -> list[DevelopmentChange]:
+        """The changes one article's matches make. Two matches of one rule in one article are
+        two events by the article's own reading (its mentions were grouped by identity, and
+        kept apart by date, ordinal, or news against context), so they never join one
+        development; matches of two rules of one category may ("fired a missile" and "launched
+        a satellite" of one launch)."""
         touched: dict[str, _Touch] = {}
+        taken: dict[str, set[str]] = {}  # rule id -> refs its matches in this article joined
         for match in matches:
-            entry = self.best(match)
+            apart = taken.setdefault(match.rule_id, set())
+            entry = self.best(match, apart)
             if entry is None:
                 self.created += 1
                 entry = _Open(f"new:{self.created}", _create(match), len(self.open))
                 self.open.append(entry)
                 touched[entry.ref] = _Touch(entry, None, [match])
+                apart.add(entry.ref)
                 continue
+            apart.add(entry.ref)
             if entry.ref not in touched:
                 touched[entry.ref] = _Touch(entry, _snapshot(entry.development), [])
             touched[entry.ref].evidence.append(match)

@@ -1,8 +1,10 @@
 """From the mentions of one rule in one article to Matches: one per event the article reports.
 
-Mentions of one event (same identity) are merged: the union of terms and facts, the strongest
-status cue, and background only when some mention says so and none says the event is recent
-(so "Lee's visit" two sentences after "Lee's visit to Japan earlier this month" stays context).
+Mentions of one event (same identity: `detect.identity.compatible`, or `same_event` for a rule
+whose actors are the people taking part, so one article's two meetings of a minister with two
+counterparts stay two) are merged: the union of terms and facts, the strongest status cue, and
+background only when some mention says so and none says the event is recent (so "Lee's visit"
+two sentences after "Lee's visit to Japan earlier this month" stays context).
 A mention dated recent and one dated as context, or two with different ordinals ("the sixth
 test", "the fifth test"), are two events. An event no mention asserts (no status cue, no date,
 not in the headline: "sanctions over the missile tests") is context too.
@@ -20,7 +22,7 @@ from typing import Any
 from core.model import Match, Status, status_rank
 from detect.dates import DateSpan
 from detect.facts import DERIVED, extract, first_match
-from detect.identity import Identity, compatible, identity_of, score
+from detect.identity import Identity, compatible, identity_of, same_event, score
 from detect.mentions import Mention
 from detect.model import Rule
 from detect.scan import ArticleScan
@@ -112,6 +114,7 @@ def group_mentions(mentions: Sequence[Mention]) -> list[Cluster]:
     OPEN_EVENTS events mentioned last, not with every event so far: linear in the mentions."""
     clusters: list[Cluster] = []
     recent: dict[int, None] = {}  # cluster indices, least recently mentioned first
+    fits = same_event if mentions and _names_participants(mentions[0].rule) else compatible
     for mention in mentions:
         own = identity_of(mention.span, mention.actors, mention.place)
         # In creation order, as every event was compared before, so ties resolve alike.
@@ -119,7 +122,7 @@ def group_mentions(mentions: Sequence[Mention]) -> list[Cluster]:
         candidates = [
             i
             for i in open_events
-            if clusters[i].admits(mention) and compatible(clusters[i].identity(), own)
+            if clusters[i].admits(mention) and fits(clusters[i].identity(), own)
         ]
         if candidates:
             index = max(
@@ -136,6 +139,12 @@ def group_mentions(mentions: Sequence[Mention]) -> list[Cluster]:
         recent.pop(index, None)
         recent[index] = None
     return clusters
+
+
+def _names_participants(rule: Rule) -> bool:
+    """Whether the rule's actors are the people who take part (ministers, leaders), named as
+    such, rather than every state a sentence names."""
+    return rule.actors.kinds == frozenset({"person"})
 
 
 def attach_support(clusters: Sequence[Cluster], sentences: Sequence[int]) -> None:
