@@ -11,6 +11,7 @@ from db.articles import (
     count_articles,
     store_articles,
     stored_guid,
+    stored_ids,
 )
 from db.detection import (
     MAX_ERROR_CHARS,
@@ -117,6 +118,7 @@ __all__ = [
     "source_states",
     "store_articles",
     "stored_guid",
+    "stored_ids",
     "transaction_lock",
     "unrouted_alerts",
     "upgrade",

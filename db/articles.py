@@ -469,3 +469,27 @@ def _link_near_duplicates(session: Session, new_simhashes: Mapping[int, int]) ->
 def count_articles(session: Session) -> int:
     """How many articles are stored."""
     return int(session.scalar(select(func.count()).select_from(articles)) or 0)
+
+
+def stored_ids(
+    session: Session, source_ids: Mapping[str, int], refs: Sequence[tuple[str, str]]
+) -> list[int]:
+    """Ids of every stored revision of the items `refs` ((source name, guid as given)): what a
+    run read, whether it stored it now or earlier."""
+    by_source: dict[int, list[str]] = {}
+    for source, guid in refs:
+        if source in source_ids:
+            by_source.setdefault(source_ids[source], []).append(stored_guid(guid))
+    found: list[int] = []
+    for sid, guids in by_source.items():
+        found += [
+            row[0]
+            for row in _in_chunks(
+                session,
+                lambda p, sid=sid: select(articles.c.id).where(
+                    articles.c.source_id == sid, articles.c.guid.in_(p)
+                ),
+                guids,
+            )
+        ]
+    return found

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from core.model import Development, DevelopmentChange, Match, Status, advance_status
 from db._sql import chunked, insert_for
-from db.articles import stored_guid
 from db.engine import DETECTION_LOCK, transaction_lock
-from db.models import DevelopmentRow, alerts, articles, developments, evidence, sources
+from db.models import DevelopmentRow, alerts, articles, developments, evidence
 from db.types import as_utc
 
 
@@ -371,28 +370,11 @@ def _view(row: DevelopmentRow, evidence_guids: list[str]) -> DevelopmentView:
 
 
 def developments_evidenced_by(
-    session: Session, refs: Collection[tuple[str, str]]
+    session: Session, article_ids: Collection[int]
 ) -> list[DevelopmentView]:
-    """The developments that the articles `refs` ((source name, guid) pairs) are evidence of."""
-    by_source: dict[str, list[str]] = {}
-    for source, guid in refs:
-        by_source.setdefault(source, []).append(stored_guid(guid))
-    if not by_source:
-        return []
-    source_ids = dict(
-        session.execute(
-            select(sources.c.name, sources.c.id).where(sources.c.name.in_(list(by_source)))
-        ).all()
-    )
+    """The developments that the articles `article_ids` are evidence of."""
     dev_ids: set[int] = set()
-    for name, guids in by_source.items():
-        if name not in source_ids:
-            continue
-        for part in chunked(sorted(set(guids))):
-            query = (
-                select(evidence.c.development_id)
-                .join(articles, articles.c.id == evidence.c.article_id)
-                .where(articles.c.source_id == source_ids[name], articles.c.guid.in_(part))
-            )
-            dev_ids.update(session.scalars(query))
+    for part in chunked(sorted(set(article_ids))):
+        query = select(evidence.c.development_id).where(evidence.c.article_id.in_(part))
+        dev_ids.update(session.scalars(query))
     return list_developments(session, dev_ids)

@@ -125,7 +125,7 @@ def run_cycle(
     )
     sent = send_stage(config.database_url, quote(config.targets), settings.delivery_max_attempts)
     with transaction(config.database_url) as session:
-        views = db.developments_evidenced_by(session, ingested.refs)
+        views = db.developments_evidenced_by(session, ingested.stored.article_ids)
     stored = ingested.stored
     return RunReport(
         articles=stored.read,

@@ -16,8 +16,9 @@ from db import (
     developments_evidenced_by,
     list_alerts,
     list_developments,
+    stored_ids,
 )
-from db.models import AlertRow, DevelopmentRow, EvidenceRow, evidence
+from db.models import AlertRow, DevelopmentRow, EvidenceRow, evidence, sources
 
 
 def _count(session: Session, model: type) -> int:
@@ -247,13 +248,17 @@ def test_developments_evidenced_by_articles(sessions: sessionmaker[Session]) -> 
             keys,
             T0,
         )
-        views = developments_evidenced_by(session, [("beta", "beta-0"), ("beta", "beta-1")])
+        source_ids = dict(session.execute(select(sources.c.name, sources.c.id)).tuples().all())
+        read = stored_ids(session, source_ids, [("beta", "beta-0"), ("beta", "beta-1")])
+        assert sorted(read) == sorted([keys["beta-0"], keys["beta-1"]])
+        views = developments_evidenced_by(session, read)
         assert [(v.category, v.evidence) for v in views] == [
             ("missile_launch", ["alpha-0", "beta-0"]),
             ("ministerial_meeting", ["beta-1"]),
         ]
-        assert [v.id for v in developments_evidenced_by(session, [("alpha", "alpha-0")])] == [
+        assert [v.id for v in developments_evidenced_by(session, [keys["alpha-0"]])] == [
             views[0].id
         ]
-        assert developments_evidenced_by(session, [("alpha", "alpha-2"), ("nobody", "x")]) == []
+        unknown = stored_ids(session, source_ids, [("alpha", "alpha-9"), ("nobody", "x")])
+        assert unknown == [] and developments_evidenced_by(session, [keys["alpha-2"]]) == []
         assert list_developments(session, []) == []
