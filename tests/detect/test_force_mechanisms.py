@@ -31,6 +31,8 @@ def reported(ruleset: detect.RuleSet, text: str) -> list[str]:
 
 # (category reported, sentence): the one force category the sentence reports as news.
 NEWS = [
+    ("missile_launch", "朝鲜向东部海域发射一枚弹道导弹，飞行了约800公里。"),
+    ("missile_launch", "朝鲜周四尝试将一颗侦察卫星送入轨道，但以失败告终。"),
     (
         "military_exercise",
         "South Korean marines conducted a live-fire drill on Yeonpyeong Island on Tuesday.",
@@ -91,6 +93,9 @@ NEWS = [
 # Sentences that report no force event as news: civil drills, scenarios, plans, threats,
 # conditions, habits, context, warning-data sharing, natural quakes and business launches.
 NOT_NEWS = [
+    "北韩的导弹试射也都已停止。",
+    "日方关切中国在台湾周边举行的大规模军演。",
+    "北韓軍方回應美韓聯合空中軍演，進行了反制行動。",
     "Students held a fire drill at the school on Tuesday.",
     "The team held a training session on Tuesday.",
     "米韓は15日から始まる合同軍事演習の準備を進めている。",
