@@ -31,6 +31,8 @@ def reported(ruleset: detect.RuleSet, text: str) -> list[str]:
 
 # (category reported, sentence): the one force category the sentence reports as news.
 NEWS = [
+    ("military_exercise", "한미 해병대는 오늘부터 포항 일대에서 연합상륙훈련을 실시한다."),
+    ("military_exercise", "美日从今天起在冲绳以南海域举行联合军演。"),
     ("missile_launch", "朝鲜向东部海域发射一枚弹道导弹，飞行了约800公里。"),
     ("missile_launch", "朝鲜周四尝试将一颗侦察卫星送入轨道，但以失败告终。"),
     (
