@@ -50,6 +50,8 @@ MINISTERIAL = [
     "日韓外相は27日、東京で会談し、協力強化で一致した。",
     "中美防长27日在吉隆坡举行会谈。",
     "日美外長27日舉行視訊會談。",
+    # Ministers who met and agreed on a summit for later: theirs is the only meeting held.
+    "日韓外相は27日、東京で会談し、首脳会談の早期開催で一致した。",
     # Two ministers of two states, whatever the verb.
     "岩屋外相は27日、王毅外相と北京で会談した。",
     (
@@ -73,6 +75,9 @@ NEITHER = [
     # Leaving for a summit, or unable to travel: the talks are still to come.
     "尹锡悦今天启程前往美国，将出席美日韩峰会。",
     "岸田首相未能访美。",
+    # A summit agreed for later is planned, however past the verb of agreeing.
+    "両国は首脳会談の早期開催で一致した。",
+    "양국은 정상회담을 조속히 개최하기로 합의했다.",
     # Habits and counts name no one meeting.
     "三国领导人每年举行峰会。",
     "한일 국방장관은 매년 회담을 갖는다.",
