@@ -28,6 +28,7 @@ from detect.model import COMMON, CueKind, Rule, RuleSet
 from detect.ordinals import ordinal_before
 from detect.scan import ArticleScan
 from detect.selections import State, outermost, selection_state
+from detect.sentences import Sentence
 from detect.textnorm import has_cjk, is_chinese
 from detect.timing import Temporal, status_from_date, temporal
 
@@ -376,17 +377,7 @@ class _SentenceReader:
             status, cue = "planned", hypothesis
         sentence = self.scan.sentences[self.index]
         temporal, reason = self.timing(part, expr, span, status)
-        asserted = (
-            status is not None
-            or temporal == "recent"
-            # Headline grammar ("N. Korea fires missile", "북한 미사일 발사") reports the event,
-            # though its tense does not say when: the body's cues decide the status. A feed
-            # often repeats its headline as the first line of the text.
-            or sentence.part == "title"
-            or _HEADLINE.fullmatch(self.scan.sentence_text(self.index)) is not None
-            # Chinese verbs carry no tense: "朝鲜发射导弹" states a launch as plainly as "fired".
-            or is_chinese(self.text.cased[sentence.start : sentence.end])
-        )
+        asserted = status is not None or temporal == "recent" or self.bare_report(sentence)
         terms = tuple(
             dict.fromkeys(t for name, ts in shown.items() if name in self.rule.positive for t in ts)
         )
@@ -411,6 +402,22 @@ class _SentenceReader:
             place=location if "place" in self.rule.identity else None,
             ordinal=ordinal_before(self.text.cased, part.anchor[0]),
             asserted=asserted,
+        )
+
+    def bare_report(self, sentence: Sentence) -> bool:
+        """Whether a sentence reports its event with no cue or date: headline grammar
+        ("N. Korea fires missile", "북한 미사일 발사"), whose tense does not say when (the
+        body's cues decide the status), and Chinese, whose verbs carry no tense ("朝鲜发射导弹"
+        states a launch as plainly as "fired"). Only the headline and the lede carry the news
+        so: deeper in the body, a tenseless mention with no date is context ("与此同时，朝鲜也
+        加速试射导弹")."""
+        if not self.scan.in_lede(self.index):
+            return False
+        return (
+            sentence.part == "title"
+            # A feed often repeats its headline as the first line of the text.
+            or _HEADLINE.fullmatch(self.scan.sentence_text(self.index)) is not None
+            or is_chinese(self.text.cased[sentence.start : sentence.end])
         )
 
     def own_status(self, part: _Part) -> tuple[Status | None, str | None, int]:
