@@ -459,10 +459,13 @@ class _SentenceReader:
             distance = self.distance(hit.start, hit.end, part.anchor)
             if kind == "modal" and hit.end <= part.anchor[0] and distance <= _GOVERNING_WORDS:
                 kind = "planned"
-            # A Korean past ending ("했다") speaks of the word it ends or the next: "방한을 통해
-            # ... 의미를 부여했다" is no visit held. Plans ("예정") govern their whole clause.
+            # A shared Korean past ending ("했다") speaks of the word it ends or the next: "방한을
+            # 통해 ... 의미를 부여했다" is no visit held. Plans ("예정") govern their whole clause,
+            # and so does a rule's own verb ("자산을 동결하기로 결정했다" for sanctions): the
+            # event's evidence is often split between a noun and a verb further on.
             if (
                 kind == "occurred"
+                and owner == COMMON
                 and distance > _HANGUL_CUE_REACH
                 and _HANGUL.match(self.text.cased[hit.start])
             ):
