@@ -270,6 +270,10 @@ class _SentenceReader:
             return self.distance(start, end, (position, position + 1)) < own
         return False
 
+    def foreign_between(self, start: int, end: int) -> bool:
+        """Whether another rule's event word starts in [start, end)."""
+        return bisect_left(self.foreign_starts, start) < bisect_left(self.foreign_starts, end)
+
     def partition(self, anchors: list[tuple[int, int]]) -> list[_Part]:
         parts = [_Part(a) for a in anchors]
         fronted = self.fronted_end(anchors)
@@ -281,11 +285,16 @@ class _SentenceReader:
         ) -> list[_Part]:
             if end <= fronted:
                 return parts
+            if forward:
+                # A cue that introduces what follows ("days after", "a scenario in which")
+                # belongs to the next event word, unless another rule's comes first: an event
+                # word behind it ("the drill simulated a scenario") is not what it introduces.
+                after = self.nearest.first_after(end)
+                if after is None or (own and self.foreign_between(end, after[0])):
+                    return []
+                return [part_at[after]]
             if own and self.claimed(start, end, cue=cue):
                 return []
-            if forward:
-                after = self.nearest.first_after(end)
-                return [part_at[after]] if after is not None else []
             return [part_at[self.nearest.anchor(start, end)]]
 
         for hit, name in self.selection_hits:
@@ -298,7 +307,10 @@ class _SentenceReader:
                 if before and not self.claimed(hit.start, hit.end):
                     before[-1].cues.append((hit, owner, kind))
                 continue
-            forward = kind == "background_before"
+            # Korean and Japanese frames close their clause: "発射されたとの想定" looks back.
+            forward = kind == "background_before" or (
+                kind == "hypothetical" and not has_cjk(self.text.cased[hit.start : hit.end])
+            )
             own = kind != "reporting"
             status = kind in _STATUS_ORDER or kind == "modal"
             for part in targets(hit.start, hit.end, forward=forward, own=own, cue=status):
@@ -371,11 +383,14 @@ class _SentenceReader:
             if by_date and nearer:
                 status, cue = by_date, date_cue
                 span = expr.resolve(self.scan.reference, self.scan.dated, status == "planned")
-        hypothesis = self.frame(part, "hypothetical", _HYPOTHESIS_WORDS, after=False)
+        # Korean and Japanese frames close their clause ("発射されたとの想定"); Chinese and
+        # English ones open it ("如果朝鲜发射").
+        sentence = self.scan.sentences[self.index]
+        head_final = not is_chinese(self.text.cased[sentence.start : sentence.end])
+        hypothesis = self.frame(part, "hypothetical", _HYPOTHESIS_WORDS, after=head_final)
         if hypothesis is not None:
             # "If North Korea fires...", "fears that it had conducted a test": not a report.
             status, cue = "planned", hypothesis
-        sentence = self.scan.sentences[self.index]
         temporal, reason = self.timing(part, expr, span, status)
         asserted = status is not None or temporal == "recent" or self.bare_report(sentence)
         terms = tuple(

@@ -55,3 +55,64 @@ def test_a_none_only_selection_lets_the_rule_fire_and_explain_agrees() -> None:
         matches = detect.detect(ruleset, item)
         assert bool(matches) is fires
         assert detect.explain(ruleset, "launch", item).fired is fires
+
+
+# (expected categories, title, text): news the article reports, and what it only recalls.
+SALIENCE = [
+    # The lede carries the news: a tenseless Chinese headline reports the launch...
+    (
+        ["missile_launch"],
+        "朝鲜向东部海域发射弹道导弹",
+        "韩国军方表示，朝鲜周三上午发射一枚弹道导弹。",
+    ),
+    # ...but deep in the body, an undated tenseless mention is context.
+    (
+        ["ministerial_meeting"],
+        "",
+        "日本外务大臣与韩国外交部长周三在东京举行了会谈。双方讨论了经济合作。会谈持续了两个小时。"
+        "两国还谈到了地区局势。与此同时，朝鲜也加速试射导弹。",
+    ),
+    # A secondary event anchored in the cycle stays news, however deep.
+    (
+        ["missile_launch", "summit"],
+        "",
+        "President Lee and Prime Minister Takaichi held a summit in Tokyo on Wednesday. "
+        "They discussed trade. They also discussed energy. "
+        "Hours earlier, North Korea fired a ballistic missile into the East Sea on Wednesday.",
+    ),
+]
+
+CUES = [
+    # Proposals and bills are not sanctions adopted.
+    ([], "Senator plans to introduce a sanctions bill against North Korea next month."),
+    ([], "미국 하원은 북한에 대한 제재를 강화하는 법안을 발의할 계획이다."),
+    ([], "美国提议联合国安理会对朝鲜实施更多制裁。"),
+    # Adopted, imposed, decided: news.
+    (["sanctions"], "日本政府は28日、北朝鮮の5団体を資産凍結の対象に加えることを決めました。"),
+    (["sanctions"], "일본 정부는 28일 북한 단체 5곳의 자산을 동결하기로 결정했다."),
+    (["sanctions"], "일본 정부는 28일 대북 독자제재로 북한 단체 5곳을 추가로 지정하기로 결정했다."),
+    (["sanctions"], "国連安全保障理事会は28日、北朝鮮への制裁決議を全会一致で採択した。"),
+    # Previews in Korean, Japanese and Chinese.
+    ([], "한미 양국은 다음 달 서울에서 개최될 정상회담을 준비하고 있다."),
+    ([], "米韓の合同軍事演習は来月から始まる。"),
+    ([], "拜登将主持四国领导人峰会。"),
+    ([], "两国外长定于下月举行会谈。"),
+    # A drill's scenario launches nothing.
+    ([], "The evacuation drill simulated a scenario in which a ballistic missile was launched."),
+    ([], "訓練は弾道ミサイルが発射されたとの想定で行われた。"),
+    # Statistics and "at the time" recall, they do not report.
+    ([], "한미 외교장관회담은 지금까지 네 차례 개최됐다."),
+    ([], "米国はこれまで北朝鮮の個人30人を制裁対象に指定した。"),
+    # Progressive aspect: under way.
+    (["military_exercise"], "한미 해병대가 28일 포항에서 연합상륙훈련을 실시하고 있다."),
+]
+
+
+def test_salience_lede_against_deeper_context(ruleset: detect.RuleSet) -> None:
+    for expected, title, text in SALIENCE:
+        assert reported(ruleset, text, title) == expected, text
+
+
+def test_plan_preview_and_tense_cues(ruleset: detect.RuleSet) -> None:
+    for expected, text in CUES:
+        assert reported(ruleset, text) == expected, text
