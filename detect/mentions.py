@@ -42,6 +42,13 @@ _GOVERNING_WORDS = 10
 _GOVERNING_CJK = 30
 _HANGUL_CUE_REACH = 3  # words between an anchor and a Korean past ending that is its own
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# "[event]を強行した / 을 강행한 [state] に対し / 에 대한": a past adnominal verb, then the state an
+# action is aimed at.
+_TARGET_REACH = 12
+_ATTRIBUTIVE = re.compile(r"(?:を|을|를)?\s?[^\s、。,，]{0,5}(?:した|한)\s?")
+_TARGETED = re.compile(r"\s?(?:に対し|に対する|への|에 대한|에 대해|을 겨냥|를 겨냥)")
+# Topic and subject particles: a date right after one dates the sentence's main predicate.
+_TOPIC_PARTICLES = frozenset("はが는은이가")
 # On a tie between cues the weaker claim wins: "preparations ... completed" is not a test held.
 _STATUS_ORDER: dict[str, int] = {"planned": 0, "cancelled": 1, "occurred": 2}
 # A short line with no full stop: a headline, wherever it stands.
@@ -270,6 +277,27 @@ class _SentenceReader:
             return self.distance(start, end, (position, position + 1)) < own
         return False
 
+    def describes_target(self, part: _Part) -> bool:
+        """Whether the event is told in a Korean or Japanese relative clause describing the state
+        another action targets ("6回目の核実験を強行した北朝鮮に対し制裁", "핵실험을 강행한 북한에
+        대한 제재"): an attribute of the target, recalled, not reported."""
+        end, text = part.anchor[1], self.text.cased
+        for entity in self.entities:
+            if entity.start < end or entity.start - end > _TARGET_REACH:
+                continue
+            if entity.kind != "state" and entity.as_state is None:
+                continue
+            if _ATTRIBUTIVE.fullmatch(text, end, entity.start) and _TARGETED.match(
+                text, entity.end
+            ):
+                return True
+        return False
+
+    def after_topic(self, start: int) -> bool:
+        """Whether a date stands right after a Korean or Japanese topic or subject particle."""
+        before = self.text.cased[max(0, start - 2) : start].rstrip()
+        return before[-1:] in _TOPIC_PARTICLES and before[-2:-1] not in ("", " ")
+
     def foreign_between(self, start: int, end: int) -> bool:
         """Whether another rule's event word starts in [start, end)."""
         return bisect_left(self.foreign_starts, start) < bisect_left(self.foreign_starts, end)
@@ -320,8 +348,10 @@ class _SentenceReader:
                 part.entities.append(entity)
         opening = self.token(self.scan.sentences[self.index].start)
         for expr in self.dates:
-            # A date that opens the sentence ("去年8月には...", "Last year, ...") dates it all.
-            if self.token(expr.start) == opening:
+            # A date that opens the sentence ("去年8月には...", "Last year, ..."), or follows
+            # its Korean or Japanese topic ("外相は21日、訪問先で会談し", "장관은 7일"), dates it
+            # all: it belongs to the main predicate, not to a nearer word in a modifier.
+            if self.token(expr.start) == opening or self.after_topic(expr.start):
                 for part in parts:
                     part.dates.append(expr)
                 continue
@@ -392,6 +422,8 @@ class _SentenceReader:
             # "If North Korea fires...", "fears that it had conducted a test": not a report.
             status, cue = "planned", hypothesis
         temporal, reason = self.timing(part, expr, span, status)
+        if self.describes_target(part):
+            temporal, reason = "background", "it describes the target of another action"
         asserted = status is not None or temporal == "recent" or self.bare_report(sentence)
         terms = tuple(
             dict.fromkeys(t for name, ts in shown.items() if name in self.rule.positive for t in ts)

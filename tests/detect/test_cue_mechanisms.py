@@ -103,8 +103,29 @@ CUES = [
     # Statistics and "at the time" recall, they do not report.
     ([], "한미 외교장관회담은 지금까지 네 차례 개최됐다."),
     ([], "米国はこれまで北朝鮮の個人30人を制裁対象に指定した。"),
-    # Progressive aspect: under way.
+    # Progressive aspect, or a start today: under way.
     (["military_exercise"], "한미 해병대가 28일 포항에서 연합상륙훈련을 실시하고 있다."),
+    (["military_exercise"], "미국과 한국 해병대가 오늘부터 포항에서 연합상륙훈련을 실시합니다."),
+    (["military_exercise"], "米韓両軍はきょうから合同軍事演習を始めます。"),
+    # A date after the topic dates the main predicate, not a modifier ("訪問先の").
+    (
+        ["ministerial_meeting"],
+        "岸田外相は21日、訪問先のソウルで韓国の外相と会談し、協力の強化で一致した。",
+    ),
+    # An event told as an attribute of the state another action targets is recalled.
+    (
+        ["sanctions"],
+        "6回目の核実験を強行した北朝鮮に対し、国連安保理は28日、制裁決議を全会一致で採択した。",
+    ),
+    ([], "미국 하원은 28일 핵실험을 강행한 북한에 대한 제재 법안을 통과시켰다."),
+    (["nuclear_test"], "北朝鮮は28日、核実験を強行した。"),
+    # Korean volitional future and scheduled non-past; a Japanese notice of a launch to come.
+    ([], "북한은 다음 주 정찰위성을 발사하겠다고 일본에 통보했다."),
+    ([], "제24차 한미 안보협의회의가 서울에서 개막된다."),
+    ([], "北朝鮮は海上保安庁に、人工衛星を打ち上げると通報した。"),
+    # 计划 as a noun (a programme) plans nothing; 方針 inside 中方针对 is no Japanese plan.
+    (["sanctions"], "美国周三决定对参与朝鲜导弹计划的五名朝鲜人实施制裁。"),
+    (["sanctions"], "中国外交部发言人周三表示，中方针对美方的军售采取了反制措施。"),
 ]
 
 
