@@ -92,6 +92,15 @@ CUES = [
     (["sanctions"], "일본 정부는 28일 북한 단체 5곳의 자산을 동결하기로 결정했다."),
     (["sanctions"], "일본 정부는 28일 대북 독자제재로 북한 단체 5곳을 추가로 지정하기로 결정했다."),
     (["sanctions"], "国連安全保障理事会は28日、北朝鮮への制裁決議を全会一致で採択した。"),
+    # Pushing for sanctions or agreeing to tighten them adopts none; an announced ban does,
+    # and so do PRC countermeasures decided under its law.
+    ([], "美国正在推动联合国安理会对朝鲜实施更多制裁。"),
+    ([], "安保理、北朝鮮制裁強化で一致"),
+    (
+        ["sanctions"],
+        "中国外務省は28日、米国の軍需企業3社の資産を凍結し、取引を禁止すると発表しました。",
+    ),
+    (["sanctions"], "中国政府は28日、米国の軍需企業2社に対抗措置を取ることを決定した。"),
     # Previews in Korean, Japanese and Chinese.
     ([], "한미 양국은 다음 달 서울에서 개최될 정상회담을 준비하고 있다."),
     ([], "米韓の合同軍事演習は来月から始まる。"),
