@@ -531,7 +531,18 @@ class _SentenceReader:
     def timing(
         self, part: _Part, expr: DateExpr | None, span: DateSpan | None, status: Status | None
     ) -> tuple[Temporal, str]:
-        """News, context or unsaid, from the part's date and cues."""
+        """News, context or unsaid, from the part's date and cues. In an undated article, an
+        English calendar date ("on November 29") that is not the lede's is context: English news
+        names the days of the past week by weekday and gives older events their date."""
+        if (
+            expr is not None
+            and not self.scan.dated
+            and expr.kind == "month_day"
+            and status != "planned"
+            and not has_cjk(expr.text)
+            and not self.scan.in_lede(self.index)
+        ):
+            return "background", f"calendar date {expr.text!r} in an undated article"
         cues = [(kind, self.text.cased[h.start : h.end]) for h, _owner, kind in part.cues]
         return temporal(expr, span, status, self.scan.reference, cues)
 

@@ -146,3 +146,17 @@ def test_salience_lede_against_deeper_context(ruleset: detect.RuleSet) -> None:
 def test_plan_preview_and_tense_cues(ruleset: detect.RuleSet) -> None:
     for expected, text in CUES:
         assert reported(ruleset, text) == expected, text
+
+
+def test_an_english_calendar_date_deep_in_an_undated_article_is_context(
+    ruleset: detect.RuleSet,
+) -> None:
+    """English news names the past week's days by weekday: in an undated article, an event
+    given its calendar date below the lede is older than the news."""
+    text = (
+        "The UN Security Council adopted new sanctions on North Korea on Friday. "
+        "The vote was unanimous. Diplomats welcomed the text. "
+        "North Korea fired an intercontinental ballistic missile on November 29."
+    )
+    matches = detect.detect(ruleset, DetectionInput("t", "", text, None, dated=False))
+    assert sorted(detect.reported_categories(matches)) == ["sanctions"]
