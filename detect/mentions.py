@@ -424,13 +424,7 @@ class _SentenceReader:
         temporal, reason = self.timing(part, expr, span, status)
         if self.describes_target(part):
             temporal, reason = "background", "it describes the target of another action"
-        # A status cue asserts an event, but in an undated article only the headline and the
-        # lede place a past one in the news cycle: below them, what no relative date anchors is
-        # told as context ("the North conducted its sixth test"). A plan is reported as a plan.
-        placed = self.scan.dated or self.scan.in_lede(self.index) or status != "occurred"
-        asserted = (
-            temporal == "recent" or (status is not None and placed) or self.bare_report(sentence)
-        )
+        asserted = status is not None or temporal == "recent" or self.bare_report(sentence)
         terms = tuple(
             dict.fromkeys(t for name, ts in shown.items() if name in self.rule.positive for t in ts)
         )
