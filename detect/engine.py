@@ -8,7 +8,7 @@ from core.model import DetectionInput, Match
 from detect.clusters import attach_support, group_mentions, to_match
 from detect.conditions import possible
 from detect.mentions import Mention, SentenceTrace, read_sentence, support_holds
-from detect.model import Rule, RuleSet
+from detect.model import Rule, RuleSet, SelectionSpec
 from detect.scan import ArticleScan, scan_article
 
 
@@ -24,14 +24,22 @@ def anchored_sentences(scan: ArticleScan) -> dict[int, list[int]]:
 
 def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> bool:
     """A cheap test before reading a sentence closely: could the condition hold, given which
-    selections have any term in it (entity selections: any entity)?"""
+    selections have any term in it (entity selections: any entity)? A selection of `none`
+    terms only holds where its terms are absent, so it may hold whatever the sentence holds:
+    treating it as absent silently stopped such a rule from firing while `explain`, which
+    reads every sentence, said it fired."""
     found = {name for _hit, name in scan.index[sentence].selections.get(rule_index, ())}
     has_entities = bool(scan.entities[sentence])
     present = {
-        name: name in found or (spec.uses_entities and has_entities)
+        name: name in found or (spec.uses_entities and has_entities) or _only_none(spec)
         for name, spec in rule.selections.items()
     }
     return possible(rule.condition, present)
+
+
+def _only_none(spec: SelectionSpec) -> bool:
+    """Whether a selection is made of `none` terms alone (true wherever they are absent)."""
+    return bool(spec.none_terms) and not (spec.any_terms or spec.all_terms or spec.uses_entities)
 
 
 def rule_matches(

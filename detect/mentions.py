@@ -28,6 +28,7 @@ from detect.model import COMMON, CueKind, Rule, RuleSet
 from detect.ordinals import ordinal_before
 from detect.scan import ArticleScan
 from detect.selections import State, outermost, selection_state
+from detect.sentences import Sentence
 from detect.textnorm import has_cjk, is_chinese
 from detect.timing import Temporal, status_from_date, temporal
 
@@ -41,6 +42,13 @@ _GOVERNING_WORDS = 10
 _GOVERNING_CJK = 30
 _HANGUL_CUE_REACH = 3  # words between an anchor and a Korean past ending that is its own
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# "[event]を強行した / 을 강행한 [state] に対し / 에 대한": a past adnominal verb, then the state an
+# action is aimed at.
+_TARGET_REACH = 12
+_ATTRIBUTIVE = re.compile(r"(?:を|을|를)?\s?[^\s、。,，]{0,5}(?:した|한)\s?")
+_TARGETED = re.compile(r"\s?(?:に対し|に対する|への|에 대한|에 대해|을 겨냥|를 겨냥)")
+# Topic and subject particles: a date right after one dates the sentence's main predicate.
+_TOPIC_PARTICLES = frozenset("はが는은이가")
 # On a tie between cues the weaker claim wins: "preparations ... completed" is not a test held.
 _STATUS_ORDER: dict[str, int] = {"planned": 0, "cancelled": 1, "occurred": 2}
 # A short line with no full stop: a headline, wherever it stands.
@@ -269,6 +277,31 @@ class _SentenceReader:
             return self.distance(start, end, (position, position + 1)) < own
         return False
 
+    def describes_target(self, part: _Part) -> bool:
+        """Whether the event is told in a Korean or Japanese relative clause describing the state
+        another action targets ("6回目の核実験を強行した北朝鮮に対し制裁", "핵실험을 강행한 북한에
+        대한 제재"): an attribute of the target, recalled, not reported."""
+        end, text = part.anchor[1], self.text.cased
+        for entity in self.entities:
+            if entity.start < end or entity.start - end > _TARGET_REACH:
+                continue
+            if entity.kind != "state" and entity.as_state is None:
+                continue
+            if _ATTRIBUTIVE.fullmatch(text, end, entity.start) and _TARGETED.match(
+                text, entity.end
+            ):
+                return True
+        return False
+
+    def after_topic(self, start: int) -> bool:
+        """Whether a date stands right after a Korean or Japanese topic or subject particle."""
+        before = self.text.cased[max(0, start - 2) : start].rstrip()
+        return before[-1:] in _TOPIC_PARTICLES and before[-2:-1] not in ("", " ")
+
+    def foreign_between(self, start: int, end: int) -> bool:
+        """Whether another rule's event word starts in [start, end)."""
+        return bisect_left(self.foreign_starts, start) < bisect_left(self.foreign_starts, end)
+
     def partition(self, anchors: list[tuple[int, int]]) -> list[_Part]:
         parts = [_Part(a) for a in anchors]
         fronted = self.fronted_end(anchors)
@@ -280,11 +313,16 @@ class _SentenceReader:
         ) -> list[_Part]:
             if end <= fronted:
                 return parts
+            if forward:
+                # A cue that introduces what follows ("days after", "a scenario in which")
+                # belongs to the next event word, unless another rule's comes first: an event
+                # word behind it ("the drill simulated a scenario") is not what it introduces.
+                after = self.nearest.first_after(end)
+                if after is None or (own and self.foreign_between(end, after[0])):
+                    return []
+                return [part_at[after]]
             if own and self.claimed(start, end, cue=cue):
                 return []
-            if forward:
-                after = self.nearest.first_after(end)
-                return [part_at[after]] if after is not None else []
             return [part_at[self.nearest.anchor(start, end)]]
 
         for hit, name in self.selection_hits:
@@ -297,7 +335,10 @@ class _SentenceReader:
                 if before and not self.claimed(hit.start, hit.end):
                     before[-1].cues.append((hit, owner, kind))
                 continue
-            forward = kind == "background_before"
+            # Korean and Japanese frames close their clause: "発射されたとの想定" looks back.
+            forward = kind == "background_before" or (
+                kind == "hypothetical" and not has_cjk(self.text.cased[hit.start : hit.end])
+            )
             own = kind != "reporting"
             status = kind in _STATUS_ORDER or kind == "modal"
             for part in targets(hit.start, hit.end, forward=forward, own=own, cue=status):
@@ -307,8 +348,10 @@ class _SentenceReader:
                 part.entities.append(entity)
         opening = self.token(self.scan.sentences[self.index].start)
         for expr in self.dates:
-            # A date that opens the sentence ("去年8月には...", "Last year, ...") dates it all.
-            if self.token(expr.start) == opening:
+            # A date that opens the sentence ("去年8月には...", "Last year, ..."), or follows
+            # its Korean or Japanese topic ("外相は21日、訪問先で会談し", "장관은 7일"), dates it
+            # all: it belongs to the main predicate, not to a nearer word in a modifier.
+            if self.token(expr.start) == opening or self.after_topic(expr.start):
                 for part in parts:
                     part.dates.append(expr)
                 continue
@@ -370,23 +413,18 @@ class _SentenceReader:
             if by_date and nearer:
                 status, cue = by_date, date_cue
                 span = expr.resolve(self.scan.reference, self.scan.dated, status == "planned")
-        hypothesis = self.frame(part, "hypothetical", _HYPOTHESIS_WORDS, after=False)
+        # Korean and Japanese frames close their clause ("発射されたとの想定"); Chinese and
+        # English ones open it ("如果朝鲜发射").
+        sentence = self.scan.sentences[self.index]
+        head_final = not is_chinese(self.text.cased[sentence.start : sentence.end])
+        hypothesis = self.frame(part, "hypothetical", _HYPOTHESIS_WORDS, after=head_final)
         if hypothesis is not None:
             # "If North Korea fires...", "fears that it had conducted a test": not a report.
             status, cue = "planned", hypothesis
-        sentence = self.scan.sentences[self.index]
         temporal, reason = self.timing(part, expr, span, status)
-        asserted = (
-            status is not None
-            or temporal == "recent"
-            # Headline grammar ("N. Korea fires missile", "북한 미사일 발사") reports the event,
-            # though its tense does not say when: the body's cues decide the status. A feed
-            # often repeats its headline as the first line of the text.
-            or sentence.part == "title"
-            or _HEADLINE.fullmatch(self.scan.sentence_text(self.index)) is not None
-            # Chinese verbs carry no tense: "朝鲜发射导弹" states a launch as plainly as "fired".
-            or is_chinese(self.text.cased[sentence.start : sentence.end])
-        )
+        if self.describes_target(part):
+            temporal, reason = "background", "it describes the target of another action"
+        asserted = status is not None or temporal == "recent" or self.bare_report(sentence)
         terms = tuple(
             dict.fromkeys(t for name, ts in shown.items() if name in self.rule.positive for t in ts)
         )
@@ -411,6 +449,22 @@ class _SentenceReader:
             place=location if "place" in self.rule.identity else None,
             ordinal=ordinal_before(self.text.cased, part.anchor[0]),
             asserted=asserted,
+        )
+
+    def bare_report(self, sentence: Sentence) -> bool:
+        """Whether a sentence reports its event with no cue or date: headline grammar
+        ("N. Korea fires missile", "북한 미사일 발사"), whose tense does not say when (the
+        body's cues decide the status), and Chinese, whose verbs carry no tense ("朝鲜发射导弹"
+        states a launch as plainly as "fired"). Only the headline and the lede carry the news
+        so: deeper in the body, a tenseless mention with no date is context ("与此同时，朝鲜也
+        加速试射导弹")."""
+        if not self.scan.in_lede(self.index):
+            return False
+        return (
+            sentence.part == "title"
+            # A feed often repeats its headline as the first line of the text.
+            or _HEADLINE.fullmatch(self.scan.sentence_text(self.index)) is not None
+            or is_chinese(self.text.cased[sentence.start : sentence.end])
         )
 
     def own_status(self, part: _Part) -> tuple[Status | None, str | None, int]:
@@ -452,10 +506,13 @@ class _SentenceReader:
             distance = self.distance(hit.start, hit.end, part.anchor)
             if kind == "modal" and hit.end <= part.anchor[0] and distance <= _GOVERNING_WORDS:
                 kind = "planned"
-            # A Korean past ending ("했다") speaks of the word it ends or the next: "방한을 통해
-            # ... 의미를 부여했다" is no visit held. Plans ("예정") govern their whole clause.
+            # A shared Korean past ending ("했다") speaks of the word it ends or the next: "방한을
+            # 통해 ... 의미를 부여했다" is no visit held. Plans ("예정") govern their whole clause,
+            # and so does a rule's own verb ("자산을 동결하기로 결정했다" for sanctions): the
+            # event's evidence is often split between a noun and a verb further on.
             if (
                 kind == "occurred"
+                and owner == COMMON
                 and distance > _HANGUL_CUE_REACH
                 and _HANGUL.match(self.text.cased[hit.start])
             ):
@@ -474,7 +531,18 @@ class _SentenceReader:
     def timing(
         self, part: _Part, expr: DateExpr | None, span: DateSpan | None, status: Status | None
     ) -> tuple[Temporal, str]:
-        """News, context or unsaid, from the part's date and cues."""
+        """News, context or unsaid, from the part's date and cues. In an undated article, an
+        English calendar date ("on November 29") that is not the lede's is context: English news
+        names the days of the past week by weekday and gives older events their date."""
+        if (
+            expr is not None
+            and not self.scan.dated
+            and expr.kind == "month_day"
+            and status != "planned"
+            and not has_cjk(expr.text)
+            and not self.scan.in_lede(self.index)
+        ):
+            return "background", f"calendar date {expr.text!r} in an undated article"
         cues = [(kind, self.text.cased[h.start : h.end]) for h, _owner, kind in part.cues]
         return temporal(expr, span, status, self.scan.reference, cues)
 

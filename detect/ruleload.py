@@ -399,15 +399,13 @@ class _Compiler:
         given = string_list(self.problems, path, data, "anchor", "anchor")
         names = [n for n, _ in given]
         if not names and condition is not None:
-            names = [n for n in positive_names(condition) if not selections[n].uses_entities][:1]
+            names = [n for n in positive_names(condition) if _of_terms(selections[n])][:1]
         for name in names:
             if name not in selections:
                 self.problems.add(
                     path, f"anchor {name!r} is not a selection", data.line_of("anchor")
                 )
-            elif selections[name].uses_entities or not (
-                selections[name].any_terms or selections[name].all_terms
-            ):
+            elif not _of_terms(selections[name]):
                 self.problems.add(
                     path, f"anchor {name!r} must be a selection of terms", data.line_of("anchor")
                 )
@@ -535,13 +533,20 @@ class _Compiler:
         return tuple(found)
 
 
+def _of_terms(spec: SelectionSpec) -> bool:
+    """Whether a selection is found by terms it names (`any` or `all`), so it can be an event
+    word: an entity selection is found by entities, a `none` selection where terms are absent."""
+    return not spec.uses_entities and bool(spec.any_terms or spec.all_terms)
+
+
 def _support_terms(support: Node | None, selections: Mapping[str, SelectionSpec]) -> frozenset[str]:
     """Term selections of which a sentence needs a hit for `support` to hold; empty when an
-    entity selection could make it hold alone (then every sentence is checked)."""
+    entity selection, or a selection of `none` terms alone (it holds where they are absent),
+    could make it hold without such a hit (then every sentence is checked)."""
     if support is None:
         return frozenset()
     names = positive_names(support)
-    if any(selections[n].uses_entities for n in names):
+    if not all(_of_terms(selections[n]) for n in names):
         return frozenset()
     return frozenset(names)
 

@@ -41,6 +41,11 @@ MAX_TITLE_CHARS = 2_000
 longer than this is a body pasted into the wrong field."""
 
 
+LEDE_SENTENCES = 2
+"""How many body sentences make the lede: the first paragraph of a wire story is one or two
+sentences, and a feed often repeats its headline as the first line."""
+
+
 @dataclass(slots=True)
 class SentenceIndex:
     """One sentence's hits sorted out in one pass, so a rule reads only its own: `selections`
@@ -68,6 +73,16 @@ class ArticleScan:
     index: list[SentenceIndex]
     # The states the article is about, most mentioned first: what "the two countries" means.
     principal_states: tuple[str, ...] = ()
+
+    def in_lede(self, index: int) -> bool:
+        """Whether a sentence is in the headline or the lede (the first LEDE_SENTENCES of the
+        body): where a news article says what its news is. What only deeper sentences name
+        is told as context unless they date it inside the news cycle."""
+        sentence = self.sentences[index]
+        if sentence.part == "title":
+            return True
+        first_body = next(s.index for s in self.sentences if s.part == "body")
+        return index - first_body < LEDE_SENTENCES
 
     def sentence_text(self, index: int) -> str:
         """A sentence as written (normalised spaces and quotes)."""
