@@ -154,7 +154,10 @@ class _Batch:
         touched: dict[str, _Touch] = {}
         taken: dict[str, set[str]] = {}  # rule id -> refs its matches in this article joined
         for match in matches:
-            apart = taken.setdefault(match.rule_id, set())
+            # An undated mention read as context ("after the missile launch") names no event of
+            # its own: it neither keeps the article's other matches apart nor is kept apart.
+            loose = _undated_context(match)
+            apart = set() if loose else taken.setdefault(match.rule_id, set())
             entry = self.best(match, apart)
             if entry is None:
                 self.created += 1
@@ -182,6 +185,10 @@ class _Batch:
             previous_status=previous,
             alert=_alert(touch.before, after),
         )
+
+
+def _undated_context(match: Match) -> bool:
+    return match.background and match.event_date is None
 
 
 def assign(matches: Sequence[Match], known: Sequence[Development]) -> list[DevelopmentChange]:

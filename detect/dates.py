@@ -410,7 +410,7 @@ _RELATIVE_EN = re.compile(
     r"|(?P<earlier_this_year>earlier\s+this\s+year)|(?P<last_year>last\s+year))\b"
 )
 _RELATIVE_CJK = re.compile(
-    r"(?P<yesterday>어제|昨日|昨天|昨晚|昨夜)|(?P<today>오늘|今日|本日|今天|今晨|今早|今朝|今夜)"
+    r"(?P<yesterday>어제|전날|昨日|きのう|昨天|昨晚|昨夜)|(?P<today>오늘|今日|本日|今天|今晨|今早|今朝|今夜)"
     r"|(?P<same_day>이날|당일|同日|当日|当天|この日)"
     r"|(?P<tomorrow>내일|明日|明天)|(?P<this_week>이번\s*주|今週|本周|这周)"
     r"|(?P<last_week>지난\s*주|先週|上周|上星期)|(?P<next_week>다음\s*주|来週|下周|下星期)"

@@ -622,6 +622,8 @@ def _actor_name(entity: EntityMention, kinds: frozenset[str], roles: frozenset[s
         return entity.name if (not roles or entity.role in roles) else None
     if entity.as_state and "state" in kinds:
         return entity.as_state
+    if entity.kind == "person" and "state" in kinds and entity.role != "former":
+        return entity.entity.country  # "Kim Jong Un fired": the state the person acts for
     return None
 
 

@@ -161,11 +161,21 @@ def test_a_context_only_development_takes_its_status_from_context() -> None:
 
 
 def test_two_events_one_article_kept_apart_stay_apart() -> None:
-    """One article's two matches of one rule are two events by its own reading (news and the
-    context it recalls, undated here): they never fold into one development."""
+    """One article's two matches of one rule are two events by its own reading (news, and the
+    context it recalls with a date of its own): they never fold into one development."""
     news = replace(PLANNED, status="occurred", event_date=None)
-    recalled = replace(news, background=True)
+    recalled = replace(news, background=True, event_date=date(2025, 11, 3))
     assert [c.ref for c in detect.assign([news, recalled], [])] == ["new:1", "new:2"]
+
+
+def test_undated_context_in_a_news_article_joins_its_news() -> None:
+    """An undated mention read as context ("talks after the missile launch") names no event of
+    its own: in an article that reports the event, it is evidence of that event (the seeds'
+    "Key Points: ... After N.Korea Missile Launch"), whichever comes first."""
+    news = replace(PLANNED, status="occurred", event_date=None)
+    context = replace(news, background=True)
+    for order in ([news, context], [context, news]):
+        assert [c.ref for c in detect.assign(order, [])] == ["new:1"]
 
 
 # --- distinct events of one week stay apart -----------------------------------------------------
