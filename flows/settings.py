@@ -109,8 +109,9 @@ def _setting_error(error: ErrorDetails, given: dict[str, object]) -> ConfigError
         if field in given
         else f"WATCHFLOOR_{field.upper()} (environment or .env)"
     )
+    message = str(error["msg"]).removeprefix("Value error, ")  # pydantic's validator prefix
     if field in SECRET_SETTINGS:  # a URL may carry a password: never echo it
-        return ConfigError(where, str(error["msg"]))
+        return ConfigError(where, message)
     got = repr(error.get("input"))
     got = got if len(got) <= 80 else got[:77] + "..."
-    return ConfigError(where, f"{error['msg']} (got {got})")
+    return ConfigError(where, f"{message} (got {got})")
