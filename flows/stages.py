@@ -9,7 +9,6 @@ memory at a time, and what is stored awaits detection in the store.
 from __future__ import annotations
 
 import logging
-import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -102,11 +101,9 @@ class FetchPolicy:
 class IngestOutcome:
     """What the ingest stage fetched and stored over all its batches."""
 
-    stored: StoreOutcome = field(default_factory=lambda: StoreOutcome())
+    stored: StoreOutcome = field(default_factory=StoreOutcome)
     sources: dict[str, SourceLine] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    fetch_seconds: float = 0.0
-    store_seconds: float = 0.0
 
 
 def fetch_batch(
@@ -233,12 +230,8 @@ def ingest_stage(
     outcome = IngestOutcome()
     clocks: dict[str, datetime] = {}
     for batch in batches:
-        started = time.perf_counter()
         results = fetch_batch(database_url, batch, policy)
-        fetched = time.perf_counter()
         stored = store_batch(database_url, batch, results, clocks)
-        outcome.fetch_seconds += fetched - started
-        outcome.store_seconds += time.perf_counter() - fetched
         add_batch(outcome, results, stored, locations)
     return outcome
 
