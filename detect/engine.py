@@ -9,7 +9,7 @@ from detect.clusters import attach_support, group_mentions, to_match
 from detect.conditions import possible
 from detect.mentions import Mention, SentenceTrace, read_sentence, support_holds
 from detect.model import Rule, RuleSet, SelectionSpec
-from detect.scan import ArticleScan, scan_article
+from detect.scan import ArticleScan, find_terms, scan_article
 
 
 def anchored_sentences(scan: ArticleScan) -> dict[int, list[int]]:
@@ -27,9 +27,21 @@ def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> 
     selections have any term in it (entity selections: any entity)? A selection of `none`
     terms only holds where its terms are absent, so it may hold whatever the sentence holds:
     treating it as absent silently stopped such a rule from firing while `explain`, which
-    reads every sentence, said it fired."""
+    reads every sentence, said it fired.
+
+    The test is first made as if the sentence named an entity, which costs nothing: `possible`
+    only grows with what is present, so a "no" then is final, and the article's entities are
+    resolved only for a sentence that passes."""
     found = {name for _hit, name in scan.index[sentence].selections.get(rule_index, ())}
-    has_entities = bool(scan.entities[sentence])
+    if not _possible_with(rule, found, has_entities=True):
+        return False
+    if not any(spec.uses_entities for spec in rule.selections.values()):
+        return True
+    return _possible_with(rule, found, has_entities=bool(scan.entities[sentence]))
+
+
+def _possible_with(rule: Rule, found: set[str], has_entities: bool) -> bool:
+    """`possible` for a sentence whose selections with terms are `found`."""
     present = {
         name: name in found or (spec.uses_entities and has_entities) or _only_none(spec)
         for name, spec in rule.selections.items()
@@ -97,8 +109,12 @@ def _support_candidates(ruleset: RuleSet, rule_index: int, scan: ArticleScan) ->
 def detect_rules(
     ruleset: RuleSet, item: DetectionInput, only: Collection[int] | None = None
 ) -> list[Match]:
-    """Matches of every rule (or of the rule indices in `only`) on `item`."""
-    scan = scan_article(ruleset, item)
+    """Matches of every rule (or of the rule indices in `only`) on `item`. An article without
+    any rule's event word is done after the automaton pass."""
+    terms = find_terms(ruleset, item)
+    if not terms.has_event_word(ruleset):
+        return []
+    scan = scan_article(ruleset, item, terms)
     matches: list[Match] = []
     for rule_index, sentences in sorted(anchored_sentences(scan).items()):
         if only is None or rule_index in only:

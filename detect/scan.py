@@ -1,5 +1,11 @@
-"""One pass over an article shared by every rule: normalise, split sentences, find every term,
-entity and date expression, and bucket them per sentence."""
+"""One pass over an article shared by every rule: normalise, find every term, split sentences,
+and bucket the terms per sentence; entities and dates on first use.
+
+The work is a cascade, cheapest first, because most articles report nothing: the automaton pass
+(`find_terms`) decides whether an article holds any rule's event word at all; only those are
+split into sentences; entities and dates, the costliest readings, are resolved only when some
+rule reads a sentence closely (`ArticleScan.entities`, `.dates`). Each reading covers the whole
+article when it happens, so what a rule sees never depends on what was skipped."""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import TypeVar
 
 from core.model import DetectionInput
@@ -58,21 +65,63 @@ class SentenceIndex:
     anchors: list[tuple[Hit, list[int]]]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class ArticleTerms:
+    """The automaton pass over an article: its normalised text, where title and body lie in it,
+    and every term hit, sorted by position."""
+
+    text: NormText
+    title_range: tuple[int, int]
+    body_range: tuple[int, int]
+    hits: list[Hit]
+
+    def has_event_word(self, ruleset: RuleSet) -> bool:
+        """Whether any hit is some rule's anchor: without one, no rule can fire."""
+        anchors = ruleset.anchor_rules
+        return any(hit.term in anchors for hit in self.hits)
+
+
+@dataclass
 class ArticleScan:
-    """Everything found in one article, per sentence."""
+    """Everything found in one article, per sentence. Entities, dates and the principal states
+    are resolved on first use (see the module docstring)."""
 
     key: str
     text: NormText
     sentences: list[Sentence]
     hits: list[list[Hit]]
-    entities: list[list[EntityMention]]
-    dates: list[list[DateExpr]]
     reference: date | None
     dated: bool
     index: list[SentenceIndex]
-    # The states the article is about, most mentioned first: what "the two countries" means.
-    principal_states: tuple[str, ...] = ()
+    ruleset: RuleSet = field(repr=False)
+    all_hits: list[Hit] = field(repr=False)
+
+    @cached_property
+    def entity_mentions(self) -> list[EntityMention]:
+        """Every entity mention of the article, earliest first."""
+        ruleset = self.ruleset
+        return resolve_entities(self.text, self.all_hits, ruleset.entities, ruleset.entity_cues)
+
+    @cached_property
+    def entities(self) -> list[list[EntityMention]]:
+        """Entity mentions per sentence."""
+        return _bucket(self.entity_mentions, self.sentences)
+
+    @cached_property
+    def dates(self) -> list[list[DateExpr]]:
+        """Date expressions per sentence."""
+        return _bucket(find_dates(self.text), self.sentences)
+
+    @cached_property
+    def principal_states(self) -> tuple[str, ...]:
+        """The states the article is about, most mentioned first: what "the two countries"
+        means. Counter keeps first-seen order among equals: ties go to the state named first."""
+        states = Counter(
+            state
+            for mention in self.entity_mentions
+            if (state := mention.as_state or _state_of(mention)) is not None
+        )
+        return tuple(name for name, _n in states.most_common())
 
     def in_lede(self, index: int) -> bool:
         """Whether a sentence is in the headline or the lede (the first LEDE_SENTENCES of the
@@ -126,34 +175,35 @@ def index_sentence(ruleset: RuleSet, hits: Sequence[Hit]) -> SentenceIndex:
     return index
 
 
-def scan_article(ruleset: RuleSet, item: DetectionInput) -> ArticleScan:
-    """Scan `item` once for every rule of `ruleset`."""
+def find_terms(ruleset: RuleSet, item: DetectionInput) -> ArticleTerms:
+    """Normalise `item` and find every term of `ruleset` in it: the first, cheapest reading."""
     title, body = item.title[:MAX_TITLE_CHARS], item.text[:MAX_BODY_CHARS]
-    parts = [strip_dateline(title), strip_dateline(body)]
-    text, (title_range, body_range) = normalize_parts(parts)
-    sentences = split_sentences(text.cased, [("title", *title_range), ("body", *body_range)])
-    hits = ruleset.matcher.scan(text)
-    entities = resolve_entities(text, hits, ruleset.entities, ruleset.entity_cues)
-    dates = find_dates(text)
-    reference = sane_reference(item.reference)
-    per_sentence = _bucket(hits, sentences)
-    states = Counter(
-        state
-        for mention in entities
-        if (state := mention.as_state or _state_of(mention)) is not None
+    text, (title_range, body_range) = normalize_parts([strip_dateline(title), strip_dateline(body)])
+    return ArticleTerms(text, title_range, body_range, ruleset.matcher.scan(text))
+
+
+def scan_article(
+    ruleset: RuleSet, item: DetectionInput, terms: ArticleTerms | None = None
+) -> ArticleScan:
+    """Scan `item` once for every rule of `ruleset` (from its automaton pass `terms`, when the
+    caller has it already)."""
+    terms = terms or find_terms(ruleset, item)
+    text = terms.text
+    sentences = split_sentences(
+        text.cased, [("title", *terms.title_range), ("body", *terms.body_range)]
     )
+    per_sentence = _bucket(terms.hits, sentences)
+    reference = sane_reference(item.reference)
     return ArticleScan(
         key=item.key,
         text=text,
         sentences=sentences,
         hits=per_sentence,
-        entities=_bucket(entities, sentences),
-        dates=_bucket(dates, sentences),
         reference=reference,
         dated=item.dated and reference is not None,
         index=[index_sentence(ruleset, sentence_hits) for sentence_hits in per_sentence],
-        # Counter keeps first-seen order among equals: ties go to the state named first.
-        principal_states=tuple(name for name, _n in states.most_common()),
+        ruleset=ruleset,
+        all_hits=terms.hits,
     )
 
 

@@ -3,6 +3,7 @@ site, and property-based tests over generated and mutated texts and extreme refe
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -15,7 +16,7 @@ import detect
 from core.model import DetectionInput, Match
 from detect.dates import EARLIEST_YEAR, LATEST_YEAR, find_dates
 from detect.sentences import split_sentences
-from detect.textnorm import normalize, squash
+from detect.textnorm import _ESCAPES, _INVISIBLE, collapse_spaces, normalize, squash, visible
 from tests.detect.seeds import REFERENCE, seed_input
 
 LAUNCH = "North Korea fired a ballistic missile into the East Sea on Tuesday, the JCS said."
@@ -243,3 +244,28 @@ def test_sentences_tile_the_text_in_order(text: str) -> None:
     for sentence in sentences:
         assert previous_end <= sentence.start < sentence.end <= len(norm.cased)
         previous_end = sentence.end
+
+
+# --- the fast normalising paths equal their regular-expression definitions -----------------
+
+SPACES_AND_INVISIBLES = "".join(chr(c) for c in range(0x2100) if chr(c).isspace()) + (
+    "\x00\x07\x1b\x7f\x85\xad\u200b\u202e\u2028\u2029\ue000\ufeff\U000f0000"
+)
+
+
+def spaces_by_regex(text: str) -> str:
+    """How spaces were collapsed before `collapse_spaces`: by two regular expressions."""
+    lines = re.sub(r"[^\S\n]*\n\s*", "\n", text)
+    return re.sub(r"[^\S\n]+", " ", lines).strip()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab 字\n" + SPACES_AND_INVISIBLES)) | st.text())
+def test_collapsing_spaces_equals_the_regex_definition(text: str) -> None:
+    assert collapse_spaces(text) == spaces_by_regex(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab 字\n[0m" + SPACES_AND_INVISIBLES)) | st.text())
+def test_the_printable_shortcut_drops_what_the_invisible_class_drops(text: str) -> None:
+    assert visible(text) == _INVISIBLE.sub("", _ESCAPES.sub("", text))

@@ -1,0 +1,117 @@
+"""Cascade detection (issue 11) skips work, never results: an article without any rule's event
+word ends after the automaton pass, a sentence no rule can fire on is never read closely, and
+entities and dates are resolved only when a sentence needs them. Each test compares `detect`
+with the reading `rules explain` makes, which reads every sentence of every rule with the whole
+scan in hand, on every corpus the repository holds and on generated mixes of rule examples."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import detect
+from bench.generator import ArticleGenerator, event_sentences
+from core.model import DetectionInput, Match
+from detect.engine import rule_matches
+from detect.mentions import SentenceTrace
+from detect.scan import find_terms, scan_article
+from flows.detect_cli import read_items
+from tests.detect.conftest import RULES
+from tests.detect.seeds import ORDER, seed_input
+from tests.detect.test_corpus_eval import CORPUS
+
+NEUTRAL = (
+    "Exports of memory chips rose for a third month, the statistics office said.",
+    "The city council approved a new budget for the bridge renovation on Monday.",
+    "Officials said the company would launch a new smartphone service next year.",
+    "The weather agency warned of heavy snow in the north until Friday.",
+    "Kim Min-jae, a shop owner in Busan, said prices had climbed since January.",
+)
+
+
+def read_everything(ruleset: detect.RuleSet, item: DetectionInput) -> list[Match]:
+    """Every rule over every sentence with the whole scan at hand, as `rules explain` reads."""
+    scan = scan_article(ruleset, item)
+    every_sentence = list(range(len(scan.sentences)))
+    matches: list[Match] = []
+    for rule_index in range(len(ruleset.rules)):
+        traces: list[SentenceTrace] = []
+        matches += rule_matches(ruleset, rule_index, scan, every_sentence, traces)
+    return matches
+
+
+def assert_same(ruleset: detect.RuleSet, items: list[DetectionInput]) -> None:
+    for item in items:
+        assert detect.detect(ruleset, item) == read_everything(ruleset, item), item.key
+
+
+def test_the_labelled_corpus_reads_the_same(ruleset: detect.RuleSet) -> None:
+    items = [article.item for article in read_items(CORPUS / "articles.jsonl")]
+    assert len(items) > 200
+    assert_same(ruleset, items)
+
+
+def test_the_seeds_read_the_same(ruleset: detect.RuleSet) -> None:
+    items = [seed_input(number) for number in ORDER]
+    assert sum(len(detect.detect(ruleset, item)) for item in items) > 0
+    assert_same(ruleset, items)
+
+
+@pytest.mark.parametrize("event_share", [0.15, 1.0])
+def test_generated_news_reads_the_same(ruleset: detect.RuleSet, event_share: float) -> None:
+    generator = ArticleGenerator(event_sentences(str(RULES)), seed=7, event_share=event_share)
+    items = [
+        DetectionInput(a.guid, a.title, a.body, datetime(2026, 2, 1, tzinfo=UTC))
+        for a in generator.articles(0, 120)
+    ]
+    assert sum(len(detect.detect(ruleset, item)) for item in items) > 0
+    assert_same(ruleset, items)
+
+
+def test_an_article_without_event_words_ends_after_the_automaton_pass(
+    ruleset: detect.RuleSet,
+) -> None:
+    quiet = DetectionInput("q", "Markets", " ".join(NEUTRAL[:2]), None, dated=False)
+    assert not find_terms(ruleset, quiet).has_event_word(ruleset)
+    assert detect.detect(ruleset, quiet) == []
+    launch = DetectionInput("l", "", "North Korea fired a ballistic missile.", None, False)
+    assert find_terms(ruleset, launch).has_event_word(ruleset)
+
+
+def test_entities_and_dates_wait_for_a_sentence_that_needs_them(
+    ruleset: detect.RuleSet,
+) -> None:
+    # "launch a new smartphone service" holds an event word that no rule can fire on.
+    item = DetectionInput("p", "", NEUTRAL[2], datetime(2026, 2, 1, tzinfo=UTC))
+    scan = scan_article(ruleset, item)
+    assert any(index.anchors for index in scan.index)
+    assert detect.detect(ruleset, item) == []
+    assert "entity_mentions" not in vars(scan) and "dates" not in vars(scan)
+
+
+@st.composite
+def mixed_articles(draw: st.DrawFn, pool: tuple[str, ...]) -> DetectionInput:
+    sentences = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=8))
+    title = draw(st.sampled_from(("", *pool)))
+    day = draw(st.dates(min_value=datetime(2020, 1, 1).date()))
+    return DetectionInput("h", title, " ".join(sentences), datetime(day.year, day.month, day.day))
+
+
+@pytest.fixture(scope="module")
+def sentence_pool(ruleset: detect.RuleSet) -> tuple[str, ...]:
+    examples = {example.text for rule in ruleset.rules for example in rule.examples}
+    return (*sorted(examples), *NEUTRAL)
+
+
+def test_any_mix_of_rule_examples_reads_the_same(
+    ruleset: detect.RuleSet, sentence_pool: tuple[str, ...]
+) -> None:
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(mixed_articles(sentence_pool))
+    def check(item: DetectionInput) -> None:
+        assert detect.detect(ruleset, item) == read_everything(ruleset, item)
+
+    check()
