@@ -86,10 +86,17 @@ _NOT_LATIN_WORD = re.compile(
 )
 
 
+# The same for ASCII text, as a byte table: `bytes.translate` maps 3 KB in microseconds where
+# the regular expression, trying each character, takes half a millisecond (a test compares).
+_ASCII_NOT_WORD = bytes(b if chr(b).isalnum() else ord(" ") for b in range(128)) + bytes(128)
+
+
 def word_view(folded: str) -> str:
     """`folded` with a space before and after and every non-word character as a space, so a
     whole-word term " in " is found only where it stands alone (one automaton pass, no
     rejected candidates inside "missing" or "joint")."""
+    if folded.isascii():
+        return " " + folded.encode("ascii").translate(_ASCII_NOT_WORD).decode("ascii") + " "
     return " " + _NOT_LATIN_WORD.sub(" ", folded) + " "
 
 

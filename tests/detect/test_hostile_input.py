@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import detect
 from core.model import DetectionInput, Match
 from detect.dates import EARLIEST_YEAR, LATEST_YEAR, find_dates
+from detect.matcher import _NOT_LATIN_WORD, word_view
 from detect.sentences import split_sentences
 from detect.textnorm import _ESCAPES, _INVISIBLE, collapse_spaces, normalize, squash, visible
 from tests.detect.seeds import REFERENCE, seed_input
@@ -269,3 +270,9 @@ def test_collapsing_spaces_equals_the_regex_definition(text: str) -> None:
 @given(st.text(alphabet=st.sampled_from("ab 字\n[0m" + SPACES_AND_INVISIBLES)) | st.text())
 def test_the_printable_shortcut_drops_what_the_invisible_class_drops(text: str) -> None:
     assert visible(text) == _INVISIBLE.sub("", _ESCAPES.sub("", text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_word_view_equals_the_regex_definition(text: str) -> None:
+    assert word_view(text) == " " + _NOT_LATIN_WORD.sub(" ", text) + " "
