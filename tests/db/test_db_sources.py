@@ -1,4 +1,5 @@
-"""Sources: upsert, validators, health with backoff that grows on failure and recovers."""
+"""Sources: upsert, validators, health with backoff that grows on failure and recovers, and when
+a source is due (a healthy one slightly early, a failing one only after its whole backoff)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from dbtestkit import T0, article, at, spec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.model import FetchResult, SourceSpec, SourceState
@@ -17,6 +20,7 @@ from db import (
     source_states,
     upsert_sources,
 )
+from db.sources import DUE_SLACK_MAX_FRACTION, DUE_SLACK_S, MAX_BACKOFF_S, poll_opens_at
 
 INTERVAL = {"alpha": 600, "beta": 300}
 
@@ -160,3 +164,93 @@ def test_naive_timestamps_are_refused(sessions: sessionmaker[Session]) -> None:
         upsert_sources(session, [spec("alpha")])
         with pytest.raises(ValueError, match="naive"):
             record_fetches(session, [_ok("alpha")], T0.replace(tzinfo=None), INTERVAL)
+
+
+# --- due means due: a healthy source opens a minute early, a failing one never --------------
+
+
+def test_a_healthy_source_is_due_a_minute_early(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta")])
+        record_fetches(session, [_ok("alpha"), _ok("beta")], T0, INTERVAL)
+        names = ["alpha", "beta"]
+        assert due_source_names(session, names, at(239)) == []
+        assert due_source_names(session, names, at(240)) == ["beta"]  # 300 s less a minute
+        assert due_source_names(session, names, at(539)) == ["beta"]
+        assert due_source_names(session, names, at(540)) == names  # 600 s less a minute
+        [alpha, _] = source_health(session)
+    assert alpha.next_due_at == at(600), "the stored next poll time is still the interval's"
+
+
+def test_a_source_fetched_late_in_its_cycle_is_polled_on_every_tick(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Ticks one interval apart; each cycle checks `start` s after its tick and records the
+    # fetch `fetched` s after it, so every check comes up to 15 s (a quarter of 60) before the
+    # last fetch's next poll time: strictly `next_due_at <= now`, only ticks 0, 2, 4 would poll.
+    interval = {"alpha": 60}
+    lags = [(4, 9), (2, 16), (5, 8), (3, 5), (1, 14), (2, 6)]  # (start, fetched) seconds
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+    polled = []
+    for tick, (start, fetched) in enumerate(lags):
+        with sessions.begin() as session:
+            due = due_source_names(session, ["alpha"], at(60 * tick + start))
+            if due:
+                polled.append(tick)
+                record_fetches(session, [_ok("alpha")], at(60 * tick + fetched), interval)
+    assert polled == list(range(len(lags)))
+
+
+def test_a_failing_source_waits_out_its_whole_backoff(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        record_fetches(session, [_fail("alpha")], T0, INTERVAL)
+        # The first failure waits the interval, and all of it: no slack for a failing source.
+        assert due_source_names(session, ["alpha"], at(599)) == []
+        assert due_source_names(session, ["alpha"], at(600)) == ["alpha"]
+        record_fetches(session, [_fail("alpha")], at(600), INTERVAL)
+        assert due_source_names(session, ["alpha"], at(600 + 1199)) == []
+        assert due_source_names(session, ["alpha"], at(600 + 1200)) == ["alpha"]
+        record_fetches(session, [_ok("alpha")], at(1800), INTERVAL)
+        # Recovered: healthy again, so a minute early once more.
+        assert due_source_names(session, ["alpha"], at(1800 + 539)) == []
+        assert due_source_names(session, ["alpha"], at(1800 + 540)) == ["alpha"]
+
+
+def test_retry_after_is_waited_out_to_the_second(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta")])
+        limited = [
+            _fail("alpha", status=429, retry_after=7200),
+            _fail("beta", status=503, retry_after=30),  # shorter than the interval: ignored
+        ]
+        record_fetches(session, limited, T0, INTERVAL)
+        names = ["alpha", "beta"]
+        assert due_source_names(session, names, at(299)) == []
+        assert due_source_names(session, names, at(300)) == ["beta"]
+        assert due_source_names(session, names, at(7199)) == ["beta"]
+        assert due_source_names(session, names, at(7200)) == names
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    interval_s=st.integers(min_value=60, max_value=MAX_BACKOFF_S),
+    failures=st.integers(min_value=0, max_value=40),
+    fetched_s=st.integers(min_value=0, max_value=10**8),
+)
+def test_a_poll_opens_at_most_a_minute_or_a_quarter_early_and_never_early_when_failing(
+    interval_s: int, failures: int, fetched_s: int
+) -> None:
+    last_fetch = at(fetched_s)
+    delay = failure_delay_s(interval_s, failures) if failures else interval_s
+    next_due = last_fetch + timedelta(seconds=delay)
+    opens = poll_opens_at(next_due, last_fetch, failures)
+    assert opens <= next_due
+    assert next_due - opens <= timedelta(seconds=DUE_SLACK_S)
+    assert opens - last_fetch >= timedelta(seconds=delay * (1 - DUE_SLACK_MAX_FRACTION))
+    if failures:
+        assert opens == next_due
+    assert poll_opens_at(next_due, None, failures) == next_due
