@@ -18,10 +18,12 @@ from db.types import as_utc
 DEFAULT_POLL_INTERVAL_S = 600
 MAX_BACKOFF_S = 24 * 3600
 SUCCESS_STATUSES = frozenset({"ok", "not_modified", "unchanged"})
-# A healthy source is due this long before its next poll time (a quarter of its interval at
-# most), so jitter from cycle to cycle never pushes it to the tick after (see poll_opens_at).
-DUE_SLACK_S = 60.0
-DUE_SLACK_MAX_FRACTION = 0.25
+# A healthy source is due a quarter of its interval before its next poll time, but at least
+# 30 s and at most 60 s (never more than half the interval), so jitter from cycle to cycle
+# never pushes it to the tick after (see poll_opens_at).
+DUE_SLACK_FRACTION = 0.25
+DUE_SLACK_MIN_S = 30.0
+DUE_SLACK_MAX_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +212,17 @@ def poll_opens_at(
     than the last one fetched, and the source waits a whole extra period: polled every 20
     minutes instead of 10 (measured: every 120 s under `* * * * *` and `1m`).
 
-    So a healthy source opens DUE_SLACK_S early, or a quarter of its interval when that is
-    shorter (15 s for the 1-minute minimum). The slack absorbs what varies from one cycle to the
-    next: process start-up (seconds more on a loaded machine) and the time a fetch takes within
-    its cycle (a stalled feed holds later batches for up to its 60 s deadline), neither of
-    which grows with the interval, hence an absolute slack. Early polls stay bounded: under a
-    schedule finer than the interval, a source is never polled more than a minute (or a quarter
-    of its interval) sooner than asked.
+    So a healthy source opens early by a quarter of its interval, clamped to 30-60 s (and never
+    more than half the interval): 30 s for the 1-minute minimum, 60 s for 4 minutes and more.
+    The slack absorbs what varies from one cycle to the next: process start-up and the time a
+    fetch takes within its cycle (a stalled feed holds later batches for up to its 60 s
+    deadline). Neither grows with the interval, hence the bounds in seconds. The 30 s floor:
+    under `serve` on a loaded 2-core machine, fetches came 22-49 s after their ticks and up to
+    10 s sooner after their tick than the one before, with the check some 5 s before its
+    fetch; a quarter of a minute (15 s) would have had no margin left. A fetch that ends more
+    than the slack later in its cycle (behind a stalled feed) can still miss the next tick.
+    Early polls stay bounded: under a schedule finer than the interval, a source is polled at
+    most that slack (30-60 s, half of the 1-minute minimum) sooner than asked.
 
     Why not a window from the schedule (due if the next poll time falls before the next tick):
     a flow run does not know its schedule (a one-off `run`, a Prefect server's own cron), and
@@ -229,10 +235,11 @@ def poll_opens_at(
     """
     if consecutive_failures or last_fetch_at is None:
         return next_due_at
-    slack = min(
-        timedelta(seconds=DUE_SLACK_S), (next_due_at - last_fetch_at) * DUE_SLACK_MAX_FRACTION
+    interval_s = (next_due_at - last_fetch_at).total_seconds()
+    slack_s = min(
+        max(interval_s * DUE_SLACK_FRACTION, DUE_SLACK_MIN_S), DUE_SLACK_MAX_S, interval_s / 2
     )
-    return next_due_at - slack
+    return next_due_at - timedelta(seconds=slack_s)
 
 
 def due_source_names(session: Session, names: Sequence[str], now: datetime) -> list[str]:
