@@ -142,7 +142,13 @@ def record_run_process(logger: Logger) -> None:
 
 
 def due_sources(database_url: str, specs: Sequence[SourceSpec]) -> list[SourceSpec]:
-    """Sources whose next poll time has come (new sources are always due)."""
+    """Sources due in this cycle: new ones, and those whose poll has opened by now.
+
+    A healthy source opens a quarter of its interval (30-60 s) before its next poll time, so
+    it is polled on every tick of a schedule as long as its interval, not every other one when
+    this cycle checks a moment sooner after its tick than the last one fetched; a failing
+    source waits out its whole backoff or Retry-After. Why: `db.sources.poll_opens_at`.
+    """
     with transaction(database_url) as session:
         due = set(db.due_source_names(session, [s.name for s in specs], utcnow()))
     return [spec for spec in specs if spec.name in due]

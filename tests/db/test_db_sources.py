@@ -1,4 +1,5 @@
-"""Sources: upsert, validators, health with backoff that grows on failure and recovers."""
+"""Sources: upsert, validators, health with backoff that grows on failure and recovers, and when
+a source is due (a healthy one slightly early, a failing one only after its whole backoff)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from dbtestkit import T0, article, at, spec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.model import FetchResult, SourceSpec, SourceState
@@ -16,6 +19,13 @@ from db import (
     source_health,
     source_states,
     upsert_sources,
+)
+from db.sources import (
+    DUE_SLACK_FRACTION,
+    DUE_SLACK_MAX_S,
+    DUE_SLACK_MIN_S,
+    MAX_BACKOFF_S,
+    poll_opens_at,
 )
 
 INTERVAL = {"alpha": 600, "beta": 300}
@@ -160,3 +170,114 @@ def test_naive_timestamps_are_refused(sessions: sessionmaker[Session]) -> None:
         upsert_sources(session, [spec("alpha")])
         with pytest.raises(ValueError, match="naive"):
             record_fetches(session, [_ok("alpha")], T0.replace(tzinfo=None), INTERVAL)
+
+
+# --- due means due: a healthy source opens 30-60 s early, a failing one never ---------------
+
+
+def test_a_healthy_source_is_due_a_quarter_of_its_interval_early_within_30_to_60_s(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta")])
+        record_fetches(session, [_ok("alpha"), _ok("beta")], T0, INTERVAL)
+        names = ["alpha", "beta"]
+        assert due_source_names(session, names, at(239)) == []
+        assert due_source_names(session, names, at(240)) == ["beta"]  # 300 s less a minute
+        assert due_source_names(session, names, at(539)) == ["beta"]
+        assert due_source_names(session, names, at(540)) == names  # 600 s less a minute
+        [alpha, _] = source_health(session)
+    assert alpha.next_due_at == at(600), "the stored next poll time is still the interval's"
+
+
+def test_a_short_interval_opens_at_least_30_s_early(sessions: sessionmaker[Session]) -> None:
+    intervals = {"one-minute": 60, "two-minutes": 120, "three-minutes": 180}
+    with sessions.begin() as session:
+        upsert_sources(session, [spec(name) for name in intervals])
+        record_fetches(session, [_ok(name) for name in intervals], T0, intervals)
+        names = list(intervals)
+        assert due_source_names(session, names, at(29)) == []
+        assert due_source_names(session, names, at(30)) == ["one-minute"]  # half of it
+        assert due_source_names(session, names, at(89)) == ["one-minute"]
+        assert due_source_names(session, names, at(90)) == names[:2]  # a quarter: 30 s
+        assert due_source_names(session, names, at(134)) == names[:2]
+        assert due_source_names(session, names, at(135)) == names  # a quarter: 45 s
+
+
+def test_a_source_fetched_late_in_its_cycle_is_polled_on_every_tick(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Ticks one interval apart; each cycle checks `start` s after its tick and records the
+    # fetch `fetched` s after it (lags seen under `serve` on a loaded machine), so checks come
+    # up to 18 s before the last fetch's next poll time, within the 30 s slack of a 1-minute
+    # interval. Strictly `next_due_at <= now`, only ticks 0, 2 and 4 would poll.
+    interval = {"alpha": 60}
+    lags = [(17, 24), (20, 37), (19, 26), (22, 28), (18, 25), (21, 27)]  # (start, fetched) s
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+    polled = []
+    for tick, (start, fetched) in enumerate(lags):
+        with sessions.begin() as session:
+            due = due_source_names(session, ["alpha"], at(60 * tick + start))
+            if due:
+                polled.append(tick)
+                record_fetches(session, [_ok("alpha")], at(60 * tick + fetched), interval)
+    assert polled == list(range(len(lags)))
+
+
+def test_a_failing_source_waits_out_its_whole_backoff(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        record_fetches(session, [_fail("alpha")], T0, INTERVAL)
+        # The first failure waits the interval, and all of it: no slack for a failing source.
+        assert due_source_names(session, ["alpha"], at(599)) == []
+        assert due_source_names(session, ["alpha"], at(600)) == ["alpha"]
+        record_fetches(session, [_fail("alpha")], at(600), INTERVAL)
+        assert due_source_names(session, ["alpha"], at(600 + 1199)) == []
+        assert due_source_names(session, ["alpha"], at(600 + 1200)) == ["alpha"]
+        record_fetches(session, [_ok("alpha")], at(1800), INTERVAL)
+        # Recovered: healthy again, so a minute (a quarter of 600 s, at most 60) early again.
+        assert due_source_names(session, ["alpha"], at(1800 + 539)) == []
+        assert due_source_names(session, ["alpha"], at(1800 + 540)) == ["alpha"]
+
+
+def test_retry_after_is_waited_out_to_the_second(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta")])
+        limited = [
+            _fail("alpha", status=429, retry_after=7200),
+            _fail("beta", status=503, retry_after=30),  # shorter than the interval: ignored
+        ]
+        record_fetches(session, limited, T0, INTERVAL)
+        names = ["alpha", "beta"]
+        assert due_source_names(session, names, at(299)) == []
+        assert due_source_names(session, names, at(300)) == ["beta"]
+        assert due_source_names(session, names, at(7199)) == ["beta"]
+        assert due_source_names(session, names, at(7200)) == names
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    interval_s=st.integers(min_value=1, max_value=MAX_BACKOFF_S),
+    failures=st.integers(min_value=0, max_value=40),
+    fetched_s=st.integers(min_value=0, max_value=10**8),
+)
+def test_a_poll_opens_a_quarter_of_the_interval_early_within_bounds_never_when_failing(
+    interval_s: int, failures: int, fetched_s: int
+) -> None:
+    last_fetch = at(fetched_s)
+    delay = failure_delay_s(interval_s, failures) if failures else interval_s
+    next_due = last_fetch + timedelta(seconds=delay)
+    opens = poll_opens_at(next_due, last_fetch, failures)
+    assert opens <= next_due
+    early = next_due - opens
+    if failures:
+        assert early == timedelta(0)
+    else:
+        assert timedelta(seconds=min(DUE_SLACK_MIN_S, delay / 2)) <= early
+        assert early <= timedelta(seconds=DUE_SLACK_MAX_S)
+        assert early <= timedelta(seconds=max(delay * DUE_SLACK_FRACTION, DUE_SLACK_MIN_S))
+        assert early <= timedelta(seconds=delay / 2)
+    if failures:
+        assert opens == next_due
+    assert poll_opens_at(next_due, None, failures) == next_due
