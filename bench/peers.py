@@ -11,8 +11,9 @@ but mails nothing); feed2exec with its `null` output plugin (items recorded as s
 done with them). Each tool's HOME and XDG folders are its own state folder, so none reads or
 writes the user's files.
 
-Each process is measured by wait4(): wall time, CPU (user + system, the children it waited for
-included) and peak RSS (ru_maxrss, the largest of it and its waited-for children). Rounds
+Each process is measured from a bare launcher (bench/rusage.py, whose docstring says why):
+wall time, CPU (user + system, the children it waited for included) and peak RSS (ru_maxrss,
+the largest of it and its waited-for children). Rounds
 interleave the tools (each round runs every tool once), so the machine's load drifts over all of
 them alike; the figures are medians over the rounds.
 """
@@ -189,32 +190,41 @@ def server_call(server: str, path: str) -> bytes:
 
 
 def measure(tool: Tool, argv: list[str], state: Path, server: str, label: str) -> Sample:
-    """Run one poll as its own process group; wall, CPU and peak RSS from wait4()."""
+    """Run one poll as its own process group under bench/rusage.py; wall time from here, CPU
+    and peak RSS of the tool (children included) from the launcher's wait4()."""
     env = tool.env | {
         "HOME": str(state),
         "XDG_CONFIG_HOME": str(state / ".config"),
         "XDG_DATA_HOME": str(state / ".local" / "share"),
         "XDG_CACHE_HOME": str(state / ".cache"),
     }
+    usage_path = state / f"{label}.rusage.json"
+    launcher = [sys.executable, "-I", "-S", str(ROOT / "bench" / "rusage.py"), str(usage_path)]
     server_call(server, "/reset")
     with (state / f"{label}.log").open("wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            argv, cwd=state, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            launcher + argv,
+            cwd=state,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-        status, usage = _wait(proc, start)
+        finished = _wait(proc, start)
         wall = time.perf_counter() - start
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # anything it left behind in its group
-    code = os.waitstatus_to_exitcode(status) if status is not None else None
-    if code != 0:
+    usage = json.loads(usage_path.read_text()) if usage_path.exists() else {}
+    if not finished or usage.get("exit_code") != 0:
         tail = (state / f"{label}.log").read_text(errors="replace").splitlines()[-20:]
+        code = usage.get("exit_code", "no exit (timed out or killed)")
         raise PeerError(f"{tool.name} {label} ended with {code}:\n" + "\n".join(tail))
     counts = json.loads(server_call(server, "/stats"))
     return Sample(
         wall_s=wall,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        cpu_s=usage["user_s"] + usage["system_s"],
+        peak_rss_mb=usage["maxrss_kib"] / 1024,
         responses_200=int(counts.get("200", 0)),
         responses_304=int(counts.get("304", 0)),
     )
@@ -224,20 +234,16 @@ class PeerError(RuntimeError):
     """A tool's poll failed; the message holds the tail of its log."""
 
 
-def _wait(proc: subprocess.Popen[bytes], start: float) -> tuple[int | None, Any]:
-    """wait4() the process, polling so that a hung tool ends at POLL_TIMEOUT_S."""
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-            return status, usage
+def _wait(proc: subprocess.Popen[bytes], start: float) -> bool:
+    """Wait for the launcher; kill its group at POLL_TIMEOUT_S. Whether it ended by itself."""
+    while proc.poll() is None:
         if time.perf_counter() - start > POLL_TIMEOUT_S:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = -signal.SIGKILL
-            return None, usage
+            proc.wait()
+            return False
         time.sleep(0.005)
+    return True
 
 
 def run_round(
