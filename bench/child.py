@@ -180,6 +180,15 @@ def prefill(args: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def detectmix(args: dict[str, Any]) -> dict[str, Any]:
+    """Detection alone on a realistic mix and on an all-events worst case."""
+    from bench import detectmix as bench_detectmix
+
+    result = bench_detectmix.run(args)
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
 def profile(args: dict[str, Any]) -> dict[str, Any]:
     """Where the replay's time goes: the stages' functions under cProfile, without Prefect."""
     from bench import hotspots
@@ -195,6 +204,7 @@ COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "micro": micro,
     "prefill": prefill,
     "profile": profile,
+    "detectmix": detectmix,
 }
 
 

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench import peers
 from bench.infra import (
     RULES,
     SEED,
@@ -36,6 +37,12 @@ class Plan:
     # One replay of this many seed files through the whole flow (no pre-fill), on SQLite: its
     # peak memory against the smallest replay's shows whether memory grows with a run's size.
     flat_replay: int = 100_000
+    # Side by side (bench.peers): interleaved rounds of every tool polling the `feeds` feeds,
+    # and whether to install rss2email and feed2exec (the naive script needs no install).
+    peer_rounds: int = 3
+    peer_installs: bool = True
+    # Detection alone on a realistic mix and on an all-events worst case (bench.detectmix).
+    detect_mix_articles: int = 2_000
 
     @property
     def items_per_feed(self) -> int:
@@ -53,6 +60,9 @@ class Plan:
             profile_articles=200,
             tail=200,
             flat_replay=3_000,
+            peer_rounds=1,
+            peer_installs=False,
+            detect_mix_articles=200,
         )
 
 
@@ -192,6 +202,8 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
                 },
                 f"poll-{feeds}",
             )
+        raw["peers"] = peer_comparison(plan, ws, server)
+        raw["detect_mix"] = detect_mix(plan, ws)
         raw["growth"] = growth_rows(plan, ws, raw["corpus"], "sqlite", ws.sqlite_url)
         raw["flat_replay"] = flat_replay(plan, ws)
         if plan.postgres:
@@ -213,6 +225,39 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
             "profile",
         )
     return raw
+
+
+PARTS = ("peers", "detect")
+
+
+def run_parts(
+    plan: Plan, ws: Workspace, machine: dict[str, Any], parts: set[str]
+) -> dict[str, Any]:
+    """Only some measurements (`--only`): "peers" (the side-by-side polls, with their own feed
+    server) and "detect" (detection alone on two mixes)."""
+    raw: dict[str, Any] = {"machine": machine, "plan": _plan_json(plan)}
+    if "peers" in parts:
+        log(f"feed server: {plan.feeds} feeds x {plan.items_per_feed} items")
+        with feed_server(ws, plan.feeds, plan.items_per_feed) as server:
+            port = server.rsplit(":", 1)[1]
+            ws.env["WATCHFLOOR_NOTIFY_URLS"] = json.dumps([f"json://127.0.0.1:{port}/hook"])
+            raw["peers"] = peer_comparison(plan, ws, server)
+    if "detect" in parts:
+        raw["detect_mix"] = detect_mix(plan, ws)
+    return raw
+
+
+def peer_comparison(plan: Plan, ws: Workspace, server: str) -> dict[str, Any]:
+    """Watchfloor, the naive script, rss2email and feed2exec polling the same feeds."""
+    log(f"side by side: {plan.peer_rounds} round(s) of first and no-change polls")
+    return peers.run(ws, server, plan.feeds, plan.peer_rounds, install=plan.peer_installs)
+
+
+def detect_mix(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """Detection alone on a realistic mix and on an all-events worst case, in a fresh process."""
+    log(f"detection alone on two mixes of {plan.detect_mix_articles:,} articles")
+    args = {"rules_dir": str(RULES), "seed": SEED, "count": plan.detect_mix_articles}
+    return run_child(ws, "detectmix", args, "detectmix")
 
 
 def _pg_version(server_url: str) -> str:

@@ -125,6 +125,8 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
         },
         "micro_peak_rss_mb": micro["peak_rss_mb"],
         "hotspots": raw["profile"],
+        "peers": raw["peers"],
+        "detection_mix": raw["detect_mix"],
         "machine": {**raw["machine"], "postgresql": raw.get("postgres_version")},
         "plan": raw["plan"],
         "bench_wall_s": raw.get("bench_wall_s"),
