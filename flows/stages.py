@@ -230,10 +230,24 @@ def ingest_stage(
     outcome = IngestOutcome()
     clocks: dict[str, datetime] = {}
     for batch in batches:
-        results = fetch_batch(database_url, batch, policy)
-        stored = store_batch(database_url, batch, results, clocks)
-        add_batch(outcome, results, stored, locations)
+        ingest_batch(database_url, batch, policy, locations, clocks, outcome)
     return outcome
+
+
+def ingest_batch(
+    database_url: str,
+    batch: Sequence[SourceSpec],
+    policy: FetchPolicy,
+    locations: dict[str, str],
+    clocks: dict[str, datetime],
+    outcome: IngestOutcome,
+) -> None:
+    """Fetch and store one batch and fold it into `outcome`. A function of its own so that the
+    batch's articles are freed when it returns: held by the caller's loop, they stayed alive
+    while the next batch was read, and a run of two batches or more peaked at two batches."""
+    results = fetch_batch(database_url, batch, policy)
+    stored = store_batch(database_url, batch, results, clocks)
+    add_batch(outcome, results, stored, locations)
 
 
 def add_batch(
