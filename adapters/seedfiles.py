@@ -146,7 +146,7 @@ class ReplayChunks(Sequence[SourceSpec]):
             return [self[i] for i in range(len(self))[index]]
         names, folder_ids = self._parts[index]
         paths = [
-            str(Path(self._folders[f]) / name)
+            str(_path_in(self._folders[f], name))
             for f, name in zip(folder_ids, names.split("\0"), strict=True)
         ]
         return replace(self._spec, location=paths[0], options={**self._options, "paths": paths})
@@ -202,7 +202,7 @@ class _FileList:
         return len(self.names)
 
     def path(self, index: int) -> Path:
-        return Path(self.folders[self.folder_ids[index]]) / self.names[index]
+        return _path_in(self.folders[self.folder_ids[index]], self.names[index])
 
     def add(self, folder: str, names: Iterable[str]) -> None:
         """Append `names` of `folder`, skipping any already listed (two locations naming the
@@ -229,6 +229,12 @@ def _not_taken(names: Iterable[str], taken: set[str]) -> list[str]:
             taken.add(name)
             fresh.append(name)
     return fresh
+
+
+def _path_in(folder: str, name: str) -> Path:
+    """`Path(folder) / name`, made from one string: `/` would intern the `name` object itself,
+    which the plan keeps, so every name of the replay would stay in the interned table."""
+    return Path(os.path.join(folder, name))  # noqa: PTH118 (why: above)
 
 
 def _list_files(locations: Iterable[str]) -> tuple[_FileList, list[str]]:
@@ -261,7 +267,10 @@ def _seed_names(folder: Path) -> Iterator[str]:
 
 
 def _is_seed_name(name: str) -> bool:
-    return Path(name).suffix.lower() == ".txt" and not name.startswith(".")
+    """A `.txt` name (any case), not hidden: what `Path(name).suffix.lower() == ".txt"` says
+    for a name not starting with ".", without a Path. Making a Path of a name interns it, and
+    Python's table of interned strings grew by ~3.7 MB for 100,000 names and never shrank."""
+    return name.lower().endswith(".txt") and not name.startswith(".")
 
 
 def _replay_order_of(
