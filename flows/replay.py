@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import overload
 
 from prefect import flow
 
@@ -31,6 +32,30 @@ def replay_source(paths: Sequence[str]) -> SourceSpec:
     )
 
 
+class ChunkBatches(Sequence[Sequence[SourceSpec]]):
+    """A replay's chunks as fetch batches of one chunk each, each made when the ingest stage
+    reaches it: a list of them all would hold every path of the replay for the whole run."""
+
+    def __init__(self, chunks: Sequence[SourceSpec]) -> None:
+        self._chunks = chunks
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    @overload
+    def __getitem__(self, index: int) -> Sequence[SourceSpec]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Sequence[SourceSpec]]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> Sequence[SourceSpec] | Sequence[Sequence[SourceSpec]]:
+        if isinstance(index, slice):
+            return [[chunk] for chunk in self._chunks[index]]
+        return [self._chunks[index]]
+
+
 @flow(name="replay", description="Replay local article files through store, detect and send.")
 def replay_flow(
     paths: list[str] | None = None,
@@ -47,9 +72,7 @@ def replay_flow(
     config = load_run_config(settings)
     source = replay_source(paths or [str(settings.seeds_dir)])
     plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
-    report = run_cycle(
-        config, [source], conditional=False, fetch_batches=[[chunk] for chunk in plan.chunks]
-    )
+    report = run_cycle(config, [source], conditional=False, fetch_batches=ChunkBatches(plan.chunks))
     report.problems[:0] = plan.problems
     publish_artifact(report, key="watchfloor-replay")
     return report

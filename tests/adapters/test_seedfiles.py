@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters import get_adapter, plan_replay, replay_clock
+from adapters.options import parse_options
+from adapters.seedfiles import (
+    SeedOptions,
+    _dateline_day,
+    _midnight_utc,
+    _order_key,
+    _read,
+    _reference,
+    _written_date,
+)
 from adapters.seedtext import parse_seed_text
+from core.errors import SourceReadError
 from core.model import Article, FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import FIXTURES, SEEDS
 
@@ -384,3 +396,105 @@ def test_any_folder_reads_the_same_in_chunks(
     chunked = chunked_replay(folder, files_per_chunk)
     assert [(a.guid, a.published) for a in chunked] == [(a.guid, a.published) for a in whole]
     assert clock(chunked, files_per_chunk) == [(at, d) for _, at, d in replay_clock(whole)]
+
+
+# --- the compact plan reads as the plan of Paths it replaced ------------------------------------
+
+
+def plan_of_paths(spec: SourceSpec, files_per_chunk: int) -> tuple[SourceSpec, ...]:
+    """The plan as it was built before it was kept compact: every file a Path, in one sort by
+    (unknown date, date, name), every chunk's spec made up front (the reference to match)."""
+    options = parse_options(SeedOptions, spec.options)
+    paths: list[Path] = []
+    for location in [spec.location, *options.paths]:
+        path = Path(location).expanduser()
+        if path.is_dir():
+            paths += sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() == ".txt" and not p.name.startswith(".") and p.is_file()
+            )
+        elif path.exists():
+            paths.append(path)
+    paths = list(dict.fromkeys(paths))
+    if len(paths) <= files_per_chunk:
+        return (spec,)
+    written: list[date | None] = []
+    datelines = {}
+    for index, path in enumerate(paths):
+        try:
+            parts = _read(spec.name, path, options.max_file_bytes).parts
+        except SourceReadError:
+            written.append(None)
+            continue
+        written.append(_written_date(parts))
+        if written[-1] is None and parts.dateline is not None:
+            datelines[index] = parts.dateline
+    newest = max((d for d in written if d is not None), default=None)
+    reference = _reference(options, [newest] if newest else [])
+
+    def order(index: int) -> tuple[bool, datetime, str]:
+        day = written[index]
+        if day is None and index in datelines:
+            day = _dateline_day(datelines[index], reference)
+        return _order_key(_midnight_utc(day) if day else None, paths[index].name)
+
+    ordered = [str(paths[i]) for i in sorted(range(len(paths)), key=order)]
+    chunk_options = dict(spec.options)
+    if newest is not None and not (options.reference_date or options.reference_year):
+        chunk_options["newest_date"] = newest.isoformat()
+    return tuple(
+        replace(spec, location=part[0], options={**chunk_options, "paths": part})
+        for part in (
+            ordered[i : i + files_per_chunk] for i in range(0, len(ordered), files_per_chunk)
+        )
+    )
+
+
+HEADS = st.sampled_from(
+    [
+        "date: 2026-0{m}-1{d}\nTitle\n\nText.",
+        "Title\n\nSEOUL, Jan 1{d} -- Text.",
+        "Title\n\nTokyo, Dec 2{d} (Kyodo) -- Text.",
+        "Title\n\nBEIJING, Mar {d}, 2026 -- Text.",
+        "Title\n\nTokyo, Feb 30 -- no such day in any year.",
+        "Title\n\nTokyo, Feb 29 -- a day of leap years only.",
+        "Title\n\nTokyo, Feb 30, 2026 -- no such day in its year.",
+        "Title\n\nNothing says when.",
+        "",  # empty: unreadable
+    ]
+)
+NAMES = st.sampled_from(["a.txt", "B.TXT", "c.txt", "d.Txt", "e.txt", ".h.txt", "x.md", "f.txt"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    one=st.dictionaries(NAMES, st.tuples(HEADS, st.integers(1, 9)), max_size=8),
+    two=st.dictionaries(NAMES, st.tuples(HEADS, st.integers(1, 9)), max_size=8),
+    extra=st.lists(
+        st.sampled_from(["one", "two/", "one/a.txt", "two/c.txt", "./one/e.txt", "none"]),
+        max_size=4,
+    ),
+    files_per_chunk=st.integers(1, 6),
+    reference_year=st.sampled_from([None, 2020]),
+)
+def test_the_compact_plan_names_the_same_files_in_the_same_chunks(
+    tmp_path_factory: pytest.TempPathFactory,
+    one: dict[str, tuple[str, int]],
+    two: dict[str, tuple[str, int]],
+    extra: list[str],
+    files_per_chunk: int,
+    reference_year: int | None,
+) -> None:
+    root = tmp_path_factory.mktemp("plan")
+    for folder, files in (("one", one), ("two", two)):
+        (root / folder).mkdir()
+        for name, (head, d) in files.items():
+            (root / folder / name).write_text(head.format(m=d % 9 + 1, d=d), encoding="utf-8")
+    options: dict[str, object] = {"paths": [str(root / e) for e in extra]}
+    if reference_year:
+        options["reference_year"] = reference_year
+    spec = SourceSpec("seeds", "seedfiles", str(root / "one"), options=options)
+    plan = plan_replay(spec, files_per_chunk)
+    assert list(plan.chunks) == list(plan_of_paths(spec, files_per_chunk))
+    assert list(plan.chunks[1:]) == list(plan.chunks)[1:]
