@@ -24,6 +24,12 @@ from db.types import as_utc
 MAX_KEY_BYTES = 1024
 _TRACKING_PARAM = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Near-duplicate candidates read per SimHash band value. Unrelated texts share a 16-bit band by
+# chance about once per 65,536 rows, so only a store of ~13 million articles fills a value by
+# chance alone; a fuller value is one text repeated (boilerplate), where the earliest copies
+# are the link targets anyway. A true near-duplicate also shares at least one band exactly
+# (pigeonhole), rarely only a crowded one.
+MAX_BAND_CANDIDATES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +417,12 @@ def _near_duplicate_candidates(
     session: Session, values: Sequence[int]
 ) -> dict[tuple[int, int], list[tuple[int, int]]]:
     """Stored articles sharing a SimHash band with `values`, as {(band index, band value):
-    [(id, simhash), ...]} so each new article is compared only with its band-mates."""
+    [(id, simhash), ...]} so each new article is compared only with its band-mates.
+
+    At most MAX_BAND_CANDIDATES per band value, the earliest first (links point at the
+    earliest copy): a value shared by thousands of rows (one boilerplate text posted again and
+    again) costs a bounded read, not the whole crowd.
+    """
     wanted: list[set[int]] = [set() for _ in range(4)]
     for value in values:
         for i, band in enumerate(simhash_bands(value)):
@@ -425,10 +436,22 @@ def _near_duplicate_candidates(
     by_band: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, (column, bands) in enumerate(zip(band_columns, wanted, strict=True)):
         for part in chunked(sorted(bands)):
-            query = select(articles.c.id, articles.c.simhash, column).where(column.in_(part))
-            for article_id, value, band in session.execute(query).tuples():
+            for article_id, value, band in session.execute(_band_query(column, part)).tuples():
                 by_band.setdefault((i, band), []).append((article_id, value))
     return by_band
+
+
+def _band_query(column: Any, bands: Sequence[int]) -> Any:
+    """(id, simhash, band) of the earliest MAX_BAND_CANDIDATES articles per value in `bands`."""
+    rank = func.row_number().over(partition_by=column, order_by=articles.c.id)
+    ranked = (
+        select(articles.c.id, articles.c.simhash, column.label("band"), rank.label("rank"))
+        .where(column.in_(bands))
+        .subquery()
+    )
+    return select(ranked.c.id, ranked.c.simhash, ranked.c.band).where(
+        ranked.c.rank <= MAX_BAND_CANDIDATES
+    )
 
 
 def _earliest_near_duplicate(
