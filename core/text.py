@@ -1,11 +1,22 @@
-"""Small text helpers every layer agrees on (hashing and whitespace normalisation)."""
+"""Small text helpers every layer agrees on (hashing and whitespace normalisation).
+
+SimHash is hand-written for speed (it was a third of storing a replay): shingles are encoded
+in one call, hashed with `map` in C, and each of the 64 bit columns is counted with one
+big-integer `bit_count` instead of a Python loop per shingle. Its values must never change
+(databases keep them), so tests/core/test_core_simhash.py fuzzes it against a plain reference.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 import zlib
+from array import array
+from collections.abc import Iterable
+from itertools import repeat
+from operator import add
 
 
 def normalize_space(text: str) -> str:
@@ -27,24 +38,57 @@ SIMHASH_BANDS = 4
 _BAND_BITS = SIMHASH_BITS // SIMHASH_BANDS
 NEAR_DUPLICATE_DISTANCE = SIMHASH_BANDS - 1
 MIN_SIMHASH_TOKENS = 40
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Seed of the low half's CRC-32 (the high half's is 0): stored SimHashes depend on it.
+_LOW_SEED = 0x9E3779B9
+_UINT32 = next(code for code in "IL" if array(code).itemsize == 4)
 
 
 def _tokens(text: str) -> list[str]:
     """Casefolded words; runs of Korean, Japanese or Chinese become character bigrams, since
     those scripts do not separate words with spaces."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    words = _WORDS.findall(folded)
+    # Most texts have no CJK character at all: one search spares a fullmatch per word.
+    if not _CJK_CHAR.search(folded):
+        return words
     tokens: list[str] = []
-    for word in _WORDS.findall(unicodedata.normalize("NFKC", text).casefold()):
+    for word in words:
         if _CJK_RUN.fullmatch(word):
-            tokens.extend(word[i : i + 2] for i in range(len(word) - 1))
+            # word[i] + word[i + 1] for each i, paired in C.
+            tokens.extend(map(add, word, word[1:]))
         else:
             tokens.append(word)
     return tokens
 
 
-def _hash64(data: bytes) -> int:
-    """A stable 64-bit hash from two seeded CRC-32s: a third of blake2b's cost, and SimHash
-    needs spread, not cryptographic strength."""
-    return (zlib.crc32(data) << 32) | zlib.crc32(data, 0x9E3779B9)
+def _shingles(tokens: list[str]) -> set[bytes]:
+    """The distinct word 3-shingles of `tokens`, UTF-8 encoded. Tokens hold no space (they are
+    word characters), so one encode of the whole text and a split recover each token's bytes."""
+    encoded = " ".join(tokens).encode("utf-8", "surrogatepass").split(b" ")
+    return set(map(b" ".join, zip(encoded, encoded[1:], encoded[2:], strict=False)))
+
+
+def _majority_bits(values: Iterable[int], count: int) -> int:
+    """The 32-bit value whose bit b is set when more than half of the `count` unsigned 32-bit
+    `values` have bit b set.
+
+    The values are packed little-endian in C; byte k of every value, read as one big integer
+    (a byte per value), is masked to one bit per byte and counted with `int.bit_count`: 32
+    big-integer operations in C instead of a Python loop over the values.
+    """
+    packed = array(_UINT32, values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    raw = packed.tobytes()
+    lowest = int.from_bytes(b"\x01" * count, "little")  # bit 0 of every byte
+    value = 0
+    for offset in range(4):
+        column = int.from_bytes(raw[offset::4], "little")
+        for bit in range(8):
+            if 2 * (column & (lowest << bit)).bit_count() > count:
+                value |= 1 << (8 * offset + bit)
+    return value
 
 
 def simhash(text: str) -> int | None:
@@ -52,18 +96,18 @@ def simhash(text: str) -> int | None:
 
     Copies of one wire story at two outlets differ by a few words (a dateline, a sign-off) and
     land within NEAR_DUPLICATE_DISTANCE bits of each other. None for texts too short to tell.
+
+    Each distinct shingle hashes to 64 bits, two seeded CRC-32s (the high half seeded 0, the
+    low half _LOW_SEED); a bit of the result is set when more than half of the shingles have it
+    set. Stored values depend on exactly this: tests/core compares it with a plain reference.
     """
     tokens = _tokens(text)
     if len(tokens) < MIN_SIMHASH_TOKENS:
         return None
-    shingles = {" ".join(tokens[i : i + 3]) for i in range(len(tokens) - 2)}
-    encoded = (shingle.encode("utf-8", "surrogatepass") for shingle in shingles)
-    bits = [format(_hash64(shingle), "064b") for shingle in encoded]
-    # zip(*bits) turns the bit strings into 64 columns, counted in C: ~50x faster than
-    # accumulating a 64-slot vector per shingle in Python.
-    half = len(bits) / 2
-    columns = zip(*bits, strict=True)
-    value = int("".join("1" if col.count("1") > half else "0" for col in columns), 2)
+    shingles = _shingles(tokens)
+    high = _majority_bits(map(zlib.crc32, shingles), len(shingles))
+    low = _majority_bits(map(zlib.crc32, shingles, repeat(_LOW_SEED)), len(shingles))
+    value = (high << 32) | low
     return value - (1 << SIMHASH_BITS) if value >= 1 << (SIMHASH_BITS - 1) else value
 
 

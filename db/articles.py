@@ -24,6 +24,15 @@ from db.types import as_utc
 MAX_KEY_BYTES = 1024
 _TRACKING_PARAM = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Near-duplicate candidates read per SimHash band value. Unrelated texts share a 16-bit band by
+# chance about once per 65,536 rows, so only a store of ~13 million articles fills a value by
+# chance alone; a fuller value is one text repeated (boilerplate), where the earliest copies
+# are the link targets anyway. A true near-duplicate also shares at least one band exactly
+# (pigeonhole), rarely only a crowded one.
+MAX_BAND_CANDIDATES = 200
+# Sources per lookup query: an index answers `source_id IN (s) AND key IN (k)` with |s| x |k|
+# probes, so the number of sources per query stays small while keys come IN_CHUNK at a time.
+SOURCES_PER_QUERY = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,49 +228,62 @@ def _in_chunks(session: Session, query_for: Any, keys: Sequence[Any]) -> list[An
     return rows
 
 
+def _by_source_groups(rows: Sequence[dict]) -> list[list[dict]]:
+    """`rows` in groups of at most SOURCES_PER_QUERY sources each."""
+    by_source: dict[int, list[dict]] = {}
+    for row in rows:
+        by_source.setdefault(row["source_id"], []).append(row)
+    sids = sorted(by_source)
+    return [
+        [row for sid in group for row in by_source[sid]]
+        for group in chunked(sids, SOURCES_PER_QUERY)
+    ]
+
+
 def _known(session: Session, rows: Sequence[dict]) -> _Known:
     """The stored articles the batch's rows could repeat: same guid, URL or content hash.
 
-    One source per guid query, so the (source_id, guid, revision) unique index answers it.
+    Each query asks for up to SOURCES_PER_QUERY sources at once (`source_id IN (...) AND guid
+    IN (...)`), which the (source_id, guid, revision) unique index answers by probing each
+    pair; a batch from many feeds then costs a few queries, not three per source. Rows of a
+    source outside the batch's (source, key) pairs are true facts too, so they do no harm.
     Re-polled feeds mostly repeat items already stored; finding them first spares hashing
     decisions and sending their bodies; the insert's ON CONFLICT still settles races.
     """
     known = _Known({}, {}, {})
     c = articles.c
-    by_source: dict[int, list[dict]] = {}
-    for row in rows:
-        by_source.setdefault(row["source_id"], []).append(row)
-    for sid, part_rows in by_source.items():
-        guids = [r["guid"] for r in part_rows]
+    for part_rows in _by_source_groups(rows):
+        within = c.source_id.in_(sorted({r["source_id"] for r in part_rows}))
         revisions = _in_chunks(
             session,
-            lambda p, sid=sid: select(c.guid, c.revision, c.content_hash).where(
-                c.source_id == sid, c.guid.in_(p)
+            lambda p, within=within: select(c.source_id, c.guid, c.revision, c.content_hash).where(
+                within, c.guid.in_(p)
             ),
-            guids,
+            [r["guid"] for r in part_rows],
         )
-        urls = [r["canonical_url"] for r in part_rows if r["canonical_url"]]
         at_urls = _in_chunks(
             session,
-            lambda p, sid=sid: (
-                select(c.canonical_url, c.guid, c.revision, c.content_hash)
-                .where(c.source_id == sid, c.canonical_url.in_(p))
+            lambda p, within=within: (
+                select(c.source_id, c.canonical_url, c.guid, c.revision, c.content_hash)
+                .where(within, c.canonical_url.in_(p))
                 .order_by(c.id)
             ),
-            urls,
+            [r["canonical_url"] for r in part_rows if r["canonical_url"]],
         )
-        for url, guid, *_ in at_urls:
+        for sid, url, guid, *_ in at_urls:
             known.by_url.setdefault((sid, url), guid)
-        for guid, revision, content_hash in [*revisions, *(r[1:] for r in at_urls)]:
+        for sid, guid, revision, content_hash in [
+            *revisions,
+            *((r[0], *r[2:]) for r in at_urls),
+        ]:
             if revision >= known.latest.get((sid, guid), (-1, ""))[0]:
                 known.latest[(sid, guid)] = (revision, content_hash)
-        hashes = [r["content_hash"] for r in part_rows]
-        for content_hash, published in _in_chunks(
+        for sid, content_hash, published in _in_chunks(
             session,
-            lambda p, sid=sid: select(c.content_hash, c.published_at).where(
-                c.content_hash.in_(p), c.source_id == sid
+            lambda p, within=within: select(c.source_id, c.content_hash, c.published_at).where(
+                c.content_hash.in_(p), within
             ),
-            hashes,
+            [r["content_hash"] for r in part_rows],
         ):
             known.dates_by_hash.setdefault((sid, content_hash), set()).add(published)
     return known
@@ -411,7 +433,12 @@ def _near_duplicate_candidates(
     session: Session, values: Sequence[int]
 ) -> dict[tuple[int, int], list[tuple[int, int]]]:
     """Stored articles sharing a SimHash band with `values`, as {(band index, band value):
-    [(id, simhash), ...]} so each new article is compared only with its band-mates."""
+    [(id, simhash), ...]} so each new article is compared only with its band-mates.
+
+    At most MAX_BAND_CANDIDATES per band value, the earliest first (links point at the
+    earliest copy): a value shared by thousands of rows (one boilerplate text posted again and
+    again) costs a bounded read, not the whole crowd.
+    """
     wanted: list[set[int]] = [set() for _ in range(4)]
     for value in values:
         for i, band in enumerate(simhash_bands(value)):
@@ -425,10 +452,22 @@ def _near_duplicate_candidates(
     by_band: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, (column, bands) in enumerate(zip(band_columns, wanted, strict=True)):
         for part in chunked(sorted(bands)):
-            query = select(articles.c.id, articles.c.simhash, column).where(column.in_(part))
-            for article_id, value, band in session.execute(query).tuples():
+            for article_id, value, band in session.execute(_band_query(column, part)).tuples():
                 by_band.setdefault((i, band), []).append((article_id, value))
     return by_band
+
+
+def _band_query(column: Any, bands: Sequence[int]) -> Any:
+    """(id, simhash, band) of the earliest MAX_BAND_CANDIDATES articles per value in `bands`."""
+    rank = func.row_number().over(partition_by=column, order_by=articles.c.id)
+    ranked = (
+        select(articles.c.id, articles.c.simhash, column.label("band"), rank.label("rank"))
+        .where(column.in_(bands))
+        .subquery()
+    )
+    return select(ranked.c.id, ranked.c.simhash, ranked.c.band).where(
+        ranked.c.rank <= MAX_BAND_CANDIDATES
+    )
 
 
 def _earliest_near_duplicate(
@@ -475,21 +514,25 @@ def stored_ids(
     session: Session, source_ids: Mapping[str, int], refs: Sequence[tuple[str, str]]
 ) -> list[int]:
     """Ids of every stored revision of the items `refs` ((source name, guid as given)): what a
-    run read, whether it stored it now or earlier."""
-    by_source: dict[int, list[str]] = {}
-    for source, guid in refs:
-        if source in source_ids:
-            by_source.setdefault(source_ids[source], []).append(stored_guid(guid))
+    run read, whether it stored it now or earlier. Asked SOURCES_PER_QUERY sources at a time
+    (see `_known`); a guid of one source that another also uses is not theirs, so dropped."""
+    wanted = {
+        (source_ids[source], stored_guid(guid)) for source, guid in refs if source in source_ids
+    }
+    rows = [{"source_id": sid, "guid": guid} for sid, guid in wanted]
+    c = articles.c
     found: list[int] = []
-    for sid, guids in by_source.items():
+    for part_rows in _by_source_groups(rows):
+        within = c.source_id.in_(sorted({r["source_id"] for r in part_rows}))
         found += [
-            row[0]
-            for row in _in_chunks(
+            article_id
+            for article_id, sid, guid in _in_chunks(
                 session,
-                lambda p, sid=sid: select(articles.c.id).where(
-                    articles.c.source_id == sid, articles.c.guid.in_(p)
+                lambda p, within=within: select(c.id, c.source_id, c.guid).where(
+                    within, c.guid.in_(p)
                 ),
-                guids,
+                [r["guid"] for r in part_rows],
             )
+            if (sid, guid) in wanted
         ]
     return found
