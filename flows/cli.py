@@ -1,15 +1,19 @@
 """The `watchfloor` command line.
 
 Prefect reads its settings when it is first imported, so this module sets Prefect's defaults for
-a small machine (see `flows.runtime.apply_prefect_defaults`) before it imports anything that
+a small machine (see `flows.process.apply_prefect_defaults`) before it imports anything that
 imports Prefect: the console script `watchfloor` is `flows.cli:app`, so this runs first whether
 or not the CLI is started through `make`.
+
+Start-up is lazy: this module and the command modules it registers import only typer, rich and
+the core vocabulary; Prefect, SQLAlchemy, Apprise, pydantic and the rule engine are imported
+inside the commands that use them, so `--help` and `detect` start without them.
 """
 
 # ruff: noqa: E402  (the imports after apply_prefect_defaults() must stay below it)
 from __future__ import annotations
 
-from flows.runtime import apply_prefect_defaults, exit_cleanly_on_signals, watch_for_orphans
+from flows.process import apply_prefect_defaults, exit_cleanly_on_signals, watch_for_orphans
 
 apply_prefect_defaults()
 
@@ -22,7 +26,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-import db
 from flows import monitor_cli
 from flows.alerts_cli import app as alerts_app
 from flows.articles_cli import app as articles_app
@@ -44,12 +47,7 @@ from flows.cli_common import (
     validate_config,
 )
 from flows.db_cli import app as db_app
-from flows.detect_cli import Skipped, detect_record, read_records
-from flows.pipeline import load_ruleset
-from flows.report import development_json, print_summary
 from flows.rules_cli import app as rules_app
-from flows.runtime import read_transaction
-from flows.settings import load_settings
 
 app = typer.Typer(
     help="Watchfloor: regional security news in, one alert per development out.",
@@ -93,6 +91,7 @@ def replay(
 ) -> None:
     """Replay local article files offline: store, detect developments, send alerts."""
     from flows.replay import replay_flow
+    from flows.report import print_summary
 
     require_paths(paths or [])
     use_notify_urls(notify_urls)
@@ -115,6 +114,11 @@ def replay(
 @fail_cleanly
 def developments(database: DbOption = None, as_json: JsonOption = False) -> None:
     """List the developments in the store."""
+    import db
+    from flows.report import development_json, print_summary
+    from flows.runtime import read_transaction
+    from flows.settings import load_settings
+
     url = load_settings(database_url=database).database_url
     with read_transaction(url) as session:
         rows = [development_json(view) for view in db.list_developments(session)]
@@ -137,6 +141,10 @@ def detect_command(
 
     One output line per usable input line, as it is read. A line that is not a record is
     reported on stderr and skipped (exit 1); exit 2 when the file cannot be read at all."""
+    from flows.config import load_ruleset
+    from flows.detect_cli import Skipped, detect_record, read_records
+    from flows.settings import load_settings
+
     ruleset = load_ruleset(load_settings(rules_dir=rules_dir).rules_dir)
     skipped = 0
     with _open_input(file) as handle:
