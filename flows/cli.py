@@ -20,7 +20,7 @@ apply_prefect_defaults()
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -48,6 +48,9 @@ from flows.cli_common import (
 )
 from flows.db_cli import app as db_app
 from flows.rules_cli import app as rules_app
+
+if TYPE_CHECKING:
+    from flows.config import RunConfig
 
 app = typer.Typer(
     help="Watchfloor: regional security news in, one alert per development out.",
@@ -89,15 +92,21 @@ def replay(
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replay local article files offline: store, detect developments, send alerts."""
+    """Replay local article files offline: store, detect developments, send alerts.
+
+    When every file is already stored as it is and nothing in the store awaits detection or
+    delivery, the replay answers without starting Prefect, and says so (on stderr with --json).
+    """
     from flows.replay import replay_flow
     from flows.report import print_summary
 
     require_paths(paths or [])
     use_notify_urls(notify_urls)
     use_database_url(database)
-    validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
-    open_store_for_writing(None)  # the URL is in the environment now
+    config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
+    url = open_store_for_writing(None)  # the URL is in the environment now
+    if _replay_answered_idle(url, paths, config, as_json):
+        return
     with stdout_reserved_for_json(as_json):
         report = replay_flow(
             paths=[str(p) for p in paths] if paths else None,
@@ -108,6 +117,36 @@ def replay(
         print_json(report.replay_json())
     else:
         print_summary(report, console)
+
+
+def _replay_answered_idle(
+    url: str, paths: list[Path] | None, config: RunConfig, as_json: bool
+) -> bool:
+    """Print the replay's report and say it had nothing to do, when it had not; else False."""
+    import adapters
+    import db
+    from flows.idle import NOTHING_TO_REPLAY, stored_replay
+    from flows.replay import REPLAY_CHUNK_FILES, replay_source
+    from flows.report import RunReport, development_json, print_summary
+    from flows.runtime import transaction
+
+    source = replay_source([str(p) for p in paths] if paths else [str(config.settings.seeds_dir)])
+    plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
+    stored = None if plan.problems else stored_replay(url, plan.chunks, config.rules_version)
+    if stored is None:
+        return False
+    read, ids = stored
+    with transaction(url) as session:
+        views = db.developments_evidenced_by(session, ids)
+    developments = [development_json(view) for view in views]
+    report = RunReport(articles=read, new_articles=0, developments=developments, alerts_sent=0)
+    if as_json:
+        err_console.print(NOTHING_TO_REPLAY, highlight=False)
+        print_json(report.replay_json())
+    else:
+        print_summary(report, console)
+        console.print(NOTHING_TO_REPLAY, highlight=False)
+    return True
 
 
 @app.command()
