@@ -51,7 +51,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     """Profile fetch (seed files), store, detect and send over `args["folder"]`."""
     import adapters
     from core.model import SourceState
-    from flows.pipeline import load_run_config
+    from flows.config import load_run_config
     from flows.replay import replay_source
     from flows.settings import load_settings
     from flows.stages import detect_stage, send_stage, store_batch

@@ -97,7 +97,7 @@ def feedparser_rates(server: str, feeds: int) -> dict[str, Any]:
 
 def run(args: dict[str, Any]) -> dict[str, Any]:
     """Floor, detection-only and bare-matcher rates, and feed parsing, for `args["count"]`."""
-    from flows.pipeline import load_ruleset
+    from flows.config import load_ruleset
 
     articles = generate(args, 0, args["count"])
     ruleset = load_ruleset(Path(args["rules_dir"]))

@@ -9,18 +9,19 @@ at once to the configured subscribers (with everything else already due for thos
 subscribers), printing what happened; with `--requeue-only`, or when no subscriber is
 configured where it runs, it only requeues and the next run sends them. Nothing is routed by
 `retry`, and deliveries of subscribers it was not given are left for the next run.
+
+The store, Apprise and the rules are imported by the commands, not here: `watchfloor --help`
+loads this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-import db
-import notify
 from core.errors import ConfigError
 from core.model import DeliveryOutcome, Target
 from flows.cli_common import (
@@ -33,10 +34,10 @@ from flows.cli_common import (
     stdout_reserved_for_json,
     use_notify_urls,
 )
-from flows.pipeline import load_ruleset, routing_vocabulary
-from flows.report import jsonable
-from flows.runtime import read_transaction
-from flows.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import db
+    from flows.settings import Settings
 
 app = typer.Typer(
     help="Test subscribers, list alerts and retry failed deliveries.", no_args_is_help=True
@@ -58,6 +59,9 @@ def _now() -> datetime:
 def configured_targets(settings: Settings) -> list[Target]:
     """The subscribers of the settings (config file and URLs), validated as a run validates
     them (tags only for categories and regions the rules can produce); may be empty."""
+    import notify
+    from flows.config import load_ruleset, routing_vocabulary
+
     config = str(settings.apprise_config) if settings.apprise_config else None
     categories, regions = routing_vocabulary(load_ruleset(settings.rules_dir))
     return notify.load_targets(config, settings.notify_urls, categories=categories, regions=regions)
@@ -65,6 +69,8 @@ def configured_targets(settings: Settings) -> list[Target]:
 
 def _settings(apprise_config: Any, notify_urls: list[str] | None, database: str | None) -> Settings:
     # --notify URLs travel through the environment, as for runs (use_notify_urls).
+    from flows.settings import load_settings
+
     use_notify_urls(notify_urls)
     return load_settings(apprise_config=apprise_config, database_url=database)
 
@@ -81,6 +87,8 @@ def test_command(
     as_json: JsonOption = False,
 ) -> None:
     """Send a test message to each (matching) subscriber; exit 1 if any failed."""
+    import notify
+
     targets = configured_targets(_settings(apprise_config, notify_urls, None))
     if not targets:
         raise ConfigError("subscribers", NO_SUBSCRIBERS)
@@ -136,6 +144,8 @@ def alert_state(view: db.AlertView) -> str:
 
 def alert_json(view: db.AlertView) -> dict[str, Any]:
     """One alert of `alerts list --json`."""
+    from flows.report import jsonable
+
     return jsonable(
         {
             "id": view.id,
@@ -223,6 +233,10 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List alerts (oldest first) with each subscriber's delivery state, attempts and error."""
+    import db
+    from flows.runtime import read_transaction
+    from flows.settings import load_settings
+
     state = _state_filter(pending, failed, unrouted)
     url = load_settings(database_url=database).database_url
     with read_transaction(url) as session:

@@ -8,14 +8,13 @@ awaiting detection), then sends the alerts that raises, as a run would.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-import db
 from flows.cli_common import (
     DbOption,
     JsonOption,
@@ -26,9 +25,9 @@ from flows.cli_common import (
     stdout_reserved_for_json,
     use_database_url,
 )
-from flows.report import jsonable
-from flows.runtime import read_transaction, transaction
-from flows.settings import load_settings
+
+if TYPE_CHECKING:
+    import db
 
 app = typer.Typer(help="Articles whose analysis failed; detect them again.", no_args_is_help=True)
 
@@ -38,6 +37,8 @@ IdsOption = Annotated[
 
 
 def _failed_json(item: db.FailedArticle) -> dict[str, object]:
+    from flows.report import jsonable
+
     return jsonable(
         {
             "id": item.id,
@@ -55,6 +56,9 @@ def _failed_json(item: db.FailedArticle) -> dict[str, object]:
 @fail_cleanly
 def failed(database: DbOption = None, as_json: JsonOption = False) -> None:
     """List the articles whose analysis failed, with the error and the rules version."""
+    import db
+    from flows.runtime import read_transaction
+
     with read_transaction(existing_store(database)) as session:
         items = db.failed_articles(session)
     if as_json:
@@ -78,7 +82,10 @@ def failed(database: DbOption = None, as_json: JsonOption = False) -> None:
 @fail_cleanly
 def redetect(ids: IdsOption = None, database: DbOption = None, as_json: JsonOption = False) -> None:
     """Put failed articles back in the queue, detect them now and send what that raises."""
-    from flows.pipeline import load_run_config
+    import db
+    from flows.config import load_run_config
+    from flows.runtime import transaction
+    from flows.settings import load_settings
     from flows.stages import detect_stage, send_stage
 
     use_database_url(database)

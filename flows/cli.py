@@ -1,28 +1,31 @@
 """The `watchfloor` command line.
 
 Prefect reads its settings when it is first imported, so this module sets Prefect's defaults for
-a small machine (see `flows.runtime.apply_prefect_defaults`) before it imports anything that
+a small machine (see `flows.process.apply_prefect_defaults`) before it imports anything that
 imports Prefect: the console script `watchfloor` is `flows.cli:app`, so this runs first whether
 or not the CLI is started through `make`.
+
+Start-up is lazy: this module and the command modules it registers import only typer, rich and
+the core vocabulary; Prefect, SQLAlchemy, Apprise, pydantic and the rule engine are imported
+inside the commands that use them, so `--help` and `detect` start without them.
 """
 
 # ruff: noqa: E402  (the imports after apply_prefect_defaults() must stay below it)
 from __future__ import annotations
 
-from flows.runtime import apply_prefect_defaults, exit_cleanly_on_signals, watch_for_orphans
+from flows.process import apply_prefect_defaults, exit_cleanly_on_signals, watch_for_orphans
 
 apply_prefect_defaults()
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-import db
 from flows import monitor_cli
 from flows.alerts_cli import app as alerts_app
 from flows.articles_cli import app as articles_app
@@ -44,12 +47,10 @@ from flows.cli_common import (
     validate_config,
 )
 from flows.db_cli import app as db_app
-from flows.detect_cli import Skipped, detect_record, read_records
-from flows.pipeline import load_ruleset
-from flows.report import development_json, print_summary
 from flows.rules_cli import app as rules_app
-from flows.runtime import read_transaction
-from flows.settings import load_settings
+
+if TYPE_CHECKING:
+    from flows.config import RunConfig
 
 app = typer.Typer(
     help="Watchfloor: regional security news in, one alert per development out.",
@@ -91,14 +92,21 @@ def replay(
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replay local article files offline: store, detect developments, send alerts."""
+    """Replay local article files offline: store, detect developments, send alerts.
+
+    When every file is already stored as it is and nothing in the store awaits detection or
+    delivery, the replay answers without starting Prefect, and says so (on stderr with --json).
+    """
     from flows.replay import replay_flow
+    from flows.report import print_summary
 
     require_paths(paths or [])
     use_notify_urls(notify_urls)
     use_database_url(database)
-    validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
-    open_store_for_writing(None)  # the URL is in the environment now
+    config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
+    url = open_store_for_writing(None)  # the URL is in the environment now
+    if _replay_answered_idle(url, paths, config, as_json):
+        return
     with stdout_reserved_for_json(as_json):
         report = replay_flow(
             paths=[str(p) for p in paths] if paths else None,
@@ -111,10 +119,45 @@ def replay(
         print_summary(report, console)
 
 
+def _replay_answered_idle(
+    url: str, paths: list[Path] | None, config: RunConfig, as_json: bool
+) -> bool:
+    """Print the replay's report and say it had nothing to do, when it had not; else False."""
+    import adapters
+    import db
+    from flows.idle import NOTHING_TO_REPLAY, stored_replay
+    from flows.replay import REPLAY_CHUNK_FILES, replay_source
+    from flows.report import RunReport, development_json, print_summary
+    from flows.runtime import transaction
+
+    source = replay_source([str(p) for p in paths] if paths else [str(config.settings.seeds_dir)])
+    plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
+    stored = None if plan.problems else stored_replay(url, plan.chunks, config.rules_version)
+    if stored is None:
+        return False
+    read, ids = stored
+    with transaction(url) as session:
+        views = db.developments_evidenced_by(session, ids)
+    developments = [development_json(view) for view in views]
+    report = RunReport(articles=read, new_articles=0, developments=developments, alerts_sent=0)
+    if as_json:
+        err_console.print(NOTHING_TO_REPLAY, highlight=False)
+        print_json(report.replay_json())
+    else:
+        print_summary(report, console)
+        console.print(NOTHING_TO_REPLAY, highlight=False)
+    return True
+
+
 @app.command()
 @fail_cleanly
 def developments(database: DbOption = None, as_json: JsonOption = False) -> None:
     """List the developments in the store."""
+    import db
+    from flows.report import development_json, print_summary
+    from flows.runtime import read_transaction
+    from flows.settings import load_settings
+
     url = load_settings(database_url=database).database_url
     with read_transaction(url) as session:
         rows = [development_json(view) for view in db.list_developments(session)]
@@ -137,6 +180,10 @@ def detect_command(
 
     One output line per usable input line, as it is read. A line that is not a record is
     reported on stderr and skipped (exit 1); exit 2 when the file cannot be read at all."""
+    from flows.config import load_ruleset
+    from flows.detect_cli import Skipped, detect_record, read_records
+    from flows.settings import load_settings
+
     ruleset = load_ruleset(load_settings(rules_dir=rules_dir).rules_dir)
     skipped = 0
     with _open_input(file) as handle:

@@ -2,6 +2,10 @@
 
 A mistake a user typed (a path, a database URL, a store that is not there) is one line on stderr
 naming the problem and the fix, and exit status 2; never a traceback.
+
+Every command, `--help` included, imports this module: it imports only typer, rich and the
+core vocabulary. The store (SQLAlchemy), the settings (pydantic) and the rules are imported by
+the functions that use them.
 """
 
 from __future__ import annotations
@@ -13,16 +17,16 @@ import sys
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from core.errors import ConfigError, ConfigValidationError, WatchfloorError
-from db.engine import StoreError
-from flows.runtime import ensure_schema, require_store
-from flows.settings import load_settings
+
+if TYPE_CHECKING:
+    from flows.config import RunConfig
 
 # soft_wrap: a long path in "file:line: reason" must stay on one line to be clickable and greppable.
 err_console = Console(stderr=True, soft_wrap=True)
@@ -68,14 +72,25 @@ def fail_cleanly(func: F) -> F:
         except ConfigError as exc:
             err_console.print(f"[red]config error[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
-        except (StoreError, InputError) as exc:
-            err_console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(2) from None
         except WatchfloorError as exc:
+            if _names_a_user_input(exc):
+                err_console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+                raise typer.Exit(2) from None
             err_console.print(f"[red]error[/red] {exc}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _names_a_user_input(exc: WatchfloorError) -> bool:
+    """An InputError, or the store's StoreError (a URL or store the user gave is unusable).
+
+    The store's module is looked up, not imported: a command that never loaded it (detect,
+    --help) cannot have raised its error, and importing it would cost SQLAlchemy and Alembic.
+    """
+    engine = sys.modules.get("db.engine")
+    store_error = getattr(engine, "StoreError", None)
+    return isinstance(exc, InputError) or (store_error is not None and isinstance(exc, store_error))
 
 
 def use_database_url(url: str | None) -> None:
@@ -88,6 +103,9 @@ def use_database_url(url: str | None) -> None:
 def open_store_for_writing(url: str | None) -> str:
     """The store URL (`--db` or the settings), created and migrated now: a bad URL or an
     unreachable server fails here in one line, before Prefect starts and logs a traceback."""
+    from flows.runtime import ensure_schema
+    from flows.settings import load_settings
+
     resolved = load_settings(database_url=url).database_url
     ensure_schema(resolved)
     return resolved
@@ -96,6 +114,9 @@ def open_store_for_writing(url: str | None) -> str:
 def existing_store(url: str | None) -> str:
     """The store URL (`--db` or the settings) of a command that must not create a store: it
     exists and is up to date, or StoreError says which command to run first."""
+    from flows.runtime import require_store
+    from flows.settings import load_settings
+
     resolved = load_settings(database_url=url).database_url
     require_store(resolved)
     return resolved
@@ -115,11 +136,13 @@ def use_notify_urls(urls: list[str] | None) -> None:
         os.environ["WATCHFLOOR_NOTIFY_URLS"] = json.dumps(urls)
 
 
-def validate_config(**overrides: Any) -> None:
-    """Load rules and subscribers before starting Prefect, so bad config fails in a second."""
-    from flows.pipeline import load_run_config
+def validate_config(**overrides: Any) -> RunConfig:
+    """Load rules and subscribers before starting Prefect, so bad config fails in a second (the
+    flow then finds them loaded: see flows.config)."""
+    from flows.config import load_run_config
+    from flows.settings import load_settings
 
-    load_run_config(load_settings(**overrides))
+    return load_run_config(load_settings(**overrides))
 
 
 @contextlib.contextmanager

@@ -1,4 +1,8 @@
-"""`watchfloor db ...`: schema migrations and retention."""
+"""`watchfloor db ...`: schema migrations and retention.
+
+The store (SQLAlchemy, Alembic) is imported by the commands: `watchfloor --help` loads this
+module.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,7 @@ from typing import Annotated
 
 import typer
 
-import db
-from db.engine import check_reachable
 from flows.cli_common import DbOption, fail_cleanly
-from flows.runtime import engine_for, require_store, transaction
-from flows.settings import load_settings
-from flows.stages import utcnow
 
 app = typer.Typer(help="Manage the store: migrations and retention.", no_args_is_help=True)
 
@@ -21,6 +20,11 @@ app = typer.Typer(help="Manage the store: migrations and retention.", no_args_is
 @fail_cleanly
 def upgrade(database: DbOption = None) -> None:
     """Apply the Alembic migrations up to the latest schema (safe to run at any time)."""
+    import db
+    from db.engine import check_reachable
+    from flows.runtime import engine_for
+    from flows.settings import load_settings
+
     url = load_settings(database_url=database).database_url
     engine = engine_for(url)
     check_reachable(engine)
@@ -46,6 +50,11 @@ def purge(
 ) -> None:
     """Drop old article bodies (and optionally articles); developments, evidence metadata and
     alert history are kept."""
+    import db
+    from flows.runtime import require_store, transaction
+    from flows.settings import load_settings
+    from flows.stages import utcnow
+
     url = load_settings(database_url=database).database_url
     require_store(url)  # purging must not create an empty store
     cutoff = utcnow() - timedelta(days=older_than)

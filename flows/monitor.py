@@ -17,8 +17,10 @@ from prefect.artifacts import create_markdown_artifact
 import adapters
 import db
 from core.model import SourceSpec
+from flows.config import load_run_config
+from flows.idle import due_sources
 from flows.liveness import process_identity, process_is_gone
-from flows.pipeline import load_run_config, run_cycle
+from flows.pipeline import run_cycle
 from flows.report import RunReport
 from flows.runtime import transaction
 from flows.settings import load_settings
@@ -41,8 +43,28 @@ SKIPPED = "skipped: another monitor run is in progress"
 
 def load_source_specs(path: Path) -> list[SourceSpec]:
     """The sources file, validated by the adapters' one loader (file, line and reason for every
-    error, a missing file, a folder or bad encoding included)."""
-    return adapters.load_sources_file(path)
+    error, a missing file, a folder or bad encoding included).
+
+    Parsed once per process while the file stays the same (path, size and modification time):
+    `watchfloor run` validates it before Prefect starts and its flow reads it again.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return adapters.load_sources_file(path)  # the loader says what is wrong with it
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    with _specs_lock:
+        known = _parsed_specs.get(key)
+    if known is None:
+        known = tuple(adapters.load_sources_file(path))
+        with _specs_lock:
+            _parsed_specs.clear()  # one sources file per process: keep only the latest
+            _parsed_specs[key] = known
+    return list(known)
+
+
+_specs_lock = threading.Lock()
+_parsed_specs: dict[tuple[str, int, int, int], tuple[SourceSpec, ...]] = {}
 
 
 class _LeaseKeeper(threading.Thread):
@@ -139,19 +161,6 @@ def record_run_process(logger: Logger) -> None:
             )
     except Exception as exc:  # a label is not worth a failed cycle
         logger.warning("could not label the flow run with its process: %s", exc)
-
-
-def due_sources(database_url: str, specs: Sequence[SourceSpec]) -> list[SourceSpec]:
-    """Sources due in this cycle: new ones, and those whose poll has opened by now.
-
-    A healthy source opens a quarter of its interval (30-60 s) before its next poll time, so
-    it is polled on every tick of a schedule as long as its interval, not every other one when
-    this cycle checks a moment sooner after its tick than the last one fetched; a failing
-    source waits out its whole backoff or Retry-After. Why: `db.sources.poll_opens_at`.
-    """
-    with transaction(database_url) as session:
-        due = set(db.due_source_names(session, [s.name for s in specs], utcnow()))
-    return [spec for spec in specs if spec.name in due]
 
 
 def skipped_report() -> RunReport:

@@ -24,8 +24,6 @@ from flows.cli_common import (
     use_notify_urls,
     validate_config,
 )
-from flows.report import print_summary
-from flows.settings import load_settings
 
 # A pipe or CI log gets a readable width rather than rich's 80-column fallback.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -51,23 +49,37 @@ def run(
     """Poll the due sources once: fetch, store, detect, alert.
 
     Runs on Prefect's ephemeral API unless PREFECT_API_URL is set. A source is due when it was
-    never polled or its poll_interval (longer after failures) has passed; sources that are not
-    due are neither fetched nor listed, in the table or in --json. --all polls them all.
+    never polled, or from 30-60 s before its poll_interval has passed (after failures: once its
+    whole backoff has); sources that are not due are neither fetched nor listed, in the table
+    or in --json. --all polls them all. With nothing due and nothing waiting in the store, it
+    answers without starting Prefect.
 
     --json prints one object: {"sources": [{"name", "url", "status" (ok | not_modified |
     unchanged | error), "http_status", "items", "new_items", "error"}], "articles": N,
     "developments": [...as replay --json...], "alerts_sent": N}. When another monitor run holds
     the store's lock the run is skipped: nothing is polled and a warning goes to stderr.
+
+    When no source is due and nothing in the store awaits detection or delivery, the run
+    answers at once without starting Prefect, and says so (on stderr with --json).
     """
+    from flows.idle import NOTHING_TO_DO, run_has_work
     from flows.monitor import load_source_specs, monitor_flow
+    from flows.report import RunReport, print_summary
+    from flows.settings import load_settings
 
     # Secrets reach the flow through the environment, never as parameters: Prefect stores
     # and shows parameters.
     use_notify_urls(notify_urls)
     use_database_url(database)
-    validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
-    load_source_specs(load_settings(sources_file=sources).sources_file)
-    open_store_for_writing(None)  # a bad URL or a server down: one line, before Prefect starts
+    config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
+    specs = load_source_specs(load_settings(sources_file=sources).sources_file)
+    url = open_store_for_writing(None)  # a bad URL or a server down: one line, before Prefect
+    if not all_sources and not run_has_work(url, specs, config.rules_version):
+        _say_nothing_to_do(NOTHING_TO_DO, as_json)
+        if as_json:
+            idle = RunReport(articles=0, new_articles=0, developments=[], alerts_sent=0)
+            print_json(idle.run_json())
+        return
     with stdout_reserved_for_json(as_json):
         report = monitor_flow(
             sources_file=str(sources) if sources else None,
@@ -82,6 +94,11 @@ def run(
         print_json(report.run_json())
     else:
         print_summary(report, console)
+
+
+def _say_nothing_to_do(line: str, as_json: bool) -> None:
+    """The one line a run that had nothing to do prints: on stderr when stdout holds JSON."""
+    (err_console if as_json else console).print(line, highlight=False)
 
 
 @fail_cleanly
@@ -110,6 +127,7 @@ def serve(
     """
     from flows.deployments import DEPLOYMENT_NAME, check_cron, serve_monitor
     from flows.monitor import load_source_specs
+    from flows.settings import load_settings
 
     # Secrets reach the served runs through the environment they inherit, never as
     # parameters: Prefect stores and shows parameters.
@@ -159,6 +177,7 @@ def sources_check(
     recorded (empty for a source never polled).
     """
     from flows.health import check_sources
+    from flows.settings import load_settings
 
     settings = load_settings(sources_file=sources, database_url=database)
     rows = check_sources(settings)

@@ -10,7 +10,8 @@ from prefect import flow
 
 import adapters
 from core.model import SourceSpec
-from flows.pipeline import load_run_config, run_cycle
+from flows.config import load_run_config
+from flows.pipeline import run_cycle
 from flows.report import RunReport, publish_artifact
 from flows.settings import load_settings
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from prefect.artifacts import create_table_artifact
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -129,6 +128,9 @@ def source_lines(
 
 def publish_artifact(report: RunReport, key: str) -> None:
     """A Prefect table artifact of the run's developments (and unhealthy sources)."""
+    # Imported here: the CLI's read commands use this module and must not pay for Prefect.
+    from prefect.artifacts import create_table_artifact
+
     rows = [
         {
             "id": d["id"],

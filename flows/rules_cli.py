@@ -2,6 +2,8 @@
 
 `explain` reads a text given on the command line; explaining a stored article (`--article`) waits
 for a db-layer function that loads one article by id.
+
+The rule engine is imported by the commands, not here: `watchfloor --help` loads this module.
 """
 
 from __future__ import annotations
@@ -11,20 +13,18 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-import detect
 from core.errors import ConfigError, ConfigValidationError
 from core.model import DetectionInput
-from detect.mentions import Mention, SentenceTrace
 from flows.cli_common import JsonOption, RulesOption, fail_cleanly, print_json
-from flows.detect_cli import match_json, parse_published, read_items
-from flows.pipeline import load_ruleset
-from flows.report import jsonable
-from flows.settings import load_settings
+
+if TYPE_CHECKING:
+    import detect
+    from detect.mentions import Mention, SentenceTrace
 
 app = typer.Typer(help="Check, explain and evaluate detection rules.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -32,6 +32,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _ruleset(rules_dir: Path | None) -> detect.RuleSet:
+    from flows.config import load_ruleset
+    from flows.settings import load_settings
+
     return load_ruleset(load_settings(rules_dir=rules_dir).rules_dir)
 
 
@@ -75,6 +78,8 @@ def check(rules_dir: RulesOption = None) -> None:
 
 
 def _published(value: str | None) -> datetime | None:
+    from flows.detect_cli import parse_published
+
     try:
         return parse_published(value, "--published", 1)
     except ConfigError as exc:
@@ -128,6 +133,10 @@ def explain(
 ) -> None:
     """Why a rule fires on a text or not: terms per selection, sentences, condition, status
     cue and background decision."""
+    import detect
+    from flows.detect_cli import match_json
+    from flows.report import jsonable
+
     reference = _published(published)
     with _config_errors():
         ruleset = _ruleset(rules_dir)
@@ -210,6 +219,8 @@ def _print_scores(
     result: detect.Evaluation, languages: Mapping[str, str], scores_only: bool
 ) -> None:
     """The category and language tables and the confusion list (ids unless `scores_only`)."""
+    import detect
+
     lines = [
         *result.table(),
         "",
@@ -232,6 +243,8 @@ def _print_errors(result: detect.Evaluation) -> None:
 
 def read_labels(path: Path, categories: set[str]) -> dict[str, frozenset[str]]:
     """Labels of a TSV file (`id  events  reason`); every bad line is an error with its line."""
+    import detect
+
     if not path.is_file():
         raise ConfigError(str(path), "no such file")
     return detect.parse_labels(path.read_text(encoding="utf-8"), str(path), categories)
@@ -256,6 +269,9 @@ def test_rules(
 ) -> None:
     """Score the rules on labelled articles: per-category and per-language precision, recall and
     F1, the micro average, the confusion list, and each miss and false alarm with its reason."""
+    import detect
+    from flows.detect_cli import read_items
+
     with _config_errors():
         ruleset = _ruleset(rules_dir)
         expected = read_labels(labels, {rule.category for rule in ruleset.rules})

@@ -10,7 +10,6 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from adapters import NetworkPolicy
 from core.errors import ConfigError, ConfigValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +81,12 @@ class Settings(BaseSettings):
     def _check_allow_list(cls, value: list[str]) -> list[str]:
         """Entries stripped, blanks dropped, each a network, address or host name."""
         entries = [entry.strip() for entry in value if entry.strip()]
-        NetworkPolicy.from_entries(entries)  # ValueError names the bad entry
+        if entries:
+            # Imported here: the adapters bring httpx and feedparser, which commands that never
+            # fetch (detect, developments) need not load.
+            from adapters import NetworkPolicy
+
+            NetworkPolicy.from_entries(entries)  # ValueError names the bad entry
         return entries
 
 

@@ -25,7 +25,7 @@ from adapters.feedparse import parse_feed
 from adapters.rss import source_zone
 from core.model import Article, FetchResult, SourceSpec
 from db.models import ArticleRow, alerts
-from flows.pipeline import RunConfig, load_run_config
+from flows.config import RunConfig, load_run_config
 from flows.replay import replay_source
 from flows.runtime import transaction
 from flows.settings import load_settings

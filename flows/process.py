@@ -1,0 +1,126 @@
+"""The CLI process and Prefect: Prefect's settings and its ephemeral server as `watchfloor`
+runs them.
+
+`apply_prefect_defaults` gives Prefect settings that hold on a small, loaded machine and send
+nothing anywhere, before Prefect is imported. Without PREFECT_API_URL Prefect starts a temporary
+API server (a uvicorn subprocess, `SubprocessASGIServer`) and stops it at exit (atexit).
+`exit_cleanly_on_signals` makes SIGTERM and SIGHUP an orderly exit, as SIGINT already is, so
+that atexit runs. A SIGKILLed process runs nothing, so `watch_for_orphans` starts a small
+watcher that outlives it and stops what it left behind. Prefect's own hook is not usable for
+this: it starts the server with a fixed `subprocess.Popen` (no preexec_fn to set
+PR_SET_PDEATHSIG), from whichever thread first needs the API (an events or logging worker
+thread, possibly), and PR_SET_PDEATHSIG fires when that *thread* exits, not the process.
+
+This module imports only the standard library: every command, `--help` included, loads it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import tomllib
+from collections.abc import MutableMapping
+from pathlib import Path
+from types import FrameType
+
+# Prefect's ephemeral server gets 20 s to start by default: too little on a loaded 2-core
+# machine ("Timed out while attempting to connect to ephemeral Prefect API server").
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+}
+# Every process the CLI starts inherits this marker, which is how the orphan watcher finds them.
+CLI_PID_MARKER = "WATCHFLOOR_CLI_PID"
+_ORPHAN_WATCHER = """
+import os, signal, sys, time
+marker = sys.argv[1].encode()
+sys.stdin.buffer.read()  # returns at EOF: the CLI held the only write end, so it is gone
+
+def marked():
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != os.getpid():
+            try:
+                with open(f"/proc/{name}/environ", "rb") as environ:
+                    if marker in environ.read().split(b"\\0"):
+                        yield int(name)
+            except OSError:
+                pass
+
+for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 0.0)):
+    pids = list(marked())
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    deadline = time.monotonic() + grace
+    while pids and time.monotonic() < deadline and list(marked()):
+        time.sleep(0.1)
+"""
+
+
+def apply_prefect_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Set PREFECT_DEFAULTS in `environ` unless the user set them (in the environment or the
+    active Prefect profile). Call before Prefect is imported: it reads its settings then."""
+    profile = _active_prefect_profile(environ)
+    for name, value in PREFECT_DEFAULTS.items():
+        if name not in environ and name not in profile:
+            environ[name] = value
+
+
+def _active_prefect_profile(environ: MutableMapping[str, str]) -> dict[str, object]:
+    """The settings of the active profile in Prefect's profiles.toml (empty if none)."""
+    home = Path(environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    path = Path(environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml")).expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    active = environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
+    chosen = profiles.get("profiles", {}).get(active, {})
+    return chosen if isinstance(chosen, dict) else {}
+
+
+def exit_cleanly_on_signals() -> None:
+    """SIGTERM and SIGHUP end the process as Ctrl-C does: by unwinding, so that Prefect marks
+    the run and stops its ephemeral server (atexit). A second signal kills at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (e.g. a test runner's worker)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    signal.signal(signum, signal.SIG_DFL)
+    raise SystemExit(128 + signum)
+
+
+def watch_for_orphans() -> None:
+    """Start a watcher that, once this process is gone however it died (SIGKILL included),
+    stops every process it started (Prefect's ephemeral server) that is still running.
+
+    Linux only (it reads /proc). The watcher waits for end-of-file on a pipe whose only write
+    end this process holds, so it costs nothing while the CLI runs and cannot outlive it by more
+    than its final sweep; it runs in its own session, out of reach of the terminal's Ctrl-C.
+    """
+    if not sys.platform.startswith("linux") or _keep_open:
+        return  # no /proc; or already watched
+    os.environ[CLI_PID_MARKER] = str(os.getpid())
+    read_end, write_end = os.pipe()  # both close-on-exec: no child inherits the write end
+    subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", _ORPHAN_WATCHER, f"{CLI_PID_MARKER}={os.getpid()}"],
+        stdin=read_end,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    os.close(read_end)
+    _keep_open.append(write_end)
+
+
+# The write end stays open for the life of the process: its closing is the watcher's signal.
+_keep_open: list[int] = []

@@ -1,0 +1,151 @@
+"""A one-off `run` or `replay` with nothing to do answers without starting Prefect, and one with
+anything left (a new or changed file, a due source, an undelivered alert) still runs its flow.
+
+Each idle command runs as a real process with a Prefect home of its own: Prefect's ephemeral API
+creates its database there when it starts, so an empty home proves it never started. The runs
+that must do work run in-process on the test Prefect API, where their flow runs are counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.idle import NOTHING_TO_DO, NOTHING_TO_REPLAY
+from tests.adapters.feedserver import FeedServer
+from tests.adapters.monitorkit import Src, write_sources
+from tests.conftest import SEEDS
+from tests.secret_audit import record_output
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
+# Two seed files are enough: the point is whether a flow runs, not what it finds.
+SEED_FILES = sorted(SEEDS.glob("*.txt"))[:2]
+# A subscriber nothing listens on: every delivery to it fails and stays pending.
+DEAD_SUBSCRIBER = "json://127.0.0.1:9/hook"
+
+
+def fresh_process(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """The installed CLI in a process of its own whose Prefect home is `home` (made empty)."""
+    home.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "PREFECT_HOME": str(home)}
+    environment.pop("PREFECT_API_URL", None)  # the test harness's API is not this process's
+    result = subprocess.run(
+        [WATCHFLOOR, *args], env=environment, capture_output=True, text=True, timeout=600
+    )
+    record_output(f"watchfloor {' '.join(args)}", result.stdout + result.stderr)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def in_process(*args: str) -> str:
+    """The CLI in this process, on the test Prefect API; its output."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def flow_runs() -> int:
+    """How many flow runs the test Prefect API holds."""
+    from prefect.client.orchestration import get_client
+
+    async def count() -> int:
+        async with get_client() as client:
+            return await client.count_flow_runs()
+
+    return asyncio.run(count())
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for path in SEED_FILES:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture
+def no_subscribers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alerts go to the terminal subscriber, which always delivers."""
+    monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
+
+
+@pytest.mark.usefixtures("no_subscribers")
+def test_second_replay_of_a_stored_folder_starts_no_prefect(
+    seeds: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    first = in_process("replay", str(seeds), "--db", sqlite_url)
+    assert NOTHING_TO_REPLAY not in first
+    assert "2 articles read (2 new)" in first
+
+    home = tmp_path / "idle-prefect-home"
+    second = fresh_process("replay", str(seeds), "--db", sqlite_url, home=home)
+    assert NOTHING_TO_REPLAY in second.stdout.replace("\n", " ")
+    assert "2 articles read (0 new)" in second.stdout  # the report still lists what was read
+    assert list(home.iterdir()) == [], "Prefect started: its home is not empty"
+
+    as_json = fresh_process("replay", str(seeds), "--db", sqlite_url, "--json", home=home)
+    assert NOTHING_TO_REPLAY in as_json.stderr.replace("\n", " ")
+    assert '"articles": 2' in as_json.stdout
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.usefixtures("no_subscribers")
+def test_replay_of_a_changed_file_runs_the_flow(seeds: Path, sqlite_url: str) -> None:
+    in_process("replay", str(seeds), "--db", sqlite_url)
+    edited = SEED_FILES[0]
+    (seeds / edited.name).write_text(
+        edited.read_text(encoding="utf-8") + "\nA line added later.\n", encoding="utf-8"
+    )
+    before = flow_runs()
+    again = in_process("replay", str(seeds), "--db", sqlite_url)
+    assert NOTHING_TO_REPLAY not in again
+    assert "2 articles read (1 new)" in again
+    assert flow_runs() == before + 1
+
+
+def test_replay_with_undelivered_alerts_runs_the_flow(seeds: Path, sqlite_url: str) -> None:
+    """Nothing stored is left unprocessed: a pending delivery makes the replay run."""
+    in_process("replay", str(seeds), "--db", sqlite_url, "--notify", DEAD_SUBSCRIBER)
+    before = flow_runs()
+    again = in_process("replay", str(seeds), "--db", sqlite_url, "--notify", DEAD_SUBSCRIBER)
+    assert NOTHING_TO_REPLAY not in again
+    assert flow_runs() == before + 1
+
+
+@pytest.fixture(scope="module")
+def server() -> FeedServer:
+    feeds = FeedServer().start()
+    yield feeds
+    feeds.close()
+
+
+@pytest.mark.usefixtures("no_subscribers")
+def test_run_with_no_source_due_starts_no_prefect(
+    server: FeedServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    sources = write_sources(
+        tmp_path / "sources.yaml", server, [Src("Peninsula Desk", "/feed/rss2_korea.xml")]
+    )
+    first = in_process("run", "--sources", str(sources), "--db", sqlite_url)
+    assert NOTHING_TO_DO not in first
+
+    home = tmp_path / "idle-prefect-home"
+    second = fresh_process("run", "--sources", str(sources), "--db", sqlite_url, home=home)
+    assert NOTHING_TO_DO in second.stdout.replace("\n", " ")
+    assert list(home.iterdir()) == [], "Prefect started: its home is not empty"
+
+    before = flow_runs()
+    forced = in_process("run", "--sources", str(sources), "--db", sqlite_url, "--all")
+    assert NOTHING_TO_DO not in forced
+    assert flow_runs() == before + 1
