@@ -4,7 +4,7 @@ not every other one; a source that answered 503 with Retry-After is left alone u
 passed, then polled on every tick again.
 
 The flows read the test's clocks, set per tick the way `watchfloor serve` runs a cycle: the
-check for due sources (flows.monitor.utcnow) comes some seconds after the tick, once the run's
+check for due sources (flows.idle.utcnow) comes some seconds after the tick, once the run's
 process has started, and the fetch is recorded (flows.stages.utcnow) a few seconds later still.
 The seconds are those measured under `serve --cron '* * * * *'` on a loaded 2-core machine;
 they vary from tick to tick, and that variation made the old rule (due when the next poll
@@ -77,7 +77,7 @@ def polled_ticks(
         ],
     )
     clock = CycleClock()
-    monkeypatch.setattr("flows.monitor.utcnow", clock.at_check)
+    monkeypatch.setattr("flows.idle.utcnow", clock.at_check)
     monkeypatch.setattr("flows.stages.utcnow", clock.at_fetch)
     monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", url)
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
