@@ -330,7 +330,9 @@ def list_developments(
     wanted = None if ids is None else sorted(set(ids))
     if wanted == []:
         return []
-    guids: dict[int, list[str]] = {}
+    # A dict per development keeps first-seen order and drops a repeated guid in constant time
+    # (testing a list was quadratic in a development's reports).
+    guids: dict[int, dict[str, None]] = {}
     query = (
         select(evidence.c.development_id, articles.c.guid)
         .join(articles, articles.c.id == evidence.c.article_id)
@@ -342,11 +344,9 @@ def list_developments(
     for part in parts:
         ev_query = query if part is None else query.where(evidence.c.development_id.in_(part))
         for dev_id, guid in session.execute(ev_query):
-            found = guids.setdefault(dev_id, [])
-            if guid not in found:
-                found.append(guid)
+            guids.setdefault(dev_id, {})[guid] = None
         dev_query = rows_query if part is None else rows_query.where(DevelopmentRow.id.in_(part))
-        views.extend(_view(row, guids.get(row.id, [])) for row in session.scalars(dev_query))
+        views.extend(_view(row, list(guids.get(row.id, ()))) for row in session.scalars(dev_query))
     return views
 
 
