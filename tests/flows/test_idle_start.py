@@ -48,8 +48,14 @@ def fresh_process(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 
 def in_process(*args: str) -> str:
-    """The CLI in this process, on the test Prefect API; its output."""
-    result = CliRunner().invoke(app, list(args))
+    """The CLI in this process, on the test Prefect API; its output. `--db` and `--notify`
+    reach the flow through the environment: it is given back as it was for later tests."""
+    environment = dict(os.environ)
+    try:
+        result = CliRunner().invoke(app, list(args))
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
     assert result.exit_code == 0, result.output
     return result.output
 
