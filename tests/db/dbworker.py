@@ -47,9 +47,12 @@ def _wait_for_go(go: Path) -> None:
         time.sleep(0.005)
 
 
-def claim(url: str) -> dict[str, object]:
+def claim(url: str, go: Path) -> dict[str, object]:
     """Claim and send until nothing is due; return the delivery ids this process claimed."""
     sessions = make_sessionmaker(create_engine_for(url))
+    with sessions.begin():
+        pass  # connected before the start, so neither process begins with a head start
+    _wait_for_go(go)
     claimed: list[int] = []
     while True:
         with sessions.begin() as session:
@@ -58,6 +61,7 @@ def claim(url: str) -> dict[str, object]:
             return {"claimed": claimed}
         for item in batch:
             claimed.append(item.delivery_id)
+            time.sleep(0.001)  # "sending", outside any transaction, as the notifier does
             with sessions.begin() as session:
                 record_delivery(session, item.delivery_id, True, None, T0 + timedelta(seconds=2))
 
@@ -110,11 +114,11 @@ def main() -> None:
         _wait_for_go(Path(go))
         upgrade(engine)
         result: dict[str, object] = {"ok": True}
+    elif mode == "claim":
+        result = claim(url, Path(go))
     else:
         _wait_for_go(Path(go))
-        if mode == "claim":
-            result = claim(url)
-        elif mode == "store":
+        if mode == "store":
             result = store(url, int(sys.argv[5]))
         elif mode == "detect":
             result = detect(url)

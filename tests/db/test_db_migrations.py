@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,25 @@ def test_sqlite_engine_pragmas(tmp_path: Path) -> None:
             assert pragma("busy_timeout") == 30000
     finally:
         engine.dispose()
+
+
+def test_switching_to_wal_waits_for_a_writer_in_another_connection(tmp_path: Path) -> None:
+    """SQLite refuses the journal switch at once, busy handler or not, while another
+    connection writes to a fresh rollback-journal file: two processes opening one new store."""
+    path = tmp_path / "fresh.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    release.start()
+    engine = create_engine_for(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        release.join()
+        engine.dispose()
+        writer.close()
 
 
 def test_postgresql_urls_use_psycopg(pg_server: str) -> None:
