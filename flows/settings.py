@@ -42,10 +42,13 @@ class Settings(BaseSettings):
     apprise_config: Path | None = Field(
         None, description="Apprise YAML config of subscribers (with tags)."
     )
-    notify_urls: list[str] = Field(
+    notify_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         repr=False,
-        description="Extra Apprise URLs (JSON list); secret, so never a flow parameter.",
+        description=(
+            "Extra Apprise URLs: a JSON list, or URLs separated by spaces;"
+            " secret, so never a flow parameter."
+        ),
     )
     rules_dir: Path = Field(PROJECT_ROOT / "rules", description="Folder of rule and alias YAML.")
     sources_file: Path = Field(
@@ -75,6 +78,24 @@ class Settings(BaseSettings):
             text = value.strip()
             value = json.loads(text) if text.startswith("[") else text.split(",")
         return value
+
+    @field_validator("notify_urls", mode="before")
+    @classmethod
+    def _split_notify_urls(cls, value: object) -> object:
+        """A JSON list or space-separated URLs from the environment; a list as it is.
+
+        Parsed here rather than by pydantic-settings, whose JSON error is a traceback that
+        names neither the variable nor what it must be.
+        """
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text.startswith("["):
+            return text.split()
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"must be a JSON list of Apprise URLs: {exc.msg}") from None
 
     @field_validator("fetch_allow_networks")
     @classmethod

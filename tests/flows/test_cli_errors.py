@@ -157,3 +157,22 @@ def test_a_bad_setting_from_dotenv_is_one_line_too(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("WATCHFLOOR_FETCH_CONCURRENCY=0\n", encoding="utf-8")
     message = clean_failure(watchfloor("replay", str(SEEDS), cwd=tmp_path))
     assert "WATCHFLOOR_FETCH_CONCURRENCY (environment or .env)" in message
+
+
+def test_notify_urls_that_are_not_json_are_one_line_without_the_value(tmp_path: Path) -> None:
+    # pydantic-settings decodes list settings itself and raised a traceback naming neither the
+    # variable nor the expected form; the value may hold a token, so it is not echoed.
+    value = f'["json://user:{PASSWORD}@127.0.0.1:9/"'
+    message = clean_failure(
+        watchfloor("replay", str(SEEDS), cwd=tmp_path, env={"WATCHFLOOR_NOTIFY_URLS": value})
+    )
+    assert message.startswith("config error WATCHFLOOR_NOTIFY_URLS (environment or .env): ")
+    assert "must be a JSON list of Apprise URLs" in message
+
+
+def test_notify_urls_may_be_given_without_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.settings import load_settings
+
+    monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", " json://127.0.0.1:9/a  json://127.0.0.1:9/b ")
+    settings = load_settings()
+    assert settings.notify_urls == ["json://127.0.0.1:9/a", "json://127.0.0.1:9/b"]
