@@ -33,6 +33,7 @@ from db.developments import (
 )
 from db.engine import (
     DETECTION_LOCK,
+    checkpoint_wal,
     create_engine_for,
     current_revision,
     make_sessionmaker,
@@ -84,6 +85,7 @@ __all__ = [
     "apply_changes",
     "candidate_developments",
     "canonical_url",
+    "checkpoint_wal",
     "claim_deliveries",
     "count_articles",
     "count_pending_detection",

@@ -205,6 +205,26 @@ def _switch_to_wal(cursor: Any) -> None:
         pause = min(pause * 2, 0.2)
 
 
+def checkpoint_wal(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the database file and truncate the log; other
+    databases: nothing.
+
+    SQLite only checkpoints automatically in small steps and never shrinks the log, so a
+    1,000-feed first poll left an 86 MB `-wal` beside an 85 MB database. A reader in another
+    process holding an old snapshot leaves the checkpoint partial (SQLite reports it busy
+    without raising); a later run finishes it, so that is not an error.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    # The raw connection, outside SQLAlchemy's transaction: the checkpoint cannot run inside
+    # the BEGIN IMMEDIATE that every SQLAlchemy transaction on SQLite opens.
+    connection = engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        connection.close()
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A session factory for `engine`. Objects stay readable after commit (no expiry)."""
     return sessionmaker(engine, expire_on_commit=False)

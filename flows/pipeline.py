@@ -11,7 +11,7 @@ import db
 from core.model import SourceSpec
 from flows.config import RunConfig
 from flows.report import RunReport, development_json, failed_json
-from flows.runtime import transaction
+from flows.runtime import checkpoint, transaction
 from flows.stages import FetchPolicy, detect_stage, ingest_stage, send_stage
 
 
@@ -51,6 +51,7 @@ def run_cycle(
     sent = send_stage(config.database_url, quote(config.targets), settings.delivery_max_attempts)
     with transaction(config.database_url) as session:
         views = db.developments_evidenced_by(session, ingested.stored.article_ids)
+    checkpoint(config.database_url)
     stored = ingested.stored
     return RunReport(
         articles=stored.read,

@@ -77,6 +77,11 @@ def require_store(url: str) -> None:
     )
 
 
+def checkpoint(url: str) -> None:
+    """End of a run: fold SQLite's write-ahead log into the database (see db.checkpoint_wal)."""
+    db.checkpoint_wal(engine_for(url))
+
+
 @cache
 def _sessions(url: str) -> sessionmaker[Session]:
     return db.make_sessionmaker(engine_for(url))

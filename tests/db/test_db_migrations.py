@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 
-from db import create_engine_for, current_revision, upgrade
+from db import checkpoint_wal, create_engine_for, current_revision, upgrade
 from db.engine import alembic_config
 from db.models import Base
 
@@ -112,6 +112,58 @@ def test_switching_to_wal_waits_for_a_writer_in_another_connection(tmp_path: Pat
         release.join()
         engine.dispose()
         writer.close()
+
+
+def write_rows(engine: Engine, rows: int) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (x TEXT)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (?)", [("x" * 1000,) for _ in range(rows)])
+
+
+def test_a_checkpoint_folds_the_write_ahead_log_into_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    try:
+        write_rows(engine, 2_000)
+        wal = Path(f"{path}-wal")
+        assert wal.stat().st_size > 1_000_000  # SQLite alone leaves the log at its largest
+        checkpoint_wal(engine)
+        assert wal.stat().st_size == 0
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2_000
+    finally:
+        engine.dispose()
+    with sqlite3.connect(path) as bare:  # the rows are in the database file itself
+        assert bare.execute("SELECT count(*) FROM t").fetchone() == (2_000,)
+
+
+def test_a_checkpoint_beside_a_reader_is_partial_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        write_rows(engine, 10)
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (10,)  # holds a snapshot
+        write_rows(engine, 10)
+        checkpoint_wal(engine)  # cannot truncate past the reader's snapshot: no exception
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (10,)
+        reader.execute("COMMIT")
+        checkpoint_wal(engine)
+        assert Path(f"{path}-wal").stat().st_size == 0
+    finally:
+        reader.close()
+        engine.dispose()
+
+
+def test_a_checkpoint_on_postgresql_does_nothing(pg_url: str) -> None:
+    engine = create_engine_for(pg_url)
+    try:
+        checkpoint_wal(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("select 1")).scalar() == 1
+    finally:
+        engine.dispose()
 
 
 def test_postgresql_urls_use_psycopg(pg_server: str) -> None:

@@ -73,6 +73,14 @@ def test_second_replay_sends_nothing_new(sqlite_url: str) -> None:
     assert {d["id"] for d in second["developments"]} == {d["id"] for d in first["developments"]}
 
 
+def test_a_replay_leaves_no_write_ahead_log_behind(sqlite_url: str) -> None:
+    replay(sqlite_url)
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    wal = Path(f"{database}-wal")
+    assert database.stat().st_size > 0
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_replay_order_of_files_does_not_change_the_outcome(sqlite_url: str, tmp_path: Path) -> None:
     files = sorted(SEEDS.glob("*.txt"))
     forward = by_category(replay(sqlite_url, [str(p) for p in files]))
