@@ -24,11 +24,18 @@ Part = Literal["title", "body"]
 # A sentence ends at . ! ? before a space, at ! ? before CJK text (NFKC turns ！？ into !?), at
 # the CJK full stop, which needs no space after it, and at a full stop that pasted text glued to
 # the next sentence ("on Wednesday.The JCS said"). A run that fails at its first character
-# fails at every later one (they reach the same end), hence the look-behinds.
+# fails at every later one (they reach the same end), hence the look-behinds ("not after a
+# stop"). Each branch reads as `(?<![.!?])[.!?]++...`, but is written with its first character
+# taken before the branches and its look-behinds after it: a pattern that opens with a
+# character class lets `re` jump from one candidate character to the next, where a leading
+# look-behind is tried at every position of the text (12x slower on news; a property test
+# checks both forms agree).
 _END = re.compile(
-    r"(?<![.!?])[.!?]++[\"')\]]*+(?=\s)"
-    r"|(?<![!?])[!?]++[\"'」』)）]*+(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])"
-    r"|[。！？]++[\"'」』)）]*+|(?<=[a-z]{2})\.(?=[A-Z][a-z])"
+    r"[.!?。！？](?:"
+    r"(?<![.!?].)(?<=[.!?])[.!?]*+[\"')\]]*+(?=\s)"
+    r"|(?<![!?].)(?<=[!?])[!?]*+[\"'」』)）]*+(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])"
+    r"|(?<=[。！？])[。！？]*+[\"'」』)）]*+"
+    r"|(?<=[a-z]{2}\.)(?=[A-Z][a-z]))"
 )
 _LINE = re.compile(r"[^\n]+")
 # Three times the longest sentence of the labelled corpus and the seeds (664 characters): real
