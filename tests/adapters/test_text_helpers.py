@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters import FetchContext, get_adapter
 from adapters.boilerplate import BOILERPLATE, strip_boilerplate
@@ -45,6 +48,19 @@ def test_html_to_text() -> None:
     assert html_to_text(html) == "First & foremost — “quoted”\n\none\ntwo\n\nline\nbreak <tag>"
     assert html_to_text("plain   text\n\n\n\nnext") == "plain text\n\nnext"
     assert html_to_text("") == ""
+
+
+def _tidy_as_written(text: str) -> str:
+    """The cleanup html_to_text ends with, collapsing spaces unconditionally."""
+    lines = re.sub(r"[ \t\r\f\v\u00a0]+", " ", text).split("\n")
+    return re.sub(r"\n\s*\n+", "\n\n", "\n".join(line.strip() for line in lines)).strip()
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(text=st.text(alphabet=" \t\r\f\v\u00a0\u3000\nab<>&;", max_size=40))
+def test_html_to_text_skips_the_space_collapse_only_where_it_changes_nothing(text: str) -> None:
+    plain = text.replace("<", "").replace("&", "")  # no tags, no entities: only the cleanup
+    assert html_to_text(plain) == _tidy_as_written(plain)
 
 
 def test_charset_helpers() -> None:
