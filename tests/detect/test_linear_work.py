@@ -20,12 +20,12 @@ import detect.clusters
 import detect.sentences as sentences_module
 from core.errors import ConfigValidationError
 from core.model import DetectionInput
-from detect.matcher import Hit
+from detect.matcher import Hit, Lexicon, term_spec
 from detect.mentions import _NearestAnchor
 from detect.scan import MAX_BODY_CHARS
 from detect.selections import outermost, outermost_hits
 from detect.sentences import _ABBREVIATIONS, MAX_SENTENCE_CHARS, split_sentences
-from detect.textnorm import squash
+from detect.textnorm import normalize, squash
 from tests.detect.test_loading import ALIASES, GOOD
 
 DETECT_DIR = str(Path(detect.__file__).parent)
@@ -312,3 +312,55 @@ def test_a_safe_regex_term_loads(pattern: str) -> None:
     )
     rule = rule.replace('positive: ["North Korea fired a missile."]', "positive: []")
     assert detect.load_ruleset({"ok.yaml": rule}, ALIASES).rules
+
+
+# Regex terms: the case-sensitive twin used on ASCII text finds what IGNORECASE finds.
+_REGEX_TERMS = [
+    r"fire(?<!live fire)(?<!live-fire) drills?\b",
+    r"launch(?:ed|es|ing)? (?:of )?(?:a|an|the|its) (?:new |[a-z]+ class )?(?:guided )?missiles?",
+    r"(?:[a-z]+ ){0,2}test[- ]?fir(?:e|ed|ing)\b",
+    r"[^a-z ]ship\b",
+    r"Guided MISSILES?\S*",  # capitals: IGNORECASE on every text
+]
+regex_texts = st.lists(
+    st.sampled_from(
+        [
+            "Fire",
+            "fire DRILL",
+            "Live-fire drills",
+            "LIVE fire drill",
+            "-",
+            "Drill",
+            "Launched",
+            "launch of the NEW Frigate class Guided MISSILES",
+            "an",
+            "Guided missile",
+            "guided",
+            "MISSILE",
+            "Test-Fired",
+            "test firing",
+            "x ship",
+            "9ship",
+            ".SHIP",
+            "X",
+            "Ship",
+        ]
+    ),
+    max_size=12,
+).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(text=regex_texts)
+def test_a_regex_term_finds_the_same_on_ascii_text_with_or_without_ignorecase(text: str) -> None:
+    lexicon = Lexicon()
+    ids = [lexicon.add(term_spec(pattern, frozenset({"regex"}))) for pattern in _REGEX_TERMS]
+    folded = normalize(text).folded
+    assert folded.isascii()
+    found = {(h.term, h.start, h.end) for h in lexicon.compile().scan(normalize(text))}
+    expected = {
+        (term, m.start(), m.end())
+        for term, pattern in zip(ids, _REGEX_TERMS, strict=True)
+        for m in re.finditer(pattern, folded, re.IGNORECASE)
+    }
+    assert found == expected
