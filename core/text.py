@@ -44,6 +44,22 @@ _LOW_SEED = 0x9E3779B9
 _UINT32 = next(code for code in "IL" if array(code).itemsize == 4)
 
 
+# ASCII bytes that are not word characters ([^\W_] is letters and digits there), as spaces.
+_ASCII_NON_WORD = bytes(b if chr(b).isalnum() else ord(" ") for b in range(128)) + bytes(128)
+
+
+def _token_bytes(text: str) -> list[bytes]:
+    """The UTF-8 bytes of each token (see _tokens). An ASCII text, most of them, goes through a
+    byte table: NFKC changes nothing there, casefold is lower, and the words are the runs the
+    table keeps, 4x faster than the regular expression."""
+    if text.isascii():
+        return text.lower().encode("ascii").translate(_ASCII_NON_WORD).split()
+    tokens = _tokens(text)
+    # Tokens hold no space (they are word characters): one encode and a split give each one's
+    # bytes.
+    return " ".join(tokens).encode("utf-8", "surrogatepass").split(b" ") if tokens else []
+
+
 def _tokens(text: str) -> list[str]:
     """Casefolded words; runs of Korean, Japanese or Chinese become character bigrams, since
     those scripts do not separate words with spaces."""
@@ -62,10 +78,8 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _shingles(tokens: list[str]) -> set[bytes]:
-    """The distinct word 3-shingles of `tokens`, UTF-8 encoded. Tokens hold no space (they are
-    word characters), so one encode of the whole text and a split recover each token's bytes."""
-    encoded = " ".join(tokens).encode("utf-8", "surrogatepass").split(b" ")
+def _shingles(encoded: list[bytes]) -> set[bytes]:
+    """The distinct word 3-shingles of the tokens' bytes, each joined by a space."""
     return set(map(b" ".join, zip(encoded, encoded[1:], encoded[2:], strict=False)))
 
 
@@ -101,7 +115,7 @@ def simhash(text: str) -> int | None:
     low half _LOW_SEED); a bit of the result is set when more than half of the shingles have it
     set. Stored values depend on exactly this: tests/core compares it with a plain reference.
     """
-    tokens = _tokens(text)
+    tokens = _token_bytes(text)
     if len(tokens) < MIN_SIMHASH_TOKENS:
         return None
     shingles = _shingles(tokens)

@@ -85,6 +85,13 @@ def test_simhash_equals_the_reference_on_long_texts(text: str) -> None:
     assert simhash(text) == reference_simhash(text)
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(st.characters(max_codepoint=127), min_size=100, max_size=1500))
+def test_simhash_equals_the_reference_on_ascii_text(text: str) -> None:
+    # ASCII takes a byte-table path of its own.
+    assert simhash(text) == reference_simhash(text)
+
+
 def test_simhash_equals_the_reference_on_a_huge_text() -> None:
     # ~600 kB, 100k words, ~80k distinct shingles: the packed-column path at scale.
     text = " ".join(f"w{i % 9973} 북한{i % 7}미사일 {i % 13}" for i in range(25_000))
