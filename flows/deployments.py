@@ -85,16 +85,21 @@ def monitor_deployment(settings: Settings) -> RunnerDeployment:
     The store's monitor lock guards overlaps too (runs started outside this deployment); the
     Prefect limit keeps a slow cycle from queueing a backlog of runs behind it.
     """
-    return monitor_flow.to_deployment(
-        name=DEPLOYMENT_NAME,
-        schedule=check_cron(settings.monitor_cron),
-        parameters=monitor_parameters(settings),
-        concurrency_limit=ConcurrencyLimitConfig(
+    return monitor_flow.to_deployment(**monitor_deployment_options(settings))
+
+
+def monitor_deployment_options(settings: Settings) -> dict[str, Any]:
+    """Name, schedule, parameters, limit and labels of the monitor deployment."""
+    return {
+        "name": DEPLOYMENT_NAME,
+        "schedule": check_cron(settings.monitor_cron),
+        "parameters": monitor_parameters(settings),
+        "concurrency_limit": ConcurrencyLimitConfig(
             limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
         ),
-        description="Poll due Watchfloor sources, store, detect and alert.",
-        tags=["watchfloor"],
-    )
+        "description": "Poll due Watchfloor sources, store, detect and alert.",
+        "tags": ["watchfloor"],
+    }
 
 
 def serve_monitor(
@@ -102,7 +107,9 @@ def serve_monitor(
 ) -> None:
     """Serve the monitor deployment from this process, as Prefect's `serve` does.
 
-    Each scheduled run executes in a child process that inherits this one's environment.
+    Each scheduled run executes in a child process that inherits this one's environment,
+    forked from a warm process that has imported and compiled what a run needs
+    (flows.forkruns).
     `run_once` executes the runs due now and returns (for tests); otherwise it serves until
     interrupted (Ctrl+C or SIGTERM), cancelling the run in progress and pausing the schedule
     on the way out so no runs pile up meanwhile. At start, and every few seconds while
@@ -114,9 +121,14 @@ def serve_monitor(
     """
     from prefect.runner import Runner
 
-    with local_api_if_none() as started_here:
+    from flows.forkruns import runs_forked_from_a_warm_process
+
+    with local_api_if_none() as started_here, runs_forked_from_a_warm_process():
         runner = Runner(name="watchfloor-monitor", pause_on_shutdown=True)
-        deployment_id = runner.add_deployment(monitor_deployment(settings))
+        # add_flow, not add_deployment: the runner then holds the flow object and starts each
+        # run from it in a child process (forked warm, see flows.forkruns), instead of a
+        # `python -m prefect.engine` that imports everything and loads the flow again.
+        deployment_id = runner.add_flow(monitor_flow, **monitor_deployment_options(settings))
         scheduling = started_here if schedule_itself is None else schedule_itself
         cron = settings.monitor_cron if scheduling else None
         # Ctrl+C is how an operator stops serving: not an error.

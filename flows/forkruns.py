@@ -1,0 +1,65 @@
+"""`serve`'s flow runs forked from a warm process instead of spawned cold.
+
+Prefect's runner starts each run of a served flow in a new `spawn` process, which imports
+Prefect, SQLAlchemy, httpx, feedparser, Apprise and Watchfloor again and compiles the rules
+again: most of the ~10-11 CPU-seconds that a no-change cycle over 1,000 feeds cost (measured
+under `serve`, children's CPU per cycle). A multiprocessing *forkserver* is one single-threaded
+process, started with the first run, that imports all of that once and loads the rules and
+subscribers (`flows.warm`); each run is then a fork of it and finds them in memory
+(`flows.config` still compares the rule files' digests, so an edited rule is compiled again).
+Forking that process is safe where forking `serve` itself would not be: it runs no threads.
+
+Everything else about a run stays Prefect's: `run_flow_in_subprocess` builds the child's
+environment, settings and control channel as before; only the process it starts comes from
+the forkserver. Prefect reads its multiprocessing context from `multiprocessing.get_context`
+in `prefect.flow_engine`, so that module's `multiprocessing` name is pointed at a stand-in that
+answers with the forkserver context. The children are the forkserver's, not `serve`'s: Prefect
+cancels them by process id, which works the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.forkserver
+from collections.abc import Iterator
+from typing import Any
+
+WARM_MODULE = "flows.warm"
+
+
+class _ForkserverModule:
+    """Stands in for the `multiprocessing` module inside `prefect.flow_engine`, whose one use
+    of it is `get_context("spawn")` when it starts a run: the answer is the forkserver."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+        self._context = context
+
+    def get_context(self, method: str | None = None) -> multiprocessing.context.BaseContext:
+        return self._context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(multiprocessing, name)
+
+
+@contextlib.contextmanager
+def runs_forked_from_a_warm_process() -> Iterator[None]:
+    """Inside, Prefect starts this process's flow runs as forks of a warm forkserver.
+
+    Enter it in `serve` before the runner starts: the forkserver starts with the first run and
+    inherits the environment as it is then (PREFECT_API_URL included). On exit Prefect spawns
+    again and the forkserver is stopped, so a later `serve` in the same process (tests) gets
+    one with its own environment.
+    """
+    import prefect.flow_engine
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([WARM_MODULE])
+    prefect.flow_engine.multiprocessing = _ForkserverModule(context)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        prefect.flow_engine.multiprocessing = multiprocessing
+        # The only way to stop it short of this process exiting (CPython's own tests use it).
+        multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]

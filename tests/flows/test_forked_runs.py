@@ -1,0 +1,100 @@
+"""`serve` starts its flow runs as forks of a warm process (flows.forkruns): a run finds
+Prefect, the flow's modules and the compiled rules already loaded, and compiles rules again
+only when their files changed. Real Prefect flow runs in real child processes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from prefect import flow
+
+from flows.forkruns import runs_forked_from_a_warm_process
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+class _Compilations(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.getMessage().startswith("compiled ")
+
+
+@flow
+def describe_run_process(report: str, rules_dir: str) -> None:
+    """Write down what the run's process had loaded before the run, and whether loading the
+    rules compiled them."""
+    from flows.config import load_versioned_ruleset
+
+    preloaded = "flows.warm" in sys.modules
+    compilations = _Compilations()
+    logging.getLogger("flows.config").addHandler(compilations)
+    logging.getLogger("flows.config").setLevel(logging.INFO)
+    load_versioned_ruleset(Path(rules_dir))
+    facts = {"preloaded": preloaded, "compiled": compilations.count, "parent": os.getppid()}
+    Path(report).write_text(json.dumps(facts), encoding="utf-8")
+
+
+def run_in_child(tmp_path: Path, rules_dir: Path, name: str) -> dict[str, object]:
+    import prefect.flow_engine
+
+    report = tmp_path / f"{name}.json"
+    process = prefect.flow_engine.run_flow_in_subprocess(
+        describe_run_process, parameters={"report": str(report), "rules_dir": str(rules_dir)}
+    )
+    process.join(timeout=300)
+    assert process.exitcode == 0
+    return json.loads(report.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def copy_rules(source: Path, target: Path) -> Path:
+    for path in source.rglob("*.y*ml"):
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(path.read_bytes())
+    return target
+
+
+def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import ROOT
+
+    rules = copy_rules(ROOT / "rules", tmp_path / "rules")
+    monkeypatch.setenv("WATCHFLOOR_RULES_DIR", str(rules))  # what the warm-up loads
+    with runs_forked_from_a_warm_process():
+        first = run_in_child(tmp_path, rules, "first")
+        second = run_in_child(tmp_path, rules, "second")
+        edited = next(p for p in sorted(rules.rglob("*.yaml")) if "entities" not in str(p))
+        edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+        after_edit = run_in_child(tmp_path, rules, "after_edit")
+
+    for facts in (first, second, after_edit):
+        assert facts["preloaded"] is True
+        assert facts["parent"] != os.getpid(), "a fork of the forkserver, not of this process"
+    assert (first["compiled"], second["compiled"]) == (0, 0)
+    assert after_edit["compiled"] == 1
+
+
+def test_after_serving_runs_are_spawned_again(tmp_path: Path) -> None:
+    import prefect.flow_engine
+
+    with runs_forked_from_a_warm_process():
+        assert prefect.flow_engine.multiprocessing is not multiprocessing
+    assert prefect.flow_engine.multiprocessing is multiprocessing
+    process = prefect.flow_engine.run_flow_in_subprocess(
+        describe_run_process,
+        parameters={"report": str(tmp_path / "spawned.json"), "rules_dir": "rules"},
+    )
+    process.join(timeout=300)
+    facts = json.loads((tmp_path / "spawned.json").read_text(encoding="utf-8"))
+    assert facts["preloaded"] is False
+    assert facts["parent"] == os.getpid()
