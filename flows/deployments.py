@@ -79,6 +79,15 @@ def monitor_parameters(settings: Settings) -> dict[str, Any]:
     return parameters
 
 
+def run_settings_environment(settings: Settings) -> dict[str, str]:
+    """The files a run gets as parameters (monitor_parameters), as the WATCHFLOOR_* variables
+    that name them, for what loads them before any run does (flows.forkruns' warm-up)."""
+    # The parameters are named after the settings: sources_file is WATCHFLOOR_SOURCES_FILE.
+    return {
+        f"WATCHFLOOR_{key.upper()}": value for key, value in monitor_parameters(settings).items()
+    }
+
+
 def monitor_deployment(settings: Settings) -> RunnerDeployment:
     """The scheduled monitor deployment: one run at a time, a colliding run is cancelled.
 
@@ -123,7 +132,8 @@ def serve_monitor(
 
     from flows.forkruns import runs_forked_from_a_warm_process
 
-    with local_api_if_none() as started_here, runs_forked_from_a_warm_process():
+    warm = runs_forked_from_a_warm_process(run_settings_environment(settings))
+    with local_api_if_none() as started_here, warm:
         runner = Runner(name="watchfloor-monitor", pause_on_shutdown=True)
         # add_flow, not add_deployment: the runner then holds the flow object and starts each
         # run from it in a child process (forked warm, see flows.forkruns), instead of a

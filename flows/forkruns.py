@@ -4,7 +4,7 @@ Prefect's runner starts each run of a served flow in a new `spawn` process, whic
 Prefect, SQLAlchemy, httpx, feedparser, Apprise and Watchfloor again and compiles the rules
 again: most of the ~10-11 CPU-seconds that a no-change cycle over 1,000 feeds cost (measured
 under `serve`, children's CPU per cycle). A multiprocessing *forkserver* is one single-threaded
-process, started with the first run, that imports all of that once and loads the rules and
+process, started with `serve`, that imports all of that once and loads the rules and
 subscribers (`flows.warm`); each run is then a fork of it and finds them in memory
 (`flows.config` still compares the rule files' digests, so an edited rule is compiled again).
 Forking that process is safe where forking `serve` itself would not be: it runs no threads.
@@ -23,7 +23,8 @@ import contextlib
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.forkserver
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 WARM_MODULE = "flows.warm"
@@ -44,11 +45,12 @@ class _ForkserverModule:
 
 
 @contextlib.contextmanager
-def runs_forked_from_a_warm_process() -> Iterator[None]:
+def runs_forked_from_a_warm_process(settings_environment: Mapping[str, str]) -> Iterator[None]:
     """Inside, Prefect starts this process's flow runs as forks of a warm forkserver.
 
-    Enter it in `serve` before the runner starts: the forkserver starts with the first run and
-    inherits the environment as it is then (PREFECT_API_URL included). On exit Prefect spawns
+    The forkserver starts here, with this process's environment plus `settings_environment`
+    (WATCHFLOOR_* variables naming the rules and subscribers the runs will load, so the
+    warm-up loads the same ones) and warms up while `serve` starts. On exit Prefect spawns
     again and the forkserver is stopped, so a later `serve` in the same process (tests) gets
     one with its own environment.
     """
@@ -56,6 +58,8 @@ def runs_forked_from_a_warm_process() -> Iterator[None]:
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([WARM_MODULE])
+    with _environment(settings_environment):
+        multiprocessing.forkserver.ensure_running()
     prefect.flow_engine.multiprocessing = _ForkserverModule(context)  # type: ignore[assignment]
     try:
         yield
@@ -63,3 +67,18 @@ def runs_forked_from_a_warm_process() -> Iterator[None]:
         prefect.flow_engine.multiprocessing = multiprocessing
         # The only way to stop it short of this process exiting (CPython's own tests use it).
         multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` set in os.environ, then the previous values back."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -63,14 +63,11 @@ def copy_rules(source: Path, target: Path) -> Path:
     return target
 
 
-def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(tmp_path: Path) -> None:
     from tests.conftest import ROOT
 
     rules = copy_rules(ROOT / "rules", tmp_path / "rules")
-    monkeypatch.setenv("WATCHFLOOR_RULES_DIR", str(rules))  # what the warm-up loads
-    with runs_forked_from_a_warm_process():
+    with runs_forked_from_a_warm_process({"WATCHFLOOR_RULES_DIR": str(rules)}):
         first = run_in_child(tmp_path, rules, "first")
         second = run_in_child(tmp_path, rules, "second")
         edited = next(p for p in sorted(rules.rglob("*.yaml")) if "entities" not in str(p))
@@ -82,12 +79,13 @@ def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(
         assert facts["parent"] != os.getpid(), "a fork of the forkserver, not of this process"
     assert (first["compiled"], second["compiled"]) == (0, 0)
     assert after_edit["compiled"] == 1
+    assert "WATCHFLOOR_RULES_DIR" not in os.environ, "the warm-up's variables are given back"
 
 
 def test_after_serving_runs_are_spawned_again(tmp_path: Path) -> None:
     import prefect.flow_engine
 
-    with runs_forked_from_a_warm_process():
+    with runs_forked_from_a_warm_process({}):
         assert prefect.flow_engine.multiprocessing is not multiprocessing
     assert prefect.flow_engine.multiprocessing is multiprocessing
     process = prefect.flow_engine.run_flow_in_subprocess(
