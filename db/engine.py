@@ -210,7 +210,7 @@ def checkpoint_wal(engine: Engine) -> None:
     databases: nothing.
 
     SQLite only checkpoints automatically in small steps and never shrinks the log, so a
-    1,000-feed first poll left an 86 MB `-wal` beside an 85 MB database. A reader in another
+    1,000-feed first poll left a 23 MB `-wal` beside an 86 MB database. A reader in another
     process holding an old snapshot leaves the checkpoint partial (SQLite reports it busy
     without raising); a later run finishes it, so that is not an error.
     """

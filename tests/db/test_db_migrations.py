@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,18 @@ from db.models import Base
 TABLES = {"sources", "articles", "developments", "evidence", "alerts", "deliveries"}
 
 
-def test_upgrade_from_empty_then_again_is_a_noop(empty_url: str) -> None:
-    engine = create_engine_for(empty_url)
+@contextmanager
+def engine_at(url: str) -> Iterator[Engine]:
+    """A fresh engine for `url`, disposed of afterwards."""
+    engine = create_engine_for(url)
     try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_empty_then_again_is_a_noop(empty_url: str) -> None:
+    with engine_at(empty_url) as engine:
         assert current_revision(engine) is None
         upgrade(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
@@ -28,20 +39,15 @@ def test_upgrade_from_empty_then_again_is_a_noop(empty_url: str) -> None:
         assert head == head_revision()
         upgrade(engine)  # a second start must change nothing
         assert current_revision(engine) == head
-    finally:
-        engine.dispose()
 
 
 def test_migrations_match_the_models_exactly(empty_url: str) -> None:
     """The `alembic check` comparison: the migrated schema has no drift from db/models.py."""
-    engine = create_engine_for(empty_url)
-    try:
+    with engine_at(empty_url) as engine:
         upgrade(engine)
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-    finally:
-        engine.dispose()
 
 
 def head_revision() -> str:
@@ -56,8 +62,7 @@ def head_revision() -> str:
 def test_downgrade_and_upgrade_again(empty_url: str) -> None:
     from alembic import command
 
-    engine = create_engine_for(empty_url)
-    try:
+    with engine_at(empty_url) as engine:
         upgrade(engine)
         config = alembic_config()
         with engine.begin() as connection:
@@ -66,33 +71,24 @@ def test_downgrade_and_upgrade_again(empty_url: str) -> None:
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade(engine)
         assert current_revision(engine) == head_revision()
-    finally:
-        engine.dispose()
 
 
 def test_upgrade_works_from_any_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'a' / 'b' / 'deep.db'}")
-    try:
+    with engine_at(f"sqlite:///{tmp_path / 'a' / 'b' / 'deep.db'}") as engine:
         upgrade(engine)  # also created the missing parent directories
         assert current_revision(engine) == head_revision()
-    finally:
-        engine.dispose()
 
 
 def test_sqlite_engine_pragmas(tmp_path: Path) -> None:
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'p.db'}")
-    try:
-        with engine.connect() as connection:
-            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
-            assert pragma("journal_mode") == "wal"
-            assert pragma("synchronous") == 1  # NORMAL
-            assert pragma("foreign_keys") == 1
-            assert pragma("busy_timeout") == 30000
-    finally:
-        engine.dispose()
+    with engine_at(f"sqlite:///{tmp_path / 'p.db'}") as engine, engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("synchronous") == 1  # NORMAL
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 30000
 
 
 def test_switching_to_wal_waits_for_a_writer_in_another_connection(tmp_path: Path) -> None:
@@ -122,8 +118,7 @@ def write_rows(engine: Engine, rows: int) -> None:
 
 def test_a_checkpoint_folds_the_write_ahead_log_into_the_database(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    engine = create_engine_for(f"sqlite:///{path}")
-    try:
+    with engine_at(f"sqlite:///{path}") as engine:
         write_rows(engine, 2_000)
         wal = Path(f"{path}-wal")
         assert wal.stat().st_size > 1_000_000  # SQLite alone leaves the log at its largest
@@ -131,17 +126,14 @@ def test_a_checkpoint_folds_the_write_ahead_log_into_the_database(tmp_path: Path
         assert wal.stat().st_size == 0
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2_000
-    finally:
-        engine.dispose()
     with sqlite3.connect(path) as bare:  # the rows are in the database file itself
         assert bare.execute("SELECT count(*) FROM t").fetchone() == (2_000,)
 
 
 def test_a_checkpoint_beside_a_reader_is_partial_not_an_error(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    engine = create_engine_for(f"sqlite:///{path}")
-    reader = sqlite3.connect(path, isolation_level=None)
-    try:
+    with engine_at(f"sqlite:///{path}") as engine, closing(sqlite3.connect(path)) as reader:
+        reader.isolation_level = None
         write_rows(engine, 10)
         reader.execute("BEGIN")
         assert reader.execute("SELECT count(*) FROM t").fetchone() == (10,)  # holds a snapshot
@@ -151,19 +143,13 @@ def test_a_checkpoint_beside_a_reader_is_partial_not_an_error(tmp_path: Path) ->
         reader.execute("COMMIT")
         checkpoint_wal(engine)
         assert Path(f"{path}-wal").stat().st_size == 0
-    finally:
-        reader.close()
-        engine.dispose()
 
 
 def test_a_checkpoint_on_postgresql_does_nothing(pg_url: str) -> None:
-    engine = create_engine_for(pg_url)
-    try:
+    with engine_at(pg_url) as engine:
         checkpoint_wal(engine)
         with engine.connect() as connection:
             assert connection.execute(text("select 1")).scalar() == 1
-    finally:
-        engine.dispose()
 
 
 def test_postgresql_urls_use_psycopg(pg_server: str) -> None:
