@@ -8,7 +8,7 @@ Adding a source kind is adding a module here whose adapter class is decorated wi
 `@register("kind")`; the registry finds it by itself.
 """
 
-from adapters.batch import fetch_many
+from adapters.batch import fetch_many, fetch_stream
 from adapters.context import USER_AGENT, FetchContext
 from adapters.netguard import NetworkPolicy
 from adapters.registry import (
@@ -31,6 +31,7 @@ __all__ = [
     "UnknownKindError",
     "check_options",
     "fetch_many",
+    "fetch_stream",
     "get_adapter",
     "kinds",
     "load_sources",

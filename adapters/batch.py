@@ -4,10 +4,11 @@ and each source isolated, so one broken, slow or huge source never affects the o
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import zip_longest
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from itertools import islice, zip_longest
 from urllib.parse import urlsplit
 
 from adapters.context import FetchContext
@@ -34,36 +35,106 @@ def fetch_many(
     default; see `adapters.netguard`). Pass a long-lived `context` to keep connections alive
     across calls (its own limits and policy then apply); otherwise one is made for this call.
     """
+    results: list[FetchResult | None] = [None] * len(specs)
+    stream = fetch_stream(
+        specs,
+        states,
+        concurrency=concurrency,
+        per_host=per_host,
+        allow_networks=allow_networks,
+        context=context,
+        window=len(specs),
+    )
+    for group in stream:
+        for index, result in group:
+            results[index] = result
+    return [r for r in results if r is not None]
+
+
+def fetch_stream(
+    specs: Sequence[SourceSpec],
+    states: Mapping[str, SourceState] | None = None,
+    *,
+    window: int,
+    gather_s: float = 0.0,
+    concurrency: int = 16,
+    per_host: int = 4,
+    allow_networks: Sequence[str] = (),
+    context: FetchContext | None = None,
+) -> Iterator[list[tuple[int, FetchResult]]]:
+    """Fetch `specs` like `fetch_many`, yielding results as they complete: groups of
+    (index in `specs`, result), each group what finished since the last one.
+
+    At most `window` sources are in flight or waiting to be consumed, so the memory held is
+    bounded by the window, not by `specs`, and a stalled source holds one place of it, never
+    the others. After a first completion, up to `gather_s` seconds are spent collecting more
+    before yielding, so a consumer that writes each group pays its fixed cost per group rather
+    than per source. Closing the generator early cancels the sources not yet started.
+    """
     states = states or {}
     if not specs:
-        return []
+        return
     if context is None:
         with FetchContext(
             concurrency=concurrency, per_host=per_host, allow_networks=allow_networks
         ) as own:
-            return _fetch_all(specs, states, own)
-    return _fetch_all(specs, states, context)
+            yield from _stream(specs, states, own, max(1, window), gather_s)
+        return
+    yield from _stream(specs, states, context, max(1, window), gather_s)
 
 
-def _fetch_all(
-    specs: Sequence[SourceSpec], states: Mapping[str, SourceState], context: FetchContext
-) -> list[FetchResult]:
+def _stream(
+    specs: Sequence[SourceSpec],
+    states: Mapping[str, SourceState],
+    context: FetchContext,
+    window: int,
+    gather_s: float,
+) -> Iterator[list[tuple[int, FetchResult]]]:
+    by_kind = _adapters_for(specs, context)
+    order = iter(_interleave_by_host(specs))
+    pool = ThreadPoolExecutor(
+        max_workers=min(context.concurrency, len(specs)), thread_name_prefix="fetch"
+    )
+    running: dict[Future[FetchResult], int] = {}
+    try:
+        while True:
+            for index in islice(order, window - len(running)):
+                spec = specs[index]
+                running[pool.submit(_fetch_one, by_kind[spec.kind], spec, states)] = index
+            if not running:
+                return
+            done = _next_done(running, gather_s)
+            # _fetch_one never raises: result() only hands its FetchResult over.
+            yield [(running.pop(future), future.result()) for future in done]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _next_done(
+    running: Collection[Future[FetchResult]], gather_s: float
+) -> list[Future[FetchResult]]:
+    """The futures done once at least one is, plus those finishing within `gather_s` after it."""
+    done, pending = wait(running, return_when=FIRST_COMPLETED)
+    deadline = time.monotonic() + gather_s
+    while pending and (left := deadline - time.monotonic()) > 0:
+        more, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+        if not more:
+            break
+        done |= more
+    return list(done)
+
+
+def _adapters_for(
+    specs: Sequence[SourceSpec], context: FetchContext
+) -> dict[str, SourceAdapter | UnknownKindError]:
+    """One adapter per kind present; an unknown kind stands as its error, failing its sources."""
     adapters: dict[str, SourceAdapter | UnknownKindError] = {}
     for kind in {spec.kind for spec in specs}:
         try:
             adapters[kind] = get_adapter(kind, context)
         except UnknownKindError as exc:
             adapters[kind] = exc
-    results: list[FetchResult | None] = [None] * len(specs)
-    workers = min(context.concurrency, len(specs))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        futures = {
-            index: pool.submit(_fetch_one, adapters[specs[index].kind], specs[index], states)
-            for index in _interleave_by_host(specs)
-        }
-        for index, future in futures.items():
-            results[index] = future.result()  # _fetch_one never raises
-    return [r for r in results if r is not None]
+    return adapters
 
 
 def _fetch_one(

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         description="Private networks, addresses or host names feeds may be fetched from.",
     )
     fetch_batch_size: int = Field(
-        250, ge=1, description="Sources fetched, then stored, at a time (one batch in memory)."
+        250,
+        ge=1,
+        description="Sources in flight or awaiting their store at a time (bounds memory).",
     )
     lookback_days: int = Field(
         30, ge=1, description="How far back stored developments may be joined by new reports."

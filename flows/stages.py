@@ -1,15 +1,18 @@
 """The stages of a run as Prefect tasks: ingest (fetch and store), detect, send.
 
 Tasks never take one article: Prefect costs ~30 ms of CPU per task run (PITFALLS.md), so a cycle
-runs three tasks whatever the number of feeds and articles. Ingest fetches the sources batch by
-batch and stores each batch before fetching the next, so a run holds one batch of articles in
-memory at a time, and what is stored awaits detection in the store.
+runs two or three tasks whatever the number of feeds and articles. Ingest stores each group of
+sources as their fetches complete, with at most a window of sources in flight or awaiting their
+store, so a run holds a bounded number of articles in memory, and what is stored awaits detection
+in the store. A monitor cycle runs detect-and-send beside ingest, on what is stored so far; a
+replay runs detect, then send, once ingest is done.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import threading
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +41,10 @@ from flows.report import SourceLine, source_lines
 from flows.runtime import transaction
 
 log = logging.getLogger(__name__)
+
+# After a first fetch completes, how long the ingest stage gathers more before storing them: one
+# transaction per group rather than per source, for at most this delay to an item.
+GATHER_S = 0.05
 
 # Articles detected per transaction: bounds the memory and the lock time of one chunk, and how
 # much work a crash can roll back (it is redone by the next run).
@@ -96,6 +103,8 @@ class FetchPolicy:
     # replaying the same files reads them again (and the store deduplicates).
     conditional: bool = True
     allow_networks: tuple[str, ...] = ()  # private networks opened to fetches
+    # Sources in flight or awaiting their store at a time: bounds a cycle's memory.
+    window: int = 250
 
 
 @dataclass(slots=True)
@@ -107,21 +116,16 @@ class IngestOutcome:
     problems: list[str] = field(default_factory=list)
 
 
-def fetch_batch(
+def fetch_states(
     database_url: str, specs: Sequence[SourceSpec], policy: FetchPolicy
-) -> list[FetchResult]:
-    """Fetch a batch of sources concurrently; a broken source becomes an error result."""
+) -> dict[str, SourceState]:
+    """What each source's last fetch left (validators, failures), or a fresh state when the
+    policy fetches unconditionally or the source was never fetched."""
     states: dict[str, SourceState] = {spec.name: SourceState() for spec in specs}
     if policy.conditional:
         with transaction(database_url) as session:
             states.update(db.source_states(session, [spec.name for spec in specs]))
-    return adapters.fetch_many(
-        specs,
-        states,
-        concurrency=policy.concurrency,
-        per_host=policy.per_host,
-        allow_networks=policy.allow_networks,
-    )
+    return states
 
 
 def reading_times(
@@ -220,19 +224,25 @@ def ingest_stage(
     batches: Sequence[Sequence[SourceSpec]],
     policy: FetchPolicy,
     locations: dict[str, str],
+    signal: StoreSignal | None = None,
 ) -> IngestOutcome:
-    """Fetch each batch of sources and store it before the next: one batch in memory at a time.
+    """Fetch each batch of sources, storing what arrives while the rest is being fetched.
 
-    A batch's articles are committed with their sources' health in one transaction, so a run
-    killed between batches leaves the stored ones awaiting detection and the rest to be fetched
-    again. `locations` names each source's location in the report (a replay's chunks are one
-    source read in parts).
+    Results are committed as they come, each group with its sources' health in one
+    transaction, so a run killed anywhere leaves the stored ones awaiting detection and the rest
+    to be fetched again; `signal` hears of every commit that stored articles, so detection can
+    start on them at once. `locations` names each source's location in the report (a replay's
+    chunks are one source read in parts, one chunk per batch, stored in order).
     """
     outcome = IngestOutcome()
     clocks: dict[str, datetime] = {}
+    order: dict[str, int] = {}
     for batch in batches:
-        ingest_batch(database_url, batch, policy, locations, clocks, outcome)
-        release_freed_memory()  # the batch's articles, freed as ingest_batch returned
+        ingest_batch(database_url, batch, policy, locations, clocks, outcome, signal)
+        release_freed_memory()  # the batch's last articles, freed as ingest_batch returned
+        order.update((spec.name, len(order)) for spec in batch if spec.name not in order)
+    # Sources report in the order they were given, not in the order their fetches finished.
+    outcome.sources = dict(sorted(outcome.sources.items(), key=lambda item: order[item[0]]))
     return outcome
 
 
@@ -243,13 +253,87 @@ def ingest_batch(
     locations: dict[str, str],
     clocks: dict[str, datetime],
     outcome: IngestOutcome,
+    signal: StoreSignal | None,
 ) -> None:
-    """Fetch and store one batch and fold it into `outcome`. A function of its own so that the
-    batch's articles are freed when it returns: held by the caller's loop, they stayed alive
-    while the next batch was read, and a run of two batches or more peaked at two batches."""
-    results = fetch_batch(database_url, batch, policy)
-    stored = store_batch(database_url, batch, results, clocks)
-    add_batch(outcome, results, stored, locations)
+    """Fetch one batch and store each group of results as it completes, folding it into
+    `outcome`: a slow source delays only its own items. A function of its own so that the
+    batch's articles are freed when it returns, and the memory they took handed back."""
+    results = adapters.fetch_stream(
+        batch,
+        fetch_states(database_url, batch, policy),
+        window=policy.window,
+        gather_s=GATHER_S,
+        concurrency=policy.concurrency,
+        per_host=policy.per_host,
+        allow_networks=policy.allow_networks,
+    )
+    # Results with no article to store (unchanged, failed) wait for the next group that has
+    # some, or for a window of them: a no-change cycle writes a few transactions, not hundreds.
+    waiting: list[tuple[int, FetchResult]] = []
+    since_trim = 0
+    for group in results:
+        waiting += group
+        if len(waiting) >= policy.window or any(result.articles for _, result in group):
+            store_group(database_url, batch, waiting, clocks, outcome, locations, signal)
+            since_trim += len(waiting)
+            waiting = []
+        if since_trim >= policy.window:  # about a window's articles freed since the last trim
+            release_freed_memory()
+            since_trim = 0
+    if waiting:
+        store_group(database_url, batch, waiting, clocks, outcome, locations, signal)
+
+
+def store_group(
+    database_url: str,
+    batch: Sequence[SourceSpec],
+    group: Sequence[tuple[int, FetchResult]],
+    clocks: dict[str, datetime],
+    outcome: IngestOutcome,
+    locations: dict[str, str],
+    signal: StoreSignal | None,
+) -> None:
+    """Store one group of fetch results (indexes in `batch`), fold it into `outcome` and wake
+    detection when articles were stored."""
+    fetched = [result for _, result in group]
+    stored = store_batch(database_url, [batch[i] for i, _ in group], fetched, clocks)
+    add_batch(outcome, fetched, stored, locations)
+    if signal is not None and (stored.new or stored.revised):
+        signal.stored()
+
+
+class StoreSignal:
+    """Tells a cycle's detect-and-send stage when the ingest stage has stored new articles and
+    when it has finished, so detection runs while slower sources are still being fetched.
+
+    Only a wake-up: what to detect is always taken from the store, so a lost or extra signal
+    costs a query, never an article.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._stored = False
+        self._finished = False
+
+    def stored(self) -> None:
+        """Articles were committed: wake the waiting stage."""
+        with self._changed:
+            self._stored = True
+            self._changed.notify_all()
+
+    def finish(self) -> None:
+        """Ingest is over (done or failed): nothing more will be stored this cycle."""
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
+    def wait(self) -> bool:
+        """Block until articles were stored since the last call or ingest finished; True once
+        it has finished, and so everything it stored is in the store."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._stored or self._finished)
+            self._stored = False
+            return self._finished
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -357,19 +441,29 @@ def _apply_matches(
     return len(changes), db.apply_changes(session, changes, article_ids, seen_at=utcnow())
 
 
-def detect_chunk(
-    session: Session,
-    ruleset: detect.RuleSet,
-    rules_version: str,
-    queued: Sequence[db.QueuedArticle],
-    lookback_days: int,
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What detection found in a chunk of queued articles, before anything is written."""
+
+    queued: Sequence[db.QueuedArticle]
+    matches: list[Match]
+    errors: dict[int, str]  # store id -> why its analysis raised
+
+
+def record_chunk(
+    session: Session, analysis: Analysis, rules_version: str, lookback_days: int
 ) -> DetectOutcome:
-    """Detect `queued` and, in the caller's transaction, write their changes, alerts and marks."""
-    matches, errors = analyse(ruleset, queued)
+    """Write an analysed chunk's changes, alerts and marks in the caller's transaction, which
+    holds the detection lock. Articles another run detected since they were read are left out:
+    the chunk was analysed outside the lock, so that storing goes on meanwhile."""
+    ids = [item.id for item in analysis.queued]
+    still = {q.id for q in db.pending_detection(session, rules_version, len(ids), only=ids)}
+    queued = [item for item in analysis.queued if item.id in still]
+    errors = {i: error for i, error in analysis.errors.items() if i in still}
     ok = [item for item in queued if item.id not in errors]
-    changes, alert_ids = _apply_matches(
-        session, [m for m in matches if int(m.article_key) not in errors], ok, lookback_days
-    )
+    kept = {str(item.id) for item in ok}
+    matches = [m for m in analysis.matches if m.article_key in kept]
+    changes, alert_ids = _apply_matches(session, matches, ok, lookback_days)
     db.mark_detected(session, [item.id for item in ok], rules_version)
     db.mark_failed(session, errors, rules_version)
     by_id = {item.id: item for item in queued}
@@ -379,25 +473,33 @@ def detect_chunk(
     return DetectOutcome(len(queued), len(matches), changes, alert_ids, failed)
 
 
+def analysed(ruleset: detect.RuleSet, queued: Sequence[db.QueuedArticle]) -> Analysis:
+    """`queued` run through detection (pure work: no store, no lock)."""
+    matches, errors = analyse(ruleset, queued)
+    return Analysis(queued, matches, errors)
+
+
 def _detect_next_chunk(
     database_url: str, ruleset: detect.RuleSet, rules_version: str, lookback_days: int, size: int
 ) -> DetectOutcome | None:
     """Take the next chunk from the store and detect it; None when nothing awaits detection.
 
-    When the chunk's writes fail as a whole (one article's matches break joining), each of its
-    articles is detected in a transaction of its own and one that still fails is marked failed.
+    The chunk is analysed outside any transaction (on SQLite a transaction holds the store's
+    one write lock, and a cycle stores while it detects), then written under the detection
+    lock. When the chunk's writes fail as a whole (one article's matches break joining), each
+    of its articles is detected in a transaction of its own and one that still fails is marked
+    failed.
     """
-    queued: list[db.QueuedArticle] = []
+    with transaction(database_url) as session:
+        queued = db.pending_detection(session, rules_version, size)
+    if not queued:
+        return None
+    analysis = analysed(ruleset, queued)
     try:
         with transaction(database_url) as session:
             db.lock_developments(session)
-            queued = db.pending_detection(session, rules_version, size)
-            if not queued:
-                return None
-            return detect_chunk(session, ruleset, rules_version, queued, lookback_days)
+            return record_chunk(session, analysis, rules_version, lookback_days)
     except Exception:
-        if not queued:  # the store itself failed: nothing to isolate, the run reports it
-            raise
         log.warning("detecting a chunk failed; detecting its %d articles one by one", len(queued))
     outcome = DetectOutcome()
     for item in queued:
@@ -421,9 +523,8 @@ def _detect_alone(
     try:
         with transaction(database_url) as session:
             db.lock_developments(session)
-            # Still awaiting? Another run may have taken it since the chunk rolled back.
-            queued = db.pending_detection(session, rules_version, 1, only=[item.id])
-            return detect_chunk(session, ruleset, rules_version, queued, lookback_days)
+            # record_chunk leaves it out if another run took it since the chunk rolled back.
+            return record_chunk(session, analysed(ruleset, [item]), rules_version, lookback_days)
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
@@ -458,6 +559,17 @@ def detect_stage(
     commits the chunk's development changes, alerts and detection marks together: a run killed
     anywhere leaves the rest pending for the next run, and nothing is detected twice.
     """
+    return detect_pending(database_url, ruleset, rules_version, lookback_days, chunk_size)
+
+
+def detect_pending(
+    database_url: str,
+    ruleset: detect.RuleSet,
+    rules_version: str,
+    lookback_days: int,
+    chunk_size: int = DETECT_CHUNK,
+) -> DetectOutcome:
+    """Detect, chunk by chunk, every article awaiting detection in the store."""
     outcome = DetectOutcome()
     while (
         part := _detect_next_chunk(database_url, ruleset, rules_version, lookback_days, chunk_size)
@@ -470,3 +582,51 @@ def detect_stage(
 def send_stage(database_url: str, targets: Sequence[Target], max_attempts: int) -> SendOutcome:
     """Route new alerts to subscribers and deliver every due delivery exactly once."""
     return deliver_pending(database_url, targets, max_attempts, now=utcnow())
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOutcome:
+    """What the detect-and-send stage of a streaming cycle did."""
+
+    detected: DetectOutcome
+    sent: SendOutcome
+
+
+@task(name="detect-and-send", cache_policy=NO_CACHE)
+def detect_and_send_stage(
+    database_url: str,
+    ruleset: detect.RuleSet,
+    rules_version: str,
+    lookback_days: int,
+    targets: Sequence[Target],
+    max_attempts: int,
+    signal: StoreSignal,
+) -> AlertOutcome:
+    """Detect and send while the ingest stage is still storing: each time it stores articles,
+    detect every article awaiting detection and send the alerts that raised; once it has
+    finished, a last pass detects what remains and delivers every due delivery (retries of
+    earlier runs included).
+    """
+    detected, sent = DetectOutcome(), SendOutcome()
+    while True:
+        finished = signal.wait()
+        part = detect_pending(database_url, ruleset, rules_version, lookback_days)
+        detected = merge(detected, part)
+        if part.alert_ids or finished:
+            delivered = deliver_pending(database_url, targets, max_attempts, now=utcnow())
+            sent = merge_sent(sent, delivered)
+        if finished:
+            return AlertOutcome(detected, sent)
+
+
+def merge_sent(total: SendOutcome, part: SendOutcome) -> SendOutcome:
+    """Two send outcomes as one."""
+    return SendOutcome(
+        alerts_sent=total.alerts_sent | part.alerts_sent,
+        delivered=total.delivered + part.delivered,
+        failed=total.failed + part.failed,
+        gave_up=total.gave_up + part.gave_up,
+        held=total.held + part.held,
+        unrouted=total.unrouted + part.unrouted,
+        digests=total.digests + part.digests,
+    )

@@ -18,6 +18,7 @@ Routes (all GET; FILE is a name under fixtures/):
   /trickleheaders/MS                             one header line every MS milliseconds, forever
   /to?url=URL&code=302                           a redirect to any URL (another host, too)
   /slow/MS/FILE                                  waits MS milliseconds, then serves FILE
+  /afterpost/SECONDS/FILE                        FILE once a POST has come; 503 if none in SECONDS
   /empty                                         200 with an empty body
   POST /hook/NAME                                records the body (an Apprise json:// receiver)
 
@@ -55,6 +56,7 @@ class FeedServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.stop = threading.Event()
+        self.posted = threading.Event()  # set by the first POST
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
         self.tokens: Counter[str] = Counter()
@@ -84,6 +86,7 @@ class FeedServer(ThreadingHTTPServer):
             self.requests.clear()
             self.statuses.clear()
             self.posts.clear()
+            self.posted.clear()
             self.max_in_flight = 0
             self.connections = 0
             self.max_waiting = 0
@@ -140,6 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with self.server.lock:
             self.server.posts.append((self.path, body))
+        self.server.posted.set()
         self.send_body(200, b"ok", "text/plain")
 
     def send_response(self, code: int, message: str | None = None) -> None:
@@ -311,6 +315,12 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.waiting -= 1
         self.serve_file(args[1], query)
+
+    def route_afterpost(self, args: list[str], query: dict[str, str]) -> None:
+        if self.server.posted.wait(float(args[0])):
+            self.serve_file(args[1], query)
+        else:
+            self.send_body(503, b"no POST came", "text/plain")
 
     def route_empty(self, args: list[str], query: dict[str, str]) -> None:
         self.send_body(200, b"", CONTENT_TYPES[".xml"])

@@ -1,9 +1,11 @@
-"""The registry and the batch helper: kinds, unknown kinds, isolation of crashing adapters."""
+"""The registry and the batch helpers: kinds, unknown kinds, isolation of crashing adapters,
+results streamed as they complete within a window."""
 
 from __future__ import annotations
 
 import threading
 
+import httpx
 import pytest
 
 import adapters.registry as registry
@@ -12,6 +14,7 @@ from adapters import (
     UnknownKindError,
     check_options,
     fetch_many,
+    fetch_stream,
     get_adapter,
     kinds,
     register,
@@ -126,3 +129,41 @@ def test_fetch_many_runs_sources_concurrently(server: FeedServer) -> None:
         del registry._ADAPTERS["recording"]
     assert all(r.status == "ok" for r in results)
     assert len(seen) == 4
+
+
+def test_fetch_stream_hands_over_fast_sources_while_a_slow_one_is_fetched(
+    server: FeedServer,
+) -> None:
+    # The slow source answers only after this test has seen the fast ones and posted: a stream
+    # that waited for every fetch would make it fail (503 after 10 s).
+    slow = rss_spec("slow", server.url("/afterpost/10/rss2_korea.xml"), read_timeout_s=15.0,
+                    total_timeout_s=20.0)  # fmt: skip
+    fast = [rss_spec(f"fast{i}", server.url("/feed/atom_japan.xml")) for i in range(3)]
+    seen: list[int] = []
+    results: dict[int, FetchResult] = {}
+    for group in fetch_stream([slow, *fast], window=4, allow_networks=LOOPBACK):
+        seen += [index for index, _ in group]
+        results.update(group)
+        if set(seen) == {1, 2, 3} and not server.posted.is_set():
+            httpx.post(server.url("/hook/go"))
+    assert sorted(seen) == [0, 1, 2, 3]  # each source once
+    assert seen[-1] == 0
+    assert [results[i].status for i in range(4)] == ["ok"] * 4
+
+
+def test_fetch_stream_keeps_at_most_a_window_of_sources_in_flight(server: FeedServer) -> None:
+    specs = [rss_spec(f"s{i}", server.url(f"/slow/100/atom_japan.xml?n={i}")) for i in range(6)]
+    results = [r for group in fetch_stream(specs, window=2, concurrency=4, per_host=4,
+                                           allow_networks=LOOPBACK) for r in group]  # fmt: skip
+    assert sorted(index for index, _ in results) == list(range(6))
+    assert {r.status for _, r in results} == {"ok"}
+    assert server.max_in_flight == 2
+
+
+def test_closing_a_fetch_stream_early_starts_no_more_fetches(server: FeedServer) -> None:
+    specs = [rss_spec(f"s{i}", server.url(f"/slow/100/atom_japan.xml?n={i}")) for i in range(8)]
+    stream = fetch_stream(specs, window=2, concurrency=2, per_host=2, allow_networks=LOOPBACK)
+    first = next(stream)
+    stream.close()
+    assert first
+    assert len(server.requests) == 2  # the first window only: nothing started after close

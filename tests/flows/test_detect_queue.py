@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import adapters
 import db
 import detect
 from adapters.feedparse import parse_feed
@@ -29,7 +30,7 @@ from flows.config import RunConfig, load_run_config
 from flows.replay import replay_source
 from flows.runtime import transaction
 from flows.settings import load_settings
-from flows.stages import FetchPolicy, detect_stage, fetch_batch, store_batch
+from flows.stages import FetchPolicy, detect_stage, fetch_states, store_batch
 from tests.conftest import RULES, SEEDS
 
 MARK = "FAULT-INJECTED"
@@ -41,7 +42,8 @@ def config_for(url: str) -> RunConfig:
 
 def seed_results(url: str) -> tuple[list[SourceSpec], list[FetchResult]]:
     spec = replay_source([str(SEEDS)])
-    return [spec], fetch_batch(url, [spec], FetchPolicy(4, 2, conditional=False))
+    states = fetch_states(url, [spec], FetchPolicy(4, 2, conditional=False))
+    return [spec], adapters.fetch_many([spec], states)
 
 
 def developments(url: str) -> list[tuple[Any, ...]]:

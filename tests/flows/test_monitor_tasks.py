@@ -1,6 +1,6 @@
 """Prefect task runs per monitor cycle do not grow with the number of feeds: one ingest task
-fetches and stores the sources in batches of `fetch_batch_size`, and detect and send are one
-task each.
+fetches and stores the sources (at most `fetch_batch_size` in flight), and one detect-and-send
+task runs beside it.
 Counted from the task runs the Prefect API recorded for each flow run."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.conftest import store_env
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-STAGES = {"ingest": 1, "detect": 1, "send": 1}
+STAGES = {"ingest": 1, "detect-and-send": 1}
 
 
 @pytest.fixture(scope="module")
@@ -53,4 +53,4 @@ def test_fetch_batches_stay_inside_one_ingest_task(
     monkeypatch.setenv("WATCHFLOOR_FETCH_BATCH_SIZE", "25")
     tasks, stored = cycle(server, tmp_path, 60)
     assert stored == 120
-    assert tasks == Counter(STAGES)  # batches of 25 + 25 + 10, in one task
+    assert tasks == Counter(STAGES)  # a window of 25 sources, in one task
