@@ -36,8 +36,6 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 # bozo reasons that say nothing about the items (a charset guess, a loose Content-Type).
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
-__all__ = ["ParsedFeed", "parse_feed"]
-
 
 def parse_feed(
     body: bytes,
