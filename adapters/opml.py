@@ -32,6 +32,9 @@ from core.model import SourceSpec
 
 # Characters XML 1.0 cannot carry at all, even escaped: dropped from what is written.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Control characters that XML does carry (tab, line breaks, C1 such as the terminal's CSI): read
+# as spaces, so no name or tag from a file can move a terminal's cursor when printed.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,9 @@ class _Outlines(ContentHandler):
         if name != "outline" or "body" not in self.elements:
             return
         # Readers disagree on the case of attribute names (xmlUrl, xmlurl, XMLURL).
-        values = {key.lower(): " ".join(value.split()) for key, value in attrs.items()}
+        values = {
+            key.lower(): " ".join(_CONTROLS.sub(" ", value).split()) for key, value in attrs.items()
+        }
         text = values.get("text") or values.get("title") or ""
         if values.get("xmlurl"):
             self.feeds.append(self.feed(text, values))

@@ -52,7 +52,9 @@ def sources_import(
     bom = "\ufeff" if existing.startswith("\ufeff") else ""
     plan = plan_import(existing.removeprefix(bom), str(target), feeds, opml.name)
     for feed, reason in plan.unusable:
-        err_console.print(f"{escape(str(opml))}:{feed.line}: skipped: {escape(reason)}")
+        err_console.print(
+            f"{escape(str(opml))}:{feed.line}: skipped: {escape(reason)}", highlight=False
+        )
     for source in plan.added:
         tags = f" [{', '.join(source.tags)}]" if source.tags else ""
         typer.echo(f"{'would add' if dry_run else 'added'}: {source.name}  {source.url}{tags}")

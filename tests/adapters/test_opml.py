@@ -18,7 +18,7 @@ from adapters.sources_import import plan_import, unique_name
 from core.errors import ConfigError, ConfigValidationError
 from core.model import SourceSpec
 
-READER_EXPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
+READER_EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
   <head><title>Subscriptions</title></head>
   <body>
@@ -30,15 +30,15 @@ READER_EXPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
                  category="/analysis/deep,lang:en, ,/"/>
       </outline>
     </outline>
-    <outline type="rss" title="Title only" XMLURL="https://t.example/feed.xml"/>
+    <outline type="rss" title="Title\u009b31m only" XMLURL="https://t.example/feed.xml"/>
     <outline text="Empty folder"/>
   </body>
 </opml>
-"""
+""".encode()
 
 
 def test_feeds_with_folders_and_categories_as_tags() -> None:
-    feeds = read_opml(READER_EXPORT, "subs.opml")
+    feeds = read_opml(READER_EXPORT, "subs.opml")  # a C1 control (CSI) read as a space
     assert feeds == [
         OpmlFeed(
             "Yonhap & Co", "https://en.yna.co.kr/RSS/nk.xml", "https://en.yna.co.kr/", ("Korea",), 6
@@ -50,7 +50,7 @@ def test_feeds_with_folders_and_categories_as_tags() -> None:
             ("Korea", "Analysis", "analysis/deep", "lang:en"),
             9,
         ),
-        OpmlFeed("Title only", "https://t.example/feed.xml", None, (), 13),
+        OpmlFeed("Title 31m only", "https://t.example/feed.xml", None, (), 13),
     ]
 
 
