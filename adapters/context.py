@@ -14,8 +14,8 @@ from adapters.netguard import NetworkPolicy, guarded_transport
 
 USER_AGENT = "Watchfloor/0.1 (+https://github.com/watchfloor)"
 ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.9, */*;q=0.5"
 )
 
 

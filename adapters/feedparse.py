@@ -1,4 +1,5 @@
-"""Feed bytes -> Articles with feedparser (RSS 0.9x/2.0, RSS 1.0/RDF, Atom). No network here.
+"""Feed bytes -> Articles with feedparser (RSS 0.9x/2.0, RSS 1.0/RDF, Atom), or with
+`adapters.jsonfeed` for a JSON Feed (which feedparser 6.0 does not read). No network here.
 
 feedparser always gets a byte stream (never a URL or a str, which it would treat as a URL or a
 file name) plus the HTTP Content-Type, with the charset fixed up by `adapters.charset`, and the
@@ -8,11 +9,9 @@ every summary and content to plain text ourselves (and sanitising is ~22% of par
 
 from __future__ import annotations
 
-import hashlib
 import io
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -20,7 +19,9 @@ import feedparser
 
 from adapters.charset import choose_encoding, with_charset
 from adapters.feeddates import publication_time
+from adapters.feeditems import ParsedFeed, item_guid, repeated_guids_problem, unique_guids
 from adapters.htmltext import html_to_text
+from adapters.jsonfeed import looks_like_json, parse_json_feed
 from adapters.links import canonical_url
 from adapters.titles import infer_title
 from core.errors import PermanentFetchError
@@ -36,16 +37,6 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedFeed:
-    """The items of one feed body, and what was wrong with the body if anything."""
-
-    articles: tuple[Article, ...]
-    title: str | None
-    version: str | None
-    problems: tuple[str, ...] = ()
-
-
 def parse_feed(
     body: bytes,
     *,
@@ -59,7 +50,9 @@ def parse_feed(
 
     A malformed feed still yields the items feedparser could read
     (noted in `problems`); a body with no items that is not a feed (an HTML page, nothing at
-    all) raises PermanentFetchError "not a feed"."""
+    all) raises PermanentFetchError "not a feed". A JSON body goes to `adapters.jsonfeed`."""
+    if looks_like_json(body, content_type):
+        return parse_json_feed(body, source=source, url=url, content_type=content_type, zone=zone)
     headers = {"content-location": url}
     encoding = choose_encoding(body, content_type)
     if encoding:
@@ -76,25 +69,13 @@ def parse_feed(
     if not parsed.entries:
         _refuse_non_feed(source, body, parsed, content_type, bozo)
     feed_title = _plain(parsed.feed.get("title_detail")) or None
-    articles, duplicates = _unique_guids(
+    articles, duplicates = unique_guids(
         _article(source, e, url, feed_title, zone) for e in parsed.entries
     )
-    problems = []
-    if duplicates:
-        problems.append(f"{duplicates} items repeated an earlier item's guid and were skipped")
+    problems = repeated_guids_problem(duplicates)
     if bozo is not None and not isinstance(bozo, _HARMLESS_BOZO):
         problems.append(f"malformed feed, read {len(articles)} items anyway: {_describe(bozo)}")
     return ParsedFeed(articles, feed_title, parsed.get("version") or None, tuple(problems))
-
-
-def _unique_guids(articles: Iterable[Article]) -> tuple[tuple[Article, ...], int]:
-    """The first article per guid (feeds do repeat items), and how many repeats were dropped."""
-    seen: dict[str, Article] = {}
-    total = 0
-    for article in articles:
-        total += 1
-        seen.setdefault(article.guid, article)
-    return tuple(seen.values()), total - len(seen)
 
 
 def _refuse_non_feed(
@@ -144,14 +125,8 @@ def _article(
 
 
 def _guid(entry: Mapping[str, Any], link: str | None, title: str) -> str:
-    """The entry's id, else its canonical link, else a hash of its title and date text."""
-    entry_id = (entry.get("id") or "").strip()
-    if entry_id:
-        return entry_id
-    if link:
-        return link
     when = entry.get("published") or entry.get("updated") or ""
-    return "sha256:" + hashlib.sha256(f"{title}\n{when}".encode()).hexdigest()
+    return item_guid(entry.get("id") or "", link, title, when)
 
 
 def _entry_text(entry: Mapping[str, Any]) -> str:

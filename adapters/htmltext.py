@@ -42,10 +42,12 @@ def html_to_text(fragment: str) -> str:
         text = _LINE.sub("\n", text)
         text = _CELL.sub(" ", text)
         fragment = _TAG.sub("", text)
-    return _tidy(html.unescape(fragment) if "&" in fragment else fragment)
+    return tidy_text(html.unescape(fragment) if "&" in fragment else fragment)
 
 
-def _tidy(text: str) -> str:
+def tidy_text(text: str) -> str:
+    """Plain text with runs of spaces collapsed, lines stripped and at most one blank line
+    between paragraphs (what `html_to_text` makes of text without markup)."""
     if any(run in text for run in _COLLAPSIBLE):
         text = _SPACES.sub(" ", text)
     lines = text.split("\n")

@@ -1,4 +1,4 @@
-"""The `rss` source kind: RSS, RSS 1.0 (RDF) and Atom feeds over HTTP.
+"""The `rss` source kind: RSS, RSS 1.0 (RDF), Atom and JSON Feed (1.0, 1.1) feeds over HTTP.
 
 Fetching (`adapters.httpfetch`) and parsing (`adapters.feedparse`) are separate steps; this
 module joins them and turns their outcome into a `FetchResult`: a 304 is "not_modified", a body

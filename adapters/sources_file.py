@@ -226,8 +226,9 @@ class _Checker:
         if name is None:
             self.error(item.line, "source without a 'name'")
             return None
-        if not isinstance(name, str) or not name.strip() or "\n" in name:
-            self.error(item.line_of("name"), f"'name' must be a one-line text, not {name!r}")
+        problem = name_problem(name)
+        if problem:
+            self.error(item.line_of("name"), problem)
             return None
         return name.strip()
 
@@ -255,15 +256,10 @@ class _Checker:
 
     def url(self, item: YamlMap) -> str:
         url, line = item["url"], item.line_of("url")
-        if not isinstance(url, str) or not url.strip() or any(c.isspace() for c in url.strip()):
-            self.error(line, f"'url' must be a URL without spaces, not {url!r}")
-            return ""
-        parts = urlsplit(url.strip())
-        if parts.scheme.lower() not in ("http", "https"):
-            self.error(line, f"url {url!r} must start with http:// or https://")
-        elif not parts.hostname:
-            self.error(line, f"url {url!r} has no host")
-        return url.strip()
+        problem = url_problem(url)
+        if problem:
+            self.error(line, problem)
+        return url.strip() if isinstance(url, str) else ""
 
     def paths(self, item: YamlMap) -> tuple[str, ...]:
         raw, line = item["path"], item.line_of("path")
@@ -351,6 +347,29 @@ class _Checker:
             self.error(item.line_of("enabled"), f"'enabled' must be true or false: {enabled!r}")
             return True
         return enabled
+
+
+def url_problem(url: Any) -> str | None:
+    """Why `url` cannot be a feed source's url, or None when it can."""
+    if not isinstance(url, str) or not url.strip() or any(c.isspace() for c in url.strip()):
+        return f"'url' must be a URL without spaces, not {url!r}"
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError as exc:  # an unclosed "[" of an IPv6 address, a bad port
+        return f"url {url!r} is not a URL: {exc}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"url {url!r} must start with http:// or https://"
+    if not host:
+        return f"url {url!r} has no host"
+    return None
+
+
+def name_problem(name: Any) -> str | None:
+    """Why `name` cannot be a source's name (uniqueness aside), or None when it can."""
+    if not isinstance(name, str) or not name.strip() or "\n" in name:
+        return f"'name' must be a one-line text, not {name!r}"
+    return None
 
 
 def _line_of(mapping: Mapping[str, Any], key: str) -> int | None:

@@ -1,4 +1,5 @@
-"""`watchfloor run`, `serve` and `sources check`: live monitoring from the command line."""
+"""`watchfloor run`, `serve` and `sources check`: live monitoring from the command line (the
+`sources` group's `import` and `export` live in `flows.sources_cli`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from flows import sources_cli
 from flows.cli_common import (
     AppriseOption,
     DbOption,
@@ -150,7 +152,12 @@ def serve(
     serve_monitor(settings)
 
 
-sources_app = typer.Typer(help="Inspect configured sources.", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Check the configured sources; import them from OPML, export them as OPML.",
+    no_args_is_help=True,
+)
+sources_app.command("import")(sources_cli.sources_import)
+sources_app.command("export")(sources_cli.sources_export)
 
 HEALTH_COLUMNS = (
     "name",

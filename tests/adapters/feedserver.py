@@ -43,6 +43,7 @@ LAST_MODIFIED = "Wed, 28 Jan 2026 01:00:00 GMT"
 CONTENT_TYPES = {
     ".xml": "application/rss+xml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
+    ".json": "application/feed+json",
 }
 
 

@@ -25,6 +25,12 @@ def _seedfiles_bad(server: FeedServer, tmp: Path) -> SourceSpec:
     return SourceSpec("bad", "seedfiles", str(tmp))
 
 
+def _served(server: FeedServer, name: str, body: bytes) -> str:
+    """The URL of `body`, served by the test server as `name` (its suffix sets the type)."""
+    server.files[name] = body
+    return server.url(f"/feed/{name}")
+
+
 # kind -> (sources that work, sources that fail in every way we can think of)
 EXAMPLES: dict[str, tuple[list[SpecMaker], list[SpecMaker]]] = {
     "rss": (
@@ -33,6 +39,10 @@ EXAMPLES: dict[str, tuple[list[SpecMaker], list[SpecMaker]]] = {
             lambda s, t: rss_spec("atom", s.url("/feed/atom_japan.xml")),
             lambda s, t: rss_spec("rdf", s.url("/feed/rdf_taiwan.xml")),
             lambda s, t: rss_spec("sjis", s.url("/raw/shift_jis_nodecl.xml?ct=none")),
+            lambda s, t: rss_spec("jsonfeed11", s.url("/feed/jsonfeed11_korea.json")),
+            lambda s, t: rss_spec(
+                "jsonfeed10", s.url("/feed/jsonfeed10_japan.json?ct=application/json")
+            ),
         ],
         [
             lambda s, t: rss_spec("404", s.url("/status/404")),
@@ -45,6 +55,14 @@ EXAMPLES: dict[str, tuple[list[SpecMaker], list[SpecMaker]]] = {
             lambda s, t: SourceSpec("file-url", "rss", "file:///etc/passwd"),
             lambda s, t: SourceSpec("bad-options", "rss", s.url("/feed/x"), options={"x": 1}),
             lambda s, t: rss_spec("huge", s.url("/big/900000"), max_bytes=1000),
+            lambda s, t: rss_spec("not-json", _served(s, "bad.json", b'{"version": "https://')),
+            lambda s, t: rss_spec("json-not-feed", _served(s, "data.json", b'{"data": [1]}')),
+            lambda s, t: rss_spec(
+                "json-items-not-list",
+                _served(
+                    s, "obj.json", b'{"version": "https://jsonfeed.org/version/1.1", "items": 1}'
+                ),
+            ),
         ],
     ),
     "seedfiles": (

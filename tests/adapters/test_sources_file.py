@@ -174,6 +174,8 @@ extra: true
          "sources.yaml:4: rss source: option 'retries' must be a whole number >= 0, not -1"),
         ("sources:\n  - name: a\n    url: http:///feed\n",
          "sources.yaml:3: url 'http:///feed' has no host"),
+        ("sources:\n  - name: a\n    url: 'http://[::1/feed'\n",
+         "sources.yaml:3: url 'http://[::1/feed' is not a URL: Invalid IPv6 URL"),
         ("defaults: {poll_interval: 5s}\nsources:\n  - name: a\n    url: https://a.example\n",
          "sources.yaml:1: poll_interval '5s' is below the minimum of 60 s"),
         ("sources:\n  - name: a\n    url: [https://a.example\n",
