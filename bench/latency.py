@@ -6,9 +6,9 @@ and `news.xml` (which gets one new item on demand). The sources file lists slow.
 numbered feeds, and news.xml last, all with `poll_interval: 1m` (the shortest a sources file
 takes), so every one is due on every tick of a one-minute schedule. Alerts go to the feed
 server's webhook receiver (Apprise `json://`), which records when each arrives. The item is a
-North Korean ballistic missile launch, dated now: the shipped rules make it a new development
-that alerts (`watchfloor detect` on its text says missile_launch, occurred, not background). A
-token in its title and link tells its alert from any other.
+North Korean ballistic missile launch on the day it is published: the shipped rules make it a
+new development that alerts (`watchfloor detect` on its text says missile_launch, occurred,
+that day, not background). A token in its title and link tells its alert from any other.
 
 1. `watchfloor serve`, driven as an operator runs it, on a one-minute cron whose second is
    chosen so the first tick comes once serve has started. Its first cycle polls every feed on
@@ -38,15 +38,19 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.infra import ROOT, BenchError, Workspace, feed_server, stop_group
 
 ITEM_TITLE = "North Korea fires ballistic missile into East Sea"
+# Dated (`{day}`: the day of publication, UTC): an undated launch report joins the latest
+# North Korean launch the store holds (the first poll stores several, dated months back), and
+# raises no alert of its own.
 ITEM_TEXT = (
-    "North Korea fired a ballistic missile into the East Sea, South Korea's Joint Chiefs of "
-    "Staff said. The missile flew about 800 kilometres after it was launched from near "
+    "North Korea fired a ballistic missile into the East Sea on {day}, South Korea's Joint "
+    "Chiefs of Staff said. The missile flew about 800 kilometres after it was launched from near "
     "Pyongyang, the military said.\n\nJapan's defence ministry said the missile fell outside "
     "its exclusive economic zone."
 )
@@ -102,7 +106,9 @@ def publish(setup: Setup) -> tuple[float, str]:
     token = uuid.uuid4().hex[:10]
     call(setup.server, "/reset", {})
     call(setup.server, "/stall", {"seconds": setup.stall_s})
-    item = {"guid": f"latency-{token}", "title": f"{ITEM_TITLE} ({token})", "text": ITEM_TEXT}
+    today = datetime.now(UTC)
+    text = ITEM_TEXT.format(day=f"{today:%B} {today.day}")
+    item = {"guid": f"latency-{token}", "title": f"{ITEM_TITLE} ({token})", "text": text}
     published_at = float(call(setup.server, "/publish", item)["published_at"])
     return published_at, token
 
