@@ -165,7 +165,8 @@ def wait_for_first_cycle(setup: Setup, proc: subprocess.Popen[bytes], log_path: 
             raise BenchError(f"serve exited with {proc.returncode}; log {log_path}")
         events = call(setup.server, "/events")
         feeds = events["feeds"]
-        fetched = feeds["200"] + feeds["304"] >= setup.feeds and events["news"] and events["slow"]
+        every = feeds["200"] + feeds["304"] >= setup.feeds
+        fetched = every and bool(events["news"]) and bool(events["slow"])
         last = max([feeds["last_at"] or 0.0] + [h["at"] for h in events["hooks"]])
         if fetched and time.time() - last >= QUIET_S:
             return last
