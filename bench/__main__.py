@@ -7,7 +7,8 @@ sizes; (d) peak memory; (e) a growth table for 1k / 10k / 100k articles on SQLit
 PostgreSQL; (f) Watchfloor side by side with the naive feedparser script, rss2email and
 feed2exec, whole processes polling the same feeds; (g) detection time on hostile articles
 (issue 9) next to prose of the same size; (h) detection alone on a realistic mix and on an
-all-events worst case.
+all-events worst case; (i) publication -> alert for one new item among 1,000 unchanged feeds
+and one stalled feed, in `serve` and as a one-off `run`.
 Writes every figure to bench/results.json. `--quick` runs a small version (a smoke test of the
 benchmark itself, not a measurement).
 """
@@ -27,7 +28,7 @@ from typing import Any
 from bench import detectmix, hostile, peers
 from bench.infra import ROOT, Workspace, child_env, machine
 from bench.plan import PARTS, Plan, run_parts, run_plan
-from bench.report import print_results, summarise
+from bench.report import print_latency, print_results, summarise
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -105,16 +106,21 @@ def measure_parts(plan: Plan, ws: Workspace, parts: set[str], out: Path) -> dict
         results["peers"] = raw["peers"] | {"machine": raw["machine"]}
     if "detect_mix" in raw:
         results["detection_mix"] = raw["detect_mix"] | {"machine": raw["machine"]}
+    if "latency" in raw:
+        results["latency"] = raw["latency"] | {"machine": raw["machine"]}
     return results
 
 
 def print_parts(results: dict[str, Any], parts: set[str]) -> None:
-    """The side-by-side table and the detection mixes."""
+    """The side-by-side table, the detection mixes and publication -> alert."""
     if "peers" in parts:
         peers.print_figure(results["peers"])
         print()
     if "detect" in parts:
         detectmix.print_figure(results["detection_mix"])
+        print()
+    if "latency" in parts:
+        print_latency(results["latency"])
 
 
 if __name__ == "__main__":

@@ -6,9 +6,21 @@ prints `PORT` on its first stdout line once it listens, then serves until killed
 
   GET  /feed/I.xml   feed I: the generator's articles I*items .. I*items+items-1 as RSS 2.0,
                      with ETag and Last-Modified; 304 when the request's validators match
-  POST /hook         a webhook receiver (Apprise json://): counts deliveries
+  GET  /feed/slow.xml  a feed like the others (the generator's next `items` articles) that
+                     first sleeps the stall set by POST /stall (none until then); its own
+                     thread sleeps, so the other feeds answer meanwhile
+  GET  /feed/news.xml  a feed like the others plus, on top, the item last published
+  POST /publish      {"guid", "title", "text"}: that item becomes the top of news.xml (in
+                     place of the one published before), dated now; answers {"published_at"}
+  POST /stall        {"seconds": S}: slow.xml sleeps S seconds before each answer (0: none)
+  POST /hook         a webhook receiver (Apprise json://): counts deliveries, records each
+                     one's arrival time and body
   GET  /stats        {"200": n, "304": n, "hooks": n, "bytes": n} as JSON
-  POST /reset        zero the counters
+  GET  /events       since the last reset: {"hooks": [{"at", "body"}], "feeds": {"first_at",
+                     "last_at", "200", "304"} (the numbered feeds), "slow": [{"start", "end"}]
+                     (end null while it sleeps), "news": [{"at", "status"}]}; times in
+                     seconds since the epoch
+  POST /reset        zero the counters and forget the events
 
 Every body is generated before the port is printed, so serving costs the server little CPU:
 on two cores, generating during a poll would steal time from the client being measured.
@@ -22,14 +34,20 @@ import json
 import re
 import sys
 import threading
+import time
 from collections import Counter
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
 
 from bench.generator import ArticleGenerator, event_sentences, rss_feed
 
 LAST_MODIFIED = "Wed, 28 Jan 2026 01:00:00 GMT"
-_FEED_PATH = re.compile(r"^/feed/(\d+)\.xml$")
+_FEED_PATH = re.compile(r"^/feed/(\d+|slow|news)\.xml$")
+HOOK_BODY_MAX = 20_000  # characters of each webhook body kept for /events
 
 
 class FeedServer(ThreadingHTTPServer):
@@ -47,6 +65,72 @@ class FeedServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self._bodies: dict[int, tuple[bytes, str]] = {}
+        self.stall_s = 0.0
+        self.published: tuple[bytes, str] | None = None  # (RSS <item>, guid) on top of news
+        self.events: dict[str, Any] = _no_events()
+
+    def index(self, name: str) -> int | None:
+        """The generated feed behind path name `name` ("12", "slow", "news"), or None."""
+        if name == "slow":
+            return self.feeds
+        if name == "news":
+            return self.feeds + 1
+        index = int(name)
+        return index if index < self.feeds else None
+
+    def news(self) -> tuple[bytes, str]:
+        """(body, etag) of news.xml: its generated items with the published one on top."""
+        body, etag = self.feed(self.feeds + 1)
+        with self.lock:
+            published = self.published
+        if published is None:
+            return body, etag
+        item, guid = published
+        marker = b"</description>"  # the channel's own, before the first item
+        head, tail = body.split(marker, 1)
+        return head + marker + item + tail, '"' + hashlib.sha1(guid.encode()).hexdigest()[:16] + '"'
+
+    def publish(self, guid: str, title: str, text: str) -> float:
+        """Put one item on top of news.xml, dated now; the time it was published."""
+        now = time.time()
+        base = f"http://127.0.0.1:{self.server_address[1]}"
+        paragraphs = "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n"))
+        item = (
+            "<item>"
+            f"<title>{escape(title)}</title>"
+            f"<link>{escape(base)}/news/{escape(guid)}</link>"
+            f'<guid isPermaLink="false">{escape(guid)}</guid>'
+            f"<pubDate>{format_datetime(datetime.fromtimestamp(now, UTC))}</pubDate>"
+            f"<description>{escape(paragraphs)}</description>"
+            "</item>"
+        ).encode()
+        with self.lock:
+            self.published = (item, guid)
+        return now
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        """Append an event (thread-safe)."""
+        with self.lock:
+            self.events[key].append(entry)
+
+    def fed(self, status: int, numbered: bool) -> None:
+        """Count a feed answer; for the numbered feeds, also in the events, with the time of
+        the first and the last since the reset."""
+        now = time.time()
+        with self.lock:
+            self.counts[str(status)] += 1
+            if not numbered:
+                return
+            feeds = self.events["feeds"]
+            feeds["first_at"] = feeds["first_at"] or now
+            feeds["last_at"] = now
+            feeds[str(status)] += 1
+
+    def reset(self) -> None:
+        """Zero the counters and forget the events."""
+        with self.lock:
+            self.counts.clear()
+            self.events = _no_events()
 
     def feed(self, index: int) -> tuple[bytes, str]:
         """(body, etag) of feed `index`, generated on first use."""
@@ -63,10 +147,24 @@ class FeedServer(ThreadingHTTPServer):
             self._bodies[index] = entry
         return entry
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that hung up (one that gave up on slow.xml): no traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def count(self, key: str, amount: int = 1) -> None:
         """Add to a counter (thread-safe)."""
         with self.lock:
             self.counts[key] += amount
+
+
+def _no_events() -> dict[str, Any]:
+    return {
+        "hooks": [],
+        "feeds": {"first_at": None, "last_at": None, "200": 0, "304": 0},
+        "slow": [],
+        "news": [],
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -84,34 +182,56 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         match = _FEED_PATH.match(self.path.split("?", 1)[0])
-        if self.path == "/stats":
+        if self.path in ("/stats", "/events"):
             with self.server.lock:
-                self._send(200, json.dumps(dict(self.server.counts)).encode(), "application/json")
+                found = self.server.counts if self.path == "/stats" else self.server.events
+                data = json.dumps(found).encode()
+            self._send(200, data, "application/json")
             return
-        if match is None or int(match[1]) >= self.server.feeds:
+        index = None if match is None else self.server.index(match[1])
+        if match is None or index is None:
             self._send(404, b"not found", "text/plain")
             return
-        body, etag = self.server.feed(int(match[1]))
-        if (
-            self.headers.get("If-None-Match") == etag
-            or self.headers.get("If-Modified-Since") == LAST_MODIFIED
-        ):
-            self.server.count("304")
+        if match[1] == "slow":
+            self._stall()
+        body, etag = self.server.news() if match[1] == "news" else self.server.feed(index)
+        modified = self.headers.get("If-None-Match") != etag and (
+            match[1] == "news" or self.headers.get("If-Modified-Since") != LAST_MODIFIED
+        )
+        status = 200 if modified else 304
+        if match[1] == "news":
+            self.server.record("news", {"at": time.time(), "status": status})
+        self.server.fed(status, numbered=match[1].isdigit())
+        if not modified:
             self._send(304, b"", None, etag)
             return
-        self.server.count("200")
         self.server.count("bytes", len(body))
         self._send(200, body, "application/rss+xml; charset=utf-8", etag)
 
+    def _stall(self) -> None:
+        """Sleep the stall set by POST /stall (in this request's thread only)."""
+        entry: dict[str, float | None] = {"start": time.time(), "end": None}
+        self.server.record("slow", entry)
+        time.sleep(self.server.stall_s)
+        with self.server.lock:
+            entry["end"] = time.time()
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        data = self.rfile.read(length)
+        answer: dict[str, Any] = {}
         if self.path == "/reset":
-            with self.server.lock:
-                self.server.counts.clear()
+            self.server.reset()
+        elif self.path == "/publish":
+            item = json.loads(data)
+            answer["published_at"] = self.server.publish(item["guid"], item["title"], item["text"])
+        elif self.path == "/stall":
+            self.server.stall_s = float(json.loads(data)["seconds"])
         else:
             self.server.count("hooks")
-        self._send(200, b"{}", "application/json")
+            text = data.decode("utf-8", "replace")[:HOOK_BODY_MAX]
+            self.server.record("hooks", {"at": time.time(), "body": text})
+        self._send(200, json.dumps(answer).encode(), "application/json")
 
     def _send(self, status: int, body: bytes, ctype: str | None, etag: str | None = None) -> None:
         self.send_response(status)
@@ -137,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     generator = ArticleGenerator(event_sentences(args.rules_dir), seed=args.seed)
     server = FeedServer(args.port, generator, args.feeds, args.items)
-    for index in range(args.feeds):
+    for index in range(args.feeds + 2):  # the numbered feeds, slow.xml and news.xml
         server.feed(index)
     sys.stdout.write(f"{server.server_address[1]}\n")
     sys.stdout.flush()

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench import peers
+from bench import latency, peers
 from bench.infra import (
     RULES,
     SEED,
@@ -43,6 +43,10 @@ class Plan:
     peer_installs: bool = True
     # Detection alone on a realistic mix and on an all-events worst case (bench.detectmix).
     detect_mix_articles: int = 2_000
+    # Publication -> alert (bench.latency): one new item among this many unchanged feeds, with
+    # one more feed that stalls this long before answering, in `serve` and a one-off `run`.
+    latency_feeds: int = 1_000
+    latency_stall_s: float = 60.0
 
     @property
     def items_per_feed(self) -> int:
@@ -63,6 +67,8 @@ class Plan:
             peer_rounds=1,
             peer_installs=False,
             detect_mix_articles=200,
+            latency_feeds=20,
+            latency_stall_s=3.0,
         )
 
 
@@ -204,6 +210,7 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
             )
         raw["peers"] = peer_comparison(plan, ws, server)
         raw["detect_mix"] = detect_mix(plan, ws)
+        raw["latency"] = publication_to_alert(plan, ws)
         raw["growth"] = growth_rows(plan, ws, raw["corpus"], "sqlite", ws.sqlite_url)
         raw["flat_replay"] = flat_replay(plan, ws)
         if plan.postgres:
@@ -227,14 +234,15 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
     return raw
 
 
-PARTS = ("peers", "detect")
+PARTS = ("peers", "detect", "latency")
 
 
 def run_parts(
     plan: Plan, ws: Workspace, machine: dict[str, Any], parts: set[str]
 ) -> dict[str, Any]:
     """Only some measurements (`--only`): "peers" (the side-by-side polls, with their own feed
-    server) and "detect" (detection alone on two mixes)."""
+    server), "detect" (detection alone on two mixes) and "latency" (publication -> alert in
+    `serve` and a one-off `run`, with its own feed server)."""
     raw: dict[str, Any] = {"machine": machine, "plan": _plan_json(plan)}
     if "peers" in parts:
         log(f"feed server: {plan.feeds} feeds x {plan.items_per_feed} items")
@@ -244,6 +252,8 @@ def run_parts(
             raw["peers"] = peer_comparison(plan, ws, server)
     if "detect" in parts:
         raw["detect_mix"] = detect_mix(plan, ws)
+    if "latency" in parts:
+        raw["latency"] = publication_to_alert(plan, ws)
     return raw
 
 
@@ -258,6 +268,16 @@ def detect_mix(plan: Plan, ws: Workspace) -> dict[str, Any]:
     log(f"detection alone on two mixes of {plan.detect_mix_articles:,} articles")
     args = {"rules_dir": str(RULES), "seed": SEED, "count": plan.detect_mix_articles}
     return run_child(ws, "detectmix", args, "detectmix")
+
+
+def publication_to_alert(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """One new item among `latency_feeds` unchanged feeds and one stalled feed: publication ->
+    alert in `serve` and in a one-off `run` (bench.latency)."""
+    log(
+        f"latency: one new item among {plan.latency_feeds:,} unchanged feeds, one feed "
+        f"stalling {plan.latency_stall_s:g} s"
+    )
+    return latency.run(ws, plan.latency_feeds, plan.latency_stall_s)
 
 
 def _pg_version(server_url: str) -> str:

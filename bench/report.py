@@ -127,6 +127,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
         "hotspots": raw["profile"],
         "peers": raw["peers"],
         "detection_mix": raw["detect_mix"],
+        "latency": raw["latency"],
         "machine": {**raw["machine"], "postgresql": raw.get("postgres_version")},
         "plan": raw["plan"],
         "bench_wall_s": raw.get("bench_wall_s"),
@@ -391,3 +392,34 @@ def _print_hotspots(r: dict[str, Any]) -> None:
     print("    project functions by cumulative time:")
     for row in h["cumulative"][:14]:
         print(f"      {row['cum_share']:6.1%}  {row['where']}")
+
+
+def print_latency(lat: dict[str, Any]) -> None:
+    """(i) publication -> alert in `serve` and in a one-off `run`."""
+    serve, run = lat["serve"], lat["run"]
+    print(
+        f"(i) publication -> alert: one new item among {lat['feeds']:,} unchanged feeds (304) "
+        f"and one feed that stalls {lat['stall_s']:g} s before answering"
+    )
+    print(
+        f"    serve: tick -> alert {serve['tick_to_alert_s']:.1f} s (publication -> alert "
+        f"{serve['publication_to_alert_s']:.1f} s; published {serve['published_before_tick_s']:.1f}"
+        f" s before the tick of cron '{serve['cron']}')"
+    )
+    _print_poll_timeline("tick", serve)
+    print(
+        f"    one-off run: start -> alert {run['start_to_alert_s']:.1f} s, process "
+        f"{run['process_s']:.1f} s ({run['cpu_s']:.1f} CPU-s, peak {run['peak_rss_mb']:.0f} MB)"
+    )
+    _print_poll_timeline("start", run)
+    print(f"    load average at the end: {lat['load_average_at_end']}")
+
+
+def _print_poll_timeline(origin: str, f: dict[str, Any]) -> None:
+    news = f"{f['to_news_fetch_s']:.1f} s" if f["to_news_fetch_s"] is not None else "never"
+    print(
+        f"      from the {origin}: first feed fetched {f['to_first_fetch_s']:.1f} s, the new "
+        f"item's feed {news}, the slow feed asked {f['to_slow_request_s']:.1f} s "
+        f"({f['slow_requests']} request(s)), last unchanged feed {f['to_last_fetch_s']:.1f} s; "
+        f"{f['responses_304']} x 304"
+    )

@@ -1,14 +1,26 @@
-"""`make bench` must keep working as the code under it moves: its detection part runs for real
-here, in its quick size (the full run is too long for a test; `python -m bench --quick` is the
-smoke test of the rest)."""
+"""`make bench` must keep working as the code under it moves: its detection and latency parts
+run for real here, in their quick sizes (the full run is too long for a test; `python -m bench
+--quick` is the smoke test of the rest), and the feed server's stall, publication and webhook
+record are checked over HTTP."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import feedparser
+import httpx
+import pytest
+
+from bench.feedserver import LAST_MODIFIED, FeedServer
+from bench.generator import ArticleGenerator, event_sentences
+from bench.infra import BenchError
+from bench.latency import alert_arrival, wait_for_alert
 from tests.conftest import ROOT
 
 
@@ -28,3 +40,110 @@ def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -
     realistic, worst = mixes["realistic_15pct_events"], mixes["all_events"]
     assert 0 < realistic["event_articles"] < worst["event_articles"] == 200
     assert realistic["per_cpu_s"] > 0 and worst["matches"] > realistic["matches"] > 0
+
+
+@pytest.mark.slow
+def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "latency", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=480,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    latency = json.loads(out.read_text(encoding="utf-8"))["latency"]
+    assert (latency["feeds"], latency["stall_s"]) == (20, 3.0)
+    serve, run = latency["serve"], latency["run"]
+    # The alert came after the tick, and after the item was published before it.
+    assert 0 < serve["tick_to_alert_s"] < serve["publication_to_alert_s"]
+    assert 0 < run["start_to_alert_s"] <= run["process_s"]
+    for poll in (serve, run):
+        # The item's alert arrived, the measured poll asked every unchanged feed (304) and the
+        # stalled one, and fetched the item's feed before its alert.
+        assert poll["alerts_received"] >= 1
+        assert poll["responses_304"] == 20 and poll["slow_requests"] >= 1
+        assert poll["to_news_fetch_s"] > 0
+    assert "serve: tick -> alert" in done.stdout and "one-off run: start -> alert" in done.stdout
+
+
+@pytest.fixture
+def feed_server() -> Iterator[tuple[FeedServer, str]]:
+    """The bench feed server with 3 numbered feeds, serving from a thread of this process."""
+    generator = ArticleGenerator(event_sentences(str(ROOT / "rules")), seed=1)
+    server = FeedServer(0, generator, feeds=3, items=2)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_the_slow_feed_stalls_alone_and_unchanged_feeds_answer_304(
+    feed_server: tuple[FeedServer, str],
+) -> None:
+    _, url = feed_server
+    with httpx.Client(base_url=url, timeout=10) as client:
+        etag = client.get("/feed/1.xml").headers["ETag"]
+        client.post("/stall", json={"seconds": 1.5})
+        stalled: list[tuple[int, float]] = []  # (status, seconds) of the slow feed's answer
+        start = time.perf_counter()
+
+        def ask_slow() -> None:
+            status = httpx.get(f"{url}/feed/slow.xml", timeout=10).status_code
+            stalled.append((status, time.perf_counter() - start))
+
+        thread = threading.Thread(target=ask_slow)
+        thread.start()
+        time.sleep(0.2)  # the slow feed is sleeping now
+        other = client.get("/feed/1.xml", headers={"If-None-Match": etag})
+        other_s = time.perf_counter() - start
+        thread.join()
+        events = client.get("/events").json()
+    assert other.status_code == 304 and other_s < 1.0
+    assert stalled[0][0] == 200 and stalled[0][1] >= 1.5
+    assert events["feeds"]["304"] == 1 and len(events["slow"]) == 1
+    assert events["slow"][0]["end"] - events["slow"][0]["start"] >= 1.5
+
+
+def test_a_published_item_changes_the_news_feed_and_hooks_are_recorded(
+    feed_server: tuple[FeedServer, str],
+) -> None:
+    _, url = feed_server
+    with httpx.Client(base_url=url, timeout=10) as client:
+        before = client.get("/feed/news.xml")
+        unchanged = client.get(
+            "/feed/news.xml",
+            headers={"If-None-Match": before.headers["ETag"], "If-Modified-Since": LAST_MODIFIED},
+        )
+        item = {"guid": "g-1", "title": "Launch <b>now</b>", "text": "One.\n\nTwo."}
+        published_at = client.post("/publish", json=item).json()["published_at"]
+        after = client.get(
+            "/feed/news.xml",
+            headers={"If-None-Match": before.headers["ETag"], "If-Modified-Since": LAST_MODIFIED},
+        )
+        client.post("/hook", content=b'{"title": "alert g-1"}')
+        events = client.get("/events").json()
+    assert unchanged.status_code == 304
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    entries = feedparser.parse(after.content).entries
+    assert entries[0].title == "Launch <b>now</b>" and entries[0].id == "g-1"
+    assert len(entries) == 3  # the published item on top of the feed's own two
+    assert [n["status"] for n in events["news"]] == [200, 304, 200]
+    assert events["hooks"][0]["body"] == '{"title": "alert g-1"}'
+    assert events["hooks"][0]["at"] >= published_at
+    assert alert_arrival(url, "g-1") == events["hooks"][0]["at"]
+
+
+def test_waiting_for_an_alert_that_never_comes_fails_loudly(
+    feed_server: tuple[FeedServer, str], tmp_path: Path
+) -> None:
+    _, url = feed_server
+    httpx.post(f"{url}/hook", content=b"another alert")
+    with pytest.raises(BenchError, match="no alert for the published item within 1 s"):
+        wait_for_alert(url, "never-published", 1.0, tmp_path / "serve.log")
