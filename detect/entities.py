@@ -88,6 +88,10 @@ class EntityTable:
     person_keys: dict[str, str] = field(default_factory=dict)
     surnames: dict[str, list[str]] = field(default_factory=dict)
 
+    def carried_regions(self) -> frozenset[str]:
+        """The regions some entity carries: a development can be in these and no others."""
+        return frozenset(region for regions in self.region_of.values() for region in regions)
+
 
 @dataclass(slots=True)
 class _Loader:
@@ -112,9 +116,7 @@ class _Loader:
                 path, "an alias file must be a mapping of sections", line_of(document, 0)
             )
             return
-        check_keys(
-            self.problems, path, document, ["titles", "regions", *_SECTIONS], "alias file"
-        )
+        check_keys(self.problems, path, document, ["titles", "regions", *_SECTIONS], "alias file")
         if "titles" in document:
             self.titles(path, document)
         for region, line in string_list(self.problems, path, document, "regions", "regions"):
@@ -276,9 +278,7 @@ class _Loader:
 
 
 def _malformed_region(region: str) -> str:
-    return (
-        f"malformed region {region!r} (lower-case words joined by hyphens, e.g. 'north-korea')"
-    )
+    return f"malformed region {region!r} (lower-case words joined by hyphens, e.g. 'north-korea')"
 
 
 def load_entities(docs: Mapping[str, str], lexicon: Lexicon, problems: Problems) -> EntityTable:

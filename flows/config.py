@@ -122,10 +122,12 @@ def load_versioned_ruleset(rules_dir: Path) -> tuple[detect.RuleSet, str]:
 
 def routing_vocabulary(ruleset: detect.RuleSet) -> tuple[set[str], set[str]]:
     """(categories, regions) the loaded rules can put on an alert: a subscriber tag naming
-    anything else would never match, so it is refused at start."""
+    anything else would never match, so it is refused at start. Regions are those of the rules'
+    tags (`region:east-asia`) and those some entity carries (rules/entities.yaml)."""
     categories = {rule.category for rule in ruleset.rules}
     categories |= {tag for rule in ruleset.rules for tag in rule.tags if ":" not in tag}
     regions = {tag for rule in ruleset.rules for tag in rule.tags if tag.startswith("region:")}
+    regions |= {f"region:{region}" for region in ruleset.entities.carried_regions()}
     return categories, regions
 
 

@@ -107,7 +107,7 @@ def test_a_category_no_rule_produces_fails(tmp_path: Path) -> None:
 def test_a_region_no_rule_emits_fails(tmp_path: Path) -> None:
     path = _one_tag(tmp_path, "region:korea")
     assert _error(path, regions=REGIONS).reason == (
-        "unknown region in tag 'region:korea' (no loaded rule emits it; regions: east-asia)"
+        "unknown region in tag 'region:korea' (no rule or entity carries it; regions: east-asia)"
     )
     near = _one_tag(tmp_path, "region:east_asia")
     assert _error(near, regions=["east-asia"]).reason == (
