@@ -271,15 +271,28 @@ def to_match(rule: Rule, scan: ArticleScan, cluster: Cluster) -> Match:
         level=rule.level,
         tags=rule.tags,
         title=render(rule.title, values),
-        regions=_regions(scan, actors, place, facts),
+        regions=_regions(scan, cluster, actors, place, facts),
     )
 
 
 def _regions(
-    scan: ArticleScan, actors: Sequence[str], place: str | None, facts: Mapping[str, Any]
+    scan: ArticleScan,
+    cluster: Cluster,
+    actors: Sequence[str],
+    place: str | None,
+    facts: Mapping[str, Any],
 ) -> tuple[str, ...]:
-    """The regions of the event's actors, its place, where it happened (the `location` fact)
-    and who took part: entities already resolved in the match, so this reads no text."""
+    """The regions of the event's actors, its place, where it happened (the `location` fact),
+    who took part, and the places its sentences name ("fell in the Sea of Japan"): entities
+    already resolved for the match, so this reads no text. A capital that stands for its
+    state ("Seoul said", "talks in Beijing") is a voice or a venue more often than the scene,
+    so it counts only as the event's place or actor."""
     participants = facts.get("participants")
     named = [*actors, place, facts.get("location"), *(participants or ())]
+    named += [
+        mention.name
+        for sentence in cluster.sentences
+        for mention in scan.entities[sentence]
+        if mention.kind == "place" and mention.entity.actor is None
+    ]
     return regions_of(scan.ruleset.entities, [n for n in named if isinstance(n, str)])
