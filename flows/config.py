@@ -131,6 +131,12 @@ def routing_vocabulary(ruleset: detect.RuleSet) -> tuple[set[str], set[str]]:
     return categories, regions
 
 
+def region_names(ruleset: detect.RuleSet) -> frozenset[str]:
+    """The regions a `region:<name>` tag may name (`korea`, `east-asia`, ...): a source or a
+    subscriber tagged with any other would place or select nothing."""
+    return frozenset(tag.removeprefix("region:") for tag in routing_vocabulary(ruleset)[1])
+
+
 def load_targets(
     config_path: Path | None,
     urls: Sequence[str],

@@ -182,3 +182,26 @@ def test_a_bad_region_in_the_alias_file_stops_rules_check(tmp_path: Path) -> Non
         f"{entities}:{number + 1}: unknown region 'japn' (did you mean 'japan'?)",
         "1 problem(s)",
     ]
+
+
+def test_a_source_region_nothing_carries_stops_the_run(tmp_path: Path) -> None:
+    """A source's region tag is checked like a subscriber's: its region would be lost."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        "  - name: Tokyo desk\n"
+        "    url: https://tokyo.example/feed\n"
+        "    tags: [region:japn, lang:en]\n",
+        encoding="utf-8",
+    )
+    store = tmp_path / "s.db"
+    result = CliRunner().invoke(
+        app, ["run", "--sources", str(sources), "--db", f"sqlite:///{store}"]
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        f"config error {sources}:4: unknown region in tag 'region:japn' "
+        "(did you mean 'region:japan'?)"
+    ]
+    assert not store.exists()
