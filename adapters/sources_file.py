@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,11 +50,11 @@ _INTERVAL = re.compile(
 )
 
 
-def load_sources_file(path: str | Path) -> list[SourceSpec]:
+def load_sources_file(path: str | Path, regions: Collection[str] | None = None) -> list[SourceSpec]:
     """The enabled sources of the sources file at `path` (see `load_sources`). A missing file,
     a folder, an unreadable file or one that is not UTF-8 is a ConfigValidationError too."""
     text = _read_sources_text(Path(path))
-    return load_sources(text, str(path))
+    return load_sources(text, str(path), regions)
 
 
 def _read_sources_text(path: Path) -> str:
@@ -87,14 +87,18 @@ def _file_error(path: Path, reason: str) -> ConfigValidationError:
     return ConfigValidationError([ConfigError(str(path), reason)])
 
 
-def load_sources(text: str, path: str) -> list[SourceSpec]:
+def load_sources(text: str, path: str, regions: Collection[str] | None = None) -> list[SourceSpec]:
     """The enabled sources of a sources file's `text`; `path` names it in errors and anchors
-    relative `path:` entries. Raises ConfigValidationError listing every problem found."""
+    relative `path:` entries. Raises ConfigValidationError listing every problem found.
+
+    With `regions` (the region names the rules know), a `region:<name>` tag must name one of
+    them: it adds its region to what the source reports, and a region no subscriber can be
+    tagged with would be lost."""
     try:
         document = load_yaml(text, path)
     except ConfigError as exc:
         raise ConfigValidationError([exc]) from exc
-    checker = _Checker(path)
+    checker = _Checker(path, regions=None if regions is None else frozenset(regions))
     specs = checker.document(document)
     if checker.errors:
         # In file order, so a user can fix them top to bottom.
@@ -129,6 +133,7 @@ class _Checker:
     path: str
     errors: list[ConfigError] = field(default_factory=list)
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    regions: frozenset[str] | None = None
 
     def error(self, line: int | None, reason: str) -> None:
         self.errors.append(ConfigError(self.path, reason, line=line))
@@ -285,7 +290,19 @@ class _Checker:
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
             self.error(line, f"'tags' must be a list of words, not {tags!r}")
             return ()
+        for tag in tags:
+            self.check_region(tag.strip(), line)
         return tuple(dict.fromkeys(t.strip() for t in tags))
+
+    def check_region(self, tag: str, line: int | None) -> None:
+        prefix, sep, name = tag.partition(":")
+        if self.regions is None or not sep or prefix.casefold() != "region":
+            return
+        if name.strip().casefold() in self.regions:
+            return
+        close = difflib.get_close_matches(name.strip().casefold(), list(self.regions), n=1)
+        hint = f"did you mean 'region:{close[0]}'?" if close else "no rule or entity carries it"
+        self.error(line, f"unknown region in tag {tag!r} ({hint})")
 
     def interval(self, item: YamlMap) -> int:
         value, line = self.value(item, "poll_interval")

@@ -7,7 +7,7 @@ Flow of one run: SourceSpec -> (adapter) FetchResult[Article] -> (db) stored Art
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
@@ -38,6 +38,26 @@ def advance_status(current: Status, seen: Status) -> Status:
 def level_rank(level: Level) -> int:
     """Position of a level in low < medium < high < critical."""
     return LEVELS.index(level)
+
+
+REGION_PREFIX = "region:"
+
+
+def tag_regions(tags: Iterable[str]) -> tuple[str, ...]:
+    """The regions that `region:<name>` tags (of a source, say) name, lower case, in order."""
+    found: dict[str, None] = {}
+    for tag in tags:
+        text = tag.strip().casefold()
+        name = text.removeprefix(REGION_PREFIX).strip()
+        if text.startswith(REGION_PREFIX) and name:
+            found[name] = None
+    return tuple(found)
+
+
+def merge_regions(*groups: Iterable[str]) -> tuple[str, ...]:
+    """The union of region names, sorted: a development's regions do not depend on the order
+    its reports came in."""
+    return tuple(sorted({region for group in groups for region in group}))
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -134,6 +154,8 @@ class Match:
     level: Level
     tags: tuple[str, ...]
     title: str
+    # Where the event is, by the regions of its actors and places (rules/entities.yaml).
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -151,6 +173,8 @@ class Development:
     level: Level
     tags: tuple[str, ...]
     id: int | None = None
+    # Sorted; from its matches (actors and places) and, once stored, its sources' region tags.
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +229,8 @@ class Alert:
     terms: tuple[str, ...]
     evidence: tuple[EvidenceRef, ...]
     created_at: datetime
+    # The development's regions when the alert was raised: what `region:<name>` tags route on.
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

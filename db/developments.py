@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
-from core.model import Development, DevelopmentChange, Match, Status, advance_status
+from core.model import (
+    Development,
+    DevelopmentChange,
+    Match,
+    Status,
+    advance_status,
+    merge_regions,
+    tag_regions,
+)
 from db._sql import chunked, insert_for
 from db.engine import DETECTION_LOCK, transaction_lock
-from db.models import DevelopmentRow, alerts, articles, developments, evidence
+from db.models import DevelopmentRow, alerts, articles, developments, evidence, sources
 from db.types import as_utc
 
 
@@ -35,6 +43,7 @@ class DevelopmentView:
     last_seen: datetime
     level: str = "medium"
     tags: tuple[str, ...] = field(default=())
+    regions: tuple[str, ...] = field(default=())
 
 
 def _to_development(row: DevelopmentRow) -> Development:
@@ -50,6 +59,7 @@ def _to_development(row: DevelopmentRow) -> Development:
         level=cast(Any, row.level),
         tags=tuple(row.tags or ()),
         id=row.id,
+        regions=tuple(row.regions or ()),
     )
 
 
@@ -91,6 +101,16 @@ class _Batch:
     # development's evidence grows with every chunk, and reading it all each time is quadratic).
     evidence_articles: dict[int, set[int]] = field(default_factory=dict)
     stored_evidence_read: set[int] = field(default_factory=set)
+    # The regions the `region:` tags of each evidence article's source name.
+    source_regions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def regions_of(self, change: DevelopmentChange) -> tuple[str, ...]:
+        """The change's development's regions with those of its evidence's sources."""
+        from_sources = (
+            self.source_regions.get(self.article_ids.get(m.article_key, -1), ())
+            for m in change.evidence
+        )
+        return merge_regions(change.development.regions, *from_sources)
 
 
 def apply_changes(
@@ -113,6 +133,9 @@ def apply_changes(
     seen_at = as_utc(seen_at)
     transaction_lock(session, DETECTION_LOCK)
     batch = _Batch(article_ids=article_ids, seen_at=seen_at)
+    batch.source_regions = _source_regions(
+        session, {_article_id(batch, m) for change in changes for m in change.evidence}
+    )
     for change in changes:
         _apply_change(session, batch, change)
     if batch.evidence:
@@ -123,6 +146,25 @@ def apply_changes(
     stmt = insert_for(session, alerts).on_conflict_do_nothing().returning(alerts.c.id)
     result = session.connection().execute(stmt, list(batch.alerts.values()))
     return sorted(result.scalars())
+
+
+def _source_regions(session: Session, article_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
+    """Article id -> the regions its source's tags name, for the articles whose source has any.
+
+    A source tagged `region:japan` (sources.yaml) says where its reports are about: that is
+    joined here, by the store, because detection reads text and never knows the source."""
+    found: dict[int, tuple[str, ...]] = {}
+    for part in chunked(sorted(article_ids)):
+        query = (
+            select(articles.c.id, sources.c.tags)
+            .join(sources, sources.c.id == articles.c.source_id)
+            .where(articles.c.id.in_(part))
+        )
+        for article_id, tags in session.connection().execute(query):
+            regions = tag_regions(tags or ())
+            if regions:
+                found[article_id] = regions
+    return found
 
 
 def _resolve_ref(session: Session, batch: _Batch, change: DevelopmentChange) -> int | None:
@@ -139,18 +181,18 @@ def _resolve_ref(session: Session, batch: _Batch, change: DevelopmentChange) -> 
 
 def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) -> None:
     """Create or update the change's development, then queue its evidence and alert."""
-    snapshot = change.development
+    snapshot = replace(change.development, regions=batch.regions_of(change))
     dev_id = _resolve_ref(session, batch, change)
     if dev_id is None:
         dev_id = _insert_development(session, snapshot, batch.seen_at)
         batch.refs[change.ref] = dev_id
         batch.stored_evidence_read.add(dev_id)  # new: nothing stored yet
-        _queue(session, batch, change, dev_id, previous=None, status=snapshot.status, moved=True)
+        _queue(session, batch, change, snapshot, dev_id, previous=None, moved=True)
         return
     batch.refs[change.ref] = dev_id
-    previous, status = _update_development(session, dev_id, snapshot, batch.seen_at)
-    moved = status != previous
-    _queue(session, batch, change, dev_id, previous=previous, status=status, moved=moved)
+    previous, stored = _update_development(session, dev_id, snapshot, batch.seen_at)
+    moved = stored.status != previous
+    _queue(session, batch, change, stored, dev_id, previous=previous, moved=moved)
 
 
 def _stored_evidence_articles(session: Session, dev_id: int) -> set[int]:
@@ -170,6 +212,7 @@ def _insert_development(session: Session, dev: Development, seen_at: datetime) -
         "facts": dict(dev.facts),
         "level": dev.level,
         "tags": list(dev.tags),
+        "regions": list(dev.regions),
         "first_seen_at": seen_at,
         "last_seen_at": seen_at,
         "version": 1,
@@ -180,17 +223,19 @@ def _insert_development(session: Session, dev: Development, seen_at: datetime) -
 
 def _update_development(
     session: Session, dev_id: int, dev: Development, seen_at: datetime
-) -> tuple[Status, Status]:
-    """Write the snapshot over development `dev_id`; return (stored status before, after).
+) -> tuple[Status, Development]:
+    """Write the snapshot over development `dev_id`; return the stored status before and the
+    development as written (its status only moved forward, its regions only grew).
 
     The row is locked (FOR UPDATE on PostgreSQL; SQLite's transaction holds the write lock) so
-    the status read here is the one the update replaces.
+    the status and regions read here are the ones the update replaces.
     """
     query = (
         select(
             developments.c.status,
             developments.c.background,
             developments.c.last_seen_at,
+            developments.c.regions,
         )
         .where(developments.c.id == dev_id)
         .with_for_update()
@@ -199,9 +244,13 @@ def _update_development(
     if current is None:
         raise ValueError(f"apply_changes: development {dev_id} does not exist")
     before = cast(Status, current.status)
-    after = advance_status(before, dev.status)
+    after = replace(
+        dev,
+        status=advance_status(before, dev.status),
+        regions=merge_regions(current.regions or (), dev.regions),
+    )
     values = {
-        "status": after,
+        "status": after.status,
         # Once a development is news it stays news; only background may become news.
         "background": bool(current.background and dev.background),
         "title": dev.title,
@@ -211,6 +260,7 @@ def _update_development(
         "facts": dict(dev.facts),
         "level": dev.level,
         "tags": list(dev.tags),
+        "regions": list(after.regions),
         "last_seen_at": max(current.last_seen_at, seen_at),
         "version": developments.c.version + 1,
     }
@@ -262,13 +312,15 @@ def _queue(
     session: Session,
     batch: _Batch,
     change: DevelopmentChange,
+    stored: Development,
     dev_id: int,
     *,
     previous: Status | None,
-    status: Status,
     moved: bool,
 ) -> None:
-    """Queue the change's evidence rows and, when it raises one, its alert row."""
+    """Queue the change's evidence rows and, when it raises one, its alert row (`stored` is the
+    development as this change left it in the store)."""
+    status = stored.status
     known = batch.evidence_articles.setdefault(dev_id, set())
     for match in change.evidence:
         article_id = _article_id(batch, match)
@@ -302,16 +354,16 @@ def _queue(
             "previous_status": previous if kind == "status_change" else None,
             "rule_id": why.rule_id if why else None,
             "terms": list(why.terms) if why else None,
-            "snapshot": _snapshot(change.development, status, known),
+            "snapshot": _snapshot(stored, known),
             "created_at": batch.seen_at,
         },
     )
 
 
-def _snapshot(dev: Development, status: Status, article_ids: set[int]) -> dict[str, Any]:
+def _snapshot(dev: Development, article_ids: set[int]) -> dict[str, Any]:
     """The development as an alert shows it: these fields and these evidence articles."""
     return {
-        "status": status,
+        "status": dev.status,
         "title": dev.title,
         "event_date": dev.event_date.isoformat() if dev.event_date else None,
         "place": dev.place,
@@ -319,6 +371,7 @@ def _snapshot(dev: Development, status: Status, article_ids: set[int]) -> dict[s
         "facts": dict(dev.facts),
         "level": dev.level,
         "tags": list(dev.tags),
+        "regions": list(dev.regions),
         "article_ids": sorted(article_ids),
     }
 
@@ -366,6 +419,7 @@ def _view(row: DevelopmentRow, evidence_guids: list[str]) -> DevelopmentView:
         last_seen=row.last_seen_at,
         level=row.level,
         tags=tuple(row.tags or ()),
+        regions=tuple(row.regions or ()),
     )
 
 

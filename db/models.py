@@ -160,6 +160,8 @@ class DevelopmentRow(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     level: Mapped[str] = mapped_column(String(16))
     tags: Mapped[list[Any]] = mapped_column(default=list)
+    # Sorted region names: from the actors and places, and the sources' `region:` tags.
+    regions: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))

@@ -101,6 +101,7 @@ _DEVELOPMENT_FIELDS = (
     developments.c.facts,
     developments.c.level,
     developments.c.tags,
+    developments.c.regions,
 )
 
 
@@ -178,6 +179,8 @@ def _alert(row: Mapping[str, Any], ev: Sequence[_Evidence]) -> Alert:
         terms=tuple(terms or ()),
         evidence=tuple(refs.values()),
         created_at=row["created_at"],
+        # A snapshot written before developments had regions: the development's regions now.
+        regions=tuple(shown.get("regions", row["regions"]) or ()),
     )
 
 

@@ -25,6 +25,7 @@ from core.model import (
     Status,
     advance_status,
     level_rank,
+    merge_regions,
     status_rank,
 )
 from detect.identity import Identity, identity_of, same_event, score
@@ -74,6 +75,7 @@ def _create(match: Match) -> Development:
         facts=dict(match.facts),
         level=match.level,
         tags=match.tags,
+        regions=match.regions,
     )
 
 
@@ -114,6 +116,7 @@ def _merge(development: Development, match: Match) -> None:
     if level_rank(match.level) > level_rank(development.level):
         development.level = match.level
     development.tags = tuple(dict.fromkeys((*development.tags, *match.tags)))
+    development.regions = merge_regions(development.regions, match.regions)
 
 
 def _alert(before: Development | None, after: Development) -> AlertKind | None:

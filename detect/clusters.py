@@ -13,7 +13,7 @@ not in the headline: "sanctions over the missile tests") is context too.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -21,6 +21,7 @@ from typing import Any
 
 from core.model import Match, Status, status_rank
 from detect.dates import DateSpan
+from detect.entities import regions_of
 from detect.facts import DERIVED, extract, first_match
 from detect.identity import Identity, compatible, identity_of, same_event, score
 from detect.mentions import Mention
@@ -270,4 +271,28 @@ def to_match(rule: Rule, scan: ArticleScan, cluster: Cluster) -> Match:
         level=rule.level,
         tags=rule.tags,
         title=render(rule.title, values),
+        regions=_regions(scan, cluster, actors, place, facts),
     )
+
+
+def _regions(
+    scan: ArticleScan,
+    cluster: Cluster,
+    actors: Sequence[str],
+    place: str | None,
+    facts: Mapping[str, Any],
+) -> tuple[str, ...]:
+    """The regions of the event's actors, its place, where it happened (the `location` fact),
+    who took part, and the places its sentences name ("fell in the Sea of Japan"): entities
+    already resolved for the match, so this reads no text. A capital that stands for its
+    state ("Seoul said", "talks in Beijing") is a voice or a venue more often than the scene,
+    so it counts only as the event's place or actor."""
+    participants = facts.get("participants")
+    named = [*actors, place, facts.get("location"), *(participants or ())]
+    named += [
+        mention.name
+        for sentence in cluster.sentences
+        for mention in scan.entities[sentence]
+        if mention.kind == "place" and mention.entity.actor is None
+    ]
+    return regions_of(scan.ruleset.entities, [n for n in named if isinstance(n, str)])

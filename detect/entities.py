@@ -10,6 +10,13 @@ Alias files are data (rules/entities.yaml):
                within: ...}]
     weapons: [{name: Hwasong-18, aliases: [...], type: ICBM}]
     organizations: [{name: UN Security Council, aliases: [UNSC]}]
+    regions: [korea, north-korea, japan, ...]
+
+Regions route alerts (a subscriber tag `region:korea`): `regions` declares the names, and a
+state or place carries some with `region: korea` or `region: [korea, north-korea]`. A place
+without one takes its country's (or, without a country, the regions of the place it is
+`within`); a person, organisation or weapon takes its country's. A region that is not declared,
+or not written in lower-case words joined by hyphens, is an error at its line.
 
 An all-capital Latin alias of up to three letters ("US", "UN") matches only in capitals, so the
 pronoun "us" is not the United States.
@@ -17,12 +24,14 @@ pronoun "us" is not the United States.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.errors import ConfigError
+from core.model import merge_regions
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
 from detect.matcher import Lexicon, term_spec
 from detect.names import name_key, skeleton, split_name
@@ -39,12 +48,14 @@ _SECTIONS: dict[str, EntityKind] = {
 }
 _KEYS: dict[EntityKind, tuple[str, ...]] = {
     "person": ("name", "aliases", "surname", "role", "country"),
-    "state": ("name", "aliases", "demonyms"),
-    "place": ("name", "aliases", "country", "actor", "within"),
+    "state": ("name", "aliases", "demonyms", "region"),
+    "place": ("name", "aliases", "country", "actor", "within", "region"),
     "weapon": ("name", "aliases", "type", "country"),
     "org": ("name", "aliases", "country"),
 }
 _SHOUTED = re.compile(r"^[A-Z]{2,3}$")
+# A region is a tag's value (`region:north-korea`): lower-case words joined by hyphens.
+_REGION = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,18 +71,26 @@ class Entity:
     actor: str | None = None
     type: str | None = None
     within: str | None = None
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
 class EntityTable:
     """Every entity, the term ids of their aliases and of person titles, and name keys for
-    spelling variants."""
+    spelling variants. `regions` are the declared region names, `region_of` the regions each
+    entity stands for once its country or enclosing place is followed."""
 
     entities: dict[str, Entity] = field(default_factory=dict)
+    regions: frozenset[str] = frozenset()
+    region_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
     alias_terms: dict[int, str] = field(default_factory=dict)
     title_terms: dict[int, str] = field(default_factory=dict)
     person_keys: dict[str, str] = field(default_factory=dict)
     surnames: dict[str, list[str]] = field(default_factory=dict)
+
+    def carried_regions(self) -> frozenset[str]:
+        """The regions some entity carries: a development can be in these and no others."""
+        return frozenset(region for regions in self.region_of.values() for region in regions)
 
 
 @dataclass(slots=True)
@@ -81,6 +100,8 @@ class _Loader:
     table: EntityTable = field(default_factory=EntityTable)
     alias_owner: dict[str, str] = field(default_factory=dict)
     pending_refs: list[tuple[str, str, str, int | None]] = field(default_factory=list)
+    declared_regions: dict[str, None] = field(default_factory=dict)
+    pending_regions: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def load(self, path: str, text: str) -> None:
         try:
@@ -95,9 +116,11 @@ class _Loader:
                 path, "an alias file must be a mapping of sections", line_of(document, 0)
             )
             return
-        check_keys(self.problems, path, document, ["titles", *_SECTIONS], "alias file")
+        check_keys(self.problems, path, document, ["titles", "regions", *_SECTIONS], "alias file")
         if "titles" in document:
             self.titles(path, document)
+        for region, line in string_list(self.problems, path, document, "regions", "regions"):
+            self.declare_region(path, region, line)
         for section, kind in _SECTIONS.items():
             entries = document.get(section)
             if entries is None:
@@ -125,6 +148,26 @@ class _Loader:
                 continue
             for title, _line in string_list(self.problems, path, titles, role, f"titles of {role}"):
                 self.table.title_terms[self.lexicon.add(term_spec(title))] = role
+
+    def declare_region(self, path: str, region: str, line: int | None) -> None:
+        if not _REGION.match(region):
+            self.problems.add(path, _malformed_region(region), line)
+        elif region in self.declared_regions:
+            self.problems.add(path, f"region {region!r} is declared twice", line)
+        else:
+            self.declared_regions[region] = None
+
+    def entity_regions(self, path: str, name: str, entry: YamlMap) -> tuple[str, ...]:
+        """The regions an entry carries itself; each is checked against the declared ones once
+        every alias file is read."""
+        regions: dict[str, None] = {}
+        for region, line in string_list(self.problems, path, entry, "region", f"region of {name}"):
+            if not _REGION.match(region):
+                self.problems.add(path, _malformed_region(region), line)
+                continue
+            regions[region] = None
+            self.pending_regions.append((path, region, line))
+        return tuple(regions)
 
     def entry(self, path: str, kind: EntityKind, entry: Any, line: int | None) -> None:
         if not isinstance(entry, YamlMap):
@@ -179,6 +222,7 @@ class _Loader:
             type=optional_string(self.problems, path, entry, "type", "type")
             or (name if kind == "weapon" else None),
             within=within,
+            regions=self.entity_regions(path, name, entry),
         )
 
     def alias(self, path: str, entity: Entity, alias: str, line: int | None) -> None:
@@ -204,6 +248,37 @@ class _Loader:
             entity = self.table.entities.get(name)
             if entity is None or entity.kind != kind:
                 self.problems.add(path, f"{name!r} is not a known {kind}", line)
+        for path, region, line in self.pending_regions:
+            if region not in self.declared_regions:
+                close = difflib.get_close_matches(region, list(self.declared_regions), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "declare it under regions:"
+                self.problems.add(path, f"unknown region {region!r} ({hint})", line)
+
+    def resolve_regions(self) -> None:
+        """Each entity's regions: its own, else its country's, else those of the place it is
+        within (followed at most a few steps: `within` may chain, and must not loop)."""
+        self.table.regions = frozenset(self.declared_regions)
+        for name in self.table.entities:
+            regions = self.own_or_inherited(name, depth=4)
+            if regions:
+                self.table.region_of[name] = regions
+
+    def own_or_inherited(self, name: str, depth: int) -> tuple[str, ...]:
+        entity = self.table.entities.get(name)
+        if entity is None or depth == 0:
+            return ()
+        known = tuple(r for r in entity.regions if r in self.declared_regions)
+        if known:
+            return known
+        for parent in (entity.country, entity.within):
+            inherited = self.own_or_inherited(parent, depth - 1) if parent else ()
+            if inherited:
+                return inherited
+        return ()
+
+
+def _malformed_region(region: str) -> str:
+    return f"malformed region {region!r} (lower-case words joined by hyphens, e.g. 'north-korea')"
 
 
 def load_entities(docs: Mapping[str, str], lexicon: Lexicon, problems: Problems) -> EntityTable:
@@ -212,4 +287,10 @@ def load_entities(docs: Mapping[str, str], lexicon: Lexicon, problems: Problems)
     for path, text in docs.items():
         loader.load(path, text)
     loader.check_references()
+    loader.resolve_regions()
     return loader.table
+
+
+def regions_of(table: EntityTable, names: Iterable[str | None]) -> tuple[str, ...]:
+    """The sorted regions the named entities stand for; names that carry none add nothing."""
+    return merge_regions(*(table.region_of.get(name, ()) for name in names if name))

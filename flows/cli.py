@@ -151,7 +151,17 @@ def _replay_answered_idle(
 
 @app.command()
 @fail_cleanly
-def developments(database: DbOption = None, as_json: JsonOption = False) -> None:
+def developments(
+    database: DbOption = None,
+    as_json: JsonOption = False,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region",
+            help="Only developments in this region (korea, japan, ...; repeatable: any of them).",
+        ),
+    ] = None,
+) -> None:
     """List the developments in the store."""
     import db
     from flows.report import development_json, print_summary
@@ -159,8 +169,13 @@ def developments(database: DbOption = None, as_json: JsonOption = False) -> None
     from flows.settings import load_settings
 
     url = load_settings(database_url=database).database_url
+    wanted = {name.strip().casefold().removeprefix("region:") for name in region or ()}
     with read_transaction(url) as session:
-        rows = [development_json(view) for view in db.list_developments(session)]
+        rows = [
+            development_json(view)
+            for view in db.list_developments(session)
+            if not wanted or wanted & set(view.regions)
+        ]
     if as_json:
         print_json(rows)
         return

@@ -122,11 +122,19 @@ def load_versioned_ruleset(rules_dir: Path) -> tuple[detect.RuleSet, str]:
 
 def routing_vocabulary(ruleset: detect.RuleSet) -> tuple[set[str], set[str]]:
     """(categories, regions) the loaded rules can put on an alert: a subscriber tag naming
-    anything else would never match, so it is refused at start."""
+    anything else would never match, so it is refused at start. Regions are those of the rules'
+    tags (`region:east-asia`) and those some entity carries (rules/entities.yaml)."""
     categories = {rule.category for rule in ruleset.rules}
     categories |= {tag for rule in ruleset.rules for tag in rule.tags if ":" not in tag}
     regions = {tag for rule in ruleset.rules for tag in rule.tags if tag.startswith("region:")}
+    regions |= {f"region:{region}" for region in ruleset.entities.carried_regions()}
     return categories, regions
+
+
+def region_names(ruleset: detect.RuleSet) -> frozenset[str]:
+    """The regions a `region:<name>` tag may name (`korea`, `east-asia`, ...): a source or a
+    subscriber tagged with any other would place or select nothing."""
+    return frozenset(tag.removeprefix("region:") for tag in routing_vocabulary(ruleset)[1])
 
 
 def load_targets(

@@ -255,6 +255,7 @@ def match_json(match: Match) -> dict[str, Any]:
             "actors": list(match.actors),
             "facts": dict(match.facts),
             "terms": list(match.terms),
+            "regions": list(match.regions),
         }
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 import adapters
 import db
 from core.model import SourceSpec
-from flows.config import load_run_config
+from flows.config import load_run_config, region_names
 from flows.idle import due_sources
 from flows.liveness import process_identity, process_is_gone
 from flows.pipeline import run_cycle
@@ -41,9 +41,10 @@ PROCESS_LABEL = "watchfloor.process"
 SKIPPED = "skipped: another monitor run is in progress"
 
 
-def load_source_specs(path: Path) -> list[SourceSpec]:
+def load_source_specs(path: Path, regions: Collection[str] | None = None) -> list[SourceSpec]:
     """The sources file, validated by the adapters' one loader (file, line and reason for every
-    error, a missing file, a folder or bad encoding included).
+    error, a missing file, a folder or bad encoding included); with `regions`, a `region:` tag
+    must name one of them.
 
     Parsed once per process while the file stays the same (path, size and modification time):
     `watchfloor run` validates it before Prefect starts and its flow reads it again.
@@ -51,12 +52,13 @@ def load_source_specs(path: Path) -> list[SourceSpec]:
     try:
         stat = path.stat()
     except OSError:
-        return adapters.load_sources_file(path)  # the loader says what is wrong with it
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        return adapters.load_sources_file(path, regions)  # it says what is wrong with it
+    checked = None if regions is None else tuple(sorted(regions))
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino, checked)
     with _specs_lock:
         known = _parsed_specs.get(key)
     if known is None:
-        known = tuple(adapters.load_sources_file(path))
+        known = tuple(adapters.load_sources_file(path, regions))
         with _specs_lock:
             _parsed_specs.clear()  # one sources file per process: keep only the latest
             _parsed_specs[key] = known
@@ -64,7 +66,7 @@ def load_source_specs(path: Path) -> list[SourceSpec]:
 
 
 _specs_lock = threading.Lock()
-_parsed_specs: dict[tuple[str, int, int, int], tuple[SourceSpec, ...]] = {}
+_parsed_specs: dict[tuple[str, int, int, int, tuple[str, ...] | None], tuple[SourceSpec, ...]] = {}
 
 
 class _LeaseKeeper(threading.Thread):
@@ -185,7 +187,7 @@ def monitor_flow(
         apprise_config=apprise_config, rules_dir=rules_dir, sources_file=sources_file
     )
     config = load_run_config(settings)
-    specs = load_source_specs(settings.sources_file)
+    specs = load_source_specs(settings.sources_file, region_names(config.ruleset))
     logger = get_run_logger()
     record_run_process(logger)
     with monitor_lock(settings.database_url, logger) as acquired:

@@ -64,6 +64,7 @@ def run(
     When no source is due and nothing in the store awaits detection or delivery, the run
     answers at once without starting Prefect, and says so (on stderr with --json).
     """
+    from flows.config import region_names
     from flows.idle import NOTHING_TO_DO, run_has_work
     from flows.monitor import load_source_specs, monitor_flow
     from flows.report import RunReport, print_summary
@@ -74,7 +75,8 @@ def run(
     use_notify_urls(notify_urls)
     use_database_url(database)
     config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
-    specs = load_source_specs(load_settings(sources_file=sources).sources_file)
+    regions = region_names(config.ruleset)
+    specs = load_source_specs(load_settings(sources_file=sources).sources_file, regions)
     url = open_store_for_writing(None)  # a bad URL or a server down: one line, before Prefect
     if not all_sources and not run_has_work(url, specs, config.rules_version):
         _say_nothing_to_do(NOTHING_TO_DO, as_json)
@@ -127,6 +129,7 @@ def serve(
     sixth field for seconds. --db and --notify reach the runs through the environment, never
     as deployment parameters.
     """
+    from flows.config import region_names
     from flows.deployments import DEPLOYMENT_NAME, check_cron, serve_monitor
     from flows.monitor import load_source_specs
     from flows.settings import load_settings
@@ -142,8 +145,8 @@ def serve(
         rules_dir=rules_dir,
     )
     check_cron(settings.monitor_cron)
-    validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
-    load_source_specs(settings.sources_file)
+    config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
+    load_source_specs(settings.sources_file, region_names(config.ruleset))
     err_console.print(
         f"Serving {DEPLOYMENT_NAME!r} on cron {settings.monitor_cron!r} (UTC) from "
         f"{settings.sources_file}; Ctrl+C stops it.",

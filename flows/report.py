@@ -99,6 +99,7 @@ def development_json(view: Any) -> dict[str, Any]:
             "actors": list(view.actors),
             "facts": dict(view.facts),
             "evidence": list(view.evidence),
+            "regions": list(view.regions),
         }
     )
 

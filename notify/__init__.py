@@ -5,7 +5,7 @@ What flows call (nothing here touches the database or reads the clock):
 - `load_targets(config_path, urls, *, categories=None, regions=None)`: subscribers from an
   Apprise YAML file and/or plain URLs, validated at start (ConfigError with file:line; never a
   secret in it); every tag checked against notify.tags, and topic/region tags against the
-  categories and regions of the loaded rules when given;
+  categories and regions of the loaded rules and entities when given;
 - `route(alert, targets)`: the subscribers whose tags select an alert (notify.routing);
   `with_tag(targets, tag)` for `watchfloor alerts test --tag TAG`;
 - `send(alert, target)` / `send_digest(alerts, target)` / `send_test(target)`: one Apprise

@@ -396,8 +396,8 @@ def load_targets(
     a secret.
 
     Every tag must be of a known kind with a well-formed value. `categories` (the categories
-    of the loaded rules) and `regions` (the regions they emit, as `east-asia` or
-    `region:east-asia`) make a topic or region tag that no rule can produce an error too;
+    of the loaded rules) and `regions` (the regions their tags and entities carry, as `korea`
+    or `region:korea`) make a topic or region tag that nothing can produce an error too;
     None leaves that kind unchecked.
     """
     targets: list[Target] = []

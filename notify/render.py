@@ -121,6 +121,7 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         "when": _when(alert.event_date, facts),
         "where": one_line(alert.place) or _first(facts, _PLACE_KEYS),
         "who": ", ".join(one_line(a) for a in alert.actors) or None,
+        "regions": ", ".join(one_line(r) for r in alert.regions) or None,
         "facts": [_fact_line(k, v) for k, v in facts.items() if k not in skipped],
         "outlets": outlets,
         "sources": sources,

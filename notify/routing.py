@@ -6,7 +6,7 @@ vocabulary. The kinds that filter:
 | tag                    | kind     | an alert passes when                                      |
 |------------------------|----------|-----------------------------------------------------------|
 | `missile_launch`, ...  | topic    | its category, or one of its own bare tags, is that word   |
-| `region:<name>`        | region   | its tags contain `region:<name>`                          |
+| `region:<name>`        | region   | its regions, or its rule's tags, hold `<name>`            |
 | `level:<lvl>`          | level    | its level >= `<lvl>` (low < medium < high < critical)     |
 | `all`                  | wildcard | always (satisfies the topic and region kinds)             |
 
@@ -17,6 +17,10 @@ Combination: tags of one kind are OR-ed (`missile_launch, nuclear_test` = either
 AND-ed (`missile_launch, region:korea` = a launch in Korea), and the level is a floor on top
 (several level tags: the lowest floor applies). A subscriber with no topic, region or level tag
 (untagged, or only schedule/label tags) receives every alert; `all` says so explicitly.
+
+An alert's regions are its development's (from its actors and places, rules/entities.yaml,
+and its sources' `region:` tags); a rule's own `region:` tag (the shipped rules all carry
+`region:east-asia`) counts too, so `region:east-asia` still selects every alert.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.model import Alert, Level, Target, level_rank
+from core.model import REGION_PREFIX, Alert, Level, Target, level_rank
 from notify.tags import Kind, parse_level, read_tag
 
 
@@ -49,7 +53,10 @@ class Interest:
             bare = {tag for tag in alert_tags if ":" not in tag}
             if not self.topics & (bare | {alert.category.casefold()}):
                 return False
-        return not self.regions or bool(self.regions & alert_tags)
+        if not self.regions:
+            return True
+        regions = {f"{REGION_PREFIX}{region.casefold()}" for region in alert.regions}
+        return bool(self.regions & (alert_tags | regions))
 
 
 def parse_interest(tags: Iterable[str]) -> Interest:

@@ -12,7 +12,7 @@ WORDS or PREFIXES plus, when its value has a form, one parser in _VALUE_PARSERS.
 | `digest:<period>`                 | digest   | `hourly`, `daily`, `daily@HH` (HH 00-23)     |
 | `quiet:<from>-<to>`               | quiet    | `HH-HH` or `HH:MM-HH:MM`                     |
 | `tz:<zone>`                       | tz       | an IANA zone, any case (`Asia/Seoul`)        |
-| `region:<name>`                   | region   | a region the loaded rules emit               |
+| `region:<name>`                   | region   | a region a rule or an entity carries         |
 | `level:<level>`                   | level    | `low`, `medium`, `high`, `critical`          |
 | `team:<text>`, `label:<text>`     | label    | free text that nothing reads (`team:ops`)    |
 
@@ -94,7 +94,8 @@ class Tag:
 
 @dataclass(frozen=True, slots=True)
 class Produced:
-    """The categories and regions the loaded rules can produce; None when not checked."""
+    """The categories and regions the loaded rules can produce (regions: those of the rules'
+    tags and of the entities, rules/entities.yaml); None when not checked."""
 
     categories: frozenset[str] | None = None
     regions: frozenset[str] | None = None
@@ -264,7 +265,7 @@ def _check_topic(given: str, categories: frozenset[str] | None) -> None:
 def _check_region(given: str, name: str, regions: frozenset[str]) -> None:
     if name not in regions:
         close = did_you_mean(name, regions)
-        known = f"no loaded rule emits it; regions: {', '.join(sorted(regions)) or 'none'}"
+        known = f"no rule or entity carries it; regions: {', '.join(sorted(regions)) or 'none'}"
         raise TagError(
             f"unknown region in tag {given!r}{_hint(close and f'region:{close}', known)}"
         )

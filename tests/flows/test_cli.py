@@ -68,6 +68,7 @@ def test_replay_json_twice_in_a_real_process(tmp_path: Path) -> None:
         "actors",
         "facts",
         "evidence",
+        "regions",
     }
     second = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
     assert second["alerts_sent"] == 0
@@ -103,6 +104,7 @@ def test_detect_reads_json_lines_without_a_database(tmp_path: Path) -> None:
         "actors",
         "facts",
         "terms",
+        "regions",
     }
     assert lines[1]["matches"] == []
     assert not list(tmp_path.glob("*.db")), "detect touches no database"

@@ -36,6 +36,7 @@ DEVELOPMENT_KEYS = {
     "actors",
     "facts",
     "evidence",
+    "regions",
 }
 # (name, path, items): one feed per way of saying "nothing changed" on the second poll.
 FEEDS = [

@@ -85,3 +85,32 @@ def test_with_tag_selects_targets_for_alerts_test() -> None:
     assert notify.with_tag([a, b, c], "TEAM:ops") == [a]
     assert notify.with_tag([a, b, c], "nothing") == []
     assert notify.with_tag([a, b, c], None) == [a, b, c]
+
+
+# A launch as the shipped rules raise it: the rule's tag says east-asia, the development's
+# actors and places say where it is.
+LAUNCH_BY_REGIONS = make_alert(tags=("region:east-asia",), regions=("korea", "north-korea"))
+MEETING_BY_REGIONS = make_alert(
+    category="ministerial_meeting", tags=("region:east-asia",), regions=("japan", "korea")
+)
+
+
+@pytest.mark.parametrize(
+    ("tags", "launch", "meeting"),
+    [
+        (("region:korea",), True, True),
+        (("region:north-korea",), True, False),
+        (("region:japan",), False, True),
+        (("region:Japan",), False, True),  # case-insensitive, as every tag
+        (("region:china",), False, False),
+        (("region:east-asia",), True, True),  # the rules' own region tag still selects all
+        (("region:japan", "missile_launch"), False, False),  # AND across kinds
+        (("region:japan", "region:north-korea"), True, True),  # OR within regions
+    ],
+)
+def test_region_tags_route_on_the_developments_regions(
+    tags: tuple[str, ...], launch: bool, meeting: bool
+) -> None:
+    target = _target(*tags)
+    assert (notify.route(LAUNCH_BY_REGIONS, [target]) == [target]) is launch
+    assert (notify.route(MEETING_BY_REGIONS, [target]) == [target]) is meeting
