@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -265,13 +267,94 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     Safe when several processes call it at once: the migration runs in one transaction under a
     lock (an advisory lock on PostgreSQL, the write lock on SQLite), and whoever comes second
-    finds the schema at head and does nothing.
+    finds the schema at head and does nothing. On SQLite, see :func:`migration_transaction`.
     """
     config = alembic_config()
-    with engine.begin() as connection:
-        transaction_lock(connection, MIGRATION_LOCK)
+    with migration_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction holding the migration lock, for Alembic to migrate through.
+
+    SQLite: foreign keys are not enforced while the migrations run, and are checked in full
+    before the transaction commits. SQLite changes a table other than by adding a column only
+    by rebuilding it (Alembic batch mode: create a copy, fill it, drop the old table, rename
+    the copy), and with foreign keys enforced the DROP is an implicit DELETE of every row:
+    rows of other tables referring to them fail it ("FOREIGN KEY constraint failed"), and
+    ON DELETE actions fire, on the copy too, whose keys already name the table being dropped
+    (articles.duplicate_of_id, ON DELETE SET NULL, lost every near-duplicate link that way).
+    `PRAGMA defer_foreign_keys` does not help: the actions still fire, and the violations the
+    DROP counts are not uncounted by the RENAME, so the commit fails. This is the procedure of
+    https://www.sqlite.org/lang_altertable.html ("Making Other Kinds Of Table Schema Changes").
+    `PRAGMA foreign_keys` is a no-op inside a transaction, so it is switched off on the DBAPI
+    connection before the BEGIN IMMEDIATE, and back on before the connection returns to the
+    pool. A migration that leaves a row referring to a missing one raises StoreError and is
+    rolled back: the store stays at the revision it was at.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                transaction_lock(connection, MIGRATION_LOCK)
+                yield connection
+            return
+        _set_sqlite_foreign_keys(connection, enabled=False)
+        try:
+            with connection.begin():
+                before = _revision_of(connection)
+                yield connection
+                # A start that finds the store at head checks nothing: the check reads every
+                # referring row, and every process start passes here.
+                if _revision_of(connection) != before:
+                    _check_sqlite_foreign_keys(connection, before)
+        finally:
+            try:
+                _set_sqlite_foreign_keys(connection, enabled=True)
+            except Exception:
+                # Never let a connection without foreign keys back into the pool; the
+                # migration's own outcome (committed or raised) is what the caller must see.
+                connection.invalidate()
+
+
+def _set_sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
+    """Switch foreign key enforcement on `connection` (outside any transaction), and check
+    that it took: SQLite silently ignores the pragma inside a transaction."""
+    if connection.in_transaction():
+        raise RuntimeError("PRAGMA foreign_keys is a no-op inside a transaction")
+    # The DBAPI connection, not connection.exec_driver_sql: that would autobegin a SQLAlchemy
+    # transaction, whose "begin" hook issues BEGIN IMMEDIATE before the pragma.
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
+        (state,) = cursor.execute("PRAGMA foreign_keys").fetchone()
+    finally:
+        cursor.close()
+    if state != int(enabled):
+        raise StoreError(f"cannot switch SQLite foreign keys {'on' if enabled else 'off'}")
+
+
+def _revision_of(connection: Connection) -> str | None:
+    """The Alembic revision as `connection` sees it (inside its transaction)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _check_sqlite_foreign_keys(connection: Connection, before: str | None) -> None:
+    """StoreError, which rolls the migration back, if any row refers to a missing row."""
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if not violations:
+        return
+    shown = "; ".join(
+        f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in violations[:5]
+    )
+    at = before or "none (empty)"
+    raise StoreError(
+        f"migrating the SQLite store would leave {len(violations)} row(s) referring to missing "
+        f"rows ({shown}); nothing was changed, the store stays at revision {at}"
+    )
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -3,6 +3,31 @@
 `db.upgrade(engine)` passes its own connection (already in a transaction, under the migration
 lock) through ``config.attributes["connection"]``. From the alembic command line the URL comes
 from ``-x url=...``, else WATCHFLOOR_DATABASE_URL, else ``sqlite:///watchfloor.db``.
+
+Rules for migrations, because of SQLite (tests/db/test_db_migrations.py upgrades a store holding
+rows in every table from every revision, and downgrades one, on SQLite and PostgreSQL):
+
+- SQLite alters a table in place only to add a column (``op.add_column``, instant on any size
+  of store: prefer it) or to rename one. Anything else Alembic does there (a
+  ``batch_alter_table`` that drops a column or changes a constraint) rebuilds the table: create
+  a copy, fill it, drop the old table, rename the copy. That is only safe with foreign keys NOT
+  enforced, or the DROP fails on the rows referring to the table, or silently fires their
+  ON DELETE actions (0004 lost every articles.duplicate_of_id link that way until
+  :func:`db.engine.migration_transaction` existed).
+- So migrations run through :func:`db.engine.migration_transaction` (``db.upgrade`` and this
+  file do): foreign keys off before its BEGIN, ``PRAGMA foreign_key_check`` before COMMIT (a
+  migration leaving a row that refers to a missing one is rolled back), back on afterwards. Do
+  not run migrations through a plain ``engine.begin()`` connection, and do not put
+  ``PRAGMA foreign_keys`` in a migration (a no-op inside the transaction) or rely on
+  ``PRAGMA defer_foreign_keys`` (ON DELETE actions still fire, and the commit fails anyway).
+- With foreign keys off, ON DELETE CASCADE / SET NULL do not fire on SQLite during a migration:
+  a migration that deletes rows clears or deletes what refers to them itself (0004's downgrade
+  does), as PostgreSQL, which keeps enforcing them, needs anyway.
+- Never rebuild by renaming the old table away (``ALTER TABLE t RENAME TO t_old``): SQLite
+  rewrites the other tables' foreign keys to follow the rename, to ``t_old``, which is then
+  dropped. Alembic's batch mode renames the copy instead, which is right.
+- A migration adding a table or a column adds rows or values for it to ``ROWS`` in
+  tests/db/test_db_migrations.py (the test refuses to run without them).
 """
 
 from __future__ import annotations
@@ -13,7 +38,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from db.engine import MIGRATION_LOCK, create_engine_for, transaction_lock
+from db.engine import create_engine_for, migration_transaction
 from db.models import Base
 
 config = context.config
@@ -61,8 +86,7 @@ def run_migrations_online() -> None:
         fileConfig(config.config_file_name, disable_existing_loggers=False)
     engine = create_engine_for(_url())
     try:
-        with engine.begin() as connection:
-            transaction_lock(connection, MIGRATION_LOCK)
+        with migration_transaction(engine) as connection:
             _run(connection)
     finally:
         engine.dispose()

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, Table, inspect, text
+from sqlalchemy.pool import StaticPool
 
 from db import checkpoint_wal, create_engine_for, current_revision, upgrade
-from db.engine import alembic_config
+from db.engine import StoreError, alembic_config, migration_transaction
 from db.models import Base
 
 TABLES = {"sources", "articles", "developments", "evidence", "alerts", "deliveries"}
@@ -65,7 +73,7 @@ def test_downgrade_and_upgrade_again(empty_url: str) -> None:
     with engine_at(empty_url) as engine:
         upgrade(engine)
         config = alembic_config()
-        with engine.begin() as connection:
+        with migration_transaction(engine) as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "base")
         assert not TABLES & set(inspect(engine).get_table_names())
@@ -174,3 +182,444 @@ def test_alembic_command_line_config_is_packaged() -> None:
     config = alembic_config()
     assert Path(config.get_main_option("script_location") or "").is_dir()
     assert Path(config.config_file_name or "").is_file()
+
+
+# --- Upgrading a store that holds rows ------------------------------------------------------
+#
+# A store is upgraded from every revision it can be found at, holding rows in every table, and
+# every row must come through unchanged. On SQLite a table rebuild (Alembic batch mode: create
+# a copy, drop the old table, rename) done with foreign keys enforced either fails outright
+# (the rows referring to the dropped table) or, worse, silently fires ON DELETE actions:
+# articles.duplicate_of_id (ON DELETE SET NULL) lost every near-duplicate link in 0004.
+
+REVISIONS = [
+    script.revision
+    for script in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))
+]
+T1 = datetime(2026, 1, 28, 9, 0, tzinfo=UTC)
+
+# Rows for every table, with a value for every column the table has ever had: a store at an
+# older revision gets the columns that exist there (the rest come from the migrations). Two
+# rows per table at least, linked the way the app links them: a near-duplicate article, the
+# evidence of two developments, a new and a status-change alert, deliveries in several states.
+ROWS: dict[str, list[dict[str, Any]]] = {
+    "sources": [
+        {
+            "id": 1,
+            "name": "yonhap",
+            "kind": "rss",
+            "location": "https://yonhap.example/feed",
+            "tags": ["region:kr", "lang:en"],
+            "last_status": "ok",
+            "last_fetch_at": T1,
+            "last_success_at": T1,
+            "http_status": 200,
+            "consecutive_failures": 0,
+            "last_error": None,
+            "next_due_at": T1 + timedelta(minutes=5),
+            "etag": '"abc"',
+            "last_modified": "Wed, 28 Jan 2026 09:00:00 GMT",
+            "body_hash": "b" * 64,
+            "items_seen": 42,
+        },
+        {
+            "id": 2,
+            "name": "kcna-watch",
+            "kind": "rss",
+            "location": "https://kcna.example/feed",
+            "tags": [],
+            "last_status": "error",
+            "last_fetch_at": T1,
+            "last_success_at": None,
+            "http_status": 503,
+            "consecutive_failures": 3,
+            "last_error": "HTTP 503",
+            "next_due_at": T1 + timedelta(hours=1),
+            "etag": None,
+            "last_modified": None,
+            "body_hash": None,
+            "items_seen": 7,
+        },
+    ],
+    "articles": [
+        {
+            "id": 1,
+            "source_id": 1,
+            "guid": "yonhap-1",
+            "url": "https://yonhap.example/news/1",
+            "canonical_url": "https://yonhap.example/news/1",
+            "title": "North Korea fires ballistic missile",
+            "text": "North Korea fired a ballistic missile into the East Sea on Wednesday.",
+            "published_at": T1 - timedelta(minutes=30),
+            "fetched_at": T1,
+            "content_hash": "1" * 64,
+            "raw": {"id": "yonhap-1", "tags": ["defence"]},
+            "duplicate_of_id": None,
+            "simhash": -6_148_914_691_236_517_206,  # a signed 64-bit value, high bit set
+            "simhash_band0": 43690,
+            "simhash_band1": 21845,
+            "simhash_band2": 43690,
+            "simhash_band3": 21845,
+            "revision": 0,
+            "detect_state": "done",
+            "rules_version": "r1",
+            "detect_error": None,
+            "reference_at": T1,
+            "dated": True,
+            "reference_offset_min": 540,
+        },
+        {
+            "id": 2,
+            "source_id": 2,
+            "guid": "kcna-9",
+            "url": "https://kcna.example/9",
+            "canonical_url": "https://kcna.example/9",
+            "title": "Missile launched into the East Sea",
+            "text": "A ballistic missile was fired into the East Sea, officials said.",
+            "published_at": T1 - timedelta(minutes=20),
+            "fetched_at": T1 + timedelta(seconds=5),
+            "content_hash": "2" * 64,
+            "raw": None,
+            "duplicate_of_id": 1,  # a near-duplicate wire copy: the link that was lost
+            "simhash": 6_148_914_691_236_517_205,
+            "simhash_band0": 21845,
+            "simhash_band1": 43690,
+            "simhash_band2": 21845,
+            "simhash_band3": 43690,
+            "revision": 0,
+            "detect_state": "failed",
+            "rules_version": "r1",
+            "detect_error": "ValueError: bad date",
+            "reference_at": T1 + timedelta(seconds=5),
+            "dated": False,
+            "reference_offset_min": None,
+        },
+        {
+            "id": 3,
+            "source_id": 1,
+            "guid": "yonhap-2",
+            "url": None,
+            "canonical_url": None,
+            "title": "Summit planned for March",
+            "text": None,
+            "published_at": None,
+            "fetched_at": T1 + timedelta(seconds=10),
+            "content_hash": "3" * 64,
+            "raw": {},
+            "duplicate_of_id": None,
+            "simhash": None,
+            "simhash_band0": None,
+            "simhash_band1": None,
+            "simhash_band2": None,
+            "simhash_band3": None,
+            "revision": 0,
+            "detect_state": "pending",
+            "rules_version": None,
+            "detect_error": None,
+            "reference_at": None,
+            "dated": True,
+            "reference_offset_min": -300,
+        },
+    ],
+    "developments": [
+        {
+            "id": 1,
+            "category": "missile_launch",
+            "status": "occurred",
+            "background": False,
+            "title": "Ballistic missile launch into the East Sea",
+            "event_date": date(2026, 1, 28),
+            "place": "East Sea",
+            "actors": ["North Korea"],
+            "facts": {"count": 1},
+            "level": "high",
+            "tags": ["region:kr"],
+            "first_seen_at": T1,
+            "last_seen_at": T1 + timedelta(seconds=5),
+            "version": 2,
+        },
+        {
+            "id": 2,
+            "category": "summit",
+            "status": "planned",
+            "background": True,
+            "title": "Inter-Korean summit",
+            "event_date": None,
+            "place": None,
+            "actors": [],
+            "facts": {},
+            "level": "low",
+            "tags": [],
+            "first_seen_at": T1 + timedelta(seconds=10),
+            "last_seen_at": T1 + timedelta(seconds=10),
+            "version": 1,
+        },
+    ],
+    "evidence": [
+        {
+            "id": 1,
+            "development_id": 1,
+            "article_id": 1,
+            "rule_id": "missile_launch.v1",
+            "terms": ["fired", "ballistic missile"],
+            "snippet": "fired a ballistic missile",
+            "status_seen": "occurred",
+            "background": False,
+            "created_at": T1,
+        },
+        {
+            "id": 2,
+            "development_id": 1,
+            "article_id": 2,
+            "rule_id": "missile_launch.v1",
+            "terms": ["ballistic missile"],
+            "snippet": "A ballistic missile was fired",
+            "status_seen": "occurred",
+            "background": False,
+            "created_at": T1 + timedelta(seconds=5),
+        },
+        {
+            "id": 3,
+            "development_id": 2,
+            "article_id": 3,
+            "rule_id": "summit.v1",
+            "terms": ["summit"],
+            "snippet": "Summit planned",
+            "status_seen": "planned",
+            "background": True,
+            "created_at": T1 + timedelta(seconds=10),
+        },
+    ],
+    "alerts": [
+        {
+            "id": 1,
+            "development_id": 1,
+            "kind": "new",
+            "status": "planned",
+            "previous_status": None,
+            "rule_id": "missile_launch.v1",
+            "terms": ["fired"],
+            "created_at": T1,
+            "routed_at": T1 + timedelta(seconds=1),
+            "unrouted": False,
+            "snapshot": {"title": "Ballistic missile launch", "status": "planned"},
+        },
+        {
+            "id": 2,
+            "development_id": 1,
+            "kind": "status_change",
+            "status": "occurred",
+            "previous_status": "planned",
+            "rule_id": None,
+            "terms": None,
+            "created_at": T1 + timedelta(seconds=5),
+            "routed_at": None,
+            "unrouted": True,
+            "snapshot": None,
+        },
+    ],
+    "deliveries": [
+        {
+            "id": 1,
+            "alert_id": 1,
+            "target_key": "ops-mail",
+            "target_display": "mailto://ops",
+            "state": "sent",
+            "attempts": 1,
+            "last_error": None,
+            "next_attempt_at": T1,
+            "claimed_until": None,
+            "sent_at": T1 + timedelta(seconds=2),
+            "created_at": T1,
+            "claimed_by": None,
+        },
+        {
+            "id": 2,
+            "alert_id": 1,
+            "target_key": "ops-chat",
+            "target_display": "slack://ops",
+            "state": "failed",
+            "attempts": 5,
+            "last_error": "HTTP 500",
+            "next_attempt_at": T1 + timedelta(minutes=30),
+            "claimed_until": None,
+            "sent_at": None,
+            "created_at": T1,
+            "claimed_by": None,
+        },
+        {
+            "id": 3,
+            "alert_id": 2,
+            "target_key": "ops-mail",
+            "target_display": "mailto://ops",
+            "state": "sending",
+            "attempts": 0,
+            "last_error": None,
+            "next_attempt_at": T1 + timedelta(seconds=5),
+            "claimed_until": T1 + timedelta(minutes=2),
+            "sent_at": None,
+            "created_at": T1 + timedelta(seconds=5),
+            "claimed_by": "host-1:4242",
+        },
+    ],
+    "locks": [
+        {
+            "name": "watchfloor:poll",
+            "holder": "host-1:4242",
+            "acquired_at": T1,
+            "expires_at": T1 + timedelta(minutes=10),
+        },
+    ],
+}
+# What the migrations give the rows of an older store in the columns they add.
+ADDED_BY_MIGRATIONS: dict[tuple[str, str], Any] = {
+    ("articles", "revision"): 0,
+    ("articles", "detect_state"): "done",  # stored before 0004: detected by the run that stored it
+    ("articles", "dated"): True,
+}
+
+
+def comparable(value: Any) -> Any:
+    """`value` as it compares across backends: timestamps as naive UTC (SQLite stores text and
+    gives naive datetimes back, PostgreSQL gives them in UTC with an offset)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def reflected(connection: Connection) -> dict[str, Table]:
+    """The store's tables as the database describes them (not as db/models.py does), so rows
+    are written and read with the schema of the revision the store is at."""
+    metadata = MetaData()
+    metadata.reflect(connection)
+    return {name: table for name, table in metadata.tables.items() if name != "alembic_version"}
+
+
+def populate(engine: Engine, revision: str) -> None:
+    """Write ROWS into a store at `revision`, each row with the columns that exist there."""
+    with engine.begin() as connection:
+        tables = reflected(connection)
+        # Every table and every column of the revision gets data: a migration adding a table or
+        # a column must add it to ROWS, or its upgrade is tested on empty ground.
+        assert set(tables) == set(ROWS), f"ROWS lacks tables of {revision}"
+        for name, table in tables.items():
+            missing = {column.name for column in table.columns} - set(ROWS[name][0])
+            assert not missing, f"ROWS lacks columns of {name} at {revision}: {missing}"
+        for name in ROWS:  # parents before children (the dict is in that order)
+            columns = {column.name for column in tables[name].columns}
+            for row in ROWS[name]:
+                # None as SQL NULL, as the app writes it (a reflected JSON column would store
+                # the JSON literal null).
+                values = {k: sa.null() if v is None else v for k, v in row.items() if k in columns}
+                connection.execute(tables[name].insert().values(values))
+
+
+def columns_at(engine: Engine) -> dict[str, set[str]]:
+    """Each table's column names."""
+    with engine.connect() as connection:
+        return {
+            name: {c.name for c in table.columns} for name, table in reflected(connection).items()
+        }
+
+
+def assert_rows_survived(engine: Engine, before: dict[str, set[str]]) -> None:
+    """Every row of ROWS is in the store with every value it was written with (in the columns
+    it still has); the columns a migration added hold what that migration promises."""
+    with engine.connect() as connection:
+        tables = reflected(connection)
+        for name, table in tables.items():
+            key = next(iter(table.primary_key.columns))
+            stored = [row._asdict() for row in connection.execute(table.select().order_by(key))]
+            assert len(stored) == len(ROWS[name]), name
+            for written, got in zip(ROWS[name], stored, strict=True):
+                for column, value in written.items():
+                    if column not in got:
+                        continue  # dropped by a downgrade
+                    if column in before[name]:
+                        expected = value
+                    elif (name, column) in ADDED_BY_MIGRATIONS:
+                        expected = ADDED_BY_MIGRATIONS[(name, column)]
+                    else:
+                        expected = None  # a nullable column the row predates
+                    assert comparable(got[column]) == comparable(expected), (
+                        f"{name} {got[key.name]}.{column}: {got[column]!r} != {expected!r}"
+                    )
+
+
+def assert_sqlite_store_is_sound(engine: Engine) -> None:
+    """No dangling foreign keys (rows or whole tables: a key naming a dropped
+    `_alembic_tmp_*` or renamed table fails here), and an intact file."""
+    with engine.connect() as connection:
+        run = connection.exec_driver_sql
+        assert run("PRAGMA foreign_keys").scalar() == 1
+        assert run("PRAGMA foreign_key_check").all() == []
+        assert run("PRAGMA integrity_check").all() == [("ok",)]
+        tables = {row[0] for row in run("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not {t for t in tables if t.startswith("_alembic_tmp")}
+        for table in tables:
+            for fk in run(f"PRAGMA foreign_key_list({table})").mappings():
+                assert fk["table"] in tables, f"{table} refers to missing table {fk['table']}"
+
+
+@pytest.mark.parametrize("revision", REVISIONS[:-1])
+def test_upgrading_a_store_with_rows_keeps_every_row(empty_url: str, revision: str) -> None:
+    with engine_at(empty_url) as engine:
+        upgrade(engine, revision)
+        populate(engine, revision)
+        before = columns_at(engine)
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        assert_rows_survived(engine, before)
+        if engine.dialect.name == "sqlite":
+            assert_sqlite_store_is_sound(engine)
+        with engine.connect() as connection:  # the same schema as a store migrated empty
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+
+
+def test_after_a_migration_the_pooled_connection_enforces_foreign_keys(tmp_path: Path) -> None:
+    """Foreign keys are off only for the migration: the one connection of the pool (the one
+    that migrated) enforces them again afterwards, after a success and after a failure."""
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    with engine_at(url) as setup:
+        upgrade(setup, "0003")
+        populate(setup, "0003")
+    with closing(sqlite3.connect(tmp_path / "one.db")) as bare:  # foreign keys off by default
+        bare.execute("UPDATE evidence SET article_id = 99 WHERE id = 3")  # an orphan
+        bare.commit()
+    engine = create_engine_for(url, poolclass=StaticPool)
+    try:
+        with pytest.raises(StoreError, match=r"1 row\(s\) referring to missing rows"):
+            upgrade(engine)
+        assert current_revision(engine) == "0003"  # rolled back: nothing changed
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            connection.exec_driver_sql("UPDATE evidence SET article_id = 3 WHERE id = 3")
+            connection.commit()
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
+                connection.exec_driver_sql("UPDATE evidence SET article_id = 99 WHERE id = 3")
+    finally:
+        engine.dispose()
+
+
+def test_downgrading_a_store_with_rows_keeps_every_row(empty_url: str) -> None:
+    """Downgrades rebuild tables too (SQLite drops a column by copying the table): the
+    alembic command line, run as an operator would, keeps every row of the older schema."""
+    target = REVISIONS[0]
+    with engine_at(empty_url) as engine:
+        upgrade(engine)
+        populate(engine, head_revision())
+        before = columns_at(engine)
+    command = [sys.executable, "-m", "alembic", "-c", str(alembic_config().config_file_name)]
+    env = {**os.environ, "WATCHFLOOR_DATABASE_URL": empty_url}  # not argv: URLs carry passwords
+    done = subprocess.run([*command, "downgrade", target], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with engine_at(empty_url) as engine:
+        assert current_revision(engine) == target
+        assert_rows_survived(engine, before)
+        if engine.dialect.name == "sqlite":
+            assert_sqlite_store_is_sound(engine)
