@@ -334,6 +334,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "facts": {"count": 1},
             "level": "high",
             "tags": ["region:kr"],
+            "regions": ["korea", "north-korea"],
             "first_seen_at": T1,
             "last_seen_at": T1 + timedelta(seconds=5),
             "version": 2,
@@ -350,6 +351,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "facts": {},
             "level": "low",
             "tags": [],
+            "regions": [],
             "first_seen_at": T1 + timedelta(seconds=10),
             "last_seen_at": T1 + timedelta(seconds=10),
             "version": 1,
@@ -476,6 +478,7 @@ ADDED_BY_MIGRATIONS: dict[tuple[str, str], Any] = {
     ("articles", "revision"): 0,
     ("articles", "detect_state"): "done",  # stored before 0004: detected by the run that stored it
     ("articles", "dated"): True,
+    ("developments", "regions"): [],  # developments stored before 0006 start with none
 }
 
 

@@ -29,8 +29,6 @@ def upgrade() -> None:
     json_type = sa.JSON(none_as_null=True).with_variant(
         postgresql.JSONB(none_as_null=True), "postgresql"
     )
-    # A plain ALTER TABLE ADD COLUMN, not a batch: on SQLite a batch copies the table and
-    # drops the old one, which the evidence and alerts that reference it forbid.
     op.add_column(
         "developments",
         sa.Column("regions", json_type, server_default=sa.text("'[]'"), nullable=False),
