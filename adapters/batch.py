@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice, zip_longest
+from queue import Empty, SimpleQueue
 from urllib.parse import urlsplit
 
 from adapters.context import FetchContext
@@ -95,15 +96,21 @@ def _stream(
     pool = ThreadPoolExecutor(
         max_workers=min(context.concurrency, len(specs)), thread_name_prefix="fetch"
     )
+    # Each future puts itself here when done: taking completions from a queue costs the same
+    # whatever the number in flight (concurrent.futures.wait registers on every pending future
+    # at each call, which made a 1,000-source fetch quadratic).
+    finished: SimpleQueue[Future[FetchResult]] = SimpleQueue()
     running: dict[Future[FetchResult], int] = {}
     try:
         while True:
             for index in islice(order, window - len(running)):
                 spec = specs[index]
-                running[pool.submit(_fetch_one, by_kind[spec.kind], spec, states)] = index
+                future = pool.submit(_fetch_one, by_kind[spec.kind], spec, states)
+                running[future] = index
+                future.add_done_callback(finished.put)
             if not running:
                 return
-            done = _next_done(running, gather_s)
+            done = _next_done(finished, len(running), gather_s)
             # _fetch_one never raises: result() only hands its FetchResult over.
             yield [(running.pop(future), future.result()) for future in done]
     finally:
@@ -111,17 +118,26 @@ def _stream(
 
 
 def _next_done(
-    running: Collection[Future[FetchResult]], gather_s: float
+    finished: SimpleQueue[Future[FetchResult]], outstanding: int, gather_s: float
 ) -> list[Future[FetchResult]]:
-    """The futures done once at least one is, plus those finishing within `gather_s` after it."""
-    done, pending = wait(running, return_when=FIRST_COMPLETED)
+    """The futures done once at least one is, plus those finishing within `gather_s` after it
+    (never waiting once all `outstanding` are in)."""
+    done = [finished.get()]
     deadline = time.monotonic() + gather_s
-    while pending and (left := deadline - time.monotonic()) > 0:
-        more, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
-        if not more:
+    while len(done) < outstanding:
+        try:
+            done.append(finished.get_nowait())
+            continue
+        except Empty:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0:
             break
-        done |= more
-    return list(done)
+        try:
+            done.append(finished.get(timeout=left))
+        except Empty:
+            break
+    return done
 
 
 def _adapters_for(

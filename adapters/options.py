@@ -9,6 +9,7 @@ name, so the sources file can reject it at start rather than at the first fetch.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -51,8 +52,11 @@ def parse_options(cls: type[_Options], options: Mapping[str, Any]) -> _Options:
     return cls(**values)
 
 
+@functools.cache
 def _field_types(cls: type[Any]) -> dict[str, tuple[Any, bool]]:
-    """field name -> (base type, accepts None)."""
+    """field name -> (base type, accepts None). Cached per class: resolving the annotations was
+    ~8% of the CPU of fetching an unchanged feed, as every fetch parses its source's options.
+    Callers only read the answer."""
     hints = typing.get_type_hints(cls)
     result = {}
     for field in dataclasses.fields(cls):
