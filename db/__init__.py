@@ -22,6 +22,7 @@ from db.browse import (
     StorePulse,
     TimelineStep,
     browse_developments,
+    daily_counts,
     development_detail,
     store_pulse,
 )
@@ -45,12 +46,10 @@ from db.developments import (
 )
 from db.engine import (
     DETECTION_LOCK,
-    StoreError,
     checkpoint_wal,
     create_engine_for,
     current_revision,
     make_sessionmaker,
-    safe_url,
     transaction_lock,
     upgrade,
 )
@@ -98,7 +97,6 @@ __all__ = [
     "PurgeResult",
     "QueuedArticle",
     "SourceHealth",
-    "StoreError",
     "StorePulse",
     "StoreResult",
     "StoredArticle",
@@ -114,6 +112,7 @@ __all__ = [
     "count_pending_detection",
     "create_engine_for",
     "current_revision",
+    "daily_counts",
     "defer_deliveries",
     "delivery_backoff_s",
     "development_detail",
@@ -139,7 +138,6 @@ __all__ = [
     "requeue_failed",
     "retry_failed",
     "route_alert",
-    "safe_url",
     "sending_claimers",
     "source_health",
     "source_states",

@@ -251,3 +251,19 @@ def store_pulse(session: Session) -> StorePulse:
     return StorePulse(
         last_cycle_at=last, failing_sources=failing or 0, pending_deliveries=pending or 0
     )
+
+
+def daily_counts(session: Session, since: datetime) -> list[tuple[date, str, int]]:
+    """Developments first seen per UTC day and category since `since`, oldest day first."""
+    day = func.date(developments.c.first_seen_at)
+    query = (
+        select(day, developments.c.category, func.count())
+        .where(developments.c.first_seen_at >= since)
+        .group_by(day, developments.c.category)
+        .order_by(day, developments.c.category)
+    )
+    # SQLite's date() answers text, PostgreSQL's a date: both start with YYYY-MM-DD.
+    return [
+        (date.fromisoformat(str(when)[:10]), category, count)
+        for when, category, count in session.execute(query)
+    ]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import db
 from core.jsonshape import development_json
 from web.auth import COOKIE_NAME, request_allowed, session_value, token_matches
+from web.chart import DAYS, daily_chart
 from web.feeds import ATOM_TYPE, developments_feed
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -162,12 +163,16 @@ def _add_pages(app: FastAPI, env: Environment, sessions: sessionmaker[Session]) 
     @app.get("/", response_class=HTMLResponse)
     def developments_page(request: Request) -> HTMLResponse:
         query = parse_query(dict(request.query_params))
+        today = datetime.now(UTC).date()
+        since = datetime.combine(today - timedelta(days=DAYS - 1), datetime.min.time(), UTC)
         with _reading(sessions) as session:
             page = db.browse_developments(session, query)
+            counts = db.daily_counts(session, since)
         params = filter_params(query)
         return render(
             "developments.html",
             page=page,
+            chart=daily_chart(counts, today),
             query=query,
             statuses=STATUSES,
             levels=LEVELS,

@@ -1,5 +1,6 @@
 """A store of many developments, written through db's repository functions (sources, articles,
-apply_changes): each development one article and one rule match, categories and regions rotating.
+apply_changes): each development one article and one rule match, categories and regions rotating,
+first seen in batches spread over the last 80 days (later numbers later).
 
 `python -m tests.web.manystore URL N` fills a store from the command line (the page-load
 measurement of README's web console section uses 10,000).
@@ -21,9 +22,11 @@ from db import (
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+# First-seen times spread over this many days before now, so the 90-day chart has columns.
+SPREAD_DAYS = 80
 CATEGORIES = ("missile_launch", "military_exercise", "summit", "sanctions")
 REGIONS = (("korea", "north-korea"), ("japan",), ("china", "taiwan"), ("korea", "japan"))
-BATCH = 500
+BATCH = 125
 
 
 def _article(n: int) -> Article:
@@ -86,6 +89,7 @@ def fill(url: str, count: int) -> None:
     engine = create_engine_for(url)
     upgrade(engine)
     sessions = make_sessionmaker(engine)
+    began = datetime.now(UTC) - timedelta(days=SPREAD_DAYS)
     for start in range(0, count, BATCH):
         numbers = range(start, min(start + BATCH, count))
         with sessions.begin() as session:
@@ -96,7 +100,7 @@ def fill(url: str, count: int) -> None:
                     for k in range(7)
                 ],
             )
-            seen = T0 + timedelta(minutes=start)
+            seen = began + timedelta(days=SPREAD_DAYS) * start / count
             stored = store_articles(session, ids, [_article(n) for n in numbers], seen)
             keys = {item.article.guid: item.id for item in stored.new}
             apply_changes(session, [_change(n) for n in numbers], keys, seen)

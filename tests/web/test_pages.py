@@ -201,3 +201,16 @@ def test_every_list_page_advertises_its_filtered_feed(client: httpx.Client) -> N
 
 def _first_development_path(client: httpx.Client) -> str:
     return f"/developments/{api(client)[0]['id']}"
+
+
+def test_the_list_page_charts_the_last_90_days_by_category(client: httpx.Client) -> None:
+    html = client.get("/").text
+    # The replay saw all four developments today: one column of four stacked categories.
+    bars = re.findall(
+        r'<rect class="bar" x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"', html
+    )
+    assert len(bars) == 4
+    assert {x for x, _, _ in bars} == {"890.0"}  # the last of 90 columns, 10 px each
+    assert sum(float(h) for _, _, h in bars) == pytest.approx(160, abs=0.5)
+    for category in SEED_CATEGORIES:
+        assert f"{category}: 1</title>" in html
