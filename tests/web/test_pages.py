@@ -138,7 +138,8 @@ def test_the_meeting_page_shows_planned_then_occurred_with_the_articles(
     assert "planned" in steps[0] and "occurred" not in steps[0]
     assert "planned &rarr; occurred" in steps[1]
     assert all("moved by <q>" in step for step in steps)
-    assert "Defense Chiefs Meet" in steps[0]  # the report that announced the meeting
+    assert "Defense Chiefs Meet" in steps[0]  # seed 001 announced the meeting
+    assert "In a scene reflecting the thaw" in steps[1]  # seed 002 reported it held
 
 
 def test_the_meeting_page_lists_its_evidence_and_two_alerts(client: httpx.Client) -> None:

@@ -16,8 +16,9 @@ import uvicorn
 from tests.notify.receivers import free_port
 from web import WebConfig, create_app
 
-# A dead port: the Apprise target's deliveries fail, and the secret in its URL is on record.
-APPRISE_SECRET = "s3cr3t-apprise-token-42"
+# A dead port: the Apprise target's deliveries fail, and the secret in its URL is on record
+# (tests/secret_audit.py searches logs, outputs and stores for its WFSECRET marker).
+APPRISE_SECRET = "WFSECRET-apprise-token-42"
 APPRISE_URL = f"json://127.0.0.1:9/hook?token={APPRISE_SECRET}"
 TOKEN = "correct-horse-battery-staple"
 
