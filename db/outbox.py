@@ -440,7 +440,7 @@ def list_alerts(session: Session, state: str | None = None) -> list[AlertView]:
     if state is not None:
         query = query.where(_alert_filter(state))
     rows = list(session.execute(query).mappings())
-    by_alert = _deliveries_by_alert(session, [row["id"] for row in rows])
+    by_alert = deliveries_by_alert(session, [row["id"] for row in rows])
     return [
         AlertView(
             id=row["id"],
@@ -479,7 +479,7 @@ def _alert_filter(state: str) -> Any:
     raise ValueError(f"list_alerts: unknown state {state!r}; use one of {ALERT_FILTERS}")
 
 
-def _deliveries_by_alert(
+def deliveries_by_alert(
     session: Session, alert_ids: Sequence[int]
 ) -> dict[int, list[DeliveryView]]:
     found: dict[int, list[DeliveryView]] = {}

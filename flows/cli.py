@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flows import monitor_cli
+from flows import monitor_cli, web_cli
 from flows.alerts_cli import app as alerts_app
 from flows.articles_cli import app as articles_app
 from flows.cli_common import (
@@ -255,6 +255,7 @@ def _text_line(result: dict[str, Any]) -> str:
 
 app.command()(monitor_cli.run)
 app.command()(monitor_cli.serve)
+app.command()(web_cli.web)
 app.add_typer(monitor_cli.sources_app, name="sources")
 app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+# Re-exported (redundant aliases): the CLI's modules import the shared JSON shape from here.
+from core.jsonshape import development_json as development_json
+from core.jsonshape import jsonable as jsonable
 from core.model import FetchResult
 
 
@@ -72,36 +74,6 @@ class RunReport:
             ],
             **self.replay_json(),
         }
-
-
-def jsonable(value: Any) -> Any:
-    """Dates to ISO strings and tuples to lists, recursively, for JSON output."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    return value
-
-
-def development_json(view: Any) -> dict[str, Any]:
-    """One development as the CLI prints it (`replay`, `run` and `developments` share it)."""
-    return jsonable(
-        {
-            "id": view.id,
-            "category": view.category,
-            "status": view.status,
-            "background": view.background,
-            "title": view.title,
-            "event_date": view.event_date,
-            "place": view.place,
-            "actors": list(view.actors),
-            "facts": dict(view.facts),
-            "evidence": list(view.evidence),
-            "regions": list(view.regions),
-        }
-    )
 
 
 def failed_json(item: Any) -> dict[str, Any]:

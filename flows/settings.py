@@ -14,7 +14,7 @@ from core.errors import ConfigError, ConfigValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Settings whose values can hold passwords or tokens: errors name them without their value.
-SECRET_SETTINGS = frozenset({"database_url", "notify_urls"})
+SECRET_SETTINGS = frozenset({"database_url", "notify_urls", "web_token"})
 
 
 class Settings(BaseSettings):
@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     )
     delivery_max_attempts: int = Field(8, ge=1, description="Sends tried before giving up.")
     monitor_cron: str = Field("*/10 * * * *", description="Schedule of `watchfloor serve`.")
+    web_token: str | None = Field(
+        None,
+        repr=False,
+        min_length=16,
+        description=(
+            "Token every request to `watchfloor web` must carry; required to bind beyond"
+            " 127.0.0.1. Secret."
+        ),
+    )
 
     @field_validator("fetch_allow_networks", mode="before")
     @classmethod

@@ -1,0 +1,30 @@
+"""One seed replay per test session, made by the real replay flow with a failing Apprise target."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from flows.replay import replay_flow
+from tests.conftest import store_env
+from tests.web.webkit import APPRISE_URL
+
+
+@pytest.fixture(scope="session")
+def seed_store(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a SQLite store holding the seeds' replay; tests must not change it (copy it)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('seedstore') / 'seeds.db'}"
+    before = os.environ.get("WATCHFLOOR_NOTIFY_URLS")
+    os.environ["WATCHFLOOR_NOTIFY_URLS"] = APPRISE_URL
+    try:
+        with store_env(url):
+            report = replay_flow()
+    finally:
+        if before is None:
+            os.environ.pop("WATCHFLOOR_NOTIFY_URLS", None)
+        else:
+            os.environ["WATCHFLOOR_NOTIFY_URLS"] = before
+    assert len(report.developments) == 4
+    yield url
