@@ -211,7 +211,9 @@ def test_the_list_page_charts_the_last_90_days_by_category(client: httpx.Client)
         r'<rect class="bar" x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"', html
     )
     assert len(bars) == 4
-    assert {x for x, _, _ in bars} == {"890.0"}  # the last of 90 columns, 10 px each
+    # The last of 90 columns (10 px each), or the one before when midnight (UTC) fell between
+    # the module's replay and this request.
+    assert len({x for x, _, _ in bars}) == 1 and bars[0][0] in {"890.0", "880.0"}
     assert sum(float(h) for _, _, h in bars) == pytest.approx(160, abs=0.5)
     for category in SEED_CATEGORIES:
         assert f"{category}: 1</title>" in html
