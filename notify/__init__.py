@@ -19,9 +19,9 @@ What flows call (nothing here touches the database or reads the clock):
 - `TERMINAL_URL`: a subscriber that prints to the terminal, for runs with none configured.
 """
 
-from notify.config import load_targets
+from notify.config import load_targets, target_from_url, url_key
 from notify.delivery import TEST_ALERT_ID, forget_channels, send, send_digest, send_test
-from notify.payload import PAYLOAD_VERSION, alert_fields, target_from_url, url_key
+from notify.payload import PAYLOAD_VERSION, alert_fields
 from notify.render import FORMATS, Format, alert_title, render, render_digest
 from notify.routing import Interest, interest_of, parse_interest, route, with_tag
 from notify.schedule import (
