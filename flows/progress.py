@@ -9,6 +9,7 @@ them: `--json` output, or stdout or stderr not a terminal (a pipe, a CI log, a c
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import threading
 from collections.abc import Iterator
@@ -105,5 +106,25 @@ def terminal_progress(as_json: bool) -> Iterator[RunProgress | None]:
         redirect_stdout=True,
         redirect_stderr=True,
     )
-    with bars:
+    with bars, _logs_above(bars.console):
         yield TerminalProgress(bars)
+
+
+def _console_handlers() -> list[logging.Handler]:
+    """The log handlers that print through a rich Console of their own (Prefect's)."""
+    handlers = [*logging.getLogger().handlers, *logging.getLogger("prefect").handlers]
+    return [h for h in handlers if isinstance(getattr(h, "console", None), Console)]
+
+
+@contextlib.contextmanager
+def _logs_above(console: Console) -> Iterator[None]:
+    """Log lines printed through `console` while the bars show, so they go above the bars
+    instead of into them (Prefect's handler holds the real stderr, which the bars do not see)."""
+    swapped = [(handler, handler.console) for handler in _console_handlers()]  # type: ignore[attr-defined]
+    for handler, _ in swapped:
+        handler.console = console  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for handler, own in swapped:
+            handler.console = own  # type: ignore[attr-defined]
