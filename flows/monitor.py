@@ -177,10 +177,13 @@ def monitor_flow(
     apprise_config: str | None = None,
     rules_dir: str | None = None,
     all_sources: bool = False,
-    progress: RunProgress | None = None,
+    progress: object = None,
 ) -> RunReport:
     """One monitoring cycle over the sources that are due; `all_sources` polls every one;
-    `progress` (the CLI's bars on a terminal) hears what is read and detected as it goes.
+    `progress` (the CLI's bars on a terminal: a RunProgress) hears what is read and detected
+    as it goes. It is typed `object` here because Prefect validates a flow's parameters with
+    pydantic wherever the run executes, and a served run could not resolve the protocol there
+    ("not fully defined"); the flow checks what it was given.
 
     Unset arguments come from the settings (WATCHFLOOR_* variables). The store's URL and the
     subscribers' Apprise URLs are settings only, never parameters: they carry passwords and
@@ -198,9 +201,10 @@ def monitor_flow(
             return skipped_report()
         started = utcnow()
         chosen = specs if all_sources else due_sources(settings.database_url, specs)
-        if progress is not None:
-            progress.reading(len(chosen), "sources")
-        report = run_cycle(config, chosen, progress=progress)
+        bars = progress if isinstance(progress, RunProgress) else None
+        if bars is not None:
+            bars.reading(len(chosen), "sources")
+        report = run_cycle(config, chosen, progress=bars)
         publish_monitor_artifact(settings.database_url, report, started)
     return report
 

@@ -63,10 +63,11 @@ def replay_flow(
     paths: list[str] | None = None,
     apprise_config: str | None = None,
     rules_dir: str | None = None,
-    progress: RunProgress | None = None,
+    progress: object = None,
 ) -> RunReport:
     """Replay `paths` (default: the seeds folder) and report what was found and sent;
-    `progress` (the CLI's bars on a terminal) hears what is read and detected as it goes.
+    `progress` (the CLI's bars on a terminal: a RunProgress) hears what is read and detected
+    as it goes; typed `object` for Prefect's parameter validation (see monitor_flow).
 
     The store's URL and the subscribers' Apprise URLs come from the settings (WATCHFLOOR_*
     variables), never from parameters: they carry passwords and tokens, and Prefect stores and
@@ -76,12 +77,11 @@ def replay_flow(
     config = load_run_config(settings)
     source = replay_source(paths or [str(settings.seeds_dir)])
     plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
-    if progress is not None and plan.files is not None:
-        progress.reading(plan.files, "files")
+    bars = progress if isinstance(progress, RunProgress) else None
+    if bars is not None and plan.files is not None:
+        bars.reading(plan.files, "files")
     batches = ChunkBatches(plan.chunks)
-    report = run_cycle(
-        config, [source], conditional=False, fetch_batches=batches, progress=progress
-    )
+    report = run_cycle(config, [source], conditional=False, fetch_batches=batches, progress=bars)
     report.problems[:0] = plan.problems
     publish_artifact(report, key="watchfloor-replay")
     return report

@@ -40,9 +40,10 @@ class TerminalNotify(NotifyBase):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.printed = 0
 
-    def url(self, *args: Any, **kwargs: Any) -> str:
-        """The URL carries nothing secret: always the same."""
-        return TERMINAL_URL
+    def url(self, privacy: bool = False, *args: Any, **kwargs: Any) -> str:
+        """The URL carries nothing secret; its privacy form (the subscriber's display in the
+        delivery ledger) is the bare schema, as it always was."""
+        return f"{SCHEMA}://" if privacy else TERMINAL_URL
 
     @staticmethod
     def parse_url(url: str) -> dict[str, Any] | None:
