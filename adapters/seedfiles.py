@@ -159,6 +159,7 @@ class ReplayPlan:
 
     chunks: Sequence[SourceSpec]
     problems: tuple[str, ...] = ()
+    files: int | None = None  # how many files the chunks name (None: options not readable)
 
 
 def plan_replay(spec: SourceSpec, files_per_chunk: int) -> ReplayPlan:
@@ -173,7 +174,7 @@ def plan_replay(spec: SourceSpec, files_per_chunk: int) -> ReplayPlan:
     options = parse_options(SeedOptions, spec.options)
     files, problems = _list_files([spec.location, *options.paths])
     if len(files) <= files_per_chunk:
-        return ReplayPlan((spec,))
+        return ReplayPlan((spec,), files=len(files))
     order, newest = _replay_order_of(spec.name, files, options)
     chunk_options = dict(spec.options)
     if newest is not None and not (options.reference_date or options.reference_year):
@@ -186,7 +187,7 @@ def plan_replay(spec: SourceSpec, files_per_chunk: int) -> ReplayPlan:
         for start in range(0, len(order), files_per_chunk)
     ]
     chunks = ReplayChunks(spec, chunk_options, files.folders, parts)
-    return ReplayPlan(chunks, tuple(problems))
+    return ReplayPlan(chunks, tuple(problems), files=len(files))
 
 
 @dataclass(slots=True)

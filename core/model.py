@@ -206,6 +206,7 @@ class EvidenceRef:
     source: str
     title: str
     url: str | None
+    published: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +243,9 @@ class Target:
     url: str = field(repr=False)
     display: str
     tags: frozenset[str] = frozenset()
+    # A folder of the user's message templates, overriding the shipped ones by file name
+    # (notify/templates/alert.txt.j2, ...); None: the shipped ones.
+    templates: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

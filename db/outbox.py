@@ -87,6 +87,7 @@ class _Evidence(NamedTuple):
     source: str
     title: str
     url: str | None
+    published: datetime | None
     rule_id: str
     terms: list[Any]
 
@@ -118,6 +119,7 @@ def _evidence_by_development(
                 sources.c.name,
                 articles.c.title,
                 articles.c.url,
+                articles.c.published_at,
                 evidence.c.rule_id,
                 evidence.c.terms,
             )
@@ -156,7 +158,9 @@ def _alert(row: Mapping[str, Any], ev: Sequence[_Evidence]) -> Alert:
     refs: dict[int, EvidenceRef] = {}
     for item in ev:
         if item.article_id in then:
-            refs.setdefault(item.article_id, EvidenceRef(item.source, item.title, item.url))
+            refs.setdefault(
+                item.article_id, EvidenceRef(item.source, item.title, item.url, item.published)
+            )
     # Why it fired: the alert's own evidence; rows without it fall back to the latest evidence.
     rule_id, terms = row["rule_id"], row["terms"]
     if rule_id is None and ev:

@@ -60,11 +60,16 @@ def configured_targets(settings: Settings) -> list[Target]:
     """The subscribers of the settings (config file and URLs), validated as a run validates
     them (tags only for categories and regions the rules can produce); may be empty."""
     import notify
-    from flows.config import load_ruleset, routing_vocabulary
+    from flows.config import load_ruleset, routing_vocabulary, with_templates
 
     config = str(settings.apprise_config) if settings.apprise_config else None
     categories, regions = routing_vocabulary(load_ruleset(settings.rules_dir))
-    return notify.load_targets(config, settings.notify_urls, categories=categories, regions=regions)
+    if settings.templates_dir is not None:
+        notify.check_templates(str(settings.templates_dir))
+    targets = notify.load_targets(
+        config, settings.notify_urls, categories=categories, regions=regions
+    )
+    return list(with_templates(targets, settings.templates_dir))
 
 
 def _settings(apprise_config: Any, notify_urls: list[str] | None, database: str | None) -> Settings:

@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,26 +142,45 @@ def load_targets(
     urls: Sequence[str],
     categories: Collection[str],
     regions: Collection[str],
+    templates_dir: Path | None = None,
 ) -> tuple[Target, ...]:
-    """Subscribers of the Apprise file and `urls`, validated against the rules' vocabulary;
-    loaded again only when one of those, or the environment, changed."""
+    """Subscribers of the Apprise file and `urls`, validated against the rules' vocabulary,
+    each rendering with the templates of `templates_dir` (checked here, every time: a template
+    edited since the last load must not break a send); loaded again only when one of those, or
+    the environment, changed."""
     content = _file_bytes(config_path)
     environment = sorted(os.environ.items())
     digest = _digest(
-        str(config_path), content, list(urls), sorted(categories), sorted(regions), environment
+        str(config_path),
+        content,
+        list(urls),
+        sorted(categories),
+        sorted(regions),
+        environment,
+        str(templates_dir),
     )
+    import notify  # Apprise: ~1 s to import, only for commands that send
+
+    if templates_dir is not None:
+        notify.check_templates(str(templates_dir))
     known = _remembered("targets", digest)
     if known is not None:
         return known  # type: ignore[return-value]
-    import notify  # Apprise: ~1 s to import, only for commands that send
-
     path = str(config_path) if config_path else None
     targets = notify.load_targets(path, urls, categories=categories, regions=regions)
     if not targets:
         targets = notify.load_targets(None, [notify.TERMINAL_URL])
     log.info("loaded %d subscribers", len(targets))
-    _remember("targets", digest, tuple(targets))
-    return tuple(targets)
+    loaded = with_templates(targets, templates_dir)
+    _remember("targets", digest, loaded)
+    return loaded
+
+
+def with_templates(targets: Sequence[Target], templates_dir: Path | None) -> tuple[Target, ...]:
+    """The targets, each rendering its messages with the templates of `templates_dir` (the
+    shipped ones where it has none, or when it is None)."""
+    folder = str(templates_dir) if templates_dir is not None else None
+    return tuple(replace(target, templates=folder) for target in targets)
 
 
 def _file_bytes(path: Path | None) -> bytes | None:
@@ -179,5 +198,11 @@ def load_run_config(settings: Settings) -> RunConfig:
     """Rules and subscribers, validated at start so bad config fails before any fetch."""
     ruleset, version = load_versioned_ruleset(settings.rules_dir)
     categories, regions = routing_vocabulary(ruleset)
-    targets = load_targets(settings.apprise_config, settings.notify_urls, categories, regions)
+    targets = load_targets(
+        settings.apprise_config,
+        settings.notify_urls,
+        categories,
+        regions,
+        settings.templates_dir,
+    )
     return RunConfig(settings.database_url, ruleset, version, targets, settings)

@@ -21,6 +21,7 @@ from flows.config import load_run_config, region_names
 from flows.idle import due_sources
 from flows.liveness import process_identity, process_is_gone
 from flows.pipeline import run_cycle
+from flows.progress import RunProgress
 from flows.report import RunReport
 from flows.runtime import transaction
 from flows.settings import load_settings
@@ -176,8 +177,13 @@ def monitor_flow(
     apprise_config: str | None = None,
     rules_dir: str | None = None,
     all_sources: bool = False,
+    progress: object = None,
 ) -> RunReport:
-    """One monitoring cycle over the sources that are due; `all_sources` polls every one.
+    """One monitoring cycle over the sources that are due; `all_sources` polls every one;
+    `progress` (the CLI's bars on a terminal: a RunProgress) hears what is read and detected
+    as it goes. It is typed `object` here because Prefect validates a flow's parameters with
+    pydantic wherever the run executes, and a served run could not resolve the protocol there
+    ("not fully defined"); the flow checks what it was given.
 
     Unset arguments come from the settings (WATCHFLOOR_* variables). The store's URL and the
     subscribers' Apprise URLs are settings only, never parameters: they carry passwords and
@@ -195,7 +201,10 @@ def monitor_flow(
             return skipped_report()
         started = utcnow()
         chosen = specs if all_sources else due_sources(settings.database_url, specs)
-        report = run_cycle(config, chosen)
+        bars = progress if isinstance(progress, RunProgress) else None
+        if bars is not None:
+            bars.reading(len(chosen), "sources")
+        report = run_cycle(config, chosen, progress=bars)
         publish_monitor_artifact(settings.database_url, report, started)
     return report
 

@@ -67,6 +67,7 @@ def run(
     from flows.config import region_names
     from flows.idle import NOTHING_TO_DO, run_has_work
     from flows.monitor import load_source_specs, monitor_flow
+    from flows.progress import terminal_progress
     from flows.report import RunReport, print_summary
     from flows.settings import load_settings
 
@@ -84,12 +85,13 @@ def run(
             idle = RunReport(articles=0, new_articles=0, developments=[], alerts_sent=0)
             print_json(idle.run_json())
         return
-    with stdout_reserved_for_json(as_json):
+    with stdout_reserved_for_json(as_json), terminal_progress(as_json) as progress:
         report = monitor_flow(
             sources_file=str(sources) if sources else None,
             apprise_config=str(apprise_config) if apprise_config else None,
             rules_dir=str(rules_dir) if rules_dir else None,
             all_sources=all_sources,
+            progress=progress,
         )
     if as_json:
         # stdout holds exactly one JSON document; warnings (a skipped run) go to stderr.

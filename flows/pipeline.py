@@ -15,6 +15,7 @@ from prefect.utilities.annotations import quote
 import db
 from core.model import SourceSpec
 from flows.config import RunConfig
+from flows.progress import RunProgress
 from flows.report import RunReport, development_json, failed_json
 from flows.runtime import checkpoint, transaction
 from flows.stages import (
@@ -35,6 +36,7 @@ def run_cycle(
     *,
     conditional: bool = True,
     fetch_batches: Sequence[Sequence[SourceSpec]] | None = None,
+    progress: RunProgress | None = None,
 ) -> RunReport:
     """Fetch, store, detect and send for `specs`; returns what happened.
 
@@ -43,7 +45,7 @@ def run_cycle(
     `conditional=False` (replay) reads every source in full, ignoring stored validators.
     `fetch_batches` (a replay's chunks, read in order) makes the stages run one after another:
     all is stored, then detected in time order, then sent, so a replay's result never depends
-    on how fast its chunks were read.
+    on how fast its chunks were read. `progress` hears what the stages do as they go.
     """
     settings = config.settings
     policy = FetchPolicy(
@@ -55,9 +57,9 @@ def run_cycle(
     )
     locations = {s.name: s.location for s in specs}
     if fetch_batches is None:
-        ingested, alerted = streamed_stages(config, [specs], policy, locations)
+        ingested, alerted = streamed_stages(config, [specs], policy, locations, progress)
     else:
-        ingested, alerted = sequential_stages(config, fetch_batches, policy, locations)
+        ingested, alerted = sequential_stages(config, fetch_batches, policy, locations, progress)
     with transaction(config.database_url) as session:
         views = db.developments_evidenced_by(session, ingested.stored.article_ids)
     checkpoint(config.database_url)
@@ -82,6 +84,7 @@ def streamed_stages(
     batches: Sequence[Sequence[SourceSpec]],
     policy: FetchPolicy,
     locations: dict[str, str],
+    progress: RunProgress | None = None,
 ) -> tuple[IngestOutcome, AlertOutcome]:
     """Ingest, and detect-and-send, as two task runs at once: the second works on what the
     first has stored so far, and finishes the rest once the first is done."""
@@ -94,10 +97,16 @@ def streamed_stages(
         quote(config.targets),
         settings.delivery_max_attempts,
         quote(signal),
+        quote(progress),
     )
     try:
         ingested = ingest_stage(
-            config.database_url, quote(batches), policy, locations, quote(signal)
+            config.database_url,
+            quote(batches),
+            policy,
+            locations,
+            quote(signal),
+            quote(progress),
         )
     finally:
         signal.finish()
@@ -110,12 +119,19 @@ def sequential_stages(
     batches: Sequence[Sequence[SourceSpec]],
     policy: FetchPolicy,
     locations: dict[str, str],
+    progress: RunProgress | None = None,
 ) -> tuple[IngestOutcome, AlertOutcome]:
     """Ingest, detect, then send, each once the one before has finished."""
     settings = config.settings
-    ingested = ingest_stage(config.database_url, quote(batches), policy, locations)
+    ingested = ingest_stage(
+        config.database_url, quote(batches), policy, locations, progress=quote(progress)
+    )
     detected = detect_stage(
-        config.database_url, quote(config.ruleset), config.rules_version, settings.lookback_days
+        config.database_url,
+        quote(config.ruleset),
+        config.rules_version,
+        settings.lookback_days,
+        progress=quote(progress),
     )
     sent = send_stage(config.database_url, quote(config.targets), settings.delivery_max_attempts)
     return ingested, AlertOutcome(detected, sent)

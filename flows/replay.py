@@ -12,6 +12,7 @@ import adapters
 from core.model import SourceSpec
 from flows.config import load_run_config
 from flows.pipeline import run_cycle
+from flows.progress import RunProgress
 from flows.report import RunReport, publish_artifact
 from flows.settings import load_settings
 
@@ -62,8 +63,11 @@ def replay_flow(
     paths: list[str] | None = None,
     apprise_config: str | None = None,
     rules_dir: str | None = None,
+    progress: object = None,
 ) -> RunReport:
-    """Replay `paths` (default: the seeds folder) and report what was found and sent.
+    """Replay `paths` (default: the seeds folder) and report what was found and sent;
+    `progress` (the CLI's bars on a terminal: a RunProgress) hears what is read and detected
+    as it goes; typed `object` for Prefect's parameter validation (see monitor_flow).
 
     The store's URL and the subscribers' Apprise URLs come from the settings (WATCHFLOOR_*
     variables), never from parameters: they carry passwords and tokens, and Prefect stores and
@@ -73,7 +77,11 @@ def replay_flow(
     config = load_run_config(settings)
     source = replay_source(paths or [str(settings.seeds_dir)])
     plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
-    report = run_cycle(config, [source], conditional=False, fetch_batches=ChunkBatches(plan.chunks))
+    bars = progress if isinstance(progress, RunProgress) else None
+    if bars is not None and plan.files is not None:
+        bars.reading(plan.files, "files")
+    batches = ChunkBatches(plan.chunks)
+    report = run_cycle(config, [source], conditional=False, fetch_batches=batches, progress=bars)
     report.problems[:0] = plan.problems
     publish_artifact(report, key="watchfloor-replay")
     return report

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
             " secret, so never a flow parameter."
         ),
     )
+    templates_dir: Path | None = Field(
+        None,
+        description=(
+            "Folder of message templates overriding notify/templates/*.j2 by file name"
+            " (checked at start)."
+        ),
+    )
     rules_dir: Path = Field(PROJECT_ROOT / "rules", description="Folder of rule and alias YAML.")
     sources_file: Path = Field(
         PROJECT_ROOT / "deploy" / "sources.yaml", description="YAML list of sources to poll."

@@ -17,6 +17,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -39,6 +40,9 @@ from core.model import (
 from flows.delivery import SendOutcome, deliver_pending
 from flows.report import SourceLine, source_lines
 from flows.runtime import transaction
+
+if TYPE_CHECKING:
+    from flows.progress import RunProgress
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +229,7 @@ def ingest_stage(
     policy: FetchPolicy,
     locations: dict[str, str],
     signal: StoreSignal | None = None,
+    progress: RunProgress | None = None,
 ) -> IngestOutcome:
     """Fetch each batch of sources, storing what arrives while the rest is being fetched.
 
@@ -232,13 +237,14 @@ def ingest_stage(
     transaction, so a run killed anywhere leaves the stored ones awaiting detection and the rest
     to be fetched again; `signal` hears of every commit that stored articles, so detection can
     start on them at once. `locations` names each source's location in the report (a replay's
-    chunks are one source read in parts, one chunk per batch, stored in order).
+    chunks are one source read in parts, one chunk per batch, stored in order). `progress`
+    hears of every group stored.
     """
     outcome = IngestOutcome()
     clocks: dict[str, datetime] = {}
     order: dict[str, int] = {}
     for batch in batches:
-        ingest_batch(database_url, batch, policy, locations, clocks, outcome, signal)
+        ingest_batch(database_url, batch, policy, locations, clocks, outcome, signal, progress)
         release_freed_memory()  # the batch's last articles, freed as ingest_batch returned
         order.update((spec.name, len(order)) for spec in batch if spec.name not in order)
     # Sources report in the order they were given, not in the order their fetches finished.
@@ -254,6 +260,7 @@ def ingest_batch(
     clocks: dict[str, datetime],
     outcome: IngestOutcome,
     signal: StoreSignal | None,
+    progress: RunProgress | None = None,
 ) -> None:
     """Fetch one batch and store each group of results as it completes, folding it into
     `outcome`: a slow source delays only its own items. A function of its own so that the
@@ -274,14 +281,14 @@ def ingest_batch(
     for group in results:
         waiting += group
         if len(waiting) >= policy.window or any(result.articles for _, result in group):
-            store_group(database_url, batch, waiting, clocks, outcome, locations, signal)
+            store_group(database_url, batch, waiting, clocks, outcome, locations, signal, progress)
             since_trim += len(waiting)
             waiting = []
         if since_trim >= policy.window:  # about a window's articles freed since the last trim
             release_freed_memory()
             since_trim = 0
     if waiting:
-        store_group(database_url, batch, waiting, clocks, outcome, locations, signal)
+        store_group(database_url, batch, waiting, clocks, outcome, locations, signal, progress)
 
 
 def store_group(
@@ -292,12 +299,15 @@ def store_group(
     outcome: IngestOutcome,
     locations: dict[str, str],
     signal: StoreSignal | None,
+    progress: RunProgress | None = None,
 ) -> None:
-    """Store one group of fetch results (indexes in `batch`), fold it into `outcome` and wake
-    detection when articles were stored."""
+    """Store one group of fetch results (indexes in `batch`), fold it into `outcome`, tell
+    `progress`, and wake detection when articles were stored."""
     fetched = [result for _, result in group]
     stored = store_batch(database_url, [batch[i] for i, _ in group], fetched, clocks)
     add_batch(outcome, fetched, stored, locations)
+    if progress is not None:
+        progress.stored(len(group), stored.read)
     if signal is not None and (stored.new or stored.revised):
         signal.stored()
 
@@ -552,6 +562,7 @@ def detect_stage(
     rules_version: str,
     lookback_days: int,
     chunk_size: int = DETECT_CHUNK,
+    progress: RunProgress | None = None,
 ) -> DetectOutcome:
     """Detect every article awaiting detection in the store, whichever run stored it.
 
@@ -559,7 +570,7 @@ def detect_stage(
     commits the chunk's development changes, alerts and detection marks together: a run killed
     anywhere leaves the rest pending for the next run, and nothing is detected twice.
     """
-    return detect_pending(database_url, ruleset, rules_version, lookback_days, chunk_size)
+    return detect_pending(database_url, ruleset, rules_version, lookback_days, chunk_size, progress)
 
 
 def detect_pending(
@@ -568,13 +579,17 @@ def detect_pending(
     rules_version: str,
     lookback_days: int,
     chunk_size: int = DETECT_CHUNK,
+    progress: RunProgress | None = None,
 ) -> DetectOutcome:
-    """Detect, chunk by chunk, every article awaiting detection in the store."""
+    """Detect, chunk by chunk, every article awaiting detection in the store; `progress`
+    hears of each chunk."""
     outcome = DetectOutcome()
     while (
         part := _detect_next_chunk(database_url, ruleset, rules_version, lookback_days, chunk_size)
     ) is not None:
         outcome = merge(outcome, part)
+        if progress is not None:
+            progress.detected(part.articles, len(part.alert_ids))
     return outcome
 
 
@@ -601,6 +616,7 @@ def detect_and_send_stage(
     targets: Sequence[Target],
     max_attempts: int,
     signal: StoreSignal,
+    progress: RunProgress | None = None,
 ) -> AlertOutcome:
     """Detect and send while the ingest stage is still storing: each time it stores articles,
     detect every article awaiting detection and send the alerts that raised; once it has
@@ -610,7 +626,9 @@ def detect_and_send_stage(
     detected, sent = DetectOutcome(), SendOutcome()
     while True:
         finished = signal.wait()
-        part = detect_pending(database_url, ruleset, rules_version, lookback_days)
+        part = detect_pending(
+            database_url, ruleset, rules_version, lookback_days, progress=progress
+        )
         detected = merge(detected, part)
         if part.alert_ids or finished:
             delivered = deliver_pending(database_url, targets, max_attempts, now=utcnow())

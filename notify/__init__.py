@@ -13,11 +13,15 @@ What flows call (nothing here touches the database or reads the clock):
 - `render(alert, fmt, max_len)` / `render_digest(alerts, fmt, max_len)`: the message itself;
 - `is_quiet`, `next_send_time`, `hold_until`, `is_digest`, `schedule_for`: quiet hours and
   digests given `now` (notify.schedule);
+- `check_templates(folder)`: a folder of the user's templates (overriding notify/templates by
+  file name) checked at start: names, syntax, a sample of every message (ConfigError file:line);
+- `alert_fields(alert)`: the structured fields a JSON webhook gets beside Apprise's (versioned);
 - `TERMINAL_URL`: a subscriber that prints to the terminal, for runs with none configured.
 """
 
 from notify.config import load_targets, target_from_url, url_key
 from notify.delivery import TEST_ALERT_ID, forget_channels, send, send_digest, send_test
+from notify.payload import PAYLOAD_VERSION, alert_fields
 from notify.render import FORMATS, Format, alert_title, render, render_digest
 from notify.routing import Interest, interest_of, parse_interest, route, with_tag
 from notify.schedule import (
@@ -30,15 +34,19 @@ from notify.schedule import (
     schedule_for,
 )
 from notify.terminal import TERMINAL_URL
+from notify.usertemplates import check_templates
 
 __all__ = [
     "FORMATS",
+    "PAYLOAD_VERSION",
     "TERMINAL_URL",
     "TEST_ALERT_ID",
     "Format",
     "Interest",
     "Schedule",
+    "alert_fields",
     "alert_title",
+    "check_templates",
     "forget_channels",
     "hold_until",
     "interest_of",

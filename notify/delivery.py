@@ -10,6 +10,10 @@ it: that is the service's limit. Plugins that merely inherit NotifyBase's generi
 (email, custom schemas, many webhooks) are unthrottled, else ten emails to one mailbox take
 50 seconds.
 
+JSON webhooks (Apprise's `json://` and `jsons://` plugin) also get the alert's structured fields
+beside Apprise's own (notify.payload): they are set as the plugin's payload extras for the one
+send, under the channel's lock, and the subscriber's own extras (`?:key=value`) are kept.
+
 Outcome: `notify()` returning True is success; False (a failure) and None (nothing was sent)
 are failures. Nothing escapes as an exception. The error text comes from what Apprise logged
 during the call, scrubbed of every secret of the target.
@@ -17,16 +21,20 @@ during the call, scrubbed of every secret of the target.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from apprise import Apprise, NotifyBase, NotifyFormat, NotifyType
+from apprise.plugins.custom_json import NotifyJSON
 
 from core.model import Alert, DeliveryOutcome, Level, Target, level_rank
 from notify.capture import capture_apprise_log
 from notify.config import asset, loaded_plugin
+from notify.payload import alert_fields, digest_fields, probe_fields
 from notify.privacy import protect, scheme_of, scrub, secret_fragments
 from notify.render import (
     Format,
@@ -79,6 +87,11 @@ class Channel:
     def format(self) -> Format:
         """The body format the plugin wants."""
         return _FORMATS.get(NotifyFormat(self.plugin.notify_format), "text")
+
+    @property
+    def structured(self) -> bool:
+        """Whether the channel posts JSON that can carry the alert's fields as JSON values."""
+        return isinstance(self.plugin, NotifyJSON)
 
     @property
     def title_in_body(self) -> bool:
@@ -158,9 +171,31 @@ def _reason(captured: list[str], result: bool | None) -> str:
     return "; ".join(captured) or "Apprise reported a failure (notify() returned False)"
 
 
-def _deliver(channel: Channel, title: str, body: str, notify_type: NotifyType) -> str | None:
+@contextlib.contextmanager
+def _fields_added(channel: Channel, fields: Mapping[str, Any] | None) -> Iterator[None]:
+    """While sending one message, a JSON channel's payload also carries `fields` (after the
+    subscriber's own extras, which may rename Apprise's fields and are kept as they are)."""
+    if fields is None or not channel.structured:
+        yield
+        return
+    plugin: NotifyJSON = channel.plugin  # type: ignore[assignment]
+    own = plugin.payload_extras
+    plugin.payload_extras = {**own, **fields}
+    try:
+        yield
+    finally:
+        plugin.payload_extras = own
+
+
+def _deliver(
+    channel: Channel,
+    title: str,
+    body: str,
+    notify_type: NotifyType,
+    fields: Mapping[str, Any] | None = None,
+) -> str | None:
     """Send through the channel; None when delivered, else the (unscrubbed) reason."""
-    with channel.lock, capture_apprise_log() as captured:
+    with channel.lock, _fields_added(channel, fields), capture_apprise_log() as captured:
         result = channel.apprise.notify(
             body=body,
             title=title,
@@ -178,6 +213,7 @@ def _send(
     target: Target,
     compose: Composer,
     notify_type: NotifyType = NotifyType.INFO,
+    fields: Mapping[str, Any] | None = None,
 ) -> DeliveryOutcome:
     """Load, render, send, and turn whatever happens into a DeliveryOutcome."""
     fragments: frozenset[str] | None = None
@@ -185,7 +221,7 @@ def _send(
         channel = channel_for(target)
         fragments = channel.fragments
         title, body = compose(channel)
-        error = _deliver(channel, title, body, notify_type)
+        error = _deliver(channel, title, body, notify_type, fields)
     except Exception as exc:  # a delivery must never raise: the ledger records the failure
         error = f"{type(exc).__name__}: {exc}"
     if error is None:
@@ -204,9 +240,17 @@ def send(alert: Alert, target: Target) -> DeliveryOutcome:
     def compose(channel: Channel) -> tuple[str, str]:
         title = channel.fit_title(alert_title(alert))
         budget = channel.body_budget(title)
-        return title, render(alert, channel.format, budget, title_in_body=channel.title_in_body)[1]
+        body = render(
+            alert,
+            channel.format,
+            budget,
+            title_in_body=channel.title_in_body,
+            templates=target.templates,
+        )
+        return title, body[1]
 
-    return _send(alert.id, target, compose, _NOTIFY_TYPE.get(alert.level, NotifyType.INFO))
+    notify_type = _NOTIFY_TYPE.get(alert.level, NotifyType.INFO)
+    return _send(alert.id, target, compose, notify_type, alert_fields(alert))
 
 
 def send_digest(alerts: Sequence[Alert], target: Target) -> list[DeliveryOutcome]:
@@ -217,11 +261,17 @@ def send_digest(alerts: Sequence[Alert], target: Target) -> list[DeliveryOutcome
     def compose(channel: Channel) -> tuple[str, str]:
         title = channel.fit_title(digest_title(alerts))
         budget = channel.body_budget(title)
-        body = render_digest(alerts, channel.format, budget, title_in_body=channel.title_in_body)
+        body = render_digest(
+            alerts,
+            channel.format,
+            budget,
+            title_in_body=channel.title_in_body,
+            templates=target.templates,
+        )
         return title, body[1]
 
     worst = max((a.level for a in alerts), key=level_rank)
-    outcome = _send(alerts[0].id, target, compose, _NOTIFY_TYPE[worst])
+    outcome = _send(alerts[0].id, target, compose, _NOTIFY_TYPE[worst], digest_fields(alerts))
     return [DeliveryOutcome(a.id, target.key, ok=outcome.ok, error=outcome.error) for a in alerts]
 
 
@@ -230,8 +280,11 @@ def send_test(target: Target) -> DeliveryOutcome:
 
     def compose(channel: Channel) -> tuple[str, str]:
         title, body = render_test(
-            target.display, channel.format, title_in_body=channel.title_in_body
+            target.display,
+            channel.format,
+            title_in_body=channel.title_in_body,
+            templates=target.templates,
         )
         return channel.fit_title(title), body
 
-    return _send(TEST_ALERT_ID, target, compose)
+    return _send(TEST_ALERT_ID, target, compose, fields=probe_fields())

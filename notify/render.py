@@ -7,6 +7,11 @@ templates only lose control characters. Titles are plain text in every format: c
 them in a subject line or a JSON field, never through a markup parser. Channels without a title
 (title_maxlen 0) get it as the first line of the body instead (`title_in_body`).
 
+A folder of the user's templates (`templates`, WATCHFLOOR_TEMPLATES_DIR) overrides the shipped
+ones by file name; its files are loaded into the same environments, so they get the same
+escaping (an HTML template a user writes is autoescaped too). notify.usertemplates checks such a
+folder at start.
+
 A body longer than `max_len` is cut at a line boundary (every template line is a complete
 element, so HTML stays well-formed) and ends with a truncation marker linking to the first
 piece of evidence.
@@ -150,10 +155,12 @@ _FINALIZE: dict[Format, Callable[[Any], str] | None] = {
 
 
 @cache
-def environment(fmt: Format) -> jinja2.Environment:
-    """The Jinja2 environment of one format (escaping differs per format)."""
+def environment(fmt: Format, templates: str | None = None) -> jinja2.Environment:
+    """The Jinja2 environment of one format (escaping differs per format); a template of the
+    `templates` folder, when given, wins over the shipped one of the same name."""
+    folders = [templates, str(TEMPLATES)] if templates else [str(TEMPLATES)]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folders),
         autoescape=fmt == "html",
         finalize=_FINALIZE[fmt],
         trim_blocks=True,
@@ -165,10 +172,15 @@ def environment(fmt: Format) -> jinja2.Environment:
     return env
 
 
-def _template(name: str, fmt: Format) -> jinja2.Template:
+def template_name(name: str, fmt: Format) -> str:
+    """The file name of a template: `alert` in `text` is `alert.txt.j2`."""
+    return f"{name}.{_EXTENSION[fmt]}.j2"
+
+
+def _template(name: str, fmt: Format, templates: str | None = None) -> jinja2.Template:
     if fmt not in FORMATS:
         raise ValueError(f"unknown message format {fmt!r} (use one of {FORMATS})")
-    return environment(fmt).get_template(f"{name}.{_EXTENSION[fmt]}.j2")
+    return environment(fmt, templates).get_template(template_name(name, fmt))
 
 
 def _squeeze(body: str) -> str:
@@ -186,18 +198,25 @@ def _squeeze(body: str) -> str:
 # --- length limits -------------------------------------------------------------------------
 
 
-def _marker(fmt: Format, url: str | None, note: str) -> str:
-    return _squeeze(_template("marker", fmt).render(url=url, note=note))
+def _marker(fmt: Format, url: str | None, note: str, templates: str | None) -> str:
+    return _squeeze(_template("marker", fmt, templates).render(url=url, note=note))
 
 
-def fit(body: str, max_len: int | None, fmt: Format, url: str | None, note: str) -> str:
+def fit(
+    body: str,
+    max_len: int | None,
+    fmt: Format,
+    url: str | None,
+    note: str,
+    templates: str | None = None,
+) -> str:
     """`body` cut at a line boundary to at most `max_len` characters, ending with a marker
     (`note` and a link to `url`) when anything was cut."""
     if max_len is None or len(body) <= max_len:
         return body
-    marker = _marker(fmt, url, note)
+    marker = _marker(fmt, url, note, templates)
     if len(marker) > max_len:
-        marker = _marker(fmt, None, note)
+        marker = _marker(fmt, None, note, templates)
     if len(marker) > max_len:
         return "…"[:max_len]
     return _keep_lines(body.split("\n"), max_len, marker)
@@ -222,15 +241,22 @@ def _keep_lines(lines: Sequence[str], max_len: int, marker: str) -> str:
 
 
 def render(
-    alert: Alert, fmt: Format, max_len: int | None = None, *, title_in_body: bool = False
+    alert: Alert,
+    fmt: Format,
+    max_len: int | None = None,
+    *,
+    title_in_body: bool = False,
+    templates: str | None = None,
 ) -> tuple[str, str]:
     """(title, body) of one alert in `fmt`; the body stays within `max_len` characters.
 
     With `title_in_body` the title also opens the body (for channels without a title field).
+    `templates`: a folder of the user's templates overriding the shipped ones.
     """
     view = alert_view(alert)
-    body = _squeeze(_template("alert", fmt).render(a=view, heading=title_in_body))
-    return view["title"], fit(body, max_len, fmt, view["first_url"], "message truncated")
+    body = _squeeze(_template("alert", fmt, templates).render(a=view, heading=title_in_body))
+    first = view["first_url"]
+    return view["title"], fit(body, max_len, fmt, first, "message truncated", templates)
 
 
 def digest_title(alerts: Sequence[Alert]) -> str:
@@ -250,13 +276,16 @@ def render_digest(
     max_len: int | None = None,
     *,
     title_in_body: bool = False,
+    templates: str | None = None,
 ) -> tuple[str, str]:
     """(title, body) summarising several alerts, one short block each, within `max_len`.
 
     Blocks that do not fit are left out whole and counted in a closing line.
     """
     title = digest_title(alerts)
-    module = _template("digest", fmt).make_module({"title": title, "heading": title_in_body})
+    module = _template("digest", fmt, templates).make_module(
+        {"title": title, "heading": title_in_body}
+    )
     views = [alert_view(a) for a in alerts]
     head = _squeeze(str(module.header(len(views))))  # type: ignore[attr-defined]
     blocks = [_squeeze(str(module.item(v))) for v in views]  # type: ignore[attr-defined]
@@ -279,8 +308,12 @@ def _fit_blocks(
     return _keep_lines(head.split("\n"), max_len, "…") if max_len > 0 else ""
 
 
-def render_test(display: str, fmt: Format, *, title_in_body: bool = False) -> tuple[str, str]:
+def render_test(
+    display: str, fmt: Format, *, title_in_body: bool = False, templates: str | None = None
+) -> tuple[str, str]:
     """(title, body) of the `watchfloor alerts test` message."""
     title = "Watchfloor test message"
-    body = _template("test", fmt).render(title=title, display=display, heading=title_in_body)
+    body = _template("test", fmt, templates).render(
+        title=title, display=display, heading=title_in_body
+    )
     return title, _squeeze(body)

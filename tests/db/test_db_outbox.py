@@ -53,8 +53,12 @@ def test_unrouted_alerts_carry_every_evidence_article(sessions: sessionmaker[Ses
     assert alert.rule_id == "second.rule" and alert.terms == ("fired", "ballistic missile")
     assert alert.created_at == T0
     assert alert.evidence == (
-        EvidenceRef("alpha", "Headline 0 from alpha", "https://alpha.example/news/0"),
-        EvidenceRef("beta", "Headline 1 from beta", "https://beta.example/news/1"),
+        EvidenceRef(
+            "alpha", "Headline 0 from alpha", "https://alpha.example/news/0", T0
+        ),  # each article's publication time comes along (seed_articles: T0 - n minutes)
+        EvidenceRef(
+            "beta", "Headline 1 from beta", "https://beta.example/news/1", T0 - timedelta(minutes=1)
+        ),
     )
 
 

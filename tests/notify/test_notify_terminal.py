@@ -29,3 +29,17 @@ def test_terminal_routes_everything_and_is_not_throttled(
     assert all(f"Launch {i}" in out for i in range(5))
     assert notify.send_test(terminal).ok
     assert "Watchfloor test message" in capsys.readouterr().out
+
+
+def test_many_alerts_become_one_line_each(capsys: pytest.CaptureFixture[str]) -> None:
+    (terminal,) = notify.load_targets(None, [notify.TERMINAL_URL])
+    for i in range(13):
+        assert notify.send(make_alert(id=i, title=f"Launch {i}"), terminal).ok
+    out = capsys.readouterr().out
+    first, rest = out.split("one line each from here", 1)
+    assert all(f"Launch {i}\n" in first for i in range(10))
+    assert first.count("Reported by 3 outlets") == 10
+    assert "Reported by" not in rest
+    assert rest.strip().splitlines()[-3:] == [
+        f"• [MISSILE LAUNCH] occurred: Launch {i}" for i in (10, 11, 12)
+    ]
