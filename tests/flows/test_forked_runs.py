@@ -30,16 +30,25 @@ class _Compilations(logging.Handler):
 
 @flow
 def describe_run_process(report: str, rules_dir: str) -> None:
-    """Write down what the run's process had loaded before the run, and whether loading the
-    rules compiled them."""
+    """Write down what the run's process had loaded before the run (the warm-up, the sources
+    file's parse), and whether loading the rules compiled them."""
     from flows.config import load_versioned_ruleset
 
     preloaded = "flows.warm" in sys.modules
+    # The warm-up's parse of the sources file, inherited by the fork.
+    sources_parsed = "flows.monitor" in sys.modules and bool(
+        sys.modules["flows.monitor"]._parsed_specs
+    )
     compilations = _Compilations()
     logging.getLogger("flows.config").addHandler(compilations)
     logging.getLogger("flows.config").setLevel(logging.INFO)
     load_versioned_ruleset(Path(rules_dir))
-    facts = {"preloaded": preloaded, "compiled": compilations.count, "parent": os.getppid()}
+    facts = {
+        "preloaded": preloaded,
+        "sources_parsed": sources_parsed,
+        "compiled": compilations.count,
+        "parent": os.getppid(),
+    }
     Path(report).write_text(json.dumps(facts), encoding="utf-8")
 
 
@@ -67,7 +76,11 @@ def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(tmp_path: 
     from tests.conftest import ROOT
 
     rules = copy_rules(ROOT / "rules", tmp_path / "rules")
-    with runs_forked_from_a_warm_process({"WATCHFLOOR_RULES_DIR": str(rules)}):
+    warm_up = {
+        "WATCHFLOOR_RULES_DIR": str(rules),
+        "WATCHFLOOR_SOURCES_FILE": str(ROOT / "deploy" / "sources.yaml"),
+    }
+    with runs_forked_from_a_warm_process(warm_up):
         first = run_in_child(tmp_path, rules, "first")
         second = run_in_child(tmp_path, rules, "second")
         edited = next(p for p in sorted(rules.rglob("*.yaml")) if "entities" not in str(p))
@@ -76,6 +89,7 @@ def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(tmp_path: 
 
     for facts in (first, second, after_edit):
         assert facts["preloaded"] is True
+        assert facts["sources_parsed"] is True
         assert facts["parent"] != os.getpid(), "a fork of the forkserver, not of this process"
     assert (first["compiled"], second["compiled"]) == (0, 0)
     assert after_edit["compiled"] == 1
@@ -95,4 +109,5 @@ def test_after_serving_runs_are_spawned_again(tmp_path: Path) -> None:
     process.join(timeout=300)
     facts = json.loads((tmp_path / "spawned.json").read_text(encoding="utf-8"))
     assert facts["preloaded"] is False
+    assert facts["sources_parsed"] is False
     assert facts["parent"] == os.getpid()
