@@ -430,8 +430,11 @@ def retry_failed(session: Session, now: datetime) -> int:
 ALERT_FILTERS = ("pending", "failed", "sent", "unrouted")
 
 
-def list_alerts(session: Session, state: str | None = None) -> list[AlertView]:
-    """Alerts (oldest first) with their deliveries, optionally filtered by `state`.
+def list_alerts(
+    session: Session, state: str | None = None, ids: Sequence[int] | None = None
+) -> list[AlertView]:
+    """Alerts (oldest first) with their deliveries, optionally filtered by `state` and to `ids`
+    (a run's own alerts: the monitor reads those, never the whole table).
 
     pending: not yet routed, or a delivery still pending/sending. failed: a delivery failed.
     sent: routed and every delivery sent. unrouted: matched no subscriber.
@@ -443,7 +446,12 @@ def list_alerts(session: Session, state: str | None = None) -> list[AlertView]:
     )
     if state is not None:
         query = query.where(_alert_filter(state))
-    rows = list(session.execute(query).mappings())
+    if ids is None:
+        rows = list(session.execute(query).mappings())
+    else:
+        parts = chunked(sorted(set(ids)))
+        found = [session.execute(query.where(alerts.c.id.in_(p))).mappings() for p in parts]
+        rows = sorted((row for part in found for row in part), key=lambda row: row["id"])
     by_alert = deliveries_by_alert(session, [row["id"] for row in rows])
     return [
         AlertView(
@@ -462,6 +470,11 @@ def list_alerts(session: Session, state: str | None = None) -> list[AlertView]:
         )
         for row in rows
     ]
+
+
+def has_pending_alerts(session: Session) -> bool:
+    """Whether any alert awaits routing or delivery (the `pending` filter, without listing)."""
+    return session.scalar(select(exists().where(_alert_filter("pending")))) or False
 
 
 def _alert_filter(state: str) -> Any:

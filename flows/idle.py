@@ -48,7 +48,7 @@ def stored_work(database_url: str, rules_version: str) -> bool:
     with transaction(database_url) as session:
         if db.count_pending_detection(session, rules_version):
             return True
-        return bool(db.list_alerts(session, "pending"))
+        return db.has_pending_alerts(session)
 
 
 def run_has_work(database_url: str, specs: Sequence[SourceSpec], rules_version: str) -> bool:

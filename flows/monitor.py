@@ -7,7 +7,6 @@ import threading
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,25 +198,19 @@ def monitor_flow(
     with monitor_lock(settings.database_url, logger) as acquired:
         if not acquired:
             return skipped_report()
-        started = utcnow()
         chosen = specs if all_sources else due_sources(settings.database_url, specs)
         bars = progress if isinstance(progress, RunProgress) else None
         if bars is not None:
             bars.reading(len(chosen), "sources")
         report = run_cycle(config, chosen, progress=bars)
-        publish_monitor_artifact(settings.database_url, report, started)
+        publish_monitor_artifact(settings.database_url, report)
     return report
 
 
-def publish_monitor_artifact(database_url: str, report: RunReport, started: datetime) -> None:
+def publish_monitor_artifact(database_url: str, report: RunReport) -> None:
     """A Markdown artifact of the run: developments, the alerts it raised, unhealthy sources."""
-    ids = {d["id"] for d in report.developments}
     with transaction(database_url) as session:
-        raised = [
-            a
-            for a in db.list_alerts(session)
-            if a.development_id in ids and a.created_at >= started
-        ]
+        raised = db.list_alerts(session, ids=report.raised_alert_ids)
         health = {h.name: h for h in db.source_health(session)}
     markdown = monitor_markdown(report, raised, health)
     create_markdown_artifact(markdown=markdown, key=ARTIFACT_KEY, description=summary_line(report))

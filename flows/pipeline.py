@@ -69,6 +69,7 @@ def run_cycle(
         new_articles=stored.new,
         developments=[development_json(v) for v in views],
         alerts_sent=len(sent.alerts_sent),
+        raised_alert_ids=detected.alert_ids,
         detected=detected.articles,
         failed_articles=[failed_json(f) for f in detected.failed],
         deliveries_failed=sent.failed,

@@ -37,6 +37,8 @@ class RunReport:
     new_articles: int
     developments: list[dict[str, Any]]
     alerts_sent: int
+    # The alerts this run raised (its detect stage's ids): what the run's artifact lists.
+    raised_alert_ids: list[int] = field(default_factory=list)
     # Articles detected by this run (its own and any an earlier run left), and those of them
     # whose analysis failed: recorded on the article, skipped, listed by `watchfloor articles`.
     detected: int = 0

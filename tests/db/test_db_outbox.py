@@ -14,6 +14,7 @@ from db import (
     apply_changes,
     claim_deliveries,
     delivery_backoff_s,
+    has_pending_alerts,
     list_alerts,
     record_delivery,
     record_outcome,
@@ -213,6 +214,21 @@ def test_list_alerts_filters(sessions: sessionmaker[Session]) -> None:
         assert sent.id == alert_id and {d.state for d in sent.deliveries} == {"sent"}
         with pytest.raises(ValueError, match="unknown state"):
             list_alerts(session, "bogus")
+
+
+def test_list_alerts_by_ids_reads_only_those(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        assert not has_pending_alerts(session)
+        first, second, third = (seed_alert(session) for _ in range(3))
+    with sessions.begin() as session:
+        assert has_pending_alerts(session)
+        assert [a.id for a in list_alerts(session, ids=[third, first, third])] == [first, third]
+        assert list_alerts(session, ids=[]) == []
+        route_alert(session, second, TARGETS, T0)
+        assert [a.id for a in list_alerts(session, "pending", ids=[second, third])] == [
+            second,
+            third,
+        ]
 
 
 def test_record_outcome_by_alert_and_target(sessions: sessionmaker[Session]) -> None:

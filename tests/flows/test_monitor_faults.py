@@ -261,6 +261,11 @@ def test_every_run_artifact_lists_developments_alerts_and_unhealthy_sources(
     alerts = text.split("## Alerts raised", 1)[1].split("## Unhealthy sources", 1)[0]
     assert matrix.reports[0].alerts_sent >= 1
     assert alerts.count("| new |") >= 1
+    # The run's own alerts, as its detect stage returned them: one row each, none other.
+    raised = matrix.reports[0].raised_alert_ids
+    assert raised and alerts.count("\n| ") - 1 == len(raised)
+    for alert_id in raised:
+        assert f"\n| {alert_id} | " in alerts
     assert f"{matrix.reports[0].alerts_sent} alerts sent" in artifact["description"]
     # Later runs find nothing new: no development, no alert, the same faults.
     later = artifact_of(matrix.run_ids[1], ARTIFACT_KEY)["data"]
