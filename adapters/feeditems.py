@@ -21,6 +21,7 @@ class ParsedFeed:
     title: str | None
     version: str | None
     problems: tuple[str, ...] = ()
+    ttl_s: int | None = None  # the feed's own refresh hint (RSS <ttl>), in seconds
 
 
 def item_guid(item_id: str, link: str | None, title: str, when: str) -> str:

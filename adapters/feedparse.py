@@ -20,6 +20,7 @@ import feedparser
 from adapters.charset import choose_encoding, with_charset
 from adapters.feeddates import publication_time
 from adapters.feeditems import ParsedFeed, item_guid, repeated_guids_problem, unique_guids
+from adapters.freshness import feed_ttl_s
 from adapters.htmltext import html_to_text
 from adapters.jsonfeed import looks_like_json, parse_json_feed
 from adapters.links import canonical_url
@@ -75,7 +76,13 @@ def parse_feed(
     problems = repeated_guids_problem(duplicates)
     if bozo is not None and not isinstance(bozo, _HARMLESS_BOZO):
         problems.append(f"malformed feed, read {len(articles)} items anyway: {_describe(bozo)}")
-    return ParsedFeed(articles, feed_title, parsed.get("version") or None, tuple(problems))
+    return ParsedFeed(
+        articles,
+        feed_title,
+        parsed.get("version") or None,
+        tuple(problems),
+        ttl_s=feed_ttl_s(parsed.feed.get("ttl")),
+    )
 
 
 def _refuse_non_feed(

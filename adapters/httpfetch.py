@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from adapters.context import HostLimiter
+from adapters.freshness import header_freshness_s
 from adapters.links import display_url
 from adapters.netguard import AddressRefusedError, DeadlineExceededError, exchange_deadline
 from adapters.options import positive
@@ -66,6 +67,7 @@ class HttpOutcome:
     last_modified: str | None
     moved_to: str | None = None  # set when every hop from the configured URL was permanent
     attempts: int = 1
+    fresh_for_s: float | None = None  # what its caching headers say (`adapters.freshness`)
 
     @property
     def not_modified(self) -> bool:
@@ -286,6 +288,7 @@ def _outcome(url: str, resp: httpx.Response, body: bytes) -> HttpOutcome:
         content_type=resp.headers.get("content-type"),
         etag=resp.headers.get("etag"),
         last_modified=resp.headers.get("last-modified"),
+        fresh_for_s=header_freshness_s(resp.headers, datetime.now(UTC)),
     )
 
 

@@ -8,6 +8,7 @@ identical to the last one (same hash) is "unchanged" and is not parsed, and ever
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -88,14 +89,21 @@ def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> Fetch
             etag=outcome.etag or state.etag,
             last_modified=outcome.last_modified or state.last_modified,
             body_hash=state.body_hash,
+            feed_ttl_s=state.feed_ttl_s,
         )
         return FetchResult(
-            spec.name, "not_modified", http_status=304, state=kept, problems=tuple(problems)
+            spec.name,
+            "not_modified",
+            http_status=304,
+            state=kept,
+            problems=tuple(problems),
+            fresh_for_s=longest_hint(outcome.fresh_for_s, state.feed_ttl_s),
         )
     new_state = SourceState(
         etag=outcome.etag,
         last_modified=outcome.last_modified,
         body_hash=hashlib.sha256(outcome.body).hexdigest(),
+        feed_ttl_s=state.feed_ttl_s,
     )
     if new_state.body_hash == state.body_hash:
         return FetchResult(
@@ -104,6 +112,7 @@ def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> Fetch
             http_status=outcome.status,
             state=new_state,
             problems=tuple(problems),
+            fresh_for_s=longest_hint(outcome.fresh_for_s, state.feed_ttl_s),
         )
     try:
         feed = parse_feed(
@@ -126,9 +135,17 @@ def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> Fetch
         "ok",
         articles=feed.articles,
         http_status=outcome.status,
-        state=new_state,
+        state=dataclasses.replace(new_state, feed_ttl_s=feed.ttl_s),
         problems=(*problems, *feed.problems),
+        fresh_for_s=longest_hint(outcome.fresh_for_s, feed.ttl_s),
     )
+
+
+def longest_hint(*hints: float | None) -> float | None:
+    """The longest of the freshness hints a source gave (its headers, its feed's ttl): each
+    is the publisher asking to be left alone that long."""
+    given = [hint for hint in hints if hint is not None]
+    return max(given) if given else None
 
 
 def source_zone(spec: SourceSpec) -> tzinfo | None:

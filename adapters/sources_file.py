@@ -9,6 +9,8 @@
         kind: rss             # default rss
         tags: [region:korea, lang:en]
         poll_interval: 5m     # "90s", "10m", "1h30m", "1d" or a number of seconds
+        max_poll_interval: 15m  # how far the feed's TTL / caching headers may stretch it
+                              # (default: twice poll_interval; equal to it: ignore them)
         headers: {Accept-Language: en}
         timezone: Asia/Seoul  # the publisher's zone, for feed times in UTC or without a zone
         options: {max_bytes: 2000000}   # adapter options, checked by the adapter
@@ -37,7 +39,9 @@ from core.model import SourceSpec
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
 
 TOP_KEYS = frozenset({"sources", "defaults"})
-DEFAULT_KEYS = frozenset({"kind", "tags", "poll_interval", "headers", "options", "timezone"})
+DEFAULT_KEYS = frozenset(
+    {"kind", "tags", "poll_interval", "max_poll_interval", "headers", "options", "timezone"}
+)
 SOURCE_KEYS = frozenset({"name", "url", "path", "enabled"}) | DEFAULT_KEYS
 DEFAULT_KIND = "rss"
 DEFAULT_POLL_INTERVAL_S = 600
@@ -193,6 +197,7 @@ class _Checker:
         kind = self.kind(item)
         tags = self.tags(item)
         interval = self.interval(item)
+        ceiling = self.max_interval(item, interval)
         headers = self.headers(item)
         zone = self.timezone(item)
         options = dict(self.options(item, kind))
@@ -207,6 +212,7 @@ class _Checker:
             location=location,
             tags=tags,
             poll_interval_s=interval,
+            max_poll_interval_s=ceiling,
             headers=headers,
             options=options,
             timezone=zone,
@@ -321,6 +327,27 @@ class _Checker:
                 f"poll_interval {value!r} is below the minimum of {MIN_POLL_INTERVAL_S} s "
                 "(poll publishers politely)",
             )
+        return seconds
+
+    def max_interval(self, item: YamlMap, interval: int) -> int | None:
+        """The source's `max_poll_interval` (None when unset), never below its interval."""
+        value, line = self.value(item, "max_poll_interval")
+        if value is None:
+            return None
+        seconds = parse_interval(value)
+        if seconds is None:
+            self.error(
+                line,
+                f"bad max_poll_interval {value!r}: use seconds or a duration like 10m, 1h",
+            )
+            return None
+        if seconds < interval:
+            self.error(
+                line,
+                f"max_poll_interval {value!r} is below the source's poll_interval of "
+                f"{interval} s (it bounds how far a feed's own TTL may stretch that interval)",
+            )
+            return None
         return seconds
 
     def headers(self, item: YamlMap) -> dict[str, str]:

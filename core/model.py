@@ -77,6 +77,18 @@ class SourceSpec:
     # The publisher's time zone (IANA name): times the source gives in UTC or without a zone
     # are read in it, so "on the 1st" or "on Tuesday" resolves on the publisher's calendar.
     timezone: str | None = None
+    # The longest the source's own freshness hint may stretch its interval; None: twice it.
+    max_poll_interval_s: int | None = None
+
+    def poll_interval_after(self, fresh_for_s: float | None) -> int:
+        """Seconds from a successful fetch to the next poll: the configured interval, longer
+        when the source said its answer stays fresh longer (RSS ttl, Cache-Control, Expires),
+        but never beyond `max_poll_interval_s`. A hint never makes a source polled sooner:
+        the interval is what the user asked for."""
+        ceiling = max(self.poll_interval_s, self.max_poll_interval_s or 2 * self.poll_interval_s)
+        if fresh_for_s is None or not fresh_for_s > self.poll_interval_s:
+            return self.poll_interval_s
+        return int(min(fresh_for_s, ceiling))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +98,8 @@ class SourceState:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    # The feed body's own refresh hint (RSS <ttl>), kept for the 304s that do not repeat it.
+    feed_ttl_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +133,8 @@ class FetchResult:
     retry_after_s: float | None = None
     state: SourceState = field(default_factory=SourceState)
     problems: tuple[str, ...] = ()
+    # How long the source says this answer stays fresh (see `SourceSpec.poll_interval_after`).
+    fresh_for_s: float | None = None
 
 
 # --- detection ----------------------------------------------------------------------------

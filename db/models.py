@@ -74,6 +74,8 @@ class Source(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     body_hash: Mapped[str | None] = mapped_column(Text)
+    # The feed's own refresh hint (RSS <ttl>, seconds), for the 304s that do not repeat it.
+    feed_ttl_s: Mapped[int | None]
     items_seen: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 

@@ -97,17 +97,16 @@ def _ids_by_name(session: Session, names: Sequence[str]) -> dict[str, int]:
 
 
 def source_states(session: Session, names: Collection[str]) -> dict[str, SourceState]:
-    """The validators (ETag, Last-Modified, body hash) of each named source.
+    """The validators (ETag, Last-Modified, body hash) and feed TTL of each named source.
 
     Every name is in the result; a source never fetched (or unknown) has an empty SourceState.
     """
     states = {name: SourceState() for name in names}
+    cols = (sources.c.etag, sources.c.last_modified, sources.c.body_hash, sources.c.feed_ttl_s)
     for part in chunked(list(states)):
-        query = select(
-            sources.c.name, sources.c.etag, sources.c.last_modified, sources.c.body_hash
-        ).where(sources.c.name.in_(part))
-        for name, etag, last_modified, body_hash in session.execute(query):
-            states[name] = SourceState(etag=etag, last_modified=last_modified, body_hash=body_hash)
+        query = select(sources.c.name, *cols).where(sources.c.name.in_(part))
+        for name, etag, last_modified, body_hash, feed_ttl_s in session.execute(query):
+            states[name] = SourceState(etag, last_modified, body_hash, feed_ttl_s)
     return states
 
 
@@ -120,10 +119,12 @@ def record_fetches(
     """Record what each fetch did to its source's health and validators, in one batch.
 
     Success (ok, not_modified, unchanged): failures reset to 0, next poll after the source's
-    interval, validators saved (on not_modified/unchanged a missing validator keeps the stored
-    one); `last_error` then holds the fetch's problems (e.g. a malformed feed read anyway), if
-    any. Failure: failures + 1, next poll after :func:`failure_delay_s`, validators kept. A
-    source is never disabled: it is polled again, later and later, and recovers on success.
+    entry in `poll_intervals` (its interval, which the caller may have stretched to honour the
+    source's own freshness hint), validators and feed TTL saved (on not_modified/unchanged a
+    missing validator keeps the stored one); `last_error` then holds the fetch's problems
+    (e.g. a malformed feed read anyway), if any. Failure: failures + 1, next poll after
+    :func:`failure_delay_s`, validators kept. A source is never disabled: it is polled again,
+    later and later, and recovers on success.
     Raises ValueError for a result whose source was never upserted.
     """
     latest = {result.source: result for result in results}
@@ -151,6 +152,7 @@ def _current_health(session: Session, names: Sequence[str]) -> dict[str, dict[st
         sources.c.etag,
         sources.c.last_modified,
         sources.c.body_hash,
+        sources.c.feed_ttl_s,
         sources.c.items_seen,
     )
     found: dict[str, dict[str, Any]] = {}
@@ -169,13 +171,14 @@ def _health_row(
     ok = result.status in SUCCESS_STATUSES
     state = result.state
     if result.status == "ok":
-        validators = (state.etag, state.last_modified, state.body_hash)
+        validators = (state.etag, state.last_modified, state.body_hash, state.feed_ttl_s)
     else:
         # 304 / unchanged bodies may omit validators they did not need to repeat.
         validators = (
             state.etag or old["etag"],
             state.last_modified or old["last_modified"],
             state.body_hash or old["body_hash"],
+            state.feed_ttl_s or old["feed_ttl_s"],
         )
     failures = 0 if ok else old["consecutive_failures"] + 1
     if ok:
@@ -196,6 +199,7 @@ def _health_row(
         "etag": validators[0] if ok else old["etag"],
         "last_modified": validators[1] if ok else old["last_modified"],
         "body_hash": validators[2] if ok else old["body_hash"],
+        "feed_ttl_s": validators[3] if ok else old["feed_ttl_s"],
         "items_seen": old["items_seen"] + len(result.articles),
     }
 

@@ -183,6 +183,17 @@ def _store_each(
     return total, failed
 
 
+def poll_intervals(specs: Sequence[SourceSpec], results: Sequence[FetchResult]) -> dict[str, int]:
+    """Each fetched source's wait until its next poll: its interval, stretched by what the
+    source said about its own freshness (`SourceSpec.poll_interval_after`)."""
+    by_name = {spec.name: spec for spec in specs}
+    return {
+        result.source: by_name[result.source].poll_interval_after(result.fresh_for_s)
+        for result in results
+        if result.source in by_name
+    }
+
+
 def store_batch(
     database_url: str,
     specs: Sequence[SourceSpec],
@@ -204,9 +215,7 @@ def store_batch(
         source_ids = db.upsert_sources(session, specs)
         stored, failed = _store_each(session, source_ids, articles, now, readings)
         read_ids = db.stored_ids(session, source_ids, [(a.source, a.guid) for a in articles])
-        db.record_fetches(
-            session, results, now=now, poll_intervals={s.name: s.poll_interval_s for s in specs}
-        )
+        db.record_fetches(session, results, now=now, poll_intervals=poll_intervals(specs, results))
     outcome = StoreOutcome(
         new=len(stored.new),
         read=len(articles),

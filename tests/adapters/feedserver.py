@@ -3,6 +3,7 @@ request, for testing the RSS adapter without mocks.
 
 Routes (all GET; FILE is a name under fixtures/):
   /feed/FILE?v=both|etag|lastmod|none&ct=TYPE   200 with validators; 304 when they match
+      &cc=VALUE&expires=VALUE                    ... with that Cache-Control / Expires (on 304s too)
   /raw/FILE?ct=TYPE|none                         the bytes exactly, with that Content-Type
   /gzip/FILE                                     gzip Content-Encoding
   /hop/N/CODE/FILE                               N redirects (CODE) then /feed/FILE
@@ -178,7 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = query.get("ct") or CONTENT_TYPES.get(Path(name).suffix, "application/xml")
         validators = query.get("v", "both")
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        headers = {}
+        caching = {"Cache-Control": query.get("cc"), "Expires": query.get("expires")}
+        headers = {key: value for key, value in caching.items() if value is not None}
         if validators in ("both", "etag"):
             headers["ETag"] = etag
             if self.headers.get("If-None-Match") == etag:

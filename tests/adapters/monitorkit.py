@@ -126,6 +126,20 @@ def run_monitor(**parameters: Any) -> tuple[Any, UUID]:
     return state.result(), state.state_details.flow_run_id
 
 
+def run_json(*args: str) -> dict[str, Any]:
+    """`watchfloor run ARGS --json` in this process; asserts exit 0, returns its JSON."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["run", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
+
+
 def task_run_names(flow_run_id: UUID) -> list[str]:
     """Names of the task runs the Prefect API recorded for a flow run, sorted."""
     runs = prefect_api(

@@ -41,12 +41,14 @@ def test_full_source_with_defaults() -> None:
     text = """\
 defaults:
   poll_interval: 15m
+  max_poll_interval: 1h
   tags: [lang:en]
 sources:
   - name: Yonhap NK
     url: https://en.yna.co.kr/RSS/northkorea.xml
     tags: [region:korea, lang:en]
     poll_interval: 300
+    max_poll_interval: 10m
     headers: {Accept-Language: en, X-Count: 3}
     options: {max_bytes: 1000000, retries: 1}
   - name: Kyodo
@@ -63,6 +65,7 @@ sources:
     assert yonhap.headers == {"Accept-Language": "en", "X-Count": "3"}
     assert yonhap.options == {"max_bytes": 1000000, "retries": 1}
     assert kyodo.poll_interval_s == 900 and kyodo.tags == ("lang:en",)
+    assert (yonhap.max_poll_interval_s, kyodo.max_poll_interval_s) == (600, 3600)
 
 
 def test_seedfiles_source_takes_a_path_relative_to_the_file(tmp_path: Path) -> None:
@@ -143,8 +146,8 @@ extra: true
         "like 90s, 10m, 1h30m",
         "sources.yaml:18: poll_interval '10s' is below the minimum of 60 s "
         "(poll publishers politely)",
-        "sources.yaml:21: unknown key 'tag' (known: enabled, headers, kind, name, options, path, "
-        "poll_interval, tags, timezone, url)",
+        "sources.yaml:21: unknown key 'tag' (known: enabled, headers, kind, max_poll_interval, "
+        "name, options, path, poll_interval, tags, timezone, url)",
         "sources.yaml:24: rss source: unknown option 'max_byte' (known: backoff_s, "
         "connect_timeout_s, max_bytes, max_redirects, max_retry_wait_s, read_timeout_s, retries, "
         "total_timeout_s)",
@@ -178,6 +181,10 @@ extra: true
          "sources.yaml:3: url 'http://[::1/feed' is not a URL: Invalid IPv6 URL"),
         ("defaults: {poll_interval: 5s}\nsources:\n  - name: a\n    url: https://a.example\n",
          "sources.yaml:1: poll_interval '5s' is below the minimum of 60 s"),
+        ("sources:\n  - name: a\n    url: https://a.example\n    max_poll_interval: 5m\n",
+         "sources.yaml:4: max_poll_interval '5m' is below the source's poll_interval of 600 s"),
+        ("sources:\n  - name: a\n    url: https://a.example\n    max_poll_interval: later\n",
+         "sources.yaml:4: bad max_poll_interval 'later': use seconds or a duration like 10m"),
         ("sources:\n  - name: a\n    url: [https://a.example\n",
          "sources.yaml:4: invalid YAML: while parsing a flow sequence"),
         ("sources:\n  - name: a\n    name: b\n    url: https://a.example\n",

@@ -220,6 +220,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "etag": '"abc"',
             "last_modified": "Wed, 28 Jan 2026 09:00:00 GMT",
             "body_hash": "b" * 64,
+            "feed_ttl_s": 2700,
             "items_seen": 42,
         },
         {
@@ -238,6 +239,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "etag": None,
             "last_modified": None,
             "body_hash": None,
+            "feed_ttl_s": None,
             "items_seen": 7,
         },
     ],
@@ -479,6 +481,7 @@ ADDED_BY_MIGRATIONS: dict[tuple[str, str], Any] = {
     ("articles", "detect_state"): "done",  # stored before 0004: detected by the run that stored it
     ("articles", "dated"): True,
     ("developments", "regions"): [],  # developments stored before 0006 start with none
+    ("sources", "feed_ttl_s"): None,  # known from the next full fetch
 }
 
 

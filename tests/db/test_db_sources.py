@@ -94,6 +94,24 @@ def test_not_modified_keeps_validators_it_does_not_repeat(sessions: sessionmaker
     assert health.next_due_at == at(1200)
 
 
+def test_the_feed_ttl_is_kept_and_the_given_interval_sets_the_next_poll(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        full = FetchResult("alpha", "ok", state=SourceState(body_hash="h1", feed_ttl_s=2700))
+        record_fetches(session, [full], T0, {"alpha": 1200})
+        assert source_states(session, ["alpha"])["alpha"].feed_ttl_s == 2700
+        assert source_health(session)[0].next_due_at == at(1200)
+        # A 304 that does not repeat it keeps it; a failure keeps it too.
+        record_fetches(session, [FetchResult("alpha", "not_modified")], at(1200), {"alpha": 900})
+        record_fetches(session, [_fail("alpha")], at(2100), INTERVAL)
+        assert source_states(session, ["alpha"])["alpha"].feed_ttl_s == 2700
+        # A full body without one drops it: the feed no longer says it.
+        record_fetches(session, [FetchResult("alpha", "ok")], at(2700), INTERVAL)
+        assert source_states(session, ["alpha"])["alpha"].feed_ttl_s is None
+
+
 def test_backoff_grows_with_failures_then_recovers(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         upsert_sources(session, [spec("alpha")])

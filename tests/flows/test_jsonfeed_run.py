@@ -4,17 +4,13 @@ Feed is one error on its own source, and a second run makes conditional requests
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from flows.cli import app
 from tests.adapters.feedserver import FeedServer
-from tests.adapters.monitorkit import Src, statuses_of, stored_items, write_sources
+from tests.adapters.monitorkit import Src, run_json, statuses_of, stored_items, write_sources
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -27,12 +23,6 @@ def server() -> Iterator[FeedServer]:
     feeds.files["broken.json"] = BROKEN
     yield feeds
     feeds.close()
-
-
-def run_json(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, ["run", *args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_run_stores_and_detects_json_feeds_then_polls_conditionally(

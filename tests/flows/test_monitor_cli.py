@@ -4,10 +4,8 @@ prints exactly the documented object. In-process (Typer's runner) on the test Pr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +15,7 @@ from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
     Src,
     requests_to,
+    run_json,
     statuses_of,
     stored_items,
     write_sources,
@@ -67,12 +66,6 @@ def setup(
     )
     hook = f"json://127.0.0.1:{server.server_address[1]}/hook/cli"
     return sources, sqlite_url, hook
-
-
-def run_json(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, ["run", *args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_run_json_then_conditional_rerun(setup: tuple[Path, str, str], server: FeedServer) -> None:
