@@ -47,6 +47,7 @@ from datetime import datetime, timedelta
 import db
 import notify
 from core.model import Alert, Target
+from flows.keyed import log_stage
 from flows.liveness import process_identity, process_is_gone
 from flows.runtime import transaction
 
@@ -131,7 +132,6 @@ def deliver_pending(
         if not claims:
             break
         _work(run, claims)
-    _log_summary(run.outcome)
     return run.outcome
 
 
@@ -263,28 +263,16 @@ def _defer(run: _Run, claims: Sequence[db.ClaimedDelivery], until: datetime) -> 
         run.outcome.held += len(claims)
 
 
-def _run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
-    """Prefect's run logger inside a flow or task run (the summary shows in the UI), else ours."""
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_run_logger
-
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return log
-
-
-def _log_summary(outcome: SendOutcome) -> None:
-    if not (outcome.delivered or outcome.failed or outcome.held or outcome.unrouted):
-        return
-    _run_logger().info(
-        "deliveries: %d sent (%d digests), %d failed (%d given up), %d held; %d alerts unrouted",
-        outcome.delivered,
-        outcome.digests,
-        outcome.failed,
-        outcome.gave_up,
-        outcome.held,
-        outcome.unrouted,
+def log_send_summary(outcome: SendOutcome) -> None:
+    """The send stage's one summary line."""
+    log_stage(
+        "send",
+        sent=outcome.delivered,
+        digests=outcome.digests,
+        failed=outcome.failed,
+        gave_up=outcome.gave_up,
+        held=outcome.held,
+        unrouted=outcome.unrouted,
     )
 
 
@@ -300,4 +288,6 @@ def retry_failed_deliveries(
         requeued = db.retry_failed(session, now)
     if not targets:
         return requeued, None
-    return requeued, deliver_pending(database_url, targets, max_attempts, now, route_new=False)
+    outcome = deliver_pending(database_url, targets, max_attempts, now, route_new=False)
+    log_send_summary(outcome)
+    return requeued, outcome

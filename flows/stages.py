@@ -13,7 +13,9 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
+import time
 from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +39,8 @@ from core.model import (
     SourceState,
     Target,
 )
-from flows.delivery import SendOutcome, deliver_pending
+from flows.delivery import SendOutcome, deliver_pending, log_send_summary
+from flows.keyed import log_source_outcome, log_stage
 from flows.report import SourceLine, source_lines
 from flows.runtime import transaction
 
@@ -249,6 +252,7 @@ def ingest_stage(
     chunks are one source read in parts, one chunk per batch, stored in order). `progress`
     hears of every group stored.
     """
+    started = time.monotonic()
     outcome = IngestOutcome()
     clocks: dict[str, datetime] = {}
     order: dict[str, int] = {}
@@ -258,7 +262,25 @@ def ingest_stage(
         order.update((spec.name, len(order)) for spec in batch if spec.name not in order)
     # Sources report in the order they were given, not in the order their fetches finished.
     outcome.sources = dict(sorted(outcome.sources.items(), key=lambda item: order[item[0]]))
+    log_ingest_summary(outcome, time.monotonic() - started)
     return outcome
+
+
+def log_ingest_summary(outcome: IngestOutcome, seconds: float) -> None:
+    """The ingest stage's one summary line: sources by outcome, articles read and stored."""
+    statuses = Counter(line.status for line in outcome.sources.values())
+    stored = outcome.stored
+    log_stage(
+        "ingest",
+        sources=len(outcome.sources),
+        **{status: statuses[status] for status in sorted(statuses)},
+        articles=stored.read,
+        new=stored.new,
+        revised=stored.revised,
+        duplicates=stored.duplicates,
+        failed=len(stored.failed),
+        seconds=seconds,
+    )
 
 
 def ingest_batch(
@@ -315,6 +337,8 @@ def store_group(
     fetched = [result for _, result in group]
     stored = store_batch(database_url, [batch[i] for i, _ in group], fetched, clocks)
     add_batch(outcome, fetched, stored, locations)
+    for result in fetched:
+        log_source_outcome(result, stored.new_per_source.get(result.source, 0))
     if progress is not None:
         progress.stored(len(group), stored.read)
     if signal is not None and (stored.new or stored.revised):
@@ -579,7 +603,23 @@ def detect_stage(
     commits the chunk's development changes, alerts and detection marks together: a run killed
     anywhere leaves the rest pending for the next run, and nothing is detected twice.
     """
-    return detect_pending(database_url, ruleset, rules_version, lookback_days, chunk_size, progress)
+    outcome = detect_pending(
+        database_url, ruleset, rules_version, lookback_days, chunk_size, progress
+    )
+    log_detect_summary(outcome)
+    return outcome
+
+
+def log_detect_summary(outcome: DetectOutcome) -> None:
+    """The detect stage's one summary line."""
+    log_stage(
+        "detect",
+        articles=outcome.articles,
+        matches=outcome.matches,
+        changes=outcome.changes,
+        alerts=len(outcome.alert_ids),
+        failed=len(outcome.failed),
+    )
 
 
 def detect_pending(
@@ -605,7 +645,9 @@ def detect_pending(
 @task(name="send", cache_policy=NO_CACHE)
 def send_stage(database_url: str, targets: Sequence[Target], max_attempts: int) -> SendOutcome:
     """Route new alerts to subscribers and deliver every due delivery exactly once."""
-    return deliver_pending(database_url, targets, max_attempts, now=utcnow())
+    outcome = deliver_pending(database_url, targets, max_attempts, now=utcnow())
+    log_send_summary(outcome)
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,6 +685,8 @@ def detect_and_send_stage(
             delivered = deliver_pending(database_url, targets, max_attempts, now=utcnow())
             sent = merge_sent(sent, delivered)
         if finished:
+            log_detect_summary(detected)
+            log_send_summary(sent)
             return AlertOutcome(detected, sent)
 
 
