@@ -134,9 +134,12 @@ def exchange_deadline(deadline: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def guarded_transport(policy: NetworkPolicy, limits: httpx.Limits) -> httpx.HTTPTransport:
-    """An httpx transport whose every connection goes through `GuardedBackend(policy)`."""
-    ssl_context = httpx.create_ssl_context()
+def guarded_transport(
+    policy: NetworkPolicy, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None
+) -> httpx.HTTPTransport:
+    """An httpx transport whose every connection goes through `GuardedBackend(policy)`;
+    `ssl_context` may be shared between transports (building one costs ~1 ms)."""
+    ssl_context = ssl_context or httpx.create_ssl_context()
     transport = httpx.HTTPTransport(verify=ssl_context, limits=limits)
     # httpx offers no parameter for httpcore's network backend; the pool is rebuilt with the
     # same settings as HTTPTransport's own (httpx 0.28, pinned in constraints.txt).

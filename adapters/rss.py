@@ -63,16 +63,17 @@ class RssAdapter:
         self, context: FetchContext, spec: SourceSpec, state: SourceState, options: HttpOptions
     ) -> FetchResult:
         try:
-            outcome = fetch_url(
-                context.client,
-                context.limiter,
-                spec.location,
-                source=spec.name,
-                headers=spec.headers,
-                etag=state.etag,
-                last_modified=state.last_modified,
-                options=options,
-            )
+            with context.client() as client:
+                outcome = fetch_url(
+                    client,
+                    context.limiter,
+                    spec.location,
+                    source=spec.name,
+                    headers=spec.headers,
+                    etag=state.etag,
+                    last_modified=state.last_modified,
+                    options=options,
+                )
         except FetchError as exc:
             return _error(spec, state, exc)
         return _result(spec, state, outcome)

@@ -337,6 +337,20 @@ def test_shared_client_keeps_connections_alive(server: FeedServer) -> None:
     assert server.connections == 1  # twenty requests over one kept-alive connection
 
 
+def test_concurrent_fetches_lease_at_most_concurrency_clients_and_keep_them_alive(
+    server: FeedServer,
+) -> None:
+    specs = [rss_spec(f"s{i}", server.url(f"/slow/20/rdf_taiwan.xml?i={i}")) for i in range(40)]
+    with FetchContext(concurrency=4, per_host=4, allow_networks=LOOPBACK) as context:
+        first = fetch_many(specs, {}, context=context)
+        opened = server.connections
+        second = fetch_many(specs, {r.source: r.state for r in first}, context=context)
+    assert {r.status for r in first} == {"ok"} and {r.status for r in second} == {"not_modified"}
+    assert server.max_waiting >= 2  # fetches did overlap
+    assert 2 <= opened <= 4  # one client per fetch at once, each keeping its connection
+    assert server.connections == opened  # the second poll reused every one of them
+
+
 # --- all faults in one batch ---------------------------------------------------------------------
 
 
