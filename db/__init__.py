@@ -26,6 +26,7 @@ from db.browse import (
     development_detail,
     store_pulse,
 )
+from db.census import ALERT_STATES, StoreCensus, store_census
 from db.detection import (
     MAX_ERROR_CHARS,
     FailedArticle,
@@ -82,6 +83,7 @@ from db.sources import (
 )
 
 __all__ = [
+    "ALERT_STATES",
     "DEFAULT_PAGE_SIZE",
     "DETECTION_LOCK",
     "MAX_ERROR_CHARS",
@@ -97,6 +99,7 @@ __all__ = [
     "PurgeResult",
     "QueuedArticle",
     "SourceHealth",
+    "StoreCensus",
     "StorePulse",
     "StoreResult",
     "StoredArticle",
@@ -142,6 +145,7 @@ __all__ = [
     "source_health",
     "source_states",
     "store_articles",
+    "store_census",
     "store_pulse",
     "stored_guid",
     "stored_ids",

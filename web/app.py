@@ -21,6 +21,7 @@ from core.jsonshape import development_json
 from web.auth import COOKIE_NAME, request_allowed, session_value, token_matches
 from web.chart import DAYS, daily_chart
 from web.feeds import ATOM_TYPE, developments_feed
+from web.metrics import add_metrics
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The filters a list page, the API and a feed take, in the order their links spell them.
@@ -123,6 +124,7 @@ def create_app(config: WebConfig) -> FastAPI:
     _add_login(app, config)
     _add_pages(app, env, sessions)
     _add_machine_routes(app, sessions, config)
+    add_metrics(app, sessions, stale_after_s=STALE_CYCLES * config.cycle_interval_s)
     return app
 
 
