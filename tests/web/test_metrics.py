@@ -11,10 +11,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, select, update
 
 import db
-from db.models import alerts, deliveries, sources
+from db.models import alerts, deliveries
 from flows.alerts_cli import alert_state
 from tests.notify.receivers import free_port
-from tests.web.webkit import APPRISE_SECRET, TOKEN, config_for, serving, sqlite_copy
+from tests.web.webkit import (
+    APPRISE_SECRET,
+    TOKEN,
+    config_for,
+    serving,
+    set_last_fetch,
+    sqlite_copy,
+)
 
 # A scrape as Prometheus reads it: {(metric name, frozenset of label pairs): value}.
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -35,13 +42,6 @@ def labelled(samples: Samples, name: str, label: str) -> dict[str, float]:
 
 def value(samples: Samples, name: str) -> float:
     return samples[(name, frozenset())]
-
-
-def _set_fetches(url: str, at: datetime | None, failures: int) -> None:
-    engine = db.create_engine_for(url)
-    with engine.begin() as conn:
-        conn.execute(update(sources).values(last_fetch_at=at, consecutive_failures=failures))
-    engine.dispose()
 
 
 def _store_truth(url: str) -> tuple[Counter[tuple[str, str]], int, Counter[str], Counter[str], int]:
@@ -65,7 +65,7 @@ def _store_truth(url: str) -> tuple[Counter[tuple[str, str]], int, Counter[str],
 
 def test_metrics_match_the_store(seed_store: str, tmp_path: Path) -> None:
     url = sqlite_copy(seed_store, tmp_path)
-    _set_fetches(url, datetime.now(UTC) - timedelta(minutes=7), failures=0)
+    set_last_fetch(url, datetime.now(UTC) - timedelta(minutes=7), failures=0)
     with serving(config_for(url, interval_s=600)) as client:
         answer = client.get("/metrics")
     assert answer.status_code == 200
@@ -133,7 +133,7 @@ def test_alerts_are_counted_by_the_state_alerts_list_gives_them(
 
 def test_failing_sources_and_a_store_never_fetched(seed_store: str, tmp_path: Path) -> None:
     url = sqlite_copy(seed_store, tmp_path)
-    _set_fetches(url, None, failures=3)
+    set_last_fetch(url, None, failures=3)
     with serving(config_for(url)) as client:
         samples = scraped(client.get("/metrics").text)
     assert value(samples, "watchfloor_sources_failing") == value(samples, "watchfloor_sources")
@@ -144,9 +144,9 @@ def test_failing_sources_and_a_store_never_fetched(seed_store: str, tmp_path: Pa
 def test_each_scrape_reads_the_store_anew(seed_store: str, tmp_path: Path) -> None:
     url = sqlite_copy(seed_store, tmp_path)
     with serving(config_for(url)) as client:
-        _set_fetches(url, datetime.now(UTC), failures=0)
+        set_last_fetch(url, datetime.now(UTC), failures=0)
         before = scraped(client.get("/metrics").text)
-        _set_fetches(url, datetime.now(UTC), failures=1)
+        set_last_fetch(url, datetime.now(UTC), failures=1)
         after = scraped(client.get("/metrics").text)
     assert value(before, "watchfloor_sources_failing") == 0
     assert value(after, "watchfloor_sources_failing") == value(after, "watchfloor_sources")
