@@ -9,7 +9,7 @@ a secret. An unreachable store is `watchfloor_store_up 0`, never its error.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
@@ -59,31 +59,47 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(f"watchfloor_{name}", documentation, value=value)
 
 
-def _labelled(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamily:
-    return GaugeMetricFamily(f"watchfloor_{name}", documentation, labels=labels)
+def _counts(
+    name: str, documentation: str, labels: list[str], counts: Mapping[tuple[str, ...], int]
+) -> GaugeMetricFamily:
+    """A gauge with one sample per key of `counts`, whose parts are the `labels`' values."""
+    family = GaugeMetricFamily(f"watchfloor_{name}", documentation, labels=labels)
+    for key, count in sorted(counts.items()):
+        family.add_metric(list(key), count)
+    return family
+
+
+def _by_state(states: Mapping[str, int]) -> dict[tuple[str, ...], int]:
+    return {(state,): count for state, count in states.items()}
 
 
 def _census_families(census: db.StoreCensus) -> Iterator[Metric]:
-    developments = _labelled(
-        "developments", "Developments in the store by category and status.", ["category", "status"]
+    yield _counts(
+        "developments",
+        "Live developments (those the console lists) by category and status.",
+        ["category", "status"],
+        census.developments,
     )
-    for (category, status), count in sorted(census.developments.items()):
-        developments.add_metric([category, status], count)
-    yield developments
+    yield _counts(
+        "developments_dismissed",
+        "Developments an analyst dismissed, by category and what as (false_alarm, merged).",
+        ["category", "dismissed_as"],
+        census.dismissed,
+    )
     yield _gauge("articles", "Articles stored (every revision counts).", census.articles)
-    alerts = _labelled(
+    yield _counts(
         "alerts",
-        "Alerts by state as `watchfloor alerts list` words them "
-        "(unrouted, queued, failed, pending, sent).",
+        "Alerts by state as `watchfloor alerts list` words them (unrouted, queued, failed, "
+        "pending, sent), and withdrawn when their development was dismissed.",
         ["state"],
+        _by_state(census.alerts),
     )
-    for state, count in census.alerts.items():
-        alerts.add_metric([state], count)
-    yield alerts
-    deliveries = _labelled("deliveries", "Deliveries (alert x target) by state.", ["state"])
-    for state, count in census.deliveries.items():
-        deliveries.add_metric([state], count)
-    yield deliveries
+    yield _counts(
+        "deliveries",
+        "Deliveries (alert x target) by state.",
+        ["state"],
+        _by_state(census.deliveries),
+    )
     yield _gauge("sources", "Sources known to the store.", census.sources)
 
 

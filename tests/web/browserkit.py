@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Request, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,6 +44,8 @@ def launched_chromium(executable: Path = CHROMIUM) -> Iterator[Browser]:
             "(apt-get install chromium; .ci/run installs it when missing)",
             pytrace=False,
         )
+    # Playwright's assertions retry for 5 s by default: too short on a loaded machine.
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(executable), args=CHROMIUM_ARGS, timeout=120_000
@@ -55,12 +57,14 @@ def launched_chromium(executable: Path = CHROMIUM) -> Iterator[Browser]:
 
 
 @contextmanager
-def local_context(browser: Browser, base_url: str) -> Iterator[tuple[BrowserContext, list[str]]]:
-    """A fresh context (no cookies) whose relative URLs resolve against `base_url`, and the list
-    of every request it made to a host other than 127.0.0.1 (which should stay empty)."""
+def browser_tab(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A tab in a fresh context (no cookies) whose relative URLs resolve against `base_url`.
+    When the block ends without error, fails if a page requested a host other than 127.0.0.1
+    or raised a script error."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     foreign: list[str] = []
+    script_errors: list[str] = []
 
     def note_foreign(request: Request) -> None:
         if urlsplit(request.url).hostname != "127.0.0.1":
@@ -68,9 +72,13 @@ def local_context(browser: Browser, base_url: str) -> Iterator[tuple[BrowserCont
 
     context.on("request", note_foreign)
     try:
-        yield context, foreign
+        tab = context.new_page()
+        tab.on("pageerror", lambda error: script_errors.append(str(error)))
+        yield tab
     finally:
         context.close()
+    assert foreign == [], "pages requested addresses outside 127.0.0.1"
+    assert script_errors == []
 
 
 def png_size(path: Path) -> tuple[int, int]:

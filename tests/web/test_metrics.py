@@ -45,7 +45,7 @@ def value(samples: Samples, name: str) -> float:
 
 
 def _store_truth(url: str) -> tuple[Counter[tuple[str, str]], int, Counter[str], Counter[str], int]:
-    """Developments by (category, status), articles, alerts by `alerts list` state, deliveries
+    """Live developments by (category, status), articles, alerts by `alerts list` state, deliveries
     by state and sources, read through the repository functions the CLI uses."""
     engine = db.create_engine_for(url)
     with db.make_sessionmaker(engine)() as session:
@@ -55,7 +55,7 @@ def _store_truth(url: str) -> tuple[Counter[tuple[str, str]], int, Counter[str],
         source_count = len(db.source_health(session))
     engine.dispose()
     return (
-        Counter((v.category, v.status) for v in views),
+        Counter((v.category, v.status) for v in views if v.dismissed_as is None),
         articles,
         Counter(alert_state(a) for a in alert_views),
         Counter(d.state for a in alert_views for d in a.deliveries),
@@ -83,12 +83,12 @@ def test_metrics_match_the_store(seed_store: str, tmp_path: Path) -> None:
     assert developments[("ministerial_meeting", "occurred")] == 1
     assert value(samples, "watchfloor_articles") == articles > 0
     alerts = labelled(samples, "watchfloor_alerts", "state")
-    assert set(alerts) == {"unrouted", "queued", "failed", "pending", "sent"}
+    assert set(alerts) == {"unrouted", "queued", "failed", "pending", "withdrawn", "sent"}
     assert {s: n for s, n in alerts.items() if n} == alert_states
     # The seeds raise four alerts (README); the dead Apprise target keeps them unsent.
     assert sum(alerts.values()) == 4 and alerts["sent"] == 0
     deliveries = labelled(samples, "watchfloor_deliveries", "state")
-    assert set(deliveries) == {"pending", "sending", "sent", "failed"}
+    assert set(deliveries) == {"pending", "sending", "sent", "failed", "withdrawn"}
     assert {s: n for s, n in deliveries.items() if n} == delivery_states
     assert value(samples, "watchfloor_sources") == source_count > 0
     assert value(samples, "watchfloor_sources_failing") == 0
@@ -129,6 +129,35 @@ def test_alerts_are_counted_by_the_state_alerts_list_gives_them(
     deliveries_seen = labelled(samples, "watchfloor_deliveries", "state")
     assert {s: n for s, n in deliveries_seen.items() if n} == delivery_states
     assert deliveries_seen["sent"] == deliveries_seen["failed"] == 1
+
+
+def test_a_false_alarm_moves_its_development_and_withdraws_its_alerts(
+    seed_store: str, tmp_path: Path
+) -> None:
+    url = sqlite_copy(seed_store, tmp_path)
+    engine = db.create_engine_for(url)
+    with db.make_sessionmaker(engine)() as session, session.begin():
+        (meeting,) = [
+            v for v in db.list_developments(session) if v.category == "ministerial_meeting"
+        ]
+        db.mark_false_alarm(session, meeting.id, "analyst", datetime.now(UTC))
+    engine.dispose()
+    with serving(config_for(url)) as client:
+        samples = scraped(client.get("/metrics").text)
+    live = {
+        dict(labels)["category"] for name, labels in samples if name == "watchfloor_developments"
+    }
+    assert live == {"missile_launch", "summit", "military_exercise"}
+    dismissed = {
+        tuple(sorted(labels)): n
+        for (name, labels), n in samples.items()
+        if name == "watchfloor_developments_dismissed"
+    }
+    assert dismissed == {(("category", "ministerial_meeting"), ("dismissed_as", "false_alarm")): 1}
+    # The meeting's two alerts (new, then held) were pending to the dead target: withdrawn now.
+    alerts = labelled(samples, "watchfloor_alerts", "state")
+    assert alerts["withdrawn"] == 2 and alerts["pending"] == 2
+    assert labelled(samples, "watchfloor_deliveries", "state")["withdrawn"] == 2
 
 
 def test_failing_sources_and_a_store_never_fetched(seed_store: str, tmp_path: Path) -> None:
