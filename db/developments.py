@@ -191,7 +191,9 @@ def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) ->
         dev_id = _insert_development(session, snapshot, batch.seen_at)
         batch.refs[change.ref] = dev_id
         batch.stored_evidence_read.add(dev_id)  # new: nothing stored yet
-        _queue(session, batch, change, snapshot, dev_id, None, True, change.alert)
+        _queue(
+            session, batch, change, snapshot, dev_id, previous=None, moved=True, kind=change.alert
+        )
         return
     batch.refs[change.ref] = dev_id
     stored = _update_development(session, dev_id, snapshot, batch.seen_at)
@@ -201,7 +203,16 @@ def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) ->
     moved = stored.development.status != stored.previous
     # A false alarm takes its reports (so they start no new development) but never alerts.
     kind = None if stored.dismissed_as else change.alert
-    _queue(session, batch, change, stored.development, dev_id, stored.previous, moved, kind)
+    _queue(
+        session,
+        batch,
+        change,
+        stored.development,
+        dev_id,
+        previous=stored.previous,
+        moved=moved,
+        kind=kind,
+    )
 
 
 def _apply_to_merge_target(
@@ -216,7 +227,16 @@ def _apply_to_merge_target(
     moved = stored.development.status != stored.previous
     live_news = not stored.dismissed_as and not stored.development.background
     kind: AlertKind | None = "status_change" if moved and live_news else None
-    _queue(session, batch, change, stored.development, target_id, stored.previous, moved, kind)
+    _queue(
+        session,
+        batch,
+        change,
+        stored.development,
+        target_id,
+        previous=stored.previous,
+        moved=moved,
+        kind=kind,
+    )
 
 
 def _stored_evidence_articles(session: Session, dev_id: int) -> set[int]:
@@ -383,6 +403,7 @@ def _queue(
     change: DevelopmentChange,
     stored: Development,
     dev_id: int,
+    *,
     previous: Status | None,
     moved: bool,
     kind: AlertKind | None,

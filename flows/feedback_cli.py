@@ -51,7 +51,9 @@ def default_actor() -> str:
         return "cli"
 
 
-def _act(database: str | None, action: Callable[[Session, datetime], db.FeedbackRecord]) -> Any:
+def _act(
+    database: str | None, action: Callable[[Session, datetime], db.FeedbackRecord]
+) -> db.FeedbackRecord:
     """Run one feedback action in one transaction on an existing store; a refusal is one line
     and exit 2 (nothing is changed)."""
     from flows.cli_common import existing_store
@@ -198,7 +200,7 @@ def list_command(database: DbOption = None, as_json: JsonOption = False) -> None
             str(row["development_id"]),
             "" if row["target_id"] is None else str(row["target_id"]),
             row["actor"],
-            row["created_at"],
+            row["created_at"][:16].replace("T", " ") + " UTC",
         )
     console.print(table, markup=False)
 

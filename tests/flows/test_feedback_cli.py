@@ -86,6 +86,7 @@ def test_a_false_alarm_leaves_the_list_withdraws_its_deliveries_and_is_recorded(
     alerts = json_of(run(tmp_path, "alerts", "list", "--db", store, "--json"))
     states = {(a["development_id"] == launch, d["state"]) for a in alerts for d in a["deliveries"]}
     assert {state for mine, state in states if mine} == {"withdrawn"}
+    assert {a["state"] for a in alerts if a["development_id"] == launch} == {"withdrawn"}
     assert "withdrawn" not in {state for mine, state in states if not mine}
     run(tmp_path, "alerts", "retry", "--requeue-only", "--db", store)
     alerts = json_of(run(tmp_path, "alerts", "list", "--db", store, "--json"))
