@@ -3,7 +3,7 @@
 Developments are counted live (as the console lists them) or by what an analyst dismissed them
 as. Alerts are counted by the one word `watchfloor alerts list` gives each: unrouted (matched no
 subscriber), queued (not routed yet), failed (a delivery failed), pending (a delivery still to
-send) or sent, and withdrawn when a delivery was withdrawn because the development was dismissed;
+send), withdrawn (its development was dismissed before every delivery was sent) or sent;
 deliveries by their own state.
 """
 

@@ -89,8 +89,8 @@ def _census_families(census: db.StoreCensus) -> Iterator[Metric]:
     yield _gauge("articles", "Articles stored (every revision counts).", census.articles)
     yield _counts(
         "alerts",
-        "Alerts by state as `watchfloor alerts list` words them (unrouted, queued, failed, "
-        "pending, sent), and withdrawn when their development was dismissed.",
+        "Alerts by state as `watchfloor alerts list` words them "
+        "(unrouted, queued, failed, pending, withdrawn, sent).",
         ["state"],
         _by_state(census.alerts),
     )

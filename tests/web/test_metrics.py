@@ -157,6 +157,8 @@ def test_a_false_alarm_moves_its_development_and_withdraws_its_alerts(
     # The meeting's two alerts (new, then held) were pending to the dead target: withdrawn now.
     alerts = labelled(samples, "watchfloor_alerts", "state")
     assert alerts["withdrawn"] == 2 and alerts["pending"] == 2
+    _, _, alert_states, _, _ = _store_truth(url)
+    assert {s: n for s, n in alerts.items() if n} == alert_states  # as `alerts list` says
     assert labelled(samples, "watchfloor_deliveries", "state")["withdrawn"] == 2
 
 
