@@ -95,3 +95,8 @@ class DeliveryError(WatchfloorError):
         self.target = target
         self.reason = reason
         super().__init__(f"{target}: {reason}")
+
+
+class FeedbackError(WatchfloorError):
+    """A feedback action that cannot apply as asked: the message says why, in the user's terms
+    (an unknown development, a merge into itself, evidence that is not the development's)."""

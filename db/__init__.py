@@ -15,6 +15,8 @@ from db.articles import (
 )
 from db.browse import (
     DEFAULT_PAGE_SIZE,
+    DISMISSED_ALL,
+    DISMISSED_FILTERS,
     DevelopmentDetail,
     DevelopmentPage,
     DevelopmentQuery,
@@ -26,6 +28,7 @@ from db.browse import (
     development_detail,
     store_pulse,
 )
+from db.census import ALERT_STATES, StoreCensus, store_census
 from db.detection import (
     MAX_ERROR_CHARS,
     FailedArticle,
@@ -52,6 +55,16 @@ from db.engine import (
     make_sessionmaker,
     transaction_lock,
     upgrade,
+)
+from db.feedback import (
+    FeedbackExample,
+    FeedbackRecord,
+    feedback_examples,
+    list_feedback,
+    mark_false_alarm,
+    merge_developments,
+    restore_development,
+    split_development,
 )
 from db.locks import acquire_lock, lock_developments, lock_holder, release_lock, renew_lock
 from db.outbox import (
@@ -83,8 +96,11 @@ from db.sources import (
 )
 
 __all__ = [
+    "ALERT_STATES",
     "DEFAULT_PAGE_SIZE",
     "DETECTION_LOCK",
+    "DISMISSED_ALL",
+    "DISMISSED_FILTERS",
     "MAX_ERROR_CHARS",
     "AlertView",
     "ClaimedDelivery",
@@ -95,9 +111,12 @@ __all__ = [
     "DevelopmentView",
     "EvidenceItem",
     "FailedArticle",
+    "FeedbackExample",
+    "FeedbackRecord",
     "PurgeResult",
     "QueuedArticle",
     "SourceHealth",
+    "StoreCensus",
     "StorePulse",
     "StoreResult",
     "StoredArticle",
@@ -121,15 +140,19 @@ __all__ = [
     "due_source_names",
     "failed_articles",
     "failure_delay_s",
+    "feedback_examples",
     "has_pending_alerts",
     "list_alerts",
     "list_developments",
+    "list_feedback",
     "load_alerts",
     "lock_developments",
     "lock_holder",
     "make_sessionmaker",
     "mark_detected",
     "mark_failed",
+    "mark_false_alarm",
+    "merge_developments",
     "pending_detection",
     "purge",
     "record_delivery",
@@ -138,12 +161,15 @@ __all__ = [
     "release_lock",
     "renew_lock",
     "requeue_failed",
+    "restore_development",
     "retry_failed",
     "route_alert",
     "sending_claimers",
     "source_health",
     "source_states",
+    "split_development",
     "store_articles",
+    "store_census",
     "store_pulse",
     "stored_guid",
     "stored_ids",

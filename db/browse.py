@@ -11,10 +11,14 @@ from sqlalchemy import Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.developments import DevelopmentView, list_developments
+from db.feedback import FeedbackRecord, list_feedback
 from db.models import alerts, articles, deliveries, developments, evidence, sources
 from db.outbox import AlertView, deliveries_by_alert
 
 DEFAULT_PAGE_SIZE = 50
+# DevelopmentQuery.dismissed: every development, live or dismissed.
+DISMISSED_ALL = "all"
+DISMISSED_FILTERS = (DISMISSED_ALL, "false_alarm", "merged")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,9 @@ class DevelopmentQuery:
     date_to: date | None = None
     outlet: str | None = None
     text: str | None = None
+    # Developments an analyst dismissed are left out unless asked for: "all", or only
+    # "false_alarm" or "merged" ones.
+    dismissed: str | None = None
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
 
@@ -46,6 +53,7 @@ class DevelopmentPage:
 class EvidenceItem:
     """One report of a development: the article, its outlet, and what the rule saw in it."""
 
+    id: int
     article_id: int
     outlet: str
     title: str
@@ -76,6 +84,7 @@ class DevelopmentDetail:
     evidence: list[EvidenceItem]
     timeline: list[TimelineStep]
     alerts: list[AlertView]
+    feedback: list[FeedbackRecord]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,10 @@ def _like_fragment(value: str) -> str:
 def _conditions(query: DevelopmentQuery) -> list[Any]:
     """The WHERE conditions of `query`; regions and actors are JSON lists matched as text."""
     where: list[Any] = []
+    if query.dismissed is None:
+        where.append(developments.c.dismissed_as.is_(None))
+    elif query.dismissed != DISMISSED_ALL:
+        where.append(developments.c.dismissed_as == query.dismissed)
     if query.category:
         where.append(developments.c.category == query.category)
     if query.status:
@@ -171,6 +184,7 @@ def development_detail(session: Session, development_id: int) -> DevelopmentDeta
         evidence=items,
         timeline=[_step(alert, items) for alert in raised],
         alerts=raised,
+        feedback=list_feedback(session, development_id),
     )
 
 
@@ -184,6 +198,7 @@ def _evidence_items(session: Session, development_id: int) -> list[EvidenceItem]
     )
     return [
         EvidenceItem(
+            id=row["id"],
             article_id=row["article_id"],
             outlet=row["name"],
             title=row["title"],
@@ -254,11 +269,12 @@ def store_pulse(session: Session) -> StorePulse:
 
 
 def daily_counts(session: Session, since: datetime) -> list[tuple[date, str, int]]:
-    """Developments first seen per UTC day and category since `since`, oldest day first."""
+    """Live developments first seen per UTC day and category since `since`, oldest day first."""
     day = func.date(developments.c.first_seen_at)
     query = (
         select(day, developments.c.category, func.count())
         .where(developments.c.first_seen_at >= since)
+        .where(developments.c.dismissed_as.is_(None))
         .group_by(day, developments.c.category)
         .order_by(day, developments.c.category)
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from core.model import (
+    AlertKind,
     Development,
     DevelopmentChange,
     Match,
@@ -44,6 +45,9 @@ class DevelopmentView:
     level: str = "medium"
     tags: tuple[str, ...] = field(default=())
     regions: tuple[str, ...] = field(default=())
+    # An analyst's verdict (None, "false_alarm" or "merged") and a merge's target.
+    dismissed_as: str | None = None
+    merged_into: int | None = None
 
 
 def _to_development(row: DevelopmentRow) -> Development:
@@ -187,12 +191,52 @@ def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) ->
         dev_id = _insert_development(session, snapshot, batch.seen_at)
         batch.refs[change.ref] = dev_id
         batch.stored_evidence_read.add(dev_id)  # new: nothing stored yet
-        _queue(session, batch, change, snapshot, dev_id, previous=None, moved=True)
+        _queue(
+            session, batch, change, snapshot, dev_id, previous=None, moved=True, kind=change.alert
+        )
         return
     batch.refs[change.ref] = dev_id
-    previous, stored = _update_development(session, dev_id, snapshot, batch.seen_at)
-    moved = stored.status != previous
-    _queue(session, batch, change, stored, dev_id, previous=previous, moved=moved)
+    stored = _update_development(session, dev_id, snapshot, batch.seen_at)
+    if stored.merged_into is not None:
+        _apply_to_merge_target(session, batch, change, stored.merged_into)
+        return
+    moved = stored.development.status != stored.previous
+    # A false alarm takes its reports (so they start no new development) but never alerts.
+    kind = None if stored.dismissed_as else change.alert
+    _queue(
+        session,
+        batch,
+        change,
+        stored.development,
+        dev_id,
+        previous=stored.previous,
+        moved=moved,
+        kind=kind,
+    )
+
+
+def _apply_to_merge_target(
+    session: Session, batch: _Batch, change: DevelopmentChange, target_id: int
+) -> None:
+    """A report of a merged development is the target's: its evidence goes there, and the
+    target's status moves on with it (alerting that move, unless the target is dismissed or
+    background). The target's own title, date, place and actors stay as they are."""
+    stored = _advance_development(
+        session, target_id, change.development.status, batch.regions_of(change), batch.seen_at
+    )
+    moved = stored.development.status != stored.previous
+    live_news = not stored.dismissed_as and not stored.development.background
+    kind: AlertKind | None = "status_change" if moved and live_news else None
+    _queue(
+        session,
+        batch,
+        change,
+        stored.development,
+        target_id,
+        previous=stored.previous,
+        moved=moved,
+        kind=kind,
+    )
 
 
 def _stored_evidence_articles(session: Session, dev_id: int) -> set[int]:
@@ -221,9 +265,20 @@ def _insert_development(session: Session, dev: Development, seen_at: datetime) -
     return int(session.connection().execute(stmt).scalar_one())
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A development as an update left it: its status before, the development as written, and
+    an analyst's verdict on it (db/feedback.py)."""
+
+    previous: Status
+    development: Development
+    dismissed_as: str | None
+    merged_into: int | None
+
+
 def _update_development(
     session: Session, dev_id: int, dev: Development, seen_at: datetime
-) -> tuple[Status, Development]:
+) -> _Stored:
     """Write the snapshot over development `dev_id`; return the stored status before and the
     development as written (its status only moved forward, its regions only grew).
 
@@ -236,6 +291,8 @@ def _update_development(
             developments.c.background,
             developments.c.last_seen_at,
             developments.c.regions,
+            developments.c.dismissed_as,
+            developments.c.merged_into_id,
         )
         .where(developments.c.id == dev_id)
         .with_for_update()
@@ -267,7 +324,39 @@ def _update_development(
     session.connection().execute(
         update(developments).where(developments.c.id == dev_id).values(values)
     )
-    return before, after
+    return _Stored(before, after, current.dismissed_as, current.merged_into_id)
+
+
+def _advance_development(
+    session: Session, dev_id: int, status: Status, regions: Collection[str], seen_at: datetime
+) -> _Stored:
+    """Move development `dev_id`'s status forward to `status` and add `regions`, leaving the
+    rest of it as stored (a merge target taking a report of a development merged into it)."""
+    # populate_existing: this session may hold the row from before this batch's updates.
+    query = (
+        select(DevelopmentRow)
+        .where(DevelopmentRow.id == dev_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    row = session.scalars(query).one()
+    before = _to_development(row)
+    after = replace(
+        before,
+        status=advance_status(before.status, status),
+        regions=merge_regions(before.regions, regions),
+    )
+    session.connection().execute(
+        update(developments)
+        .where(developments.c.id == dev_id)
+        .values(
+            status=after.status,
+            regions=list(after.regions),
+            last_seen_at=max(row.last_seen_at, seen_at),
+            version=developments.c.version + 1,
+        )
+    )
+    return _Stored(before.status, after, row.dismissed_as, row.merged_into_id)
 
 
 def _already_recorded(session: Session, batch: _Batch, change: DevelopmentChange) -> int | None:
@@ -317,9 +406,10 @@ def _queue(
     *,
     previous: Status | None,
     moved: bool,
+    kind: AlertKind | None,
 ) -> None:
-    """Queue the change's evidence rows and, when it raises one, its alert row (`stored` is the
-    development as this change left it in the store)."""
+    """Queue the change's evidence rows and, when it raises one (`kind`), its alert row
+    (`stored` is the development as this change left it in the store)."""
     status = stored.status
     known = batch.evidence_articles.setdefault(dev_id, set())
     for match in change.evidence:
@@ -338,7 +428,6 @@ def _queue(
             },
         )
         known.add(article_id)
-    kind = change.alert
     if kind is None or (kind == "status_change" and not moved):
         return
     if dev_id not in batch.stored_evidence_read:
@@ -420,6 +509,8 @@ def _view(row: DevelopmentRow, evidence_guids: list[str]) -> DevelopmentView:
         level=row.level,
         tags=tuple(row.tags or ()),
         regions=tuple(row.regions or ()),
+        dismissed_as=row.dismissed_as,
+        merged_into=row.merged_into_id,
     )
 
 

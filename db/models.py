@@ -39,7 +39,14 @@ NAMING_CONVENTION = {
 STATUS_CHECK = "status IN ('planned', 'occurred', 'cancelled')"
 LEVEL_CHECK = "level IN ('low', 'medium', 'high', 'critical')"
 ALERT_KINDS = ("new", "status_change")
-DELIVERY_STATES = ("pending", "sending", "sent", "failed")
+# `withdrawn`: never to be sent, because an analyst dismissed the development (feedback).
+DELIVERY_STATES = ("pending", "sending", "sent", "failed", "withdrawn")
+DELIVERY_STATE_CHECK = "state IN ('pending', 'sending', 'sent', 'failed', 'withdrawn')"
+# What an analyst's feedback made of a development (NULL: nothing, it is live).
+DISMISSALS = ("false_alarm", "merged")
+DISMISSAL_CHECK = "dismissed_as IN ('false_alarm', 'merged')"
+FEEDBACK_ACTIONS = ("false_alarm", "restore", "merge", "split")
+FEEDBACK_ACTION_CHECK = "action IN ('false_alarm', 'restore', 'merge', 'split')"
 DETECT_STATES = ("pending", "done", "failed")
 
 
@@ -148,6 +155,7 @@ class DevelopmentRow(Base):
     __table_args__ = (
         CheckConstraint(STATUS_CHECK, name="status"),
         CheckConstraint(LEVEL_CHECK, name="level"),
+        CheckConstraint(DISMISSAL_CHECK, name="dismissed_as"),
         Index(None, "category", "last_seen_at"),
     )
 
@@ -167,6 +175,11 @@ class DevelopmentRow(Base):
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    # An analyst's verdict (db/feedback.py): a false alarm never alerts again and a merged
+    # development points at the one it was merged into; both leave the default views, and
+    # later reports still join them (silently) rather than start a new development.
+    dismissed_as: Mapped[str | None] = mapped_column(String(16))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("developments.id"))
 
 
 class EvidenceRow(Base):
@@ -235,7 +248,7 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("alert_id", "target_key"),
-        CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed')", name="state"),
+        CheckConstraint(DELIVERY_STATE_CHECK, name="state"),
         Index(None, "state", "next_attempt_at"),
     )
 
@@ -253,6 +266,29 @@ class DeliveryRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class FeedbackRow(Base):
+    """One analyst action on developments, who took it and when (the learning record).
+
+    `details` says what it did: the evidence moved (ids and their articles), the deliveries
+    withdrawn, the development a split created; `target_id` is a merge's target or a split's
+    new development.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint(FEEDBACK_ACTION_CHECK, name="action"),
+        Index(None, "development_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    development_id: Mapped[int] = mapped_column(ForeignKey("developments.id"))
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("developments.id"))
+    actor: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class LockRow(Base):
@@ -273,3 +309,4 @@ evidence = EvidenceRow.__table__
 alerts = AlertRow.__table__
 deliveries = DeliveryRow.__table__
 locks = LockRow.__table__
+feedback = FeedbackRow.__table__

@@ -290,6 +290,7 @@ def claim_deliveries(
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     picked = session.connection().execute(query).all()
+    picked = _withdraw_dismissed(session, picked)
     if not picked:
         return []
     lease_until = now + timedelta(seconds=lease_s)
@@ -324,6 +325,30 @@ def claim_deliveries(
         )
         for r, attempts in claims
     ]
+
+
+WITHDRAWN_REASON = "withdrawn: the development was dismissed by an analyst"
+
+
+def _withdraw_dismissed(session: Session, picked: Sequence[Any]) -> list[Any]:
+    """The picked rows whose development is live; the others are withdrawn, not sent.
+
+    Feedback withdraws a dismissed development's deliveries itself; this catches those an
+    alert routed at the same moment created (routing does not take the detection lock)."""
+    alert_ids = sorted({row.alert_id for row in picked})
+    dismissed: set[int] = set()
+    for part in chunked(alert_ids):
+        query = (
+            select(alerts.c.id)
+            .join(developments, developments.c.id == alerts.c.development_id)
+            .where(alerts.c.id.in_(part), developments.c.dismissed_as.is_not(None))
+        )
+        dismissed.update(session.connection().execute(query).scalars())
+    if not dismissed:
+        return list(picked)
+    withdrawn = [row.id for row in picked if row.alert_id in dismissed]
+    _mark(session, withdrawn, state="withdrawn", claimed_until=None, last_error=WITHDRAWN_REASON)
+    return [row for row in picked if row.alert_id not in dismissed]
 
 
 def sending_claimers(session: Session) -> list[str]:

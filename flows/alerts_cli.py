@@ -134,7 +134,8 @@ def _test_json(target: Target, outcome: DeliveryOutcome) -> dict[str, Any]:
 
 
 def alert_state(view: db.AlertView) -> str:
-    """One word for an alert: unrouted, queued (not routed yet), failed, pending or sent."""
+    """One word for an alert: unrouted, queued (not routed yet), failed, pending, withdrawn
+    (its development was dismissed before it was sent to everyone: see `feedback`) or sent."""
     states = {d.state for d in view.deliveries}
     if view.unrouted:
         return "unrouted"
@@ -144,6 +145,8 @@ def alert_state(view: db.AlertView) -> str:
         return "failed"
     if states & {"pending", "sending"}:
         return "pending"
+    if "withdrawn" in states:
+        return "withdrawn"
     return "sent"
 
 

@@ -47,6 +47,7 @@ from flows.cli_common import (
     validate_config,
 )
 from flows.db_cli import app as db_app
+from flows.feedback_cli import app as feedback_app
 from flows.rules_cli import app as rules_app
 
 if TYPE_CHECKING:
@@ -163,20 +164,29 @@ def developments(
             help="Only developments in this region (korea, japan, ...; repeatable: any of them).",
         ),
     ] = None,
+    dismissed: Annotated[
+        str | None,
+        typer.Option(
+            "--dismissed",
+            help="Also those an analyst dismissed: all, or only false_alarm or merged ones.",
+        ),
+    ] = None,
 ) -> None:
-    """List the developments in the store."""
+    """List the developments in the store (not those dismissed by feedback, unless asked)."""
     import db
     from flows.report import development_json, print_summary
     from flows.runtime import read_transaction
     from flows.settings import load_settings
 
+    if dismissed is not None and dismissed not in db.DISMISSED_FILTERS:
+        raise InputError(f"--dismissed: expected one of {', '.join(db.DISMISSED_FILTERS)}")
     url = load_settings(database_url=database).database_url
     wanted = {name.strip().casefold().removeprefix("region:") for name in region or ()}
     with read_transaction(url) as session:
         rows = [
             development_json(view)
             for view in db.list_developments(session)
-            if not wanted or wanted & set(view.regions)
+            if (not wanted or wanted & set(view.regions)) and _shown(view, dismissed)
         ]
     if as_json:
         print_json(rows)
@@ -184,6 +194,13 @@ def developments(
     from flows.report import RunReport
 
     print_summary(RunReport(articles=0, new_articles=0, developments=rows, alerts_sent=0), console)
+
+
+def _shown(view: Any, dismissed: str | None) -> bool:
+    """Whether `developments` lists a development (db.DevelopmentView) under `--dismissed`."""
+    if dismissed is None:
+        return view.dismissed_as is None
+    return dismissed == "all" or view.dismissed_as == dismissed
 
 
 @app.command("detect")
@@ -263,6 +280,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(db_app, name="db")
 app.add_typer(articles_app, name="articles")
+app.add_typer(feedback_app, name="feedback")
 
 
 def main() -> None:

@@ -18,13 +18,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import db
 from core.jsonshape import development_json
-from web.auth import COOKIE_NAME, request_allowed, session_value, token_matches
+from web.actions import WRITES_OFF, add_feedback_routes
+from web.auth import COOKIE_NAME, csrf_token, request_allowed, session_value, token_matches
 from web.chart import DAYS, daily_chart
 from web.feeds import ATOM_TYPE, developments_feed
+from web.metrics import add_metrics
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The filters a list page, the API and a feed take, in the order their links spell them.
-FILTER_NAMES = ("category", "status", "region", "level", "date_from", "date_to", "outlet", "text")
+FILTER_NAMES = (
+    "category",
+    "status",
+    "region",
+    "level",
+    "date_from",
+    "date_to",
+    "outlet",
+    "text",
+    "dismissed",
+)
 STATUSES = ("planned", "occurred", "cancelled")
 LEVELS = ("low", "medium", "high", "critical")
 # A monitor cycle older than this many poll intervals makes /healthz unhealthy.
@@ -85,6 +97,8 @@ def parse_query(params: dict[str, str]) -> db.DevelopmentQuery:
                 values[name] = date.fromisoformat(given[name])
             except ValueError:
                 raise HTTPException(400, f"{name}: expected a date as YYYY-MM-DD") from None
+    if given.get("dismissed", db.DISMISSED_ALL) not in db.DISMISSED_FILTERS:
+        raise HTTPException(400, f"dismissed: expected one of {', '.join(db.DISMISSED_FILTERS)}")
     page = params.get("page", "1")
     if not page.isdigit() or int(page) < 1:
         raise HTTPException(400, "page: expected a positive whole number")
@@ -121,8 +135,10 @@ def create_app(config: WebConfig) -> FastAPI:
         )
 
     _add_login(app, config)
-    _add_pages(app, env, sessions)
+    _add_pages(app, env, sessions, config)
     _add_machine_routes(app, sessions, config)
+    add_feedback_routes(app, env, sessions, config.token)
+    add_metrics(app, sessions, stale_after_s=STALE_CYCLES * config.cycle_interval_s)
     return app
 
 
@@ -155,7 +171,9 @@ def _add_login(app: FastAPI, config: WebConfig) -> None:
         return response
 
 
-def _add_pages(app: FastAPI, env: Environment, sessions: sessionmaker[Session]) -> None:
+def _add_pages(
+    app: FastAPI, env: Environment, sessions: sessionmaker[Session], config: WebConfig
+) -> None:
     def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(name).render(**context)
         return HTMLResponse(html, status_code=status_code)
@@ -176,6 +194,7 @@ def _add_pages(app: FastAPI, env: Environment, sessions: sessionmaker[Session]) 
             query=query,
             statuses=STATUSES,
             levels=LEVELS,
+            dismissed_filters=db.DISMISSED_FILTERS,
             feed_href=_feed_href(query),
             prev_href=query_string(params, page=str(page.page - 1)) if page.page > 1 else None,
             next_href=query_string(params, page=str(page.page + 1)) if page.has_next else None,
@@ -188,7 +207,14 @@ def _add_pages(app: FastAPI, env: Environment, sessions: sessionmaker[Session]) 
         if detail is None:
             raise HTTPException(404, "no such development")
         feed = _feed_href(db.DevelopmentQuery(category=detail.development.category))
-        return render("development.html", detail=detail, feed_href=feed)
+        return render(
+            "development.html",
+            detail=detail,
+            feed_href=feed,
+            # Feedback forms only with a token (web.actions); their CSRF field is derived from it.
+            csrf=csrf_token(config.token) if config.token else None,
+            writes_off=WRITES_OFF,
+        )
 
     @app.get("/sources", response_class=HTMLResponse)
     def sources_page() -> HTMLResponse:

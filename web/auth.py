@@ -3,6 +3,10 @@
 Either `Authorization: Bearer <token>` (scripts, feed readers that can send headers) or the
 cookie that `/login?token=<token>` sets (browsers, feed readers that cannot). The cookie holds a
 digest of the token, not the token, and is HttpOnly and SameSite=Strict.
+
+Write actions (feedback forms) also need a CSRF token in the form: an HMAC of the session
+cookie's value under the configured token, which a page the console served carries and another
+site cannot compute or read.
 """
 
 from __future__ import annotations
@@ -34,3 +38,15 @@ def request_allowed(request: Request, token: str | None) -> bool:
         return True
     cookie = request.cookies.get(COOKIE_NAME, "")
     return hmac.compare_digest(cookie.encode(), session_value(token).encode())
+
+
+def csrf_token(token: str) -> str:
+    """The CSRF token the console's forms carry: derived from the session cookie's value."""
+    return hmac.new(
+        token.encode(), b"watchfloor-csrf:" + session_value(token).encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def csrf_matches(given: str, token: str) -> bool:
+    """Constant-time check of a form's CSRF token."""
+    return hmac.compare_digest(given.encode(), csrf_token(token).encode())

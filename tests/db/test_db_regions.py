@@ -97,7 +97,7 @@ def test_an_old_store_upgrades_and_its_developments_gain_regions(tmp_path: Path)
                 },
             )
         upgrade(engine)
-        assert current_revision(engine) == "0006"
+        assert (current_revision(engine) or "") >= "0006"  # at head, whatever came later
         sessions = make_sessionmaker(engine)
         with sessions.begin() as session:
             stored = session.scalars(select(DevelopmentRow)).one()

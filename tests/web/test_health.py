@@ -6,24 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
-
-from db import create_engine_for
-from db.models import sources
 from tests.notify.receivers import free_port
-from tests.web.webkit import config_for, serving, sqlite_copy
-
-
-def _last_fetch(url: str, at: datetime | None, failures: int = 0) -> None:
-    engine = create_engine_for(url)
-    with engine.begin() as conn:
-        conn.execute(update(sources).values(last_fetch_at=at, consecutive_failures=failures))
-    engine.dispose()
+from tests.web.webkit import config_for, serving, set_last_fetch, sqlite_copy
 
 
 def test_a_fresh_store_is_healthy(seed_store: str, tmp_path: Path) -> None:
     url = sqlite_copy(seed_store, tmp_path)
-    _last_fetch(url, datetime.now(UTC) - timedelta(minutes=5))
+    set_last_fetch(url, datetime.now(UTC) - timedelta(minutes=5))
     with serving(config_for(url, interval_s=600)) as client:
         answer = client.get("/healthz")
     assert answer.status_code == 200
@@ -38,7 +27,7 @@ def test_a_fresh_store_is_healthy(seed_store: str, tmp_path: Path) -> None:
 
 def test_a_cycle_older_than_three_intervals_is_unhealthy(seed_store: str, tmp_path: Path) -> None:
     url = sqlite_copy(seed_store, tmp_path)
-    _last_fetch(url, datetime.now(UTC) - timedelta(minutes=31), failures=2)
+    set_last_fetch(url, datetime.now(UTC) - timedelta(minutes=31), failures=2)
     with serving(config_for(url, interval_s=600)) as client:
         stale = client.get("/healthz")
     assert stale.status_code == 503
@@ -51,7 +40,7 @@ def test_a_cycle_older_than_three_intervals_is_unhealthy(seed_store: str, tmp_pa
 
 def test_a_store_never_fetched_is_unhealthy(seed_store: str, tmp_path: Path) -> None:
     url = sqlite_copy(seed_store, tmp_path)
-    _last_fetch(url, None)
+    set_last_fetch(url, None)
     with serving(config_for(url)) as client:
         answer = client.get("/healthz")
     assert answer.status_code == 503

@@ -8,11 +8,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import uvicorn
+from sqlalchemy import update
 
+from db import create_engine_for
+from db.models import sources
 from tests.notify.receivers import free_port
 from web import WebConfig, create_app
 
@@ -53,6 +57,14 @@ def sqlite_copy(url: str, folder: Path) -> str:
     target = folder / "copy.db"
     shutil.copyfile(source, target)
     return f"sqlite:///{target}"
+
+
+def set_last_fetch(url: str, at: datetime | None, failures: int = 0) -> None:
+    """Every source of the store at `url` last fetched `at`, with `failures` failures in a row."""
+    engine = create_engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(update(sources).values(last_fetch_at=at, consecutive_failures=failures))
+    engine.dispose()
 
 
 def config_for(url: str, *, token: str | None = None, interval_s: float = 600) -> WebConfig:
