@@ -54,7 +54,7 @@ def category_label(category: str) -> str:
 
 def alert_title(alert: Alert) -> str:
     """`[MISSILE LAUNCH] occurred: North Korea fires...`; a status change shows `planned -> ...`."""
-    status = alert.status
+    status: str = alert.status
     if alert.kind == "status_change" and alert.previous_status:
         status = f"{alert.previous_status} -> {alert.status}"
     return f"[{category_label(alert.category)}] {status}: {one_line(alert.title)}"
