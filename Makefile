@@ -38,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .prefect .run .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .prefect .run .pytest_cache .ruff_cache .mypy_cache *.egg-info
