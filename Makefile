@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest
@@ -37,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .prefect .run .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .prefect .run .pytest_cache .ruff_cache .mypy_cache *.egg-info

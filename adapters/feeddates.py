@@ -19,7 +19,7 @@ unexpected gives the plain UTC time feedparser parsed, never an error.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -44,9 +44,10 @@ def publication_time(entry: Mapping[str, Any], zone: tzinfo | None = None) -> da
     return None
 
 
-def _in_written_offset(parsed: Any, text: str, zone: tzinfo | None) -> datetime | None:
+def _in_written_offset(parsed: Sequence[int], text: str, zone: tzinfo | None) -> datetime | None:
     try:
-        moment = datetime(*parsed[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = parsed[:6]
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError):
         return None
     try:

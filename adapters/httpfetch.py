@@ -303,7 +303,7 @@ def _drain(resp: httpx.Response) -> None:
 
 
 def _redirect_target(request: _Request, url: str, resp: httpx.Response) -> str:
-    location = resp.headers.get("location")
+    location: str | None = resp.headers.get("location")
     if not location:
         raise PermanentFetchError(
             request.source, f"HTTP {resp.status_code} without a Location header", resp.status_code

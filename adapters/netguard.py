@@ -233,7 +233,8 @@ class _DeadlineStream(httpcore.NetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "ssl_object" and isinstance(self._sock, ssl.SSLSocket):
-            return self._sock._sslobj  # what httpcore's own stream returns, for ALPN
+            # What httpcore's own stream returns, for ALPN: the private SSLObject, not in typeshed.
+            return self._sock._sslobj  # type: ignore[attr-defined]
         if info == "client_addr":
             return self._sock.getsockname()
         if info == "server_addr":

@@ -71,7 +71,8 @@ class _Outlines(ContentHandler):
 
     def line(self) -> int:
         """The parser's current line (only while it parses: it is gone afterwards)."""
-        return self.locator.getLineNumber() if self.locator is not None else 1
+        number = self.locator.getLineNumber() if self.locator is not None else None
+        return number if number is not None else 1
 
     def startElement(self, name: str, attrs: AttributesImpl) -> None:  # noqa: N802
         if not self.elements and name != "opml":
@@ -151,7 +152,9 @@ def write_opml(specs: Iterable[SourceSpec], title: str, created: datetime) -> by
             body, "outline", {key: _xml_text(value) for key, value in attributes.items()}
         )
     ElementTree.indent(root)
-    return ElementTree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+    # typeshed types tostring as Any for any encoding but "unicode"; a named one gives bytes.
+    document: bytes = ElementTree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def tags_opml_cannot_carry(tags: Sequence[str]) -> list[str]:

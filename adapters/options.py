@@ -25,7 +25,7 @@ def positive(default: float) -> Any:
 
 def option_problems(cls: type[Any], options: Mapping[str, Any]) -> list[str]:
     """Every problem with `options` for the options dataclass `cls` (empty when valid)."""
-    hints = _field_types(cls)
+    hints = _field_types(cls)  # type: ignore[arg-type]  # mypy sees no class object as Hashable
     positives = {f.name for f in dataclasses.fields(cls) if f.metadata.get("positive")}
     problems = []
     for key, value in options.items():
@@ -47,7 +47,7 @@ def parse_options(cls: type[_Options], options: Mapping[str, Any]) -> _Options:
     problems = option_problems(cls, options)
     if problems:
         raise ValueError("; ".join(problems))
-    hints = _field_types(cls)
+    hints = _field_types(cls)  # type: ignore[arg-type]  # mypy sees no class object as Hashable
     values = {key: _coerce(value, hints[key][0]) for key, value in options.items()}
     return cls(**values)
 

@@ -333,7 +333,7 @@ def replay_clock(
     dates resolve against the replay, not the wall clock. `start` is the clock where an earlier
     chunk of the same replay left it."""
     now = start
-    paired = []
+    paired: list[tuple[Article, datetime | None, bool]] = []
     for article in articles:
         if article.published is not None:
             now = article.published if now is None else max(now, article.published)

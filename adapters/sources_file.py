@@ -218,7 +218,7 @@ class _Checker:
             timezone=zone,
         )
 
-    def value(self, item: YamlMap, key: str) -> tuple[Any, int]:
+    def value(self, item: YamlMap, key: str) -> tuple[Any, int | None]:
         """A source's value for `key`, else the default's, with the line to blame."""
         if key in item:
             return item[key], item.line_of(key)
@@ -241,6 +241,7 @@ class _Checker:
         if problem:
             self.error(item.line_of("name"), problem)
             return None
+        assert isinstance(name, str)  # name_problem refuses anything but text
         return name.strip()
 
     def kind(self, item: YamlMap) -> str | None:

@@ -47,7 +47,8 @@ KINDS: dict[str, Callable[[int], str]] = {
 
 
 def _rules() -> detect.RuleSet:
-    rules, aliases = {}, {}
+    rules: dict[str, str] = {}
+    aliases: dict[str, str] = {}
     for path in sorted((ROOT / "rules").rglob("*.yaml")):
         target = aliases if path.name.startswith("entities") else rules
         target[str(path)] = path.read_text(encoding="utf-8")

@@ -5,8 +5,9 @@ It lives in the vocabulary so `flows` and `web` print one shape without importin
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 
 def jsonable(value: Any) -> Any:
@@ -14,16 +15,48 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return jsonable_object(value)
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(v) for v in value]
     return value
 
 
-def development_json(view: Any) -> dict[str, Any]:
+def jsonable_object(fields: Mapping[Any, Any]) -> dict[str, Any]:
+    """A JSON object: string keys, each value made JSON-ready by `jsonable`."""
+    return {str(k): jsonable(v) for k, v in fields.items()}
+
+
+class DevelopmentFields(Protocol):
+    """What `development_json` reads of a stored development (db.DevelopmentView has them)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def background(self) -> bool: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def event_date(self) -> date | None: ...
+    @property
+    def place(self) -> str | None: ...
+    @property
+    def actors(self) -> Iterable[str]: ...
+    @property
+    def facts(self) -> Mapping[str, Any]: ...
+    @property
+    def evidence(self) -> Iterable[str]: ...
+    @property
+    def regions(self) -> Iterable[str]: ...
+
+
+def development_json(view: DevelopmentFields) -> dict[str, Any]:
     """One stored development (db.DevelopmentView) as `replay`, `run`, `developments --json` and
     `/api/developments` print it."""
-    return jsonable(
+    return jsonable_object(
         {
             "id": view.id,
             "category": view.category,

@@ -413,7 +413,7 @@ def _link_earlier_copies(session: Session, new_hashes: Mapping[int, str]) -> set
             .where(articles.c.content_hash.in_(part))
             .group_by(articles.c.content_hash)
         )
-        first.update(dict(session.execute(query).all()))
+        first.update(dict(session.execute(query).tuples().all()))
     links = [
         {"b_id": article_id, "b_original": first[h]}
         for article_id, h in new_hashes.items()

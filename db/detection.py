@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db._sql import chunked
@@ -51,7 +51,7 @@ class FailedArticle:
     fetched_at: datetime
 
 
-def _awaiting(rules_version: str) -> object:
+def _awaiting(rules_version: str) -> ColumnElement[bool]:
     """Pending articles, and failed ones read with other rules (the new rules may cope)."""
     c = articles.c
     return or_(
@@ -184,5 +184,6 @@ def requeue_failed(session: Session, ids: Collection[int] | None = None) -> int:
     stmt = update(articles).where(articles.c.detect_state == "failed")
     if ids is not None:
         stmt = stmt.where(articles.c.id.in_(sorted(ids)))
-    result = session.execute(stmt.values(detect_state="pending"))
+    # An UPDATE returns a CursorResult; Session.execute is typed with the Result it extends.
+    result = cast(CursorResult[Any], session.execute(stmt.values(detect_state="pending")))
     return int(result.rowcount or 0)

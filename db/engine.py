@@ -325,7 +325,10 @@ def _set_sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
         raise RuntimeError("PRAGMA foreign_keys is a no-op inside a transaction")
     # The DBAPI connection, not connection.exec_driver_sql: that would autobegin a SQLAlchemy
     # transaction, whose "begin" hook issues BEGIN IMMEDIATE before the pragma.
-    cursor = connection.connection.dbapi_connection.cursor()
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None:
+        raise RuntimeError("the connection was invalidated: no DBAPI connection to set a pragma on")
+    cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
         (state,) = cursor.execute("PRAGMA foreign_keys").fetchone()

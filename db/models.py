@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -302,11 +303,19 @@ class LockRow(Base):
     expires_at: Mapped[datetime]
 
 
-sources = Source.__table__
-articles = ArticleRow.__table__
-developments = DevelopmentRow.__table__
-evidence = EvidenceRow.__table__
-alerts = AlertRow.__table__
-deliveries = DeliveryRow.__table__
-locks = LockRow.__table__
-feedback = FeedbackRow.__table__
+def _table_of(model: type[Base]) -> Table:
+    """The Table a model maps: SQLAlchemy types `__table__` as any FromClause, since a class
+    may map a join or a select; each model here declares a table of its own."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+sources = _table_of(Source)
+articles = _table_of(ArticleRow)
+developments = _table_of(DevelopmentRow)
+evidence = _table_of(EvidenceRow)
+alerts = _table_of(AlertRow)
+deliveries = _table_of(DeliveryRow)
+locks = _table_of(LockRow)
+feedback = _table_of(FeedbackRow)

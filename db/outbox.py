@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import Row, RowMapping, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.model import Alert, DeliveryOutcome, EvidenceRef
@@ -135,7 +135,7 @@ def _evidence_by_development(
 
 def load_alerts(session: Session, alert_ids: Sequence[int]) -> dict[int, Alert]:
     """Core Alerts for `alert_ids`, with every evidence article of their developments."""
-    rows: list[Mapping[str, Any]] = []
+    rows: list[RowMapping] = []
     for part in chunked(sorted(set(alert_ids))):
         query = (
             select(alerts, *_DEVELOPMENT_FIELDS)
@@ -147,7 +147,7 @@ def load_alerts(session: Session, alert_ids: Sequence[int]) -> dict[int, Alert]:
     return {row["id"]: _alert(row, ev.get(row["development_id"], [])) for row in rows}
 
 
-def _alert(row: Mapping[str, Any], ev: Sequence[_Evidence]) -> Alert:
+def _alert(row: RowMapping, ev: Sequence[_Evidence]) -> Alert:
     # The development as the change left it (alerts written before snapshots existed show the
     # development as it is now).
     shown: Mapping[str, Any] = row["snapshot"] or {
@@ -294,7 +294,8 @@ def claim_deliveries(
     if not picked:
         return []
     lease_until = now + timedelta(seconds=lease_s)
-    claims, exhausted = [], []
+    claims: list[tuple[Row[Any], int]] = []
+    exhausted: list[tuple[Row[Any], int]] = []
     for row in picked:
         attempts = row.attempts + (1 if row.state == "sending" else 0)
         target = exhausted if attempts >= max_attempts else claims

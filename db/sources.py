@@ -92,7 +92,7 @@ def _ids_by_name(session: Session, names: Sequence[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for part in chunked(names):
         query = select(sources.c.name, sources.c.id).where(sources.c.name.in_(part))
-        ids.update(dict(session.execute(query).all()))
+        ids.update(dict(session.execute(query).tuples().all()))
     return ids
 
 

@@ -204,14 +204,14 @@ def _facts(rule: Rule, scan: ArticleScan, cluster: Cluster) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     for spec in rule.facts:
         if spec.name in DERIVED:
-            value = _derived(spec.name, cluster.mentions)
-            if value:
-                facts[spec.name] = value
+            derived = _derived(spec.name, cluster.mentions)
+            if derived:
+                facts[spec.name] = derived
             continue
         if not spec.builtin and not spec.many:
-            value = first_match(spec, [scan.sentence_text(s) for s in cluster.sentences])
-            if value is not None:
-                facts[spec.name] = value
+            found = first_match(spec, [scan.sentence_text(s) for s in cluster.sentences])
+            if found is not None:
+                facts[spec.name] = found
             continue
         values: list[Any] = []
         for sentence in cluster.sentences:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, Required, TypedDict
 
 from detect.textnorm import NormText
 
@@ -301,29 +301,41 @@ def _relative(reference: date, relative: str) -> DateSpan | None:
     return None
 
 
-Builder = Callable[[re.Match[str]], dict[str, object]]
+class DateFields(TypedDict, total=False):
+    """What a pattern's builder reads from its match: DateExpr's fields after the position."""
+
+    kind: Required[Kind]
+    year: int | None
+    month: int | None
+    day: int | None
+    weekday: int | None
+    qualifier: str | None
+    relative: str | None
 
 
-def _full(m: re.Match[str]) -> dict[str, object]:
+Builder = Callable[[re.Match[str]], DateFields]
+
+
+def _full(m: re.Match[str]) -> DateFields:
     return {"kind": "full", "year": int(m["y"]), "month": int(m["m"]), "day": int(m["d"])}
 
 
-def _named_month_day(m: re.Match[str]) -> dict[str, object]:
-    values: dict[str, object] = {"month": _MONTHS[m["mon"].lower()], "day": int(m["d"])}
+def _named_month_day(m: re.Match[str]) -> DateFields:
+    month, day = _MONTHS[m["mon"].lower()], int(m["d"])
     if m["y"]:
-        return {"kind": "full", "year": int(m["y"]), **values}
-    return {"kind": "month_day", **values}
+        return {"kind": "full", "year": int(m["y"]), "month": month, "day": day}
+    return {"kind": "month_day", "month": month, "day": day}
 
 
-def _numeric_month_day(m: re.Match[str]) -> dict[str, object]:
+def _numeric_month_day(m: re.Match[str]) -> DateFields:
     return {"kind": "month_day", "month": int(m["m"]), "day": int(m["d"])}
 
 
-def _month_year(m: re.Match[str]) -> dict[str, object]:
+def _month_year(m: re.Match[str]) -> DateFields:
     return {"kind": "month", "year": int(m["y"]), "month": _MONTHS[m["mon"].lower()]}
 
 
-def _month(m: re.Match[str]) -> dict[str, object]:
+def _month(m: re.Match[str]) -> DateFields:
     qualifier = (m["q"] or "").lower()
     if qualifier == "since":
         return {"kind": "interval"}
@@ -336,7 +348,7 @@ def _month(m: re.Match[str]) -> dict[str, object]:
     }
 
 
-def _weekday_en(m: re.Match[str]) -> dict[str, object]:
+def _weekday_en(m: re.Match[str]) -> DateFields:
     qualifier = (m["q"] or "").lower().split(" ")[0]
     qualifier = {"coming": "next", "earlier": "last"}.get(qualifier, qualifier)
     return {
@@ -346,7 +358,7 @@ def _weekday_en(m: re.Match[str]) -> dict[str, object]:
     }
 
 
-def _weekday_cjk(m: re.Match[str]) -> dict[str, object]:
+def _weekday_cjk(m: re.Match[str]) -> DateFields:
     qualifier = {"지난": "last", "오는": "next", "先週": "last", "来週": "next", "上": "last"}
     return {
         "kind": "weekday",
@@ -355,16 +367,16 @@ def _weekday_cjk(m: re.Match[str]) -> dict[str, object]:
     }
 
 
-def _day(m: re.Match[str]) -> dict[str, object]:
+def _day(m: re.Match[str]) -> DateFields:
     qualifier = {"지난": "last", "오는": "next"}.get(m.groupdict().get("q") or "")
     return {"kind": "day", "day": int(m["d"]), "qualifier": qualifier}
 
 
-def _day_of_last_month(m: re.Match[str]) -> dict[str, object]:
+def _day_of_last_month(m: re.Match[str]) -> DateFields:
     return {"kind": "day", "day": int(m["d"]), "qualifier": "last_month"}
 
 
-def _year(m: re.Match[str]) -> dict[str, object]:
+def _year(m: re.Match[str]) -> DateFields:
     """A year, or a year and month; after "since" (or before 以来, 이후) an interval."""
     since = (m["q"] or "").lower() == "since" or bool(m.groupdict().get("since"))
     if since:
@@ -377,7 +389,7 @@ def _year(m: re.Match[str]) -> dict[str, object]:
     return {"kind": "year", "year": int(m["y"])}
 
 
-def _cjk_month(m: re.Match[str]) -> dict[str, object]:
+def _cjk_month(m: re.Match[str]) -> DateFields:
     last_year = ("지난해", "작년", "去年", "昨年")
     qualifier = "last_year" if m["q"] in last_year else {"지난": "last", "오는": "next"}.get(m["q"])
     if m["since"] or not 1 <= int(m["mon"]) <= 12:
@@ -385,14 +397,14 @@ def _cjk_month(m: re.Match[str]) -> dict[str, object]:
     return {"kind": "month", "month": int(m["mon"]), "qualifier": qualifier}
 
 
-def _days_ago(m: re.Match[str]) -> dict[str, object]:
+def _days_ago(m: re.Match[str]) -> DateFields:
     count = m["n"]
     # Digits stay as written: a thousand-digit count is found out of range when resolved.
     number = count if count.isdigit() else str(_NUMBER_WORDS.get(count, 0))
     return {"kind": "relative", "relative": f"ago:{number}"}
 
 
-def _relative_words(m: re.Match[str]) -> dict[str, object]:
+def _relative_words(m: re.Match[str]) -> DateFields:
     return {"kind": "relative", "relative": m.lastgroup}
 
 
@@ -557,7 +569,7 @@ def _latin(text: NormText) -> list[DateExpr]:
         for pattern, build, cased in tries:
             m = pattern.match(text.cased if cased else text.folded, start)
             if m:
-                found.append(DateExpr(start, m.end(), text.cased[start : m.end()], **build(m)))  # type: ignore[arg-type]
+                found.append(DateExpr(start, m.end(), text.cased[start : m.end()], **build(m)))
     return found
 
 
@@ -567,7 +579,7 @@ def _cjk(text: NormText) -> list[DateExpr]:
         if needs and not any(char in text.cased for char in needs):
             continue
         for m in pattern.finditer(text.cased):
-            found.append(DateExpr(m.start(), m.end(), m.group(), **build(m)))  # type: ignore[arg-type]
+            found.append(DateExpr(m.start(), m.end(), m.group(), **build(m)))
     return found
 
 

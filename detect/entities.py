@@ -184,7 +184,7 @@ class _Loader:
             return
         entity = self.build(path, kind, name, entry)
         self.table.entities[name] = entity
-        aliases = [(name, entry.line_of("name"))]
+        aliases: list[tuple[str, int | None]] = [(name, entry.line_of("name"))]
         aliases += string_list(self.problems, path, entry, "aliases", f"aliases of {name}")
         aliases += string_list(self.problems, path, entry, "demonyms", f"demonyms of {name}")
         for alias, alias_line in aliases:

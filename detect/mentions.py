@@ -50,7 +50,7 @@ _TARGETED = re.compile(r"\s?(?:に対し|に対する|への|에 대한|에 대�
 # Topic and subject particles: a date right after one dates the sentence's main predicate.
 _TOPIC_PARTICLES = frozenset("はが는은이가")
 # On a tie between cues the weaker claim wins: "preparations ... completed" is not a test held.
-_STATUS_ORDER: dict[str, int] = {"planned": 0, "cancelled": 1, "occurred": 2}
+_STATUS_ORDER: dict[Status, int] = {"planned": 0, "cancelled": 1, "occurred": 2}
 # A short line with no full stop: a headline, wherever it stands.
 _HEADLINE = re.compile(r"[^\n]{4,80}(?<![.!?。\"'」』)])")
 _SELF_REPORT = re.compile(r"\s*(?:that\s+)?(?:it|they|its|their)\b", re.IGNORECASE)
@@ -473,7 +473,7 @@ class _SentenceReader:
         if not candidates:
             return None, None, 0
         distance, *_, kind, hit = min(candidates, key=lambda c: c[:3])
-        return kind, self.text.cased[hit.start : hit.end], distance  # type: ignore[return-value]
+        return kind, self.text.cased[hit.start : hit.end], distance
 
     def governing_status(self, part: _Part) -> tuple[Status | None, str | None, int]:
         """A status cue of the sentence that governs the anchor: one before it ("will visit
@@ -494,11 +494,11 @@ class _SentenceReader:
         if not candidates:
             return None, None, 0
         distance, *_, kind, hit = min(candidates, key=lambda c: c[:3])
-        return kind, self.text.cased[hit.start : hit.end], distance  # type: ignore[return-value]
+        return kind, self.text.cased[hit.start : hit.end], distance
 
     def status_candidates(
         self, part: _Part, cues: Sequence[tuple[Hit, int, CueKind]]
-    ) -> list[tuple[int, bool, int, str, Hit]]:
+    ) -> list[tuple[int, bool, int, Status, Hit]]:
         """Status cues as (distance, shared, strength, status, hit). A modal ("will", "would")
         speaks only of the verb after it: "his visit would elevate ties" is no planned visit."""
         found = []

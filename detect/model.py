@@ -13,6 +13,8 @@ from detect.entityscan import EntityCues
 from detect.matcher import Matcher
 from detect.sentences import Part
 
+# What a rule's inline example sentence must make of it.
+ExampleKind = Literal["positive", "negative", "planned", "background"]
 CueKind = Literal[
     "planned",
     "occurred",
@@ -105,7 +107,7 @@ class Example:
     """One example sentence and what the rule must make of it."""
 
     text: str
-    expect: Literal["positive", "negative", "planned", "background"]
+    expect: ExampleKind
     line: int | None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast, get_args
 
 from core.errors import ConfigError
 from core.model import LEVELS, STATUSES, Level, Status
@@ -25,6 +25,7 @@ from detect.model import (
     ActorSpec,
     CueKind,
     Example,
+    ExampleKind,
     FactSpec,
     Rule,
     SelectionSpec,
@@ -61,8 +62,10 @@ SELECTION_KEYS = ("any", "all", "none", "entities", "roles", "min", "modifiers")
 MODIFIERS = ("word", "substring", "case", "regex")
 ENTITY_KINDS = ("person", "state", "place", "weapon", "org")
 IDENTITY = ("date", "actors", "place")
-EXAMPLE_KINDS = ("positive", "negative", "planned", "background")
+EXAMPLE_KINDS: tuple[ExampleKind, ...] = get_args(ExampleKind)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# How a rule uses a term: a selection's name, or a status cue's kind.
+_Use = TypeVar("_Use")
 
 
 @dataclass(slots=True)
@@ -232,9 +235,8 @@ class _Compiler:
 
     def forget(self, index: int) -> None:
         """Drop the term uses of a rule that did not compile: its index goes to the next rule."""
-        for table in (self.out.selection_users, self.out.cue_users):
-            for users in table.values():
-                users[:] = [u for u in users if u[0] != index]
+        _drop_rule(self.out.selection_users, index)
+        _drop_rule(self.out.cue_users, index)
 
     def identifier(self, path: str, data: YamlMap, key: str) -> str | None:
         value = data.get(key)
@@ -338,7 +340,8 @@ class _Compiler:
                     ids.add(term_id)
                     self.out.selection_users.setdefault(term_id, []).append((index, name))
             terms[key] = frozenset(ids)
-        kinds, names = set(), set()
+        kinds: set[str] = set()
+        names: set[str] = set()
         for entity, _line in string_list(self.problems, path, body, "entities", f"{name}.entities"):
             (kinds if entity in ENTITY_KINDS else names).add(entity)
         roles = frozenset(
@@ -529,7 +532,7 @@ class _Compiler:
         found = []
         for kind in EXAMPLE_KINDS:
             for text, line in string_list(self.problems, path, raw, kind, f"{kind} examples"):
-                found.append(Example(text, kind, line))  # type: ignore[arg-type]
+                found.append(Example(text, kind, line))
         return tuple(found)
 
 
@@ -564,3 +567,9 @@ def compile_rules(docs: Mapping[str, str], lexicon: Lexicon, problems: Problems)
     for path, text in docs.items():
         compiler.file(path, text)
     return compiler.out
+
+
+def _drop_rule(users_by_term: Mapping[int, list[tuple[int, _Use]]], index: int) -> None:
+    """Remove rule `index`'s entries from each term's list of (rule index, use) pairs."""
+    for users in users_by_term.values():
+        users[:] = [u for u in users if u[0] != index]

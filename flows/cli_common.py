@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 # soft_wrap: a long path in "file:line: reason" must stay on one line to be clickable and greppable.
 err_console = Console(stderr=True, soft_wrap=True)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class InputError(WatchfloorError):
@@ -58,11 +59,11 @@ RulesOption = Annotated[
 ]
 
 
-def fail_cleanly(func: F) -> F:
+def fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
     """Turn Watchfloor's typed errors into a clear message and exit code, not a traceback."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -79,7 +80,7 @@ def fail_cleanly(func: F) -> F:
             err_console.print(f"[red]error[/red] {exc}", highlight=False)
             raise typer.Exit(1) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _names_a_user_input(exc: WatchfloorError) -> bool:

@@ -94,7 +94,10 @@ def monitor_deployment(settings: Settings) -> RunnerDeployment:
     The store's monitor lock guards overlaps too (runs started outside this deployment); the
     Prefect limit keeps a slow cycle from queueing a backlog of runs behind it.
     """
-    return monitor_flow.to_deployment(**monitor_deployment_options(settings))
+    deployment = monitor_flow.to_deployment(**monitor_deployment_options(settings))
+    # Prefect types it "a deployment, or a coroutine when called in an event loop": not here.
+    assert isinstance(deployment, RunnerDeployment)
+    return deployment
 
 
 def monitor_deployment_options(settings: Settings) -> dict[str, Any]:
@@ -139,6 +142,8 @@ def serve_monitor(
         # run from it in a child process (forked warm, see flows.forkruns), instead of a
         # `python -m prefect.engine` that imports everything and loads the flow again.
         deployment_id = runner.add_flow(monitor_flow, **monitor_deployment_options(settings))
+        # Prefect types it "an id, or a coroutine when called in an event loop": not here.
+        assert isinstance(deployment_id, UUID)
         scheduling = started_here if schedule_itself is None else schedule_itself
         cron = settings.monitor_cron if scheduling else None
         # Ctrl+C is how an operator stops serving: not an error.
@@ -339,7 +344,10 @@ async def deployment_runs(
 
     run_filter = FlowRunFilter(
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states)),
-        expected_start_time=FlowRunFilterExpectedStartTime(before_=before) if before else None,
+        # Validated, as pydantic does on construction: it makes Prefect's DateTime of a datetime.
+        expected_start_time=(
+            FlowRunFilterExpectedStartTime.model_validate({"before_": before}) if before else None
+        ),
     )
     runs = await client.read_flow_runs(
         flow_run_filter=run_filter,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeGuard
 
 import detect
 from core.errors import ConfigError
@@ -218,10 +218,10 @@ def record_of(line: str, number: int) -> Record | Skipped:
         reference=published,
         dated=published is not None,
     )
-    return Record(number, given_id, item, tuple(warnings))  # type: ignore[arg-type]
+    return Record(number, given_id, item, tuple(warnings))
 
 
-def _usable_id(value: Any) -> bool:
+def _usable_id(value: Any) -> TypeGuard[str | int | float]:
     if isinstance(value, bool):  # JSON true/false are not ids, though bool is an int
         return False
     if isinstance(value, float):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -135,7 +135,9 @@ def load_settings(**overrides: object) -> Settings:
     A value that does not fit its setting is a ConfigValidationError naming the variable (or
     option), what it must be and what was given, one line per bad value.
     """
-    given = {key: value for key, value in overrides.items() if value is not None}
+    # Raw values (a CLI string for a Path): pydantic validates and converts each one, and a
+    # value that does not fit is its ValidationError, reported below.
+    given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     try:
         return Settings(**given)
     except ValidationError as exc:

@@ -381,7 +381,8 @@ class StoreSignal:
 
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
-        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim  # ctypes: untyped symbol
+        return trim
     except (OSError, AttributeError):  # not glibc
         return None
 

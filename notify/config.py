@@ -29,7 +29,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from apprise import Apprise, AppriseAsset, ConfigBase, NotifyBase
@@ -238,7 +238,8 @@ def _plugins_for(path: str, shared: dict[str, Any], entry: _Entry) -> list[_Load
     # One entry at a time, so that whatever Apprise refuses is pinned to this entry's line.
     text = yaml.safe_dump({**shared, "urls": [value]}, sort_keys=False, allow_unicode=True)
     with REGISTRY.guarding(_guard_words(text)), capture_apprise_log() as log:
-        plugins: list[NotifyBase] = ConfigBase.config_parse_yaml(text, asset=asset())[0]
+        # Apprise types the services it loaded as list[object]; they are NotifyBase plugins.
+        plugins = cast(list[NotifyBase], ConfigBase.config_parse_yaml(text, asset=asset())[0])
     option_sets = _option_sets(value, url)
     if len(plugins) != len(option_sets):
         raise ConfigError(path, _problem(url, log.messages()), line=line)

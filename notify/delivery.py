@@ -175,10 +175,10 @@ def _reason(captured: list[str], result: bool | None) -> str:
 def _fields_added(channel: Channel, fields: Mapping[str, Any] | None) -> Iterator[None]:
     """While sending one message, a JSON channel's payload also carries `fields` (after the
     subscriber's own extras, which may rename Apprise's fields and are kept as they are)."""
-    if fields is None or not channel.structured:
+    plugin = channel.plugin
+    if fields is None or not isinstance(plugin, NotifyJSON):  # what `structured` asks
         yield
         return
-    plugin: NotifyJSON = channel.plugin  # type: ignore[assignment]
     own = plugin.payload_extras
     plugin.payload_extras = {**own, **fields}
     try:

@@ -54,7 +54,7 @@ def category_label(category: str) -> str:
 
 def alert_title(alert: Alert) -> str:
     """`[MISSILE LAUNCH] occurred: North Korea fires...`; a status change shows `planned -> ...`."""
-    status = alert.status
+    status: str = alert.status
     if alert.kind == "status_change" and alert.previous_status:
         status = f"{alert.previous_status} -> {alert.status}"
     return f"[{category_label(alert.category)}] {status}: {one_line(alert.title)}"
@@ -287,6 +287,7 @@ def render_digest(
         {"title": title, "heading": title_in_body}
     )
     views = [alert_view(a) for a in alerts]
+    # The template's macros: attributes Jinja2 makes on the module at run time (attr-defined).
     head = _squeeze(str(module.header(len(views))))  # type: ignore[attr-defined]
     blocks = [_squeeze(str(module.item(v))) for v in views]  # type: ignore[attr-defined]
     return title, _fit_blocks(head, blocks, max_len, lambda n: str(module.more(n)))  # type: ignore[attr-defined]

@@ -74,7 +74,7 @@ def parse_interest(tags: Iterable[str]) -> Interest:
             regions.add(tag.text)
         elif tag.kind is Kind.LEVEL:
             floors.append(parse_level(tag.value))
-    min_level = min(floors, key=level_rank) if floors else None
+    min_level = min(floors, key=level_rank, default=None)
     # No topic or region tag leaves those kinds unconstrained (only the level floor applies).
     everything = wildcard or not (topics or regions)
     return Interest(frozenset(topics), frozenset(regions), min_level, everything)

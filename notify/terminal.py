@@ -28,11 +28,12 @@ SWITCH_NOTE = (
 )
 
 
-class TerminalNotify(NotifyBase):  # type: ignore[misc]
+class TerminalNotify(NotifyBase):
     """Writes each message to stdout (looked up at call time, so redirections apply)."""
 
-    service_name = "Watchfloor terminal"
-    protocol = SCHEMA
+    # Apprise's URLBase declares both as a bare `= None`, so mypy takes their type to be None.
+    service_name = "Watchfloor terminal"  # type: ignore[assignment]
+    protocol = SCHEMA  # type: ignore[assignment]
     notify_format = NotifyFormat.TEXT
     request_rate_per_sec = 0
 
@@ -45,10 +46,12 @@ class TerminalNotify(NotifyBase):  # type: ignore[misc]
         delivery ledger) is the bare schema, as it always was."""
         return f"{SCHEMA}://" if privacy else TERMINAL_URL
 
+    # Apprise calls a plugin's parse_url(url) alone, and its own plugins override it so; its
+    # NotifyBase and URLBase give it more (and differing) keyword parameters.
     @staticmethod
-    def parse_url(url: str) -> dict[str, Any] | None:
+    def parse_url(url: str) -> dict[str, Any] | None:  # type: ignore[override]
         """Apprise's reading of `watchfloor://terminal` (no host check: the host is a word)."""
-        return NotifyBase.parse_url(url, verify_host=False)  # type: ignore[no-any-return]
+        return NotifyBase.parse_url(url, verify_host=False)
 
     def send(
         self, body: str, title: str = "", notify_type: NotifyType = NotifyType.INFO, **kwargs: Any

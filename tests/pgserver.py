@@ -87,10 +87,7 @@ def _server_user() -> tuple[int, int] | None:
 
 def _run(cmd: list[str], user: tuple[int, int] | None, cwd: Path) -> str:
     """Run a PostgreSQL tool (as `user` when given) and return its output, or raise with it."""
-    kwargs: dict[str, object] = {}
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "HOME": str(cwd)}
-    if user is not None:
-        kwargs = {"user": user[0], "group": user[1], "extra_groups": []}
     proc = subprocess.run(
         cmd,
         cwd=cwd,
@@ -99,7 +96,10 @@ def _run(cmd: list[str], user: tuple[int, int] | None, cwd: Path) -> str:
         text=True,
         timeout=120,
         check=False,
-        **kwargs,  # type: ignore[arg-type]
+        # As `user`, in its group alone; None (the default) keeps this process's identity.
+        user=user[0] if user is not None else None,
+        group=user[1] if user is not None else None,
+        extra_groups=[] if user is not None else None,
     )
     if proc.returncode != 0:
         raise PostgresUnavailableError(
