@@ -158,8 +158,8 @@ def evidence_command(
         print_json(rows)
         return
     table = Table("evidence", "outlet", "article")
-    for row in rows:
-        table.add_row(str(row["id"]), row["outlet"], row["title"])
+    for e in detail.evidence:
+        table.add_row(str(e.id), e.outlet, e.title)
     console.print(table)
 
 

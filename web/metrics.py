@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -22,6 +23,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import db
+
+# A sample's label values, one per label name.
+_Key = TypeVar("_Key", bound=tuple[str, ...])
 
 
 class StoreCollector(Collector):
@@ -60,7 +64,7 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
 
 
 def _counts(
-    name: str, documentation: str, labels: list[str], counts: Mapping[tuple[str, ...], int]
+    name: str, documentation: str, labels: list[str], counts: Mapping[_Key, int]
 ) -> GaugeMetricFamily:
     """A gauge with one sample per key of `counts`, whose parts are the `labels`' values."""
     family = GaugeMetricFamily(f"watchfloor_{name}", documentation, labels=labels)
@@ -69,7 +73,7 @@ def _counts(
     return family
 
 
-def _by_state(states: Mapping[str, int]) -> dict[tuple[str, ...], int]:
+def _by_state(states: Mapping[str, int]) -> dict[tuple[str], int]:
     return {(state,): count for state, count in states.items()}
 
 
