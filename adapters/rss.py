@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 @register("rss")
 class RssAdapter:
-    """Fetches a feed URL (`spec.location`) conditionally and parses it into Articles.
+    """RSS, RSS 1.0 (RDF), Atom and JSON Feed over HTTP, fetched conditionally.
+
+    Fetches a feed URL (`spec.location`) and parses it into Articles.
 
     Options (`spec.options`): the fields of `HttpOptions` (timeouts, max_bytes, retries, ...).
     The context's network policy says which private networks it may reach; without a context,
@@ -38,6 +40,8 @@ class RssAdapter:
     """
 
     kind = "rss"
+    location_key = "url"
+    options_type = HttpOptions
 
     def __init__(self, context: FetchContext | None = None) -> None:
         self.context = context
