@@ -12,9 +12,11 @@ from adapters.batch import fetch_many, fetch_stream
 from adapters.context import USER_AGENT, FetchContext
 from adapters.netguard import NetworkPolicy
 from adapters.registry import (
+    KindInfo,
     SourceAdapter,
     UnknownKindError,
     check_options,
+    describe_kinds,
     get_adapter,
     kinds,
     register,
@@ -25,11 +27,13 @@ from adapters.sources_file import load_sources, load_sources_file
 __all__ = [
     "USER_AGENT",
     "FetchContext",
+    "KindInfo",
     "NetworkPolicy",
     "ReplayPlan",
     "SourceAdapter",
     "UnknownKindError",
     "check_options",
+    "describe_kinds",
     "fetch_many",
     "fetch_stream",
     "get_adapter",

@@ -23,6 +23,35 @@ def positive(default: float) -> Any:
     return dataclasses.field(default=default, metadata={"positive": True})
 
 
+def internal(default: Any) -> Any:
+    """A field Watchfloor itself sets (from the sources file's other keys, or when planning a
+    replay): accepted like any option, but not listed to users as one."""
+    return dataclasses.field(default=default, metadata={"internal": True})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OptionInfo:
+    """One option a source kind takes, as `watchfloor sources kinds` lists it."""
+
+    name: str
+    type: str
+    default: Any
+
+
+def describe_options(cls: type[Any]) -> tuple[OptionInfo, ...]:
+    """The options of the options dataclass `cls` that users set, in declaration order."""
+    hints = _field_types(cls)  # type: ignore[arg-type]  # mypy sees no class object as Hashable
+    return tuple(
+        OptionInfo(
+            field.name,
+            _kind_of_value(*hints[field.name], bool(field.metadata.get("positive"))),
+            field.default,
+        )
+        for field in dataclasses.fields(cls)
+        if not field.metadata.get("internal")
+    )
+
+
 def option_problems(cls: type[Any], options: Mapping[str, Any]) -> list[str]:
     """Every problem with `options` for the options dataclass `cls` (empty when valid)."""
     hints = _field_types(cls)  # type: ignore[arg-type]  # mypy sees no class object as Hashable
@@ -85,6 +114,12 @@ def _matches(value: Any, base: Any) -> bool:
     if typing.get_origin(base) is tuple:
         return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     return False
+
+
+def _kind_of_value(base: Any, optional: bool, positive: bool) -> str:
+    """What an option takes, in words: "a number > 0", "a string or null"."""
+    words = _describe(base).replace(">= 0", "> 0") if positive else _describe(base)
+    return words + (" or null" if optional else "")
 
 
 def _describe(base: Any) -> str:

@@ -6,33 +6,65 @@ The registry imports the package's modules on first use, so adding a kind is add
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from adapters.context import FetchContext
+from adapters.options import OptionInfo, describe_options
 from core.errors import WatchfloorError
 from core.model import FetchResult, SourceSpec, SourceState
 
 
 @runtime_checkable
 class SourceAdapter(Protocol):
-    """Reads one source. `fetch` never raises for source problems: they become
-    `FetchResult(status="error", error=..., transient=...)`."""
+    """Reads one kind of source. A kind declares what the sources file gives it:
 
-    kind: str
+    - `location_key`: the key that names a source's location, "url" or "path";
+    - `options_type`: the frozen dataclass its `options:` are parsed into (`adapters.options`:
+      every field an option with its type and default; `internal()` ones are not listed);
+    - `check_options`: every problem with a source's options, checked when the file is read.
+
+    `fetch` never raises for source problems: they become
+    `FetchResult(status="error", error=..., transient=...)`.
+    """
+
+    kind: ClassVar[str]
+    location_key: ClassVar[str]
+    options_type: ClassVar[type[Any]]
+
+    def __init__(self, context: FetchContext | None = None) -> None:
+        """Network kinds share `context`'s clients and host limits; others may ignore it."""
+
+    @staticmethod
+    def check_options(options: Mapping[str, Any]) -> list[str]:
+        """Every problem with a source's `options` (empty when they are fine)."""
+        ...
 
     def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
         """Read `spec` once, given what the store remembers of it (`state`)."""
         ...
 
 
-AdapterFactory = Callable[[FetchContext | None], SourceAdapter]
-_Factory = TypeVar("_Factory", bound=AdapterFactory)
+AdapterClass = type[SourceAdapter]
+_Class = TypeVar("_Class", bound=AdapterClass)
+LOCATION_KEYS = ("url", "path")
 
-_ADAPTERS: dict[str, AdapterFactory] = {}
+_ADAPTERS: dict[str, AdapterClass] = {}
 _discovered = False
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """What `watchfloor sources kinds` says of one kind."""
+
+    kind: str
+    location_key: str
+    summary: str
+    options: tuple[OptionInfo, ...]
 
 
 class UnknownKindError(WatchfloorError, LookupError):
@@ -44,16 +76,35 @@ class UnknownKindError(WatchfloorError, LookupError):
         super().__init__(f"unknown source kind {kind!r} (known: {', '.join(known) or 'none'})")
 
 
-def register(kind: str) -> Callable[[_Factory], _Factory]:
-    """Class decorator: make `factory(context)` the adapter for sources of `kind`."""
+def register(kind: str) -> Callable[[_Class], _Class]:
+    """Class decorator: make `cls` the adapter for sources of `kind`. A class that does not
+    declare what `SourceAdapter` asks for is refused here, at import, naming what it lacks."""
 
-    def decorate(factory: _Factory) -> _Factory:
-        if kind in _ADAPTERS and _ADAPTERS[kind] is not factory:
+    def decorate(cls: _Class) -> _Class:
+        if kind in _ADAPTERS and _ADAPTERS[kind] is not cls:
             raise ValueError(f"source kind {kind!r} is already registered")
-        _ADAPTERS[kind] = factory
-        return factory
+        _check_declarations(kind, cls)
+        _ADAPTERS[kind] = cls
+        return cls
 
     return decorate
+
+
+def _check_declarations(kind: str, cls: type[Any]) -> None:
+    missing = [
+        name
+        for name in ("location_key", "options_type", "check_options", "fetch")
+        if not hasattr(cls, name)
+    ]
+    if missing:
+        raise TypeError(f"source kind {kind!r}: {cls.__name__} lacks {', '.join(missing)}")
+    if cls.location_key not in LOCATION_KEYS:
+        raise TypeError(
+            f"source kind {kind!r}: location_key must be one of {LOCATION_KEYS}, "
+            f"not {cls.location_key!r}"
+        )
+    if not dataclasses.is_dataclass(cls.options_type):
+        raise TypeError(f"source kind {kind!r}: options_type must be a dataclass")
 
 
 def kinds() -> tuple[str, ...]:
@@ -62,19 +113,35 @@ def kinds() -> tuple[str, ...]:
     return tuple(sorted(_ADAPTERS))
 
 
-def check_options(kind: str, options: Mapping[str, Any]) -> list[str]:
-    """Problems with a source's `options` for `kind`, from the adapter's optional
-    `check_options(options) -> list[str]` static method (none when it has no such method)."""
+def describe_kinds() -> list[KindInfo]:
+    """Every registered kind with its location key, the first line of its docstring and the
+    options users may set."""
     _discover()
-    checker = getattr(_ADAPTERS.get(kind), "check_options", None)
-    return list(checker(options)) if callable(checker) else []
+    return [
+        KindInfo(
+            kind=kind,
+            location_key=cls.location_key,
+            summary=next(iter((cls.__doc__ or "").strip().splitlines()), ""),
+            options=describe_options(cls.options_type),
+        )
+        for kind, cls in sorted(_ADAPTERS.items())
+    ]
+
+
+def check_options(kind: str, options: Mapping[str, Any]) -> list[str]:
+    """Problems with a source's `options` for `kind` (none for an unknown kind: that is
+    reported on its own)."""
+    _discover()
+    cls = _ADAPTERS.get(kind)
+    return [] if cls is None else list(cls.check_options(options))
 
 
 def location_key(kind: str) -> str:
-    """Which sources-file key names a source of `kind`: "url" (the default) or what the adapter
-    declares in its `LOCATION_KEY` attribute (e.g. "path" for local files)."""
+    """Which sources-file key names a source of `kind`: "url" or "path" ("url" for an unknown
+    kind, which is reported on its own)."""
     _discover()
-    return str(getattr(_ADAPTERS.get(kind), "LOCATION_KEY", "url"))
+    cls = _ADAPTERS.get(kind)
+    return "url" if cls is None else cls.location_key
 
 
 def get_adapter(kind: str, context: FetchContext | None = None) -> SourceAdapter:
@@ -82,10 +149,10 @@ def get_adapter(kind: str, context: FetchContext | None = None) -> SourceAdapter
     without one they open a short-lived client per fetch."""
     _discover()
     try:
-        factory = _ADAPTERS[kind]
+        cls = _ADAPTERS[kind]
     except KeyError:
         raise UnknownKindError(kind, tuple(sorted(_ADAPTERS))) from None
-    return factory(context)
+    return cls(context)
 
 
 def _discover() -> None:

@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import tzinfo
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.context import FetchContext
@@ -30,14 +30,18 @@ log = logging.getLogger(__name__)
 
 @register("rss")
 class RssAdapter:
-    """Fetches a feed URL (`spec.location`) conditionally and parses it into Articles.
+    """RSS, RSS 1.0 (RDF), Atom and JSON Feed over HTTP, fetched conditionally.
+
+    Fetches a feed URL (`spec.location`) and parses it into Articles.
 
     Options (`spec.options`): the fields of `HttpOptions` (timeouts, max_bytes, retries, ...).
     The context's network policy says which private networks it may reach; without a context,
     none (a one-off context with the default policy is used).
     """
 
-    kind = "rss"
+    kind: ClassVar[str] = "rss"
+    location_key: ClassVar[str] = "url"
+    options_type: ClassVar[type[HttpOptions]] = HttpOptions
 
     def __init__(self, context: FetchContext | None = None) -> None:
         self.context = context

@@ -24,10 +24,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 
 from adapters.context import FetchContext
-from adapters.options import option_problems, parse_options, positive
+from adapters.options import internal, option_problems, parse_options, positive
 from adapters.registry import register
 from adapters.seedtext import Dateline, SeedText, dateline_date, parse_seed_text
 from core.errors import SourceReadError
@@ -38,14 +38,14 @@ from core.model import Article, FetchResult, SourceSpec, SourceState
 class SeedOptions:
     """`SourceSpec.options` of a seedfiles source."""
 
-    paths: tuple[str, ...] = ()
+    paths: tuple[str, ...] = internal(())  # the sources file's `path` list after the first
     reference_date: str | None = None  # ISO date, e.g. "2026-01-28"
     reference_year: int | None = None
     keep_original: bool = True  # keep the file's whole text in raw["original_text"]
     max_file_bytes: int = positive(2 * 1024 * 1024)  # read no more of one file than this
     # Set by `plan_replay` on each chunk: the newest date written in the whole replay, so a
     # dateline without a year resolves as if every file were read at once.
-    newest_date: str | None = None
+    newest_date: str | None = internal(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +58,13 @@ class _SeedFile:
 
 @register("seedfiles")
 class SeedFilesAdapter:
-    """Reads `.txt` article files from `spec.location` (a file or folder) and `options["paths"]`."""
+    """Local `.txt` article files: a file, a folder or a list of them, read as articles.
 
-    kind = "seedfiles"
-    LOCATION_KEY = "path"
+    Reads `spec.location` and `options["paths"]` (the sources file's further paths)."""
+
+    kind: ClassVar[str] = "seedfiles"
+    location_key: ClassVar[str] = "path"
+    options_type: ClassVar[type[SeedOptions]] = SeedOptions
 
     def __init__(self, context: FetchContext | None = None) -> None:
         # Local files need no HTTP client; the context is accepted for a uniform factory.

@@ -158,11 +158,13 @@ def serve(
 
 
 sources_app = typer.Typer(
-    help="Check the configured sources; import them from OPML, export them as OPML.",
+    help="Check the configured sources; import them from OPML, export them as OPML; list the "
+    "source kinds and their options.",
     no_args_is_help=True,
 )
 sources_app.command("import")(sources_cli.sources_import)
 sources_app.command("export")(sources_cli.sources_export)
+sources_app.command("kinds")(sources_cli.sources_kinds)
 
 HEALTH_COLUMNS = (
     "name",

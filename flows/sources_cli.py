@@ -1,5 +1,6 @@
 """`watchfloor sources import FILE.opml` and `watchfloor sources export`: feeds in and out of the
-sources file as OPML, the format feed readers (Miniflux, FreshRSS, Feedly, ...) exchange.
+sources file as OPML, the format feed readers (Miniflux, FreshRSS, Feedly, ...) exchange; and
+`watchfloor sources kinds`: the source kinds a sources file may use, with their options.
 
 Registered on the `sources` group by `flows.monitor_cli`. Like every command module it imports
 only typer, rich and the core vocabulary at start; the adapters are imported when a command
@@ -141,3 +142,36 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@fail_cleanly
+def sources_kinds(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the source kinds, the key that names each one's location, and their options."""
+    import dataclasses
+
+    from adapters import describe_kinds
+    from flows.cli_common import print_json
+
+    described = describe_kinds()
+    if as_json:
+        print_json([dataclasses.asdict(info) for info in described])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("kind", "location key", "options: name = default (what it takes)")
+    for info in described:
+        options = "\n".join(f"{o.name} = {yaml_word(o.default)} ({o.type})" for o in info.options)
+        table.add_row(f"{info.kind}\n[dim]{escape(info.summary)}[/dim]", info.location_key, options)
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
+
+
+def yaml_word(value: object) -> str:
+    """A default as it would be written in the sources file (YAML): none, true, false, 10.0."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -4,6 +4,9 @@ results streamed as they complete within a window."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 import httpx
 import pytest
@@ -13,22 +16,35 @@ from adapters import (
     FetchContext,
     UnknownKindError,
     check_options,
+    describe_kinds,
     fetch_many,
     fetch_stream,
     get_adapter,
     kinds,
     register,
 )
+from adapters.httpfetch import HttpOptions
 from core.model import FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import LOOPBACK, SEEDS, rss_spec
 from tests.adapters.feedserver import FeedServer
 
 
+@dataclass(frozen=True)
+class _NoOptions:
+    """A kind with no options."""
+
+
 class _Crashing:
     kind = "crashing"
+    location_key = "url"
+    options_type = _NoOptions
 
     def __init__(self, context: FetchContext | None = None) -> None:
         pass
+
+    @staticmethod
+    def check_options(options: Mapping[str, Any]) -> list[str]:
+        return [f"unknown option {key!r}" for key in options]
 
     def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
         raise RuntimeError("adapter bug")
@@ -53,6 +69,51 @@ def test_register_adds_a_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     register("crashing")(_Crashing)
     assert "crashing" in kinds()
     assert isinstance(get_adapter("crashing"), _Crashing)
+
+
+def test_register_refuses_a_kind_that_does_not_declare_its_location_and_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "_ADAPTERS", dict(registry._ADAPTERS))
+
+    class _Bare:
+        kind = "bare"
+
+        def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
+            return FetchResult(spec.name, "ok")
+
+    with pytest.raises(TypeError, match="'bare': _Bare lacks location_key, options_type, check_"):
+        register("bare")(_Bare)
+
+    class _Gopher(_Crashing):
+        location_key = "gopher"
+
+    with pytest.raises(TypeError, match="location_key must be one of"):
+        register("gopher")(_Gopher)
+    assert kinds() == ("rss", "seedfiles")
+
+
+def test_each_kind_describes_its_location_and_the_options_users_set() -> None:
+    described = {info.kind: info for info in describe_kinds()}
+    assert sorted(described) == ["rss", "seedfiles"]
+    rss, seeds = described["rss"], described["seedfiles"]
+    assert (rss.location_key, seeds.location_key) == ("url", "path")
+    assert rss.summary.startswith("RSS, RSS 1.0 (RDF), Atom and JSON Feed")
+    options = {o.name: o for o in rss.options}
+    assert [o.name for o in rss.options] == [f.name for f in fields(HttpOptions)]
+    assert (options["total_timeout_s"].type, options["total_timeout_s"].default) == (
+        "a number > 0",
+        60.0,
+    )
+    assert options["retries"].type == "a whole number >= 0"
+    # Fields Watchfloor sets itself are not offered as options.
+    assert [o.name for o in seeds.options] == [
+        "reference_date",
+        "reference_year",
+        "keep_original",
+        "max_file_bytes",
+    ]
+    assert {o.name: o.type for o in seeds.options}["reference_date"] == "a string or null"
 
 
 def test_check_options_per_kind() -> None:
@@ -109,7 +170,7 @@ def test_fetch_many_runs_sources_concurrently(server: FeedServer) -> None:
     seen: set[str] = set()
     lock = threading.Lock()
 
-    class _Recording:
+    class _Recording(_Crashing):
         kind = "recording"
 
         def __init__(self, context: FetchContext | None = None) -> None:
