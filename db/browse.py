@@ -1,5 +1,6 @@
 """Read-only queries for browsing the store (the web console): filtered, paged developments,
-one development with its evidence, timeline and alerts, and the store's pulse for /healthz."""
+one development with its evidence (near-duplicates grouped under their original), timeline and
+alerts, and the store's pulse for /healthz."""
 
 from __future__ import annotations
 
@@ -64,6 +65,19 @@ class EvidenceItem:
     rule_id: str
     background: bool
     created_at: datetime
+    # The article this one is a near-duplicate of (a wire copy at another outlet), if any.
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceGroup:
+    """An article and the evidence that copies it: `original` is the original's evidence (one
+    item per rule that saw it), empty when the original is not evidence of this development:
+    its copies still go together."""
+
+    article_id: int
+    original: tuple[EvidenceItem, ...]
+    copies: tuple[EvidenceItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +96,7 @@ class DevelopmentDetail:
 
     development: DevelopmentView
     evidence: list[EvidenceItem]
+    evidence_groups: list[EvidenceGroup]
     timeline: list[TimelineStep]
     alerts: list[AlertView]
     feedback: list[FeedbackRecord]
@@ -182,6 +197,7 @@ def development_detail(session: Session, development_id: int) -> DevelopmentDeta
     return DevelopmentDetail(
         development=found[0],
         evidence=items,
+        evidence_groups=group_near_duplicates(items),
         timeline=[_step(alert, items) for alert in raised],
         alerts=raised,
         feedback=list_feedback(session, development_id),
@@ -190,7 +206,14 @@ def development_detail(session: Session, development_id: int) -> DevelopmentDeta
 
 def _evidence_items(session: Session, development_id: int) -> list[EvidenceItem]:
     query = (
-        select(evidence, articles.c.title, articles.c.url, articles.c.published_at, sources.c.name)
+        select(
+            evidence,
+            articles.c.title,
+            articles.c.url,
+            articles.c.published_at,
+            articles.c.duplicate_of_id,
+            sources.c.name,
+        )
         .join(articles, articles.c.id == evidence.c.article_id)
         .join(sources, sources.c.id == articles.c.source_id)
         .where(evidence.c.development_id == development_id)
@@ -209,8 +232,26 @@ def _evidence_items(session: Session, development_id: int) -> list[EvidenceItem]
             rule_id=row["rule_id"],
             background=row["background"],
             created_at=row["created_at"],
+            duplicate_of=row["duplicate_of_id"],
         )
         for row in session.execute(query).mappings()
+    ]
+
+
+def group_near_duplicates(items: list[EvidenceItem]) -> list[EvidenceGroup]:
+    """`items` grouped by the article they are or copy, in the order each group's first item
+    appears; within a group the original's evidence leads and its copies follow in order.
+    Every item is in exactly one group."""
+    originals: dict[int, list[EvidenceItem]] = {}
+    copies: dict[int, list[EvidenceItem]] = {}
+    for item in items:
+        article_id = item.duplicate_of or item.article_id
+        originals.setdefault(article_id, [])
+        copies.setdefault(article_id, [])
+        (copies if item.duplicate_of else originals)[article_id].append(item)
+    return [
+        EvidenceGroup(article_id=key, original=tuple(originals[key]), copies=tuple(copies[key]))
+        for key in originals
     ]
 
 
