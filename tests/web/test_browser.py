@@ -12,16 +12,21 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.notify.alertkit import hook_url, write_subscribers
+from tests.notify.receivers import HttpReceiver
 from tests.web.browserkit import browser_tab, launched_chromium, png_size
-from tests.web.webkit import APPRISE_SECRET, TOKEN, config_for, serving, sqlite_copy
+from tests.web.webkit import (
+    ANNOUNCED,
+    APPRISE_SECRET,
+    HELD,
+    TOKEN,
+    config_for,
+    replay_seed_part,
+    serving,
+    sqlite_copy,
+)
 
 SEED_CATEGORIES = {"missile_launch", "ministerial_meeting", "summit", "military_exercise"}
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    with launched_chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -180,10 +185,24 @@ def analyst(chromium: Browser, seed_store: str, tmp_path: Path) -> Iterator[Page
         serving(config_for(url, token=TOKEN)) as client,
         browser_tab(chromium, str(client.base_url)) as tab,
     ):
-        tab.goto(f"/login?token={TOKEN}")
-        tab.wait_for_url(lambda address: urlsplit(address).path == "/")
-        assert TOKEN not in tab.content()
+        log_in(tab)
         yield tab
+
+
+def log_in(tab: Page) -> None:
+    """Log `tab` in with the token (/login?token=), which leaves no trace in the page."""
+    tab.goto(f"/login?token={TOKEN}")
+    tab.wait_for_url(lambda address: urlsplit(address).path == "/")
+    assert TOKEN not in tab.content()
+
+
+def mark_false_alarm(page: Page, by: str) -> None:
+    """On a development's page, mark it a false alarm as `by`; waits for the page it leads to."""
+    form = page.locator('form[action$="/false-alarm"]')
+    form.get_by_label("Your name").fill(by)
+    form.get_by_role("button", name="Mark false alarm").click()
+    # The form posts and is redirected back to the same address: wait for the new page.
+    expect(page.locator("p.dismissed")).to_contain_text("Marked a false alarm")
 
 
 def open_development(page: Page, category: str) -> int:
@@ -196,11 +215,7 @@ def open_development(page: Page, category: str) -> int:
 
 def test_a_false_alarm_marked_in_the_browser_leaves_the_list(analyst: Page) -> None:
     launch = open_development(analyst, "missile_launch")
-    form = analyst.locator('form[action$="/false-alarm"]')
-    form.get_by_label("Your name").fill("alice")
-    form.get_by_role("button", name="Mark false alarm").click()
-    # The form posts and is redirected back to the same address: wait for the new page.
-    expect(analyst.locator("p.dismissed")).to_contain_text("Marked a false alarm")
+    mark_false_alarm(analyst, "alice")
     assert urlsplit(analyst.url).path == f"/developments/{launch}"
     assert (
         analyst.locator("li.feedback-record")
@@ -249,3 +264,33 @@ def test_split_two_reports_off_then_merge_them_back(analyst: Page) -> None:
     assert merged_note.startswith(f"Merged into development {meeting}")
     analyst.goto("/")
     assert len(listed(analyst)) == 4
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_false_alarm_marked_in_the_browser_sends_no_further_alerts(
+    chromium: Browser, sqlite_url: str, tmp_path: Path, http: HttpReceiver
+) -> None:
+    """Issue 12's done-when, all of it: the announcements alert the meeting; marked a false
+    alarm by clicking in Chromium, the held reports (which would move it to occurred) send
+    nothing for it, while the exercise they also report still alerts."""
+    subscribers = write_subscribers(tmp_path, [(hook_url(http.port), "")])
+    first = replay_seed_part(sqlite_url, tmp_path / "announced", ANNOUNCED, subscribers, http)
+    meeting = next(p for p in first if p["category"] == "ministerial_meeting")
+    assert meeting["status"] == "planned"
+
+    with (
+        serving(config_for(sqlite_url, token=TOKEN)) as client,
+        browser_tab(chromium, str(client.base_url)) as tab,
+    ):
+        log_in(tab)
+        assert open_development(tab, "ministerial_meeting") == meeting["development_id"]
+        mark_false_alarm(tab, "dana")
+        assert (
+            tab.locator("li.feedback-record")
+            .all_inner_texts()[0]
+            .startswith("false alarm by dana at")
+        )
+
+    later = replay_seed_part(sqlite_url, tmp_path / "held", HELD, subscribers, http)
+    assert meeting["development_id"] not in {p["development_id"] for p in later}
+    assert ("military_exercise", "planned") in {(p["category"], p["status"]) for p in later}

@@ -5,7 +5,6 @@ sends nothing more for its development while the others still alert."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,27 +12,21 @@ import httpx
 import pytest
 
 import db
-import notify
-from flows.replay import replay_flow
 from flows.runtime import transaction
-from tests.conftest import SEEDS, store_env
 from tests.notify.alertkit import hook_url, write_subscribers
 from tests.notify.receivers import HttpReceiver
-from tests.web.webkit import TOKEN, config_for, serving, sqlite_copy
-
-BEARER = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
-    assert found, "the page carries no CSRF field"
-    return found.group(1)
-
-
-def development_ids(client: httpx.Client, **params: str) -> dict[str, int]:
-    answer = client.get("/api/developments", params=params, headers=BEARER)
-    assert answer.status_code == 200
-    return {row["category"]: row["id"] for row in answer.json()}
+from tests.web.webkit import (
+    ANNOUNCED,
+    BEARER,
+    HELD,
+    TOKEN,
+    config_for,
+    csrf_of,
+    development_ids,
+    replay_seed_part,
+    serving,
+    sqlite_copy,
+)
 
 
 def evidence_ids(page: str) -> list[int]:
@@ -166,38 +159,15 @@ def test_a_split_of_nothing_or_of_foreign_evidence_is_refused(console: httpx.Cli
 # --- a false alarm stops the alerts -------------------------------------------------------
 
 
-@pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    notify.forget_channels()
-    receiver = HttpReceiver()
-    yield receiver
-    receiver.close()
-    notify.forget_channels()
-
-
-def seed_files(folder: Path, names: tuple[str, ...]) -> Path:
-    """A folder holding the seed files whose names start with `names`."""
-    folder.mkdir()
-    for path in sorted(SEEDS.iterdir()):
-        if path.name.startswith(names):
-            shutil.copy(path, folder / path.name)
-    return folder
-
-
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_false_alarm_marked_in_the_console_sends_no_further_alerts(
     sqlite_url: str, tmp_path: Path, http: HttpReceiver
 ) -> None:
-    """The meeting is announced in seeds 000, 001 and 004 and held in 002 and 003: replayed
-    alone, those two move it to occurred and alert that (tests/flows: 2 meeting alerts).
-    Marked a false alarm in between, they join it silently, while the exercise they also
+    """The held reports (webkit.HELD) would move the meeting to occurred and alert that: marked
+    a false alarm after the announcements, they join it silently, while the exercise they also
     report still alerts."""
     subscribers = write_subscribers(tmp_path, [(hook_url(http.port), "")])
-    announced = seed_files(tmp_path / "announced", ("000", "001", "004"))
-    held = seed_files(tmp_path / "held", ("002", "003"))
-    with store_env(sqlite_url):
-        replay_flow(paths=[str(announced)], apprise_config=subscribers)
-    first = [r.json() for r in http.take()]
+    first = replay_seed_part(sqlite_url, tmp_path / "announced", ANNOUNCED, subscribers, http)
     meeting = next(p for p in first if p["category"] == "ministerial_meeting")
     assert meeting["status"] == "planned"
 
@@ -210,9 +180,7 @@ def test_a_false_alarm_marked_in_the_console_sends_no_further_alerts(
         )
         assert marked.status_code == 303
 
-    with store_env(sqlite_url):
-        replay_flow(paths=[str(held)], apprise_config=subscribers)
-    later = [r.json() for r in http.take()]
+    later = replay_seed_part(sqlite_url, tmp_path / "held", HELD, subscribers, http)
     assert meeting["development_id"] not in {p["development_id"] for p in later}
     assert ("military_exercise", "planned") in {(p["category"], p["status"]) for p in later}
     with transaction(sqlite_url) as session:
