@@ -38,10 +38,13 @@ Action = Callable[[Session, Form, str, datetime], db.FeedbackRecord]
 
 
 async def read_form(request: Request) -> Form | None:
-    """The urlencoded fields of a POST body; None when the body is too large."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return None
+    """The urlencoded fields of a POST body; None when the body is too large. The body is read
+    in chunks and given up past the limit, so a huge upload is never held in memory."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
     return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 

@@ -74,6 +74,10 @@ def test_posts_need_the_token_and_the_csrf_field(console: httpx.Client) -> None:
     assert console.post(target, data={"csrf": csrf + "0"}).status_code == 403
     stranger = httpx.post(str(console.base_url) + target, data={"csrf": csrf})
     assert stranger.status_code == 401  # the CSRF field alone is no way in
+    # An oversized body is refused without being held whole, streamed in chunks or not.
+    chunks = (b"by=" + b"x" * 65536 for _ in range(64))
+    assert console.post(target, content=chunks).status_code == 413
+    assert console.post(target, data={"csrf": csrf, "by": "x" * 70000}).status_code == 413
     assert "missile_launch" in development_ids(console)  # still live
     done = console.post(target, data={"csrf": csrf, "by": "alice"})
     assert done.status_code == 303
