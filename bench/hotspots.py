@@ -52,9 +52,10 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     import adapters
     from core.model import SourceState
     from flows.config import load_run_config
+    from flows.ingest import store_batch
     from flows.replay import replay_source
     from flows.settings import load_settings
-    from flows.stages import detect_stage, send_stage, store_batch
+    from flows.stages import detect_stage, send_stage
 
     settings = load_settings(database_url=args["database_url"], rules_dir=args["rules_dir"])
     config = load_run_config(settings)

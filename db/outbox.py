@@ -498,9 +498,23 @@ def list_alerts(
     ]
 
 
-def has_pending_alerts(session: Session) -> bool:
-    """Whether any alert awaits routing or delivery (the `pending` filter, without listing)."""
-    return session.scalar(select(exists().where(_alert_filter("pending")))) or False
+def has_pending_alerts(session: Session, due_by: datetime | None = None) -> bool:
+    """Whether any alert awaits routing or delivery (the `pending` filter, without listing).
+
+    With `due_by`, a pending delivery counts only when it is due by then: a retry waiting out
+    its backoff, or a delivery held until quiet hours end, is no work for a run before that.
+    One being sent counts (its sender may have died; the send stage decides).
+    """
+    if due_by is None:
+        return session.scalar(select(exists().where(_alert_filter("pending")))) or False
+    unrouted = exists().where(alerts.c.routed_at.is_(None))
+    due = exists().where(
+        or_(
+            deliveries.c.state == "sending",
+            and_(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= as_utc(due_by)),
+        )
+    )
+    return session.scalar(select(or_(unrouted, due))) or False
 
 
 def _alert_filter(state: str) -> Any:

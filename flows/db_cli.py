@@ -51,9 +51,9 @@ def purge(
     """Drop old article bodies (and optionally articles); developments, evidence metadata and
     alert history are kept."""
     import db
+    from flows.clock import utcnow
     from flows.runtime import require_store, transaction
     from flows.settings import load_settings
-    from flows.stages import utcnow
 
     url = load_settings(database_url=database).database_url
     require_store(url)  # purging must not create an empty store

@@ -7,10 +7,10 @@ from typing import Any
 import adapters
 import db
 from core.model import FetchResult, SourceSpec, SourceState
-from flows.monitor import load_source_specs
 from flows.report import jsonable
 from flows.runtime import transaction
 from flows.settings import Settings
+from flows.sourcesfile import load_source_specs
 
 
 def check_sources(settings: Settings) -> list[dict[str, Any]]:

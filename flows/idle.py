@@ -3,9 +3,10 @@
 Starting a flow costs Prefect's ephemeral API server: seconds of CPU, and most of a no-change
 `watchfloor run` from cron. When no source is due (a run), or every file is already stored as
 it is (a replay), and nothing stored awaits a stage (an article awaiting detection, including
-one that failed under other rules; an alert not yet routed; a delivery pending or being sent),
-the flow would find nothing to do, so the command answers here. Anything left for a stage, or
-a file that is new, changed, unreadable or truncated, makes the flow run: nothing stored is left
+one that failed under other rules; an alert not yet routed; a delivery due or being sent), the
+flow would find nothing to do, so the command answers here. A one-off run with sources due
+polls them first, and asks the same (`flows.oneoff`). Anything left for a stage, or a file
+that is new, changed, unreadable or truncated, makes the flow run: nothing stored is left
 unprocessed, and every problem is reported by the run as usual.
 """
 
@@ -17,8 +18,8 @@ from collections.abc import Sequence
 import adapters
 import db
 from core.model import SourceSpec, SourceState
+from flows.clock import utcnow
 from flows.runtime import transaction
-from flows.stages import utcnow
 
 NOTHING_TO_DO = (
     "nothing to do: no source is due and nothing awaits detection or delivery (Prefect not started)"
@@ -44,11 +45,12 @@ def due_sources(database_url: str, specs: Sequence[SourceSpec]) -> list[SourceSp
 
 def stored_work(database_url: str, rules_version: str) -> bool:
     """True when the store holds work for a stage: articles awaiting detection under
-    `rules_version`, or alerts awaiting routing or delivery."""
+    `rules_version`, or alerts awaiting routing or a delivery that is due (one waiting out a
+    retry's backoff or quiet hours is no work yet)."""
     with transaction(database_url) as session:
         if db.count_pending_detection(session, rules_version):
             return True
-        return db.has_pending_alerts(session)
+        return db.has_pending_alerts(session, due_by=utcnow())
 
 
 def run_has_work(database_url: str, specs: Sequence[SourceSpec], rules_version: str) -> bool:

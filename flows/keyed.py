@@ -14,6 +14,7 @@ handlers. Values are outside text (source names, errors): quoting keeps each lin
 from __future__ import annotations
 
 import logging
+import sys
 
 from core.model import FetchResult
 
@@ -74,6 +75,8 @@ def log_source_outcome(result: FetchResult, new_items: int) -> None:
 def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     """Prefect's run logger inside a flow or task run (the line shows on the run's page), else
     this module's."""
+    if "prefect.context" not in sys.modules:  # no run without Prefect; importing it costs ~2 s
+        return log
     from prefect.exceptions import MissingContextError
     from prefect.logging import get_run_logger
 

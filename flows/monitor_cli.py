@@ -53,23 +53,26 @@ def run(
     Runs on Prefect's ephemeral API unless PREFECT_API_URL is set. A source is due when it was
     never polled, or from 30-60 s before its poll_interval has passed (after failures: once its
     whole backoff has); sources that are not due are neither fetched nor listed, in the table
-    or in --json. --all polls them all. With nothing due and nothing waiting in the store, it
-    answers without starting Prefect.
+    or in --json. --all polls them all.
 
     --json prints one object: {"sources": [{"name", "url", "status" (ok | not_modified |
     unchanged | error), "http_status", "items", "new_items", "error"}], "articles": N,
     "developments": [...as replay --json...], "alerts_sent": N}. When another monitor run holds
     the store's lock the run is skipped: nothing is polled and a warning goes to stderr.
 
-    When no source is due and nothing in the store awaits detection or delivery, the run
-    answers at once without starting Prefect, and says so (on stderr with --json).
+    The due sources are polled before Prefect starts; Prefect's flow starts (and detects and
+    sends beside the polling) only once something new is stored or the store holds work of
+    earlier runs. A run that finds every source unchanged and nothing waiting, or no source
+    due, ends without starting Prefect, and says so (on stderr with --json).
     """
     from flows.config import region_names
-    from flows.idle import NOTHING_TO_DO, run_has_work
-    from flows.monitor import load_source_specs, monitor_flow
+    from flows.idle import NOTHING_TO_DO, due_sources, stored_work
+    from flows.monitorlock import SKIPPED
+    from flows.oneoff import NOTHING_NEW, poll_first
     from flows.progress import terminal_progress
     from flows.report import RunReport, print_summary
     from flows.settings import load_settings
+    from flows.sourcesfile import load_source_specs
 
     # Secrets reach the flow through the environment, never as parameters: Prefect stores
     # and shows parameters.
@@ -79,20 +82,33 @@ def run(
     regions = region_names(config.ruleset)
     specs = load_source_specs(load_settings(sources_file=sources).sources_file, regions)
     url = open_store_for_writing(None)  # a bad URL or a server down: one line, before Prefect
-    if not all_sources and not run_has_work(url, specs, config.rules_version):
+    chosen = specs if all_sources else due_sources(url, specs)
+    if not chosen and not stored_work(url, config.rules_version):
         _say_nothing_to_do(NOTHING_TO_DO, as_json)
         if as_json:
             idle = RunReport(articles=0, new_articles=0, developments=[], alerts_sent=0)
             print_json(idle.run_json())
         return
-    with stdout_reserved_for_json(as_json), terminal_progress(as_json) as progress:
-        report = monitor_flow(
+
+    def start_flow(polling: object = None) -> RunReport:
+        from flows.monitor import monitor_flow  # imports Prefect: only when a flow runs
+
+        return monitor_flow(
             sources_file=str(sources) if sources else None,
             apprise_config=str(apprise_config) if apprise_config else None,
             rules_dir=str(rules_dir) if rules_dir else None,
             all_sources=all_sources,
             progress=progress,
+            polling=polling,
         )
+
+    with stdout_reserved_for_json(as_json), terminal_progress(as_json) as progress:
+        if chosen:  # polled before Prefect starts, and Prefect only if that found work
+            if progress is not None:
+                progress.reading(len(chosen), "sources")
+            report, flowed = poll_first(config, chosen, start_flow, progress)
+        else:  # nothing due, work waiting in the store: the flow takes it
+            report, flowed = start_flow(), True
     if as_json:
         # stdout holds exactly one JSON document; warnings (a skipped run) go to stderr.
         for problem in report.problems:
@@ -100,6 +116,8 @@ def run(
         print_json(report.run_json())
     else:
         print_summary(report, console)
+    if not flowed and SKIPPED not in report.problems:
+        _say_nothing_to_do(NOTHING_NEW, as_json)
 
 
 def _say_nothing_to_do(line: str, as_json: bool) -> None:

@@ -11,19 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar, cast
 
+from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
-import db
 from core.model import SourceSpec
 from flows.config import RunConfig
+from flows.cycle import cycle_report
+from flows.ingest import FetchPolicy, IngestOutcome, StoreSignal, fetch_policy
+from flows.oneoff import Polling
 from flows.progress import RunProgress
-from flows.report import RunReport, development_json, failed_json
-from flows.runtime import checkpoint, transaction
+from flows.report import RunReport
+from flows.runtime import checkpoint
 from flows.stages import (
     AlertOutcome,
-    FetchPolicy,
-    IngestOutcome,
-    StoreSignal,
     detect_and_send_stage,
     detect_stage,
     ingest_stage,
@@ -46,6 +46,7 @@ def run_cycle(
     conditional: bool = True,
     fetch_batches: Sequence[Sequence[SourceSpec]] | None = None,
     progress: RunProgress | None = None,
+    polling: Polling | None = None,
 ) -> RunReport:
     """Fetch, store, detect and send for `specs`; returns what happened.
 
@@ -55,38 +56,23 @@ def run_cycle(
     `fetch_batches` (a replay's chunks, read in order) makes the stages run one after another:
     all is stored, then detected in time order, then sent, so a replay's result never depends
     on how fast its chunks were read. `progress` hears what the stages do as they go.
+    `polling` (a one-off run's ingest, started before Prefect: `flows.oneoff`) stands for the
+    ingest stage: the cycle detects and sends beside it.
     """
-    settings = config.settings
-    policy = FetchPolicy(
-        concurrency=settings.fetch_concurrency,
-        per_host=settings.fetch_per_host,
-        conditional=conditional,
-        allow_networks=tuple(settings.fetch_allow_networks),
-        window=settings.fetch_batch_size,
-    )
+    if polling is not None:
+        ingested, alerted = followed_stages(config, polling, progress)
+        report = cycle_report(config.database_url, ingested, alerted.detected, alerted.sent)
+        checkpoint(config.database_url)
+        return report
+    policy = fetch_policy(config.settings, conditional=conditional)
     locations = {s.name: s.location for s in specs}
     if fetch_batches is None:
         ingested, alerted = streamed_stages(config, [specs], policy, locations, progress)
     else:
         ingested, alerted = sequential_stages(config, fetch_batches, policy, locations, progress)
-    with transaction(config.database_url) as session:
-        views = db.developments_evidenced_by(session, ingested.stored.article_ids)
+    report = cycle_report(config.database_url, ingested, alerted.detected, alerted.sent)
     checkpoint(config.database_url)
-    stored, detected, sent = ingested.stored, alerted.detected, alerted.sent
-    return RunReport(
-        articles=stored.read,
-        new_articles=stored.new,
-        developments=[development_json(v) for v in views],
-        alerts_sent=len(sent.alerts_sent),
-        raised_alert_ids=detected.alert_ids,
-        detected=detected.articles,
-        failed_articles=[failed_json(f) for f in detected.failed],
-        deliveries_failed=sent.failed,
-        deliveries_held=sent.held,
-        unrouted_alerts=sent.unrouted,
-        sources=list(ingested.sources.values()),
-        problems=ingested.problems + stored.failed,
-    )
+    return report
 
 
 def streamed_stages(
@@ -98,17 +84,8 @@ def streamed_stages(
 ) -> tuple[IngestOutcome, AlertOutcome]:
     """Ingest, and detect-and-send, as two task runs at once: the second works on what the
     first has stored so far, and finishes the rest once the first is done."""
-    settings, signal = config.settings, StoreSignal()
-    alerting = detect_and_send_stage.submit(
-        config.database_url,
-        _quoted(config.ruleset),
-        config.rules_version,
-        settings.lookback_days,
-        _quoted(config.targets),
-        settings.delivery_max_attempts,
-        _quoted(signal),
-        _quoted(progress),
-    )
+    signal = StoreSignal()
+    alerting = submit_alerting(config, signal, progress)
     try:
         ingested = ingest_stage(
             config.database_url,
@@ -120,6 +97,36 @@ def streamed_stages(
         )
     finally:
         signal.finish()
+        alerting.wait()  # also when ingest failed: what it stored is still detected and sent
+    return ingested, alerting.result()
+
+
+def submit_alerting(
+    config: RunConfig, signal: StoreSignal, progress: RunProgress | None
+) -> PrefectFuture[AlertOutcome]:
+    """Start the detect-and-send task run, woken by `signal` as ingest stores."""
+    settings = config.settings
+    return detect_and_send_stage.submit(
+        config.database_url,
+        _quoted(config.ruleset),
+        config.rules_version,
+        settings.lookback_days,
+        _quoted(config.targets),
+        settings.delivery_max_attempts,
+        _quoted(signal),
+        _quoted(progress),
+    )
+
+
+def followed_stages(
+    config: RunConfig, polling: Polling, progress: RunProgress | None = None
+) -> tuple[IngestOutcome, AlertOutcome]:
+    """Detect-and-send as a task run beside an ingest that was started without Prefect: it
+    works on what `polling` has stored so far, and finishes the rest once it is done."""
+    alerting = submit_alerting(config, polling.signal, progress)
+    try:
+        ingested = polling.result()
+    finally:
         alerting.wait()  # also when ingest failed: what it stored is still detected and sent
     return ingested, alerting.result()
 

@@ -3,7 +3,7 @@ once before it forks each run (see flows.forkruns).
 
 It imports the monitor flow with everything a run uses (Prefect, SQLAlchemy, httpx,
 feedparser, Apprise, the detection engine), loads the rules and subscribers the settings name
-into `flows.config`'s cache and parses the sources file into `flows.monitor`'s. A configuration
+into `flows.config`'s cache and parses the sources file into `flows.sourcesfile`'s. A configuration
 that does not load is left for the run itself to report, with its file and line.
 """
 
@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 
 import notify  # noqa: F401  Apprise: imported by a run's send stage
-from flows import monitor
+from flows import monitor  # noqa: F401  the flow a run executes
 from flows.config import load_run_config, region_names
 from flows.settings import load_settings
+from flows.sourcesfile import load_source_specs
 
 try:
     settings = load_settings()
     config = load_run_config(settings)
     # Parsing 1,000 sources costs a run ~0.5 s before its first fetch; forks inherit this parse
     # and check only that the file is unchanged.
-    monitor.load_source_specs(settings.sources_file, region_names(config.ruleset))
+    load_source_specs(settings.sources_file, region_names(config.ruleset))
 except Exception as exc:  # the run reports it properly; a warm-up must not stop the forkserver
     logging.getLogger(__name__).debug("warm-up could not load the configuration: %s", exc)

@@ -127,14 +127,22 @@ def run_monitor(**parameters: Any) -> tuple[Any, UUID]:
 
 
 def run_json(*args: str) -> dict[str, Any]:
-    """`watchfloor run ARGS --json` in this process; asserts exit 0, returns its JSON."""
+    """`watchfloor run ARGS --json` in this process; asserts exit 0, returns its JSON. `--db`
+    and `--notify` reach the flow through the environment: it is given back as it was, so
+    that later tests (and the processes they start) do not inherit this run's store."""
     import json
+    import os
 
     from typer.testing import CliRunner
 
     from flows.cli import app
 
-    result = CliRunner().invoke(app, ["run", *args, "--json"])
+    environment = dict(os.environ)
+    try:
+        result = CliRunner().invoke(app, ["run", *args, "--json"])
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
     assert result.exit_code == 0, result.output
     answer: dict[str, Any] = json.loads(result.stdout)
     return answer

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from dbtestkit import T0, at, change, development, match, seed_alert, seed_articles
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.model import DeliveryOutcome, EvidenceRef
@@ -23,7 +23,7 @@ from db import (
     sending_claimers,
     unrouted_alerts,
 )
-from db.models import DeliveryRow
+from db.models import AlertRow, DeliveryRow
 
 TARGETS = [("key-mail", "mailto://o...@example.com"), ("key-hook", "json://127.0.0.1/...")]
 
@@ -229,6 +229,27 @@ def test_list_alerts_by_ids_reads_only_those(sessions: sessionmaker[Session]) ->
             second,
             third,
         ]
+
+
+def test_a_delivery_waiting_out_its_backoff_is_no_work_until_it_is_due(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        seed_alert(session)  # not routed yet: work at any time
+        assert has_pending_alerts(session, due_by=T0)
+        [alert_id] = [seed_alert(session, TARGETS[:1])]
+    with sessions.begin() as session:
+        session.execute(update(AlertRow).values(routed_at=T0).where(AlertRow.id != alert_id))
+    [delivery_id] = _claim_one(sessions, T0)
+    with sessions() as session:
+        assert has_pending_alerts(session, due_by=T0), "being sent: its sender may have died"
+    with sessions.begin() as session:
+        record_delivery(session, delivery_id, False, "HTTP 500", T0)
+        retry_at = _delivery(session, delivery_id).next_attempt_at
+    with sessions() as session:
+        assert has_pending_alerts(session), "still pending"
+        assert not has_pending_alerts(session, due_by=retry_at - timedelta(seconds=1))
+        assert has_pending_alerts(session, due_by=retry_at)
 
 
 def test_record_outcome_by_alert_and_target(sessions: sessionmaker[Session]) -> None:

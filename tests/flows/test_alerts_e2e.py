@@ -1,6 +1,6 @@
 """Alerts end to end: real replay flow runs, real SQLite files, real SMTP and HTTP receivers.
 
-The clock of the flows is the test's (flows.stages.utcnow), so backoff, quiet hours and digest
+The clock of the flows is the test's (flows.clock.utcnow), so backoff, quiet hours and digest
 periods pass without waiting.
 """
 

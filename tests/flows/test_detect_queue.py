@@ -27,10 +27,11 @@ from adapters.rss import source_zone
 from core.model import Article, FetchResult, SourceSpec
 from db.models import ArticleRow, alerts
 from flows.config import RunConfig, load_run_config
+from flows.ingest import FetchPolicy, fetch_states, store_batch
 from flows.replay import replay_source
 from flows.runtime import transaction
 from flows.settings import load_settings
-from flows.stages import FetchPolicy, detect_stage, fetch_states, store_batch
+from flows.stages import detect_stage
 from tests.conftest import RULES, SEEDS
 
 MARK = "FAULT-INJECTED"

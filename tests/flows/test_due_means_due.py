@@ -5,7 +5,7 @@ passed, then polled on every tick again.
 
 The flows read the test's clocks, set per tick the way `watchfloor serve` runs a cycle: the
 check for due sources (flows.idle.utcnow) comes some seconds after the tick, once the run's
-process has started, and the fetch is recorded (flows.stages.utcnow) a few seconds later still.
+process has started, and the fetch is recorded (flows.clock.utcnow) a few seconds later still.
 The seconds are those measured under `serve --cron '* * * * *'` on a loaded 2-core machine;
 they vary from tick to tick, and that variation made the old rule (due when the next poll
 time, counted from the last fetch, has passed) skip every other tick.
@@ -78,7 +78,7 @@ def polled_ticks(
     )
     clock = CycleClock()
     monkeypatch.setattr("flows.idle.utcnow", clock.at_check)
-    monkeypatch.setattr("flows.stages.utcnow", clock.at_fetch)
+    monkeypatch.setattr("flows.clock.utcnow", clock.at_fetch)
     monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", url)
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
     polled: dict[str, list[int]] = {HEALTHY: [], LIMITED: []}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigValidationError
-from flows.monitor import load_source_specs
 from flows.settings import load_settings
+from flows.sourcesfile import load_source_specs
 
 
 @pytest.mark.parametrize(

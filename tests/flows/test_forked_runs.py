@@ -36,8 +36,8 @@ def describe_run_process(report: str, rules_dir: str) -> None:
 
     preloaded = "flows.warm" in sys.modules
     # The warm-up's parse of the sources file, inherited by the fork.
-    sources_parsed = "flows.monitor" in sys.modules and bool(
-        sys.modules["flows.monitor"]._parsed_specs
+    sources_parsed = "flows.sourcesfile" in sys.modules and bool(
+        sys.modules["flows.sourcesfile"]._parsed_specs
     )
     compilations = _Compilations()
     logging.getLogger("flows.config").addHandler(compilations)

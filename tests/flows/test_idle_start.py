@@ -1,5 +1,6 @@
 """A one-off `run` or `replay` with nothing to do answers without starting Prefect, and one with
-anything left (a new or changed file, a due source, an undelivered alert) still runs its flow.
+anything left (a new or changed file or feed item, a due delivery) still runs its flow. A `run`
+polls its due sources before it decides: unchanged sources alone start no Prefect.
 
 Each idle command runs as a real process with a Prefect home of its own: Prefect's ephemeral API
 creates its database there when it starts, so an empty home proves it never started. The runs
@@ -9,19 +10,25 @@ that must do work run in-process on the test Prefect API, where their flow runs 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.idle import NOTHING_TO_DO, NOTHING_TO_REPLAY
+from flows.oneoff import NOTHING_NEW
+from flows.runtime import transaction
 from tests.adapters.feedserver import FeedServer
-from tests.adapters.monitorkit import Src, write_sources
+from tests.adapters.monitorkit import Src, store, write_sources
 from tests.conftest import SEEDS
 from tests.secret_audit import record_output
 
@@ -120,13 +127,27 @@ def test_replay_of_a_changed_file_runs_the_flow(seeds: Path, sqlite_url: str) ->
     assert flow_runs() == before + 1
 
 
-def test_replay_with_undelivered_alerts_runs_the_flow(seeds: Path, sqlite_url: str) -> None:
-    """Nothing stored is left unprocessed: a pending delivery makes the replay run."""
+def test_replay_with_a_due_delivery_runs_the_flow(seeds: Path, sqlite_url: str) -> None:
+    """Nothing stored is left unprocessed: a delivery due again makes the replay run; one still
+    waiting out its backoff is no work yet."""
     in_process("replay", str(seeds), "--db", sqlite_url, "--notify", DEAD_SUBSCRIBER)
     before = flow_runs()
+    waiting = in_process("replay", str(seeds), "--db", sqlite_url, "--notify", DEAD_SUBSCRIBER)
+    assert NOTHING_TO_REPLAY in waiting.replace("\n", " ")
+    assert flow_runs() == before
+    backoff_passes(sqlite_url)
     again = in_process("replay", str(seeds), "--db", sqlite_url, "--notify", DEAD_SUBSCRIBER)
-    assert NOTHING_TO_REPLAY not in again
+    assert NOTHING_TO_REPLAY not in again.replace("\n", " ")
     assert flow_runs() == before + 1
+
+
+def backoff_passes(url: str) -> None:
+    """Every pending delivery's retry comes due (as if its backoff had passed)."""
+    with transaction(url) as session:
+        session.execute(
+            sa.text("UPDATE deliveries SET next_attempt_at = :past"),
+            {"past": datetime.now(UTC) - timedelta(seconds=1)},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +172,91 @@ def test_run_with_no_source_due_starts_no_prefect(
     assert NOTHING_TO_DO in second.stdout.replace("\n", " ")
     assert list(home.iterdir()) == [], "Prefect started: its home is not empty"
 
+    # --all polls the source again, before Prefect: unchanged (304), so Prefect never starts.
+    server.reset_counters()
+    forced = fresh_process(
+        "run", "--sources", str(sources), "--db", sqlite_url, "--all", "--json", home=home
+    )
+    assert NOTHING_NEW in forced.stderr.replace("\n", " ")
+    [line] = json.loads(forced.stdout)["sources"]
+    assert (line["name"], line["status"], line["http_status"]) == (
+        "Peninsula Desk",
+        "not_modified",
+        304,
+    )
+    assert server.statuses == [("/feed/rss2_korea.xml", 304)]
+    assert list(home.iterdir()) == [], "Prefect started: its home is not empty"
+
+
+def rss(*titles: str) -> bytes:
+    """A feed of one item per title (its guid), each published now (the newest first)."""
+    now = datetime.now(UTC)
+    items = "".join(
+        f"<item><title>{title}</title><guid isPermaLink='false'>{title}</guid>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=number))}</pubDate>"
+        f"<description>{title}.</description></item>"
+        for number, title in enumerate(titles)
+    )
+    return f"<rss version='2.0'><channel><title>News</title>{items}</channel></rss>".encode()
+
+
+@pytest.mark.usefixtures("no_subscribers")
+def test_a_run_whose_poll_finds_news_runs_the_flow_on_it(
+    server: FeedServer, sqlite_url: str, tmp_path: Path
+) -> None:
+    server.files["news.xml"] = rss("City council approves the new budget")
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        server,
+        [Src("Peninsula Desk", "/feed/rss2_korea.xml"), Src("News Desk", "/feed/news.xml")],
+    )
+    in_process("run", "--sources", str(sources), "--db", sqlite_url)
+    server.files["news.xml"] = rss(
+        "North Korea fires a ballistic missile into the East Sea",
+        "City council approves the new budget",
+    )
     before = flow_runs()
-    forced = in_process("run", "--sources", str(sources), "--db", sqlite_url, "--all")
-    assert NOTHING_TO_DO not in forced
+    again = json.loads(
+        in_process("run", "--sources", str(sources), "--db", sqlite_url, "--all", "--json")
+    )
+    assert flow_runs() == before + 1, "the news started the flow"
+    lines = {line["name"]: line for line in again["sources"]}
+    assert lines["Peninsula Desk"]["status"] == "not_modified", "polled once, before Prefect"
+    assert (lines["News Desk"]["status"], lines["News Desk"]["new_items"]) == ("ok", 1)
+    assert again["detected"] == 1, "the flow detected what the poll stored"
+    [launch] = [d for d in again["developments"] if d["category"] == "missile_launch"]
+    assert launch["status"] == "occurred"
+
+
+def test_a_due_retry_starts_the_flow_and_one_waiting_out_its_backoff_does_not(
+    server: FeedServer, seeds: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    sources = write_sources(
+        tmp_path / "sources.yaml", server, [Src("Peninsula Desk", "/feed/rss2_korea.xml")]
+    )
+    dead = ("--notify", DEAD_SUBSCRIBER)
+    in_process("run", "--sources", str(sources), "--db", sqlite_url, *dead)
+    in_process("replay", str(seeds), "--db", sqlite_url, *dead)  # alerts whose deliveries fail
+    attempts = delivery_attempts(sqlite_url)
+    assert attempts and set(attempts) == {1}
+
+    home = tmp_path / "idle-prefect-home"
+    waiting = fresh_process(
+        "run", "--sources", str(sources), "--db", sqlite_url, "--all", *dead, home=home
+    )
+    assert NOTHING_NEW in waiting.stdout.replace("\n", " "), "retries wait out their backoff"
+    assert list(home.iterdir()) == [], "Prefect started: its home is not empty"
+    assert delivery_attempts(sqlite_url) == attempts
+
+    backoff_passes(sqlite_url)
+    before = flow_runs()
+    retried = in_process("run", "--sources", str(sources), "--db", sqlite_url, "--all", *dead)
+    assert NOTHING_NEW not in retried.replace("\n", " ")
     assert flow_runs() == before + 1
+    assert set(delivery_attempts(sqlite_url)) == {2}, "every due retry was tried again"
+
+
+def delivery_attempts(url: str) -> list[int]:
+    """Each delivery's attempts so far."""
+    with store(url) as session:
+        return list(session.execute(sa.text("SELECT attempts FROM deliveries")).scalars())

@@ -20,11 +20,11 @@ import pytest
 import sqlalchemy as sa
 
 import db
-import flows.monitor
+import flows.monitorlock
+from flows.clock import utcnow
 from flows.liveness import process_identity, process_is_gone
-from flows.monitor import LOCK_NAME, SKIPPED, monitor_lock
+from flows.monitorlock import LOCK_NAME, SKIPPED, monitor_lock
 from flows.runtime import transaction
-from flows.stages import utcnow
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, run_monitor, store, stored_items, write_sources
 
@@ -72,7 +72,7 @@ def hold_lock(url: str, holder: str, *, age_s: float = 0) -> None:
             LOCK_NAME,
             holder,
             utcnow() - timedelta(seconds=age_s),
-            flows.monitor.LOCK_TTL_S,
+            flows.monitorlock.LOCK_TTL_S,
         )
 
 
@@ -180,7 +180,7 @@ def test_only_processes_of_this_machine_are_judged() -> None:
 def test_the_lease_is_renewed_while_the_run_lasts(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(flows.monitor, "LOCK_RENEW_S", 0.01)
+    monkeypatch.setattr(flows.monitorlock, "LOCK_RENEW_S", 0.01)
     renewed = threading.Event()
     real_renew = db.renew_lock
 

@@ -92,7 +92,7 @@ def subject(message: Message) -> str:
 
 @dataclass
 class Clock:
-    """The wall clock of flows (flows.stages.utcnow), set by the test."""
+    """The wall clock of flows (flows.clock.utcnow), set by the test."""
 
     now: datetime = T0
 
@@ -111,7 +111,7 @@ class Clock:
 def install_clock(monkeypatch: pytest.MonkeyPatch, start: datetime = T0) -> Clock:
     """Make every stage of a flow run (store, detect, send) read `Clock`."""
     clock = Clock(start)
-    monkeypatch.setattr("flows.stages.utcnow", clock)
+    monkeypatch.setattr("flows.clock.utcnow", clock)
     return clock
 
 

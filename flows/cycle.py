@@ -1,0 +1,46 @@
+"""What one cycle reports, from the outcomes its stages returned (without Prefect: a one-off run
+that found nothing new reports the same way, `flows.oneoff`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import db
+from flows.report import RunReport, development_json, failed_json
+from flows.runtime import transaction
+
+if TYPE_CHECKING:
+    from flows.delivery import SendOutcome
+    from flows.ingest import IngestOutcome
+    from flows.stages import DetectOutcome
+
+
+def cycle_report(
+    database_url: str,
+    ingested: IngestOutcome,
+    detected: DetectOutcome | None = None,
+    sent: SendOutcome | None = None,
+) -> RunReport:
+    """The run's report: what ingest read and stored, the developments those articles are
+    evidence of, and what detection and sending did (nothing, when they did not run)."""
+    with transaction(database_url) as session:
+        views = db.developments_evidenced_by(session, ingested.stored.article_ids)
+    stored = ingested.stored
+    report = RunReport(
+        articles=stored.read,
+        new_articles=stored.new,
+        developments=[development_json(v) for v in views],
+        alerts_sent=0,
+        sources=list(ingested.sources.values()),
+        problems=ingested.problems + stored.failed,
+    )
+    if detected is not None:
+        report.raised_alert_ids = detected.alert_ids
+        report.detected = detected.articles
+        report.failed_articles = [failed_json(f) for f in detected.failed]
+    if sent is not None:
+        report.alerts_sent = len(sent.alerts_sent)
+        report.deliveries_failed = sent.failed
+        report.deliveries_held = sent.held
+        report.unrouted_alerts = sent.unrouted
+    return report
