@@ -33,9 +33,9 @@ from typing import Any, Literal
 from core.errors import ConfigError
 from core.model import merge_regions
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
-from detect.matcher import Lexicon, term_spec
-from detect.names import name_key, skeleton, split_name
-from detect.validate import Problems, check_keys, line_of, optional_string, string_list
+from detect.rules.yamlcheck import Problems, check_keys, line_of, optional_string, string_list
+from detect.text.names import name_key, skeleton, split_name
+from detect.text.terms import Lexicon, term_spec
 
 EntityKind = Literal["person", "state", "place", "weapon", "org"]
 ROLES = ("leader", "minister", "official", "military", "other")
@@ -91,6 +91,28 @@ class EntityTable:
     def carried_regions(self) -> frozenset[str]:
         """The regions some entity carries: a development can be in these and no others."""
         return frozenset(region for regions in self.region_of.values() for region in regions)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityMention:
+    """One mention of an entity. `role` is the role in this context ("former" for a former
+    minister); `as_state` is the state a capital stands for when it acts ("Pyongyang fired")."""
+
+    start: int
+    end: int
+    entity: Entity
+    role: str | None
+    as_state: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Canonical name of the entity."""
+        return self.entity.name
+
+    @property
+    def kind(self) -> str:
+        """Entity kind."""
+        return self.entity.kind
 
 
 @dataclass(slots=True)

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.model import Level, Status
-from detect.conditions import Node
-from detect.entities import EntityTable
-from detect.entityscan import EntityCues
-from detect.matcher import Matcher
-from detect.sentences import Part
+from detect.rules.aliases import EntityTable
+from detect.rules.conditions import Node
+from detect.text.sentences import Part
+from detect.text.terms import Matcher
 
 # What a rule's inline example sentence must make of it.
 ExampleKind = Literal["positive", "negative", "planned", "background"]
@@ -135,6 +134,14 @@ class Rule:
     examples: tuple[Example, ...]
     path: str
     line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCues:
+    """Term ids of the cue lists entity resolution needs (from the shared cue file)."""
+
+    locative: frozenset[int]
+    former: frozenset[int]
 
 
 @dataclass(slots=True)

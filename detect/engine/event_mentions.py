@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from core.model import Status
-from detect.conditions import evaluate
-from detect.dates import DateExpr, DateSpan
-from detect.entityscan import EntityMention
-from detect.matcher import Hit
-from detect.model import COMMON, CueKind, Rule, RuleSet
-from detect.ordinals import ordinal_before
-from detect.scan import ArticleScan
-from detect.selections import State, outermost, selection_state
-from detect.sentences import Sentence
-from detect.textnorm import has_cjk, is_chinese
-from detect.timing import Temporal, status_from_date, temporal
+from detect.engine.scan import ArticleScan
+from detect.engine.selections import State, outermost, selection_state
+from detect.engine.timing import Temporal, status_from_date, temporal
+from detect.rules.aliases import EntityMention
+from detect.rules.conditions import evaluate
+from detect.rules.ruleset import COMMON, CueKind, Rule, RuleSet
+from detect.text.dates import DateExpr, DateSpan
+from detect.text.normalize import has_cjk, is_chinese
+from detect.text.ordinals import ordinal_before
+from detect.text.sentences import Sentence
+from detect.text.terms import Hit
 
 _NEGATION_WORDS = 5  # a negation this close before the anchor (after it, in CJK) denies it
 _HYPOTHESIS_WORDS = 8  # "if", "fears that" this close before the anchor make it hypothetical

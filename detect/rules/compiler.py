@@ -14,10 +14,16 @@ from typing import TypeVar, cast, get_args
 from core.errors import ConfigError
 from core.model import LEVELS, STATUSES, Level, Status
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
-from detect.conditions import ConditionSyntaxError, Node, names_in, parse_condition, positive_names
-from detect.facts import BUILTINS, DERIVED
-from detect.matcher import Lexicon, term_spec
-from detect.model import (
+from detect.rules.conditions import (
+    ConditionSyntaxError,
+    Node,
+    names_in,
+    parse_condition,
+    positive_names,
+)
+from detect.rules.facts import BUILTINS, DERIVED
+from detect.rules.regexrisk import backtracking_risk
+from detect.rules.ruleset import (
     COMMON,
     COMMON_CUE_KINDS,
     RULE_CUE_KINDS,
@@ -30,10 +36,10 @@ from detect.model import (
     Rule,
     SelectionSpec,
 )
-from detect.regexrisk import backtracking_risk
-from detect.sentences import Part
-from detect.templates import FIXED_FIELDS, template_fields
-from detect.validate import Problems, check_keys, optional_string, string_list
+from detect.rules.templates import FIXED_FIELDS, template_fields
+from detect.rules.yamlcheck import Problems, check_keys, optional_string, string_list
+from detect.text.sentences import Part
+from detect.text.terms import Lexicon, term_spec
 
 RULE_KEYS = (
     "id",
