@@ -30,10 +30,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.errors import ConfigError
 from core.model import merge_regions
-from core.yamlpos import YamlMap, YamlSeq, load_yaml
-from detect.rules.yamlcheck import Problems, check_keys, line_of, optional_string, string_list
+from core.yamlpos import YamlMap, YamlSeq
+from detect.rules.yamlcheck import (
+    Problems,
+    check_keys,
+    line_of,
+    optional_string,
+    read_document,
+    string_list,
+)
 from detect.text.names import name_key, skeleton, split_name
 from detect.text.terms import Lexicon, term_spec
 
@@ -126,11 +132,7 @@ class _Loader:
     pending_regions: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def load(self, path: str, text: str) -> None:
-        try:
-            document = load_yaml(text, path)
-        except ConfigError as error:
-            self.problems.errors.append(error)
-            return
+        document = read_document(self.problems, path, text)
         if document is None:
             return
         if not isinstance(document, YamlMap):

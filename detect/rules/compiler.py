@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast, get_args
 
-from core.errors import ConfigError
 from core.model import LEVELS, STATUSES, Level, Status
-from core.yamlpos import YamlMap, YamlSeq, load_yaml
+from core.yamlpos import YamlMap, YamlSeq
 from detect.rules.conditions import (
     ConditionSyntaxError,
     Node,
@@ -37,7 +36,13 @@ from detect.rules.ruleset import (
     SelectionSpec,
 )
 from detect.rules.templates import FIXED_FIELDS, template_fields
-from detect.rules.yamlcheck import Problems, check_keys, optional_string, string_list
+from detect.rules.yamlcheck import (
+    Problems,
+    check_keys,
+    optional_string,
+    read_document,
+    string_list,
+)
 from detect.text.sentences import Part
 from detect.text.terms import Lexicon, term_spec
 
@@ -94,11 +99,7 @@ class _Compiler:
     # --- files ---------------------------------------------------------------------------
 
     def file(self, path: str, text: str) -> None:
-        try:
-            document = load_yaml(text, path)
-        except ConfigError as error:
-            self.problems.errors.append(error)
-            return
+        document = read_document(self.problems, path, text)
         if document is None:
             return
         if isinstance(document, YamlMap) and "common" in document:

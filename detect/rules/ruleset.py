@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from core.model import Level, Status
 from detect.rules.aliases import EntityTable
@@ -32,18 +32,9 @@ CueKind = Literal[
 ]
 STATUS_CUES: tuple[Status, ...] = ("planned", "occurred", "cancelled")
 RULE_CUE_KINDS: tuple[CueKind, ...] = ("background", "background_before", "background_after")
-COMMON_CUE_KINDS: tuple[CueKind, ...] = (
-    "background",
-    "background_before",
-    "background_after",
-    "modal",
-    "pair",
-    "hypothetical",
-    "recent",
-    "negation",
-    "reporting",
-    "locative",
-    "former",
+# The shared cue file lists every other kind; its status cues sit apart, under `status`.
+COMMON_CUE_KINDS: tuple[CueKind, ...] = tuple(
+    kind for kind in get_args(CueKind) if kind not in STATUS_CUES
 )
 COMMON = -1  # owner of the shared cues, where a rule index would be
 

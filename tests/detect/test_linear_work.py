@@ -20,7 +20,7 @@ import detect.engine.clusters
 import detect.text.sentences as sentences_module
 from core.errors import ConfigValidationError
 from core.model import DetectionInput
-from detect.engine.event_mentions import _NearestAnchor
+from detect.engine.event_mentions import _NearestAnchor, words_between
 from detect.engine.scan import MAX_BODY_CHARS
 from detect.engine.selections import outermost, outermost_hits
 from detect.text.normalize import normalize, squash
@@ -252,7 +252,7 @@ def test_the_nearest_anchor_is_the_one_every_anchor_compared_gives(
     tokens = [i // words for i in range(100)]  # a word every `words` characters
     nearest = _NearestAnchor(anchors, tokens)
     start, end = probe
-    expected = min(anchors, key=lambda a: (nearest._distance(start, end, a), a[0]))
+    expected = min(anchors, key=lambda a: (words_between(tokens, start, end, a), a[0]))
     assert nearest.anchor(start, end) == expected
 
 
