@@ -6,12 +6,22 @@ changes = assign(matches, known)                # identity resolution + alert de
 explain(ruleset, rule_id, item).lines()         # why a rule fires or not
 evaluate(ruleset, items, parse_labels(tsv, ...)) # scores on labelled articles, with reasons
 evaluation.by_group(languages), .confusion()     # scores per language, kinds of disagreement
+
+Layers, each importing only those below it (an import-linter contract in pyproject.toml):
+    load      load_ruleset: compile the files, then check every rule's examples
+    tools/    examples, explain, evaluation, diagnose: the rules checked and measured
+    engine/   RuleSet x article -> Matches (scan ... clusters); Matches -> changes (assign)
+    rules/    YAML -> compiled RuleSet; conditions, templates, facts, regex risk
+    text/     normalisation, sentences, dates, ordinals, names, the term matcher
+Each package's docstring says what it owns, takes and returns.
 """
 
-from detect.assign import assign
-from detect.diagnose import alarm_reason, evaluate, miss_reason
-from detect.engine import detect
-from detect.evaluation import (
+from detect.engine.assign import assign
+from detect.engine.detector import detect
+from detect.load import load_ruleset
+from detect.rules.ruleset import RuleSet
+from detect.tools.diagnose import alarm_reason, evaluate, miss_reason
+from detect.tools.evaluation import (
     Confusion,
     Evaluation,
     GroupScore,
@@ -23,10 +33,8 @@ from detect.evaluation import (
     reported_categories,
     score,
 )
-from detect.examples import example_holds
-from detect.explain import Explanation, explain
-from detect.loader import load_ruleset
-from detect.model import RuleSet
+from detect.tools.examples import example_holds
+from detect.tools.explain import Explanation, explain
 
 __all__ = [
     "Confusion",

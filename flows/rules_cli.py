@@ -24,7 +24,7 @@ from flows.cli_common import JsonOption, RulesOption, fail_cleanly, print_json
 
 if TYPE_CHECKING:
     import detect
-    from detect.mentions import Mention, SentenceTrace
+    from detect.engine.event_mentions import Mention, SentenceTrace
 
 app = typer.Typer(help="Check, explain and evaluate detection rules.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)

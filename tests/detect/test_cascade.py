@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 import detect
 from bench.generator import ArticleGenerator, event_sentences
 from core.model import DetectionInput, Match
-from detect.engine import rule_matches
-from detect.mentions import SentenceTrace
-from detect.scan import find_terms, scan_article
+from detect.engine.detector import rule_matches
+from detect.engine.event_mentions import SentenceTrace
+from detect.engine.scan import find_terms, scan_article
 from flows.detect_cli import read_items
 from tests.detect.conftest import RULES
 from tests.detect.seeds import ORDER, seed_input

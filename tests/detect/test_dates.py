@@ -8,8 +8,8 @@ import pytest
 
 import detect
 from core.model import DetectionInput
-from detect.dates import find_dates
-from detect.textnorm import normalize
+from detect.text.dates import find_dates
+from detect.text.normalize import normalize
 
 WEDNESDAY = datetime(2026, 1, 28, 10, 0, tzinfo=UTC)
 

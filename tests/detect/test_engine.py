@@ -8,10 +8,10 @@ import pytest
 
 import detect
 from core.model import DetectionInput
-from detect.conditions import ConditionSyntaxError, evaluate, parse_condition
-from detect.matcher import Lexicon, term_spec
-from detect.sentences import split_sentences
-from detect.textnorm import normalize
+from detect.rules.conditions import ConditionSyntaxError, evaluate, parse_condition
+from detect.text.normalize import normalize
+from detect.text.sentences import split_sentences
+from detect.text.terms import Lexicon, term_spec
 from tests.detect.seeds import seed_body
 
 
@@ -101,16 +101,16 @@ def test_rules_whose_event_words_are_absent_are_never_read(
 ) -> None:
     """Cost per article grows with what the article holds, not with the number of rules: a
     rule is read only in sentences holding one of its event words."""
-    from detect import engine
+    from detect.engine import detector
 
     read: list[int] = []
-    original = engine.read_sentence
+    original = detector.read_sentence
 
     def counting(rs: detect.RuleSet, rule_index: int, *args: object) -> object:
         read.append(rule_index)
         return original(rs, rule_index, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "read_sentence", counting)
+    monkeypatch.setattr(detector, "read_sentence", counting)
     item = DetectionInput(
         "t", "", "North Korea fired two ballistic missiles on Tuesday.", None, False
     )

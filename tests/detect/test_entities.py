@@ -6,9 +6,9 @@ import pytest
 
 import detect
 from core.model import DetectionInput
-from detect.entityscan import EntityMention
-from detect.names import name_key
-from detect.scan import scan_article
+from detect.engine.scan import scan_article
+from detect.rules.aliases import EntityMention
+from detect.text.names import name_key
 
 
 def mentions(ruleset: detect.RuleSet, text: str) -> list[EntityMention]:

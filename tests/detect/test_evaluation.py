@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import detect
 from core.errors import ConfigValidationError
 from core.model import DetectionInput
-from detect.evaluation import UNGROUPED
+from detect.tools.evaluation import UNGROUPED
 
 CATEGORIES = {"missile_launch", "summit"}
 DAY = datetime(2026, 1, 28, tzinfo=UTC)

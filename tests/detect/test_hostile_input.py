@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 import detect
 from core.model import DetectionInput, Match
-from detect.dates import EARLIEST_YEAR, LATEST_YEAR, find_dates
-from detect.matcher import _NOT_LATIN_WORD, word_view
-from detect.sentences import split_sentences
-from detect.textnorm import _ESCAPES, _INVISIBLE, collapse_spaces, normalize, squash, visible
+from detect.text.dates import EARLIEST_YEAR, LATEST_YEAR, find_dates
+from detect.text.normalize import _ESCAPES, _INVISIBLE, collapse_spaces, normalize, squash, visible
+from detect.text.sentences import split_sentences
+from detect.text.terms import _NOT_LATIN_WORD, word_view
 from tests.detect.seeds import REFERENCE, seed_input
 
 LAUNCH = "North Korea fired a ballistic missile into the East Sea on Tuesday, the JCS said."

@@ -18,7 +18,7 @@ import pytest
 
 import detect
 from core.model import DetectionInput, Development, DevelopmentChange, Match
-from detect.identity import compatible, identity_of, same_event, same_parties
+from detect.engine.identity import compatible, identity_of, same_event, same_parties
 
 # (published, title, text): one report as a feed gives it.
 Report = tuple[str, str, str]

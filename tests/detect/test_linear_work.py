@@ -16,16 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detect
-import detect.clusters
-import detect.sentences as sentences_module
+import detect.engine.clusters
+import detect.text.sentences as sentences_module
 from core.errors import ConfigValidationError
 from core.model import DetectionInput
-from detect.matcher import Hit, Lexicon, term_spec
-from detect.mentions import _NearestAnchor
-from detect.scan import MAX_BODY_CHARS
-from detect.selections import outermost, outermost_hits
-from detect.sentences import _ABBREVIATIONS, MAX_SENTENCE_CHARS, split_sentences
-from detect.textnorm import normalize, squash
+from detect.engine.event_mentions import _NearestAnchor, words_between
+from detect.engine.scan import MAX_BODY_CHARS
+from detect.engine.selections import outermost, outermost_hits
+from detect.text.normalize import normalize, squash
+from detect.text.sentences import _ABBREVIATIONS, MAX_SENTENCE_CHARS, split_sentences
+from detect.text.terms import Hit, Lexicon, term_spec
 from tests.detect.test_loading import ALIASES, GOOD
 
 DETECT_DIR = str(Path(detect.__file__).parent)
@@ -123,19 +123,19 @@ def test_grouping_compares_a_mention_with_a_bounded_number_of_events(
     ruleset: detect.RuleSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     compared = 0
-    compatible = detect.clusters.compatible
+    compatible = detect.engine.clusters.compatible
 
     def counting(*args: object) -> bool:
         nonlocal compared
         compared += 1
         return compatible(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(detect.clusters, "compatible", counting)
+    monkeypatch.setattr(detect.engine.clusters, "compatible", counting)
     text = _distinct_events()
     matches = _detect(ruleset, text)
     mentions = text.count("fired")
-    assert len(matches) > detect.clusters.OPEN_EVENTS
-    assert compared <= mentions * detect.clusters.OPEN_EVENTS
+    assert len(matches) > detect.engine.clusters.OPEN_EVENTS
+    assert compared <= mentions * detect.engine.clusters.OPEN_EVENTS
 
 
 # --- the fast paths agree with the plain versions --------------------------------------------
@@ -252,7 +252,7 @@ def test_the_nearest_anchor_is_the_one_every_anchor_compared_gives(
     tokens = [i // words for i in range(100)]  # a word every `words` characters
     nearest = _NearestAnchor(anchors, tokens)
     start, end = probe
-    expected = min(anchors, key=lambda a: (nearest._distance(start, end, a), a[0]))
+    expected = min(anchors, key=lambda a: (words_between(tokens, start, end, a), a[0]))
     assert nearest.anchor(start, end) == expected
 
 

@@ -93,6 +93,15 @@ def test_yaml_syntax_error_has_a_line() -> None:
     assert found[0].startswith("r.yaml:") and "invalid YAML" in found[0]
 
 
+def test_broken_alias_and_rule_files_are_each_reported_and_loading_goes_on() -> None:
+    """A syntax error skips only its own file: the other broken file and a good rule's
+    problems (an alias it needs is gone) are still found in the same pass."""
+    broken_aliases = {"entities.yaml": ALIASES["entities.yaml"], "extra.yaml": "states: [x\n"}
+    found = errors({"a.yaml": "id: y\ncondition: {unclosed\n", "r.yaml": GOOD}, broken_aliases)
+    assert [e.split(":")[0] for e in found if "invalid YAML" in e] == ["extra.yaml", "a.yaml"]
+    assert not [e for e in found if e.startswith("r.yaml")]
+
+
 def test_failing_examples_are_errors() -> None:
     rule = GOOD.replace(
         'positive: ["North Korea fired a missile."]', 'negative: ["They fired a missile."]'

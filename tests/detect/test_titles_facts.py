@@ -9,7 +9,7 @@ import pytest
 
 import detect
 from core.model import DetectionInput, Match
-from detect.templates import counted, plural, render
+from detect.rules.templates import counted, plural, render
 
 DAY = datetime(2026, 1, 28, tzinfo=UTC)
 

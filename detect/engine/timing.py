@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from core.model import Status
-from detect.dates import DateExpr, DateSpan
+from detect.text.dates import DateExpr, DateSpan
 
 Temporal = Literal["recent", "background", "neutral"]
 RECENT_DAYS = 7  # an event dated more than this many days before the article is background

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from core.model import DetectionInput
-from detect.engine import detect
-from detect.evaluation import Evaluation, is_positive, reported_categories, score
-from detect.explain import Explanation, explain
-from detect.mentions import Mention, PartitionTrace, SentenceTrace
-from detect.model import Rule, RuleSet
+from detect.engine.detector import detect
+from detect.engine.event_mentions import Mention, PartitionTrace, SentenceTrace
+from detect.rules.ruleset import Rule, RuleSet
+from detect.tools.evaluation import Evaluation, is_positive, reported_categories, score
+from detect.tools.explain import Explanation, explain
 
 _SHOWN = 3  # mentions or causes quoted per rule: enough to see the pattern, short enough to read
 

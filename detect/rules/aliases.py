@@ -30,12 +30,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.errors import ConfigError
 from core.model import merge_regions
-from core.yamlpos import YamlMap, YamlSeq, load_yaml
-from detect.matcher import Lexicon, term_spec
-from detect.names import name_key, skeleton, split_name
-from detect.validate import Problems, check_keys, line_of, optional_string, string_list
+from core.yamlpos import YamlMap, YamlSeq
+from detect.rules.yamlcheck import (
+    Problems,
+    check_keys,
+    line_of,
+    optional_string,
+    read_document,
+    string_list,
+)
+from detect.text.names import name_key, skeleton, split_name
+from detect.text.terms import Lexicon, term_spec
 
 EntityKind = Literal["person", "state", "place", "weapon", "org"]
 ROLES = ("leader", "minister", "official", "military", "other")
@@ -93,6 +99,28 @@ class EntityTable:
         return frozenset(region for regions in self.region_of.values() for region in regions)
 
 
+@dataclass(frozen=True, slots=True)
+class EntityMention:
+    """One mention of an entity. `role` is the role in this context ("former" for a former
+    minister); `as_state` is the state a capital stands for when it acts ("Pyongyang fired")."""
+
+    start: int
+    end: int
+    entity: Entity
+    role: str | None
+    as_state: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Canonical name of the entity."""
+        return self.entity.name
+
+    @property
+    def kind(self) -> str:
+        """Entity kind."""
+        return self.entity.kind
+
+
 @dataclass(slots=True)
 class _Loader:
     lexicon: Lexicon
@@ -104,11 +132,7 @@ class _Loader:
     pending_regions: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def load(self, path: str, text: str) -> None:
-        try:
-            document = load_yaml(text, path)
-        except ConfigError as error:
-            self.problems.errors.append(error)
-            return
+        document = read_document(self.problems, path, text)
         if document is None:
             return
         if not isinstance(document, YamlMap):

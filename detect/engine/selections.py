@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from detect.entityscan import EntityMention
-from detect.matcher import Hit
-from detect.model import CueKind, RuleSet, SelectionSpec
+from detect.rules.aliases import EntityMention
+from detect.rules.ruleset import CueKind, RuleSet, SelectionSpec
+from detect.text.terms import Hit
 
 State = tuple[dict[str, bool], dict[str, list[int]], dict[str, tuple[str, ...]]]
 

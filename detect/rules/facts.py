@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from detect.entityscan import EntityMention
-from detect.model import FactSpec
+from detect.rules.aliases import EntityMention
+from detect.rules.ruleset import FactSpec
 
 FactValue = str | int | float | list[str]
 Extractor = Callable[[str, Sequence[EntityMention]], FactValue | None]

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from detect.textnorm import NormText, is_cjk, is_word_char, normalize_term, squash
+from detect.text.normalize import NormText, is_cjk, is_word_char, normalize_term, squash
 
 _HAS_CJK = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"

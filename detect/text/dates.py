@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, Required, TypedDict
 
-from detect.textnorm import NormText
+from detect.text.normalize import NormText
 
 Kind = Literal["full", "month_day", "day", "month", "year", "weekday", "relative", "interval"]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from core.model import Level, Status
-from detect.conditions import Node
-from detect.entities import EntityTable
-from detect.entityscan import EntityCues
-from detect.matcher import Matcher
-from detect.sentences import Part
+from detect.rules.aliases import EntityTable
+from detect.rules.conditions import Node
+from detect.text.sentences import Part
+from detect.text.terms import Matcher
 
 # What a rule's inline example sentence must make of it.
 ExampleKind = Literal["positive", "negative", "planned", "background"]
@@ -33,18 +32,9 @@ CueKind = Literal[
 ]
 STATUS_CUES: tuple[Status, ...] = ("planned", "occurred", "cancelled")
 RULE_CUE_KINDS: tuple[CueKind, ...] = ("background", "background_before", "background_after")
-COMMON_CUE_KINDS: tuple[CueKind, ...] = (
-    "background",
-    "background_before",
-    "background_after",
-    "modal",
-    "pair",
-    "hypothetical",
-    "recent",
-    "negation",
-    "reporting",
-    "locative",
-    "former",
+# The shared cue file lists every other kind; its status cues sit apart, under `status`.
+COMMON_CUE_KINDS: tuple[CueKind, ...] = tuple(
+    kind for kind in get_args(CueKind) if kind not in STATUS_CUES
 )
 COMMON = -1  # owner of the shared cues, where a rule index would be
 
@@ -135,6 +125,14 @@ class Rule:
     examples: tuple[Example, ...]
     path: str
     line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCues:
+    """Term ids of the cue lists entity resolution needs (from the shared cue file)."""
+
+    locative: frozenset[int]
+    former: frozenset[int]
 
 
 @dataclass(slots=True)

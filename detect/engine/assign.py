@@ -2,7 +2,7 @@
 
 Matches arrive grouped per article in publication order. Each joins the best development of its
 category that is the same event (stored ones in `known`, or ones this batch created; see
-`detect.identity.same_event`: same parties, place and day) or starts a new one; two matches of
+`identity.same_event`: same parties, place and day) or starts a new one; two matches of
 one rule in one article are two events and never join one development. One DevelopmentChange is
 emitted per (article, development) transition, with the alert it raises: "new" the first time a
 development is news (not background), "status_change" when the status of a development that is
@@ -28,7 +28,7 @@ from core.model import (
     merge_regions,
     status_rank,
 )
-from detect.identity import Identity, identity_of, same_event, score
+from detect.engine.identity import Identity, identity_of, same_event, score
 
 
 @dataclass(slots=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.model import DetectionInput, Match
-from detect.engine import rule_matches
-from detect.mentions import Mention, SentenceTrace
-from detect.model import RuleSet
-from detect.scan import scan_article
+from detect.engine.detector import rule_matches
+from detect.engine.event_mentions import Mention, SentenceTrace
+from detect.engine.scan import scan_article
+from detect.rules.ruleset import RuleSet
 
 
 @dataclass(frozen=True, slots=True)

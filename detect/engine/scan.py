@@ -19,12 +19,13 @@ from functools import cached_property
 from typing import TypeVar
 
 from core.model import DetectionInput
-from detect.dates import DateExpr, find_dates, sane_reference
-from detect.entityscan import EntityMention, resolve_entities
-from detect.matcher import Hit
-from detect.model import CueKind, RuleSet
-from detect.sentences import Sentence, split_sentences
-from detect.textnorm import NormText, normalize_parts
+from detect.engine.entity_mentions import resolve_entities
+from detect.rules.aliases import EntityMention
+from detect.rules.ruleset import CueKind, RuleSet
+from detect.text.dates import DateExpr, find_dates, sane_reference
+from detect.text.normalize import NormText, normalize_parts
+from detect.text.sentences import Sentence, split_sentences
+from detect.text.terms import Hit
 
 _T = TypeVar("_T", Hit, EntityMention, DateExpr)
 _PLACE = r"[A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){0,2}"

@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from core.model import Status
-from detect.conditions import evaluate
-from detect.dates import DateExpr, DateSpan
-from detect.entityscan import EntityMention
-from detect.matcher import Hit
-from detect.model import COMMON, CueKind, Rule, RuleSet
-from detect.ordinals import ordinal_before
-from detect.scan import ArticleScan
-from detect.selections import State, outermost, selection_state
-from detect.sentences import Sentence
-from detect.textnorm import has_cjk, is_chinese
-from detect.timing import Temporal, status_from_date, temporal
+from detect.engine.scan import ArticleScan
+from detect.engine.selections import State, outermost, selection_state
+from detect.engine.timing import Temporal, status_from_date, temporal
+from detect.rules.aliases import EntityMention
+from detect.rules.conditions import evaluate
+from detect.rules.ruleset import COMMON, CueKind, Rule, RuleSet
+from detect.text.dates import DateExpr, DateSpan
+from detect.text.normalize import has_cjk, is_chinese
+from detect.text.ordinals import ordinal_before
+from detect.text.sentences import Sentence
+from detect.text.terms import Hit
 
 _NEGATION_WORDS = 5  # a negation this close before the anchor (after it, in CJK) denies it
 _HYPOTHESIS_WORDS = 8  # "if", "fears that" this close before the anchor make it hypothetical
@@ -124,6 +124,16 @@ class _Overlaps:
         return count > 0 and self.furthest[count - 1] > start
 
 
+def words_between(tokens: Sequence[int], start: int, end: int, anchor: tuple[int, int]) -> int:
+    """Words between the span [start, end) and an anchor (0 when they overlap), `tokens`
+    giving the word position of each character."""
+    if end <= anchor[0]:
+        return tokens[anchor[0]] - tokens[max(start, end - 1)]
+    if start >= anchor[1]:
+        return tokens[start] - tokens[anchor[1] - 1]
+    return 0
+
+
 class _NearestAnchor:
     """The anchor nearest a span in words (the earliest on a tie), found by bisection: anchors
     are disjoint and sorted, so only the last one before the span and the first one reaching
@@ -150,20 +160,12 @@ class _NearestAnchor:
             candidates.append(self.anchors[self.same_word_from[ahead - 1]])
         if ahead < len(self.anchors):
             candidates.append(self.anchors[ahead])
-        return min(candidates, key=lambda a: (self._distance(start, end, a), a[0]))
+        return min(candidates, key=lambda a: (words_between(self.tokens, start, end, a), a[0]))
 
     def first_after(self, end: int) -> tuple[int, int] | None:
         """The first anchor starting at or after `end`."""
         index = bisect_left(self.starts, end)
         return self.anchors[index] if index < len(self.anchors) else None
-
-    def _distance(self, start: int, end: int, anchor: tuple[int, int]) -> int:
-        tokens = self.tokens
-        if end <= anchor[0]:
-            return tokens[anchor[0]] - tokens[max(start, end - 1)]
-        if start >= anchor[1]:
-            return tokens[start] - tokens[anchor[1] - 1]
-        return 0
 
 
 class _SentenceReader:
@@ -198,12 +200,7 @@ class _SentenceReader:
 
     def distance(self, start: int, end: int, anchor: tuple[int, int]) -> int:
         """Words between a span and an anchor (0 when they overlap)."""
-        tokens = self.tokens
-        if end <= anchor[0]:
-            return tokens[anchor[0]] - tokens[max(start, end - 1)]
-        if start >= anchor[1]:
-            return tokens[start] - tokens[anchor[1] - 1]
-        return 0
+        return words_between(self.tokens, start, end, anchor)
 
     def selection_state(
         self, hits: Sequence[tuple[Hit, str]], entities: Sequence[EntityMention]

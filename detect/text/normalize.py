@@ -22,7 +22,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
-from detect.hanfold import HAN_FOLD
+from detect.text.hanfold import HAN_FOLD
 
 _QUOTES = str.maketrans(
     {

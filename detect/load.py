@@ -1,17 +1,19 @@
-"""`load_ruleset`: rule and alias files (as text) -> a validated, compiled RuleSet."""
+"""`load_ruleset`: rule and alias files (as text) -> a validated, compiled RuleSet.
+
+The composition of the layers below: `rules` compiles the files, and `tools.examples` runs every
+rule's examples through the `engine`, so a RuleSet is only ever handed out whole and checked."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from core.errors import ConfigValidationError
-from detect.entities import load_entities
-from detect.entityscan import EntityCues
-from detect.examples import example_failures
-from detect.matcher import Lexicon
-from detect.model import COMMON, RuleSet
-from detect.ruleload import Compiled, compile_rules
-from detect.validate import Problems
+from detect.rules.aliases import load_entities
+from detect.rules.compiler import Compiled, compile_rules
+from detect.rules.ruleset import COMMON, EntityCues, RuleSet
+from detect.rules.yamlcheck import Problems
+from detect.text.terms import Lexicon
+from detect.tools.examples import example_failures
 
 
 def _common_terms(compiled: Compiled, kind: str) -> frozenset[int]:

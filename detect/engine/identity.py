@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from detect.dates import DateSpan
-from detect.names import name_key
+from detect.text.dates import DateSpan
+from detect.text.names import name_key
 
 DATE_TOLERANCE = timedelta(days=1)
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from core.errors import ConfigError
 from core.model import DetectionInput, Match
-from detect.engine import detect_rules
-from detect.model import Example, RuleSet
+from detect.engine.detector import detect_rules
+from detect.rules.ruleset import Example, RuleSet
 
 
 def example_holds(example: Example, matches: Sequence[Match]) -> bool:

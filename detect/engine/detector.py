@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from core.model import DetectionInput, Match
-from detect.clusters import attach_support, group_mentions, to_match
-from detect.conditions import possible
-from detect.mentions import Mention, SentenceTrace, read_sentence, support_holds
-from detect.model import Rule, RuleSet, SelectionSpec
-from detect.scan import ArticleScan, find_terms, scan_article
+from detect.engine.clusters import attach_support, group_mentions, to_match
+from detect.engine.event_mentions import Mention, SentenceTrace, read_sentence, support_holds
+from detect.engine.scan import ArticleScan, find_terms, scan_article
+from detect.rules.conditions import possible
+from detect.rules.ruleset import Rule, RuleSet, SelectionSpec
 
 
 def anchored_sentences(scan: ArticleScan) -> dict[int, list[int]]:

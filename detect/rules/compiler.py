@@ -11,13 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast, get_args
 
-from core.errors import ConfigError
 from core.model import LEVELS, STATUSES, Level, Status
-from core.yamlpos import YamlMap, YamlSeq, load_yaml
-from detect.conditions import ConditionSyntaxError, Node, names_in, parse_condition, positive_names
-from detect.facts import BUILTINS, DERIVED
-from detect.matcher import Lexicon, term_spec
-from detect.model import (
+from core.yamlpos import YamlMap, YamlSeq
+from detect.rules.conditions import (
+    ConditionSyntaxError,
+    Node,
+    names_in,
+    parse_condition,
+    positive_names,
+)
+from detect.rules.facts import BUILTINS, DERIVED
+from detect.rules.regexrisk import backtracking_risk
+from detect.rules.ruleset import (
     COMMON,
     COMMON_CUE_KINDS,
     RULE_CUE_KINDS,
@@ -30,10 +35,16 @@ from detect.model import (
     Rule,
     SelectionSpec,
 )
-from detect.regexrisk import backtracking_risk
-from detect.sentences import Part
-from detect.templates import FIXED_FIELDS, template_fields
-from detect.validate import Problems, check_keys, optional_string, string_list
+from detect.rules.templates import FIXED_FIELDS, template_fields
+from detect.rules.yamlcheck import (
+    Problems,
+    check_keys,
+    optional_string,
+    read_document,
+    string_list,
+)
+from detect.text.sentences import Part
+from detect.text.terms import Lexicon, term_spec
 
 RULE_KEYS = (
     "id",
@@ -88,11 +99,7 @@ class _Compiler:
     # --- files ---------------------------------------------------------------------------
 
     def file(self, path: str, text: str) -> None:
-        try:
-            document = load_yaml(text, path)
-        except ConfigError as error:
-            self.problems.errors.append(error)
-            return
+        document = read_document(self.problems, path, text)
         if document is None:
             return
         if isinstance(document, YamlMap) and "common" in document:

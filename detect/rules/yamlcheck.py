@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.errors import ConfigError
-from core.yamlpos import YamlMap, YamlSeq
+from core.yamlpos import YamlMap, YamlSeq, load_yaml
 
 
 class Problems:
@@ -18,6 +18,16 @@ class Problems:
     def add(self, path: str, reason: str, line: int | None = None) -> None:
         """Record one error."""
         self.errors.append(ConfigError(path, reason, line))
+
+
+def read_document(problems: Problems, path: str, text: str) -> Any:
+    """The YAML document in `text`, None when it is empty; a syntax error is reported and read
+    as None, so a caller skips the file and the pass goes on to report every other problem."""
+    try:
+        return load_yaml(text, path)
+    except ConfigError as error:
+        problems.errors.append(error)
+        return None
 
 
 def line_of(container: Any, key: str | int) -> int | None:

@@ -12,46 +12,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from detect.entities import Entity, EntityTable
-from detect.matcher import Hit
-from detect.names import name_key, similar, skeleton, split_name
-from detect.textnorm import NormText, is_cjk
+from detect.rules.aliases import Entity, EntityMention, EntityTable
+from detect.rules.ruleset import EntityCues
+from detect.text.names import name_key, similar, skeleton, split_name
+from detect.text.normalize import NormText, is_cjk
+from detect.text.terms import Hit
 
 _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*(?: [A-Z][a-z]+(?:-[A-Za-z][a-z]+)*)*")
 _WORD = re.compile(r"\b[A-Z][a-z]+\b")
 _FUZZY_GIVEN = 0.75  # given names this alike (surnames equal) are one person: "Sanaa" ~ "Sanae"
-
-
-@dataclass(frozen=True, slots=True)
-class EntityMention:
-    """One mention of an entity. `role` is the role in this context ("former" for a former
-    minister); `as_state` is the state a capital stands for when it acts ("Pyongyang fired")."""
-
-    start: int
-    end: int
-    entity: Entity
-    role: str | None
-    as_state: str | None = None
-
-    @property
-    def name(self) -> str:
-        """Canonical name of the entity."""
-        return self.entity.name
-
-    @property
-    def kind(self) -> str:
-        """Entity kind."""
-        return self.entity.kind
-
-
-@dataclass(frozen=True, slots=True)
-class EntityCues:
-    """Term ids of the cue lists entity resolution needs (from the shared cue file)."""
-
-    locative: frozenset[int]
-    former: frozenset[int]
 
 
 def _longest(spans: Iterable[tuple[int, int, object]]) -> list[tuple[int, int, object]]:

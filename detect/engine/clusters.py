@@ -1,6 +1,6 @@
 """From the mentions of one rule in one article to Matches: one per event the article reports.
 
-Mentions of one event (same identity: `detect.identity.compatible`, or `same_event` for a rule
+Mentions of one event (same identity: `identity.compatible`, or `same_event` for a rule
 whose actors are the people taking part, so one article's two meetings of a minister with two
 counterparts stay two) are merged: the union of terms and facts, the strongest status cue, and
 background only when some mention says so and none says the event is recent (so "Lee's visit"
@@ -20,14 +20,14 @@ from itertools import islice
 from typing import Any
 
 from core.model import Match, Status, status_rank
-from detect.dates import DateSpan
-from detect.entities import regions_of
-from detect.facts import DERIVED, extract, first_match
-from detect.identity import Identity, compatible, identity_of, same_event, score
-from detect.mentions import Mention
-from detect.model import Rule
-from detect.scan import ArticleScan
-from detect.templates import render
+from detect.engine.event_mentions import Mention
+from detect.engine.identity import Identity, compatible, identity_of, same_event, score
+from detect.engine.scan import ArticleScan
+from detect.rules.aliases import regions_of
+from detect.rules.facts import DERIVED, extract, first_match
+from detect.rules.ruleset import Rule
+from detect.rules.templates import render
+from detect.text.dates import DateSpan
 
 # A supporting sentence adds facts to an event named (or supported) at most this many sentences
 # before it, so a paragraph of outcomes after "the ministers met" all counts.
