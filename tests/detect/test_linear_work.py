@@ -204,7 +204,7 @@ prose_bits = st.sampled_from(
 sentence_texts = st.lists(prose_bits, max_size=40).map("".join)
 FAST = settings(max_examples=150, deadline=None, derandomize=True)
 
-# The end-of-sentence pattern as it reads, look-behinds first; detect.sentences writes it with
+# The end-of-sentence pattern as it reads, look-behinds first; detect.text.sentences writes it with
 # the first character before the branches, for speed.
 _READABLE_END = re.compile(
     r"(?<![.!?])[.!?]++[\"')\]]*+(?=\s)"
