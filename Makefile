@@ -11,7 +11,7 @@ export PREFECT_HOME
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint check bench clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The edit-test loop, in about a minute: lint, types, and the tests of the pure layers (core and
+# detect: no Prefect, no store, no network). `make test` runs everything.
+check: lint
+	$(BIN)/pytest tests/core tests/detect -q -m "not slow and not postgres" --durations=5
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
