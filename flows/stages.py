@@ -37,12 +37,12 @@ from core.model import (
     Match,
     SourceSpec,
     SourceState,
-    Target,
 )
 from flows.delivery import SendOutcome, deliver_pending, log_send_summary
 from flows.keyed import log_source_outcome, log_stage
 from flows.report import SourceLine, source_lines
 from flows.runtime import transaction
+from notify import Subscribers
 
 if TYPE_CHECKING:
     from flows.progress import RunProgress
@@ -644,7 +644,7 @@ def detect_pending(
 
 
 @task(name="send", cache_policy=NO_CACHE)
-def send_stage(database_url: str, targets: Sequence[Target], max_attempts: int) -> SendOutcome:
+def send_stage(database_url: str, targets: Subscribers, max_attempts: int) -> SendOutcome:
     """Route new alerts to subscribers and deliver every due delivery exactly once."""
     outcome = deliver_pending(database_url, targets, max_attempts, now=utcnow())
     log_send_summary(outcome)
@@ -665,7 +665,7 @@ def detect_and_send_stage(
     ruleset: detect.RuleSet,
     rules_version: str,
     lookback_days: int,
-    targets: Sequence[Target],
+    targets: Subscribers,
     max_attempts: int,
     signal: StoreSignal,
     progress: RunProgress | None = None,
