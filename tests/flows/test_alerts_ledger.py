@@ -61,17 +61,18 @@ def test_false_and_none_from_apprise_are_failures_and_retried(
     seed_alerts(sqlite_url, ["high"])
     false = subscriber("wfledgerfalse://")
     none = hook(http, "none")
-    none.channel().apprise.notify = lambda **_: None  # type: ignore[method-assign]
+    both = to(false, none)  # the run's Subscribers: its own channels, stubbed here
+    both.channel(none.target).apprise.notify = lambda **_: None  # type: ignore[method-assign]
 
-    outcome = deliver_pending(sqlite_url, to(false, none), MAX, T0)
+    outcome = deliver_pending(sqlite_url, both, MAX, T0)
     assert (outcome.delivered, outcome.failed, outcome.alerts_sent) == (0, 2, set())
     errors = {d["target_key"]: d["last_error"] for d in deliveries(sqlite_url)}
     assert "returned None" in errors[none.key]
     assert "Failed to send" in errors[false.key]  # what Apprise logged about the False
     assert rows(sqlite_url) == [("pending", 1), ("pending", 1)]
 
-    assert deliver_pending(sqlite_url, to(false, none), MAX, at(0.5)).failed == 0  # backing off
-    assert deliver_pending(sqlite_url, to(false, none), MAX, at(1.5)).failed == 2  # retried
+    assert deliver_pending(sqlite_url, both, MAX, at(0.5)).failed == 0  # backing off
+    assert deliver_pending(sqlite_url, both, MAX, at(1.5)).failed == 2  # retried
     assert rows(sqlite_url) == [("pending", 2), ("pending", 2)]
 
 

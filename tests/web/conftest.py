@@ -1,5 +1,6 @@
 """One seed replay per test session, made by the real replay flow with a failing Apprise target;
-a webhook receiver; one headless Chromium per session for the browser tests."""
+one headless Chromium per session for the browser tests. The webhook receiver (`http`) is the
+shared one of tests/notify/fixtures.py."""
 
 from __future__ import annotations
 
