@@ -69,7 +69,8 @@ class Subscribers:
 
     @classmethod
     def joined(cls, parts: Iterable[Subscribers]) -> Subscribers:
-        """The subscribers of every part, in order, each key once (the first part's wins)."""
+        """The subscribers of every part, in order, each key once (the first part's wins),
+        sent through the parts' services on channels of their own."""
         return cls(pair for part in parts for pair in part._loaded())
 
     def _loaded(self) -> Iterator[tuple[Target, NotifyBase]]:
