@@ -80,7 +80,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
         "detect",
         lambda: detect_stage.fn(url, config.ruleset, config.rules_version, settings.lookback_days),
     )
-    timed("send", lambda: send_stage.fn(url, config.targets, settings.delivery_max_attempts))
+    timed("send", lambda: send_stage.fn(url, config.subscribers, settings.delivery_max_attempts))
     stats = pstats.Stats(profiler)
     total = sum(stage_s.values())
     return {

@@ -38,6 +38,7 @@ from flows.cli_common import (
 if TYPE_CHECKING:
     import db
     from flows.settings import Settings
+    from notify import Subscribers
 
 app = typer.Typer(
     help="Test subscribers, list alerts and retry failed deliveries.", no_args_is_help=True
@@ -56,7 +57,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def configured_targets(settings: Settings) -> list[Target]:
+def configured_subscribers(settings: Settings) -> Subscribers:
     """The subscribers of the settings (config file and URLs), validated as a run validates
     them (tags only for categories and regions the rules can produce); may be empty."""
     import notify
@@ -66,10 +67,10 @@ def configured_targets(settings: Settings) -> list[Target]:
     categories, regions = routing_vocabulary(load_ruleset(settings.rules_dir))
     if settings.templates_dir is not None:
         notify.check_templates(str(settings.templates_dir))
-    targets = notify.load_targets(
+    subscribers = notify.load_targets(
         config, settings.notify_urls, categories=categories, regions=regions
     )
-    return list(with_templates(targets, settings.templates_dir))
+    return with_templates(subscribers, settings.templates_dir)
 
 
 def _settings(apprise_config: Any, notify_urls: list[str] | None, database: str | None) -> Settings:
@@ -94,15 +95,15 @@ def test_command(
     """Send a test message to each (matching) subscriber; exit 1 if any failed."""
     import notify
 
-    targets = configured_targets(_settings(apprise_config, notify_urls, None))
-    if not targets:
+    subscribers = configured_subscribers(_settings(apprise_config, notify_urls, None))
+    if not subscribers:
         raise ConfigError("subscribers", NO_SUBSCRIBERS)
-    chosen = notify.with_tag(targets, tag)
+    chosen = notify.with_tag(subscribers.targets, tag)
     if not chosen:
-        typer.echo(f"no subscriber is tagged {tag!r} ({len(targets)} configured)", err=True)
+        typer.echo(f"no subscriber is tagged {tag!r} ({len(subscribers)} configured)", err=True)
         raise typer.Exit(1)
     with stdout_reserved_for_json(as_json):  # the terminal subscriber prints its test
-        results = [(target, notify.send_test(target)) for target in chosen]
+        results = [(target, subscribers.send_test(target)) for target in chosen]
     if as_json:
         print_json([_test_json(target, outcome) for target, outcome in results])
     else:
@@ -281,11 +282,12 @@ def retry_command(
 ) -> None:
     """Requeue failed deliveries (fresh attempts), then send them now; exit 1 if any fail."""
     from flows.delivery import retry_failed_deliveries
+    from notify import Subscribers
 
     settings = _settings(apprise_config, notify_urls, database)
-    targets = [] if requeue_only else configured_targets(settings)
+    subscribers = Subscribers() if requeue_only else configured_subscribers(settings)
     requeued, outcome = retry_failed_deliveries(
-        settings.database_url, targets, settings.delivery_max_attempts, _now()
+        settings.database_url, subscribers, settings.delivery_max_attempts, _now()
     )
     typer.echo(f"requeued {requeued} failed deliveries")
     if outcome is None:

@@ -98,7 +98,9 @@ def redetect(ids: IdsOption = None, database: DbOption = None, as_json: JsonOpti
         detected = detect_stage.fn(
             config.database_url, config.ruleset, config.rules_version, settings.lookback_days
         )
-        sent = send_stage.fn(config.database_url, config.targets, settings.delivery_max_attempts)
+        sent = send_stage.fn(
+            config.database_url, config.subscribers, settings.delivery_max_attempts
+        )
     summary = {
         "requeued": requeued,
         "detected": detected.articles,

@@ -20,16 +20,16 @@ import logging
 import os
 import threading
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import detect
 from core.errors import ConfigError, ConfigValidationError
-from core.model import Target
 
 if TYPE_CHECKING:
     from flows.settings import Settings
+    from notify import Subscribers
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class RunConfig:
     ruleset: detect.RuleSet
     # Identifies the rules' text: articles whose analysis failed are retried under new rules.
     rules_version: str
-    targets: tuple[Target, ...]
+    # The subscribers and the Apprise services they are sent through, loaded for this run.
+    subscribers: Subscribers
     settings: Settings
 
 
@@ -143,11 +144,11 @@ def load_targets(
     categories: Collection[str],
     regions: Collection[str],
     templates_dir: Path | None = None,
-) -> tuple[Target, ...]:
+) -> Subscribers:
     """Subscribers of the Apprise file and `urls`, validated against the rules' vocabulary,
     each rendering with the templates of `templates_dir` (checked here, every time: a template
     edited since the last load must not break a send); loaded again only when one of those, or
-    the environment, changed."""
+    the environment, changed. With none configured, the terminal prints the alerts."""
     content = _file_bytes(config_path)
     environment = sorted(os.environ.items())
     digest = _digest(
@@ -167,20 +168,19 @@ def load_targets(
     if known is not None:
         return known  # type: ignore[return-value]
     path = str(config_path) if config_path else None
-    targets = notify.load_targets(path, urls, categories=categories, regions=regions)
-    if not targets:
-        targets = notify.load_targets(None, [notify.TERMINAL_URL])
-    log.info("loaded %d subscribers", len(targets))
-    loaded = with_templates(targets, templates_dir)
+    subscribers = notify.load_targets(path, urls, categories=categories, regions=regions)
+    if not subscribers:
+        subscribers = notify.load_targets(None, [notify.TERMINAL_URL])
+    log.info("loaded %d subscribers", len(subscribers))
+    loaded = with_templates(subscribers, templates_dir)
     _remember("targets", digest, loaded)
     return loaded
 
 
-def with_templates(targets: Sequence[Target], templates_dir: Path | None) -> tuple[Target, ...]:
-    """The targets, each rendering its messages with the templates of `templates_dir` (the
+def with_templates(subscribers: Subscribers, templates_dir: Path | None) -> Subscribers:
+    """The subscribers, each rendering its messages with the templates of `templates_dir` (the
     shipped ones where it has none, or when it is None)."""
-    folder = str(templates_dir) if templates_dir is not None else None
-    return tuple(replace(target, templates=folder) for target in targets)
+    return subscribers.with_templates(str(templates_dir) if templates_dir is not None else None)
 
 
 def _file_bytes(path: Path | None) -> bytes | None:
@@ -198,11 +198,11 @@ def load_run_config(settings: Settings) -> RunConfig:
     """Rules and subscribers, validated at start so bad config fails before any fetch."""
     ruleset, version = load_versioned_ruleset(settings.rules_dir)
     categories, regions = routing_vocabulary(ruleset)
-    targets = load_targets(
+    subscribers = load_targets(
         settings.apprise_config,
         settings.notify_urls,
         categories,
         regions,
         settings.templates_dir,
     )
-    return RunConfig(settings.database_url, ruleset, version, targets, settings)
+    return RunConfig(settings.database_url, ruleset, version, subscribers, settings)

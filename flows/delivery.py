@@ -17,7 +17,7 @@ is sent, then each outcome is recorded at once in its own short transaction:
 - held (quiet hours began since it was scheduled): `pending` again at their end, no attempt
   counted.
 
-Digest subscribers get every due alert of theirs in one message (`notify.send_digest`); all the
+Digest subscribers get every due alert of theirs in one message (`Subscribers.send_digest`); all the
 alerts of one period fall due at the same moment, and each digest subscriber's rows are claimed
 together so one period is never split over two messages.
 
@@ -50,6 +50,7 @@ from core.model import Alert, Target
 from flows.keyed import log_stage
 from flows.liveness import process_identity, process_is_gone
 from flows.runtime import transaction
+from notify import Subscribers
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class _Run:
     """What every step of one delivery run shares."""
 
     database_url: str
+    subscribers: Subscribers
     by_key: dict[str, Target]
     max_attempts: int
     clock: RunClock
@@ -105,7 +107,7 @@ class _Run:
 
 def deliver_pending(
     database_url: str,
-    targets: Sequence[Target],
+    subscribers: Subscribers,
     max_attempts: int,
     now: datetime,
     *,
@@ -114,16 +116,15 @@ def deliver_pending(
     """Route unrouted alerts, then claim, send and record every delivery due at `now`.
 
     `route_new=False` (for `watchfloor alerts retry`) routes nothing and claims only the
-    deliveries of `targets`, so a command run with part of the configuration never marks an
+    deliveries of `subscribers`, so a command run with part of the configuration never marks an
     alert unrouted or fails a delivery for a subscriber it was not given.
     """
-    run = _Run(
-        database_url, {t.key: t for t in targets}, max_attempts, RunClock(now), SendOutcome()
-    )
+    by_key = {t.key: t for t in subscribers}
+    run = _Run(database_url, subscribers, by_key, max_attempts, RunClock(now), SendOutcome())
     if route_new:
-        route_new_alerts(database_url, targets, now, run.outcome)
+        route_new_alerts(database_url, subscribers.targets, now, run.outcome)
     # Each digest subscriber in one claim of its own: a period's alerts make one message.
-    for target in targets:
+    for target in subscribers:
         if notify.is_digest(target):
             _work(run, _claim(run, now, [target.key], limit=DIGEST_CLAIM))
     only = None if route_new else list(run.by_key)
@@ -213,7 +214,7 @@ def _send_digest(run: _Run, target: Target, group: Sequence[db.ClaimedDelivery])
         _defer(run, group, until)
         return
     alerts = sorted((c.alert for c in group), key=lambda a: a.id)
-    results = notify.send_digest(alerts, target)
+    results = run.subscribers.send_digest(alerts, target)
     ok = all(r.ok for r in results)
     _record(run, group, ok=ok, error=None if ok else results[0].error)
     run.outcome.digests += ok
@@ -231,7 +232,7 @@ def _send_singles(
         if until is not None:
             _defer(run, [claim], until)
             continue
-        result = notify.send(claim.alert, target)
+        result = run.subscribers.send(claim.alert, target)
         _record(run, [claim], ok=result.ok, error=result.error)
 
 
@@ -278,16 +279,16 @@ def log_send_summary(outcome: SendOutcome) -> None:
 
 def retry_failed_deliveries(
     database_url: str,
-    targets: Sequence[Target],
+    subscribers: Subscribers,
     max_attempts: int,
     now: datetime,
 ) -> tuple[int, SendOutcome | None]:
     """`watchfloor alerts retry`: failed deliveries pending again with fresh attempts, then sent
-    now to `targets` (None when there are none: the next run sends them)."""
+    now to `subscribers` (None when there are none: the next run sends them)."""
     with transaction(database_url) as session:
         requeued = db.retry_failed(session, now)
-    if not targets:
+    if not subscribers:
         return requeued, None
-    outcome = deliver_pending(database_url, targets, max_attempts, now, route_new=False)
+    outcome = deliver_pending(database_url, subscribers, max_attempts, now, route_new=False)
     log_send_summary(outcome)
     return requeued, outcome

@@ -111,7 +111,7 @@ def submit_alerting(
         _quoted(config.ruleset),
         config.rules_version,
         settings.lookback_days,
-        _quoted(config.targets),
+        _quoted(config.subscribers),
         settings.delivery_max_attempts,
         _quoted(signal),
         _quoted(progress),
@@ -150,5 +150,7 @@ def sequential_stages(
         settings.lookback_days,
         progress=_quoted(progress),
     )
-    sent = send_stage(config.database_url, _quoted(config.targets), settings.delivery_max_attempts)
+    sent = send_stage(
+        config.database_url, _quoted(config.subscribers), settings.delivery_max_attempts
+    )
     return ingested, AlertOutcome(detected, sent)

@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 import db
 import detect
-from core.model import DetectionInput, DevelopmentChange, Match, Target
+from core.model import DetectionInput, DevelopmentChange, Match
 from flows import clock
 from flows.delivery import SendOutcome, deliver_pending, log_send_summary
 from flows.ingest import StoreSignal, describe, ingest
 from flows.keyed import log_stage
 from flows.runtime import transaction
+from notify import Subscribers
 
 if TYPE_CHECKING:
     from flows.progress import RunProgress
@@ -265,7 +266,7 @@ def detect_pending(
 
 
 @task(name="send", cache_policy=NO_CACHE)
-def send_stage(database_url: str, targets: Sequence[Target], max_attempts: int) -> SendOutcome:
+def send_stage(database_url: str, targets: Subscribers, max_attempts: int) -> SendOutcome:
     """Route new alerts to subscribers and deliver every due delivery exactly once."""
     outcome = deliver_pending(database_url, targets, max_attempts, now=clock.utcnow())
     log_send_summary(outcome)
@@ -286,7 +287,7 @@ def detect_and_send_stage(
     ruleset: detect.RuleSet,
     rules_version: str,
     lookback_days: int,
-    targets: Sequence[Target],
+    targets: Subscribers,
     max_attempts: int,
     signal: StoreSignal,
     progress: RunProgress | None = None,

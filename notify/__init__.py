@@ -5,11 +5,13 @@ What flows call (nothing here touches the database or reads the clock):
 - `load_targets(config_path, urls, *, categories=None, regions=None)`: subscribers from an
   Apprise YAML file and/or plain URLs, validated at start (ConfigError with file:line; never a
   secret in it); every tag checked against notify.tags, and topic/region tags against the
-  categories and regions of the loaded rules and entities when given;
+  categories and regions of the loaded rules and entities when given. It returns
+  `Subscribers`: the Targets, and the Apprise services they are sent through, for the run
+  that loaded them (nothing is kept at module level);
 - `route(alert, targets)`: the subscribers whose tags select an alert (notify.routing);
   `with_tag(targets, tag)` for `watchfloor alerts test --tag TAG`;
-- `send(alert, target)` / `send_digest(alerts, target)` / `send_test(target)`: one Apprise
-  delivery, returned as DeliveryOutcome (never raises);
+- `Subscribers.send(alert, target)` / `.send_digest(alerts, target)` / `.send_test(target)`:
+  one Apprise delivery to one of its targets, returned as DeliveryOutcome (never raises);
 - `render(alert, fmt, max_len)` / `render_digest(alerts, fmt, max_len)`: the message itself;
 - `is_quiet`, `next_send_time`, `hold_until`, `is_digest`, `schedule_for`: quiet hours and
   digests given `now` (notify.schedule);
@@ -19,8 +21,8 @@ What flows call (nothing here touches the database or reads the clock):
 - `TERMINAL_URL`: a subscriber that prints to the terminal, for runs with none configured.
 """
 
-from notify.config import load_targets, target_from_url, url_key
-from notify.delivery import TEST_ALERT_ID, forget_channels, send, send_digest, send_test
+from notify.config import load_targets, url_key
+from notify.delivery import TEST_ALERT_ID
 from notify.payload import PAYLOAD_VERSION, alert_fields
 from notify.render import FORMATS, Format, alert_title, render, render_digest
 from notify.routing import Interest, interest_of, parse_interest, route, with_tag
@@ -33,6 +35,7 @@ from notify.schedule import (
     parse_schedule,
     schedule_for,
 )
+from notify.subscribers import Subscribers
 from notify.terminal import TERMINAL_URL
 from notify.usertemplates import check_templates
 
@@ -44,10 +47,10 @@ __all__ = [
     "Format",
     "Interest",
     "Schedule",
+    "Subscribers",
     "alert_fields",
     "alert_title",
     "check_templates",
-    "forget_channels",
     "hold_until",
     "interest_of",
     "is_digest",
@@ -60,10 +63,6 @@ __all__ = [
     "render_digest",
     "route",
     "schedule_for",
-    "send",
-    "send_digest",
-    "send_test",
-    "target_from_url",
     "url_key",
     "with_tag",
 ]

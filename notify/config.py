@@ -1,4 +1,5 @@
-"""Subscribers: Apprise YAML configuration and plain URLs -> validated Targets.
+"""Subscribers: Apprise YAML configuration and plain URLs -> validated Targets, returned as one
+notify.subscribers.Subscribers that keeps the service Apprise built for each (every send uses it).
 
 The file is Apprise's own YAML format (https://github.com/caronc/apprise/wiki/config_yaml):
 `version: 1`, an optional global `tag:`, and `urls:`, a list whose items are either a URL string
@@ -32,17 +33,19 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from apprise import Apprise, AppriseAsset, ConfigBase, NotifyBase
+from apprise import Apprise, ConfigBase, NotifyBase
 from apprise.manager_plugins import NotificationManager
 
 from core.errors import ConfigError, ConfigValidationError
 from core.model import Target
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
+from notify.asset import asset
 from notify.capture import capture_apprise_log
 from notify.envvars import expand
 from notify.privacy import REGISTRY, display_form, opaque_form, protect, scheme_of, scrub
 from notify.routing import parse_interest
 from notify.schedule import parse_schedule
+from notify.subscribers import Subscribers
 from notify.tags import Produced, TagError, check_tag
 from notify.terminal import SCHEMA as TERMINAL_SCHEMA
 
@@ -56,9 +59,6 @@ _SCHEMA_KEY = re.compile(r"^\s*[a-z0-9]{1,32}://", re.IGNORECASE)
 
 CLI_SOURCE = "--notify"
 
-# The plugin Apprise built for each loaded target, by key. Sending uses it when present: a YAML
-# entry can hold options its URL form cannot (an email sender's display name, for one).
-_plugins: dict[str, NotifyBase] = {}
 _TAG_KEYS = ("tag", "tags")
 # How Apprise splits a `tag:` string into tags.
 _TAG_DELIMITERS = re.compile(r"[\[\];,\s]+")
@@ -69,12 +69,11 @@ _MASKED_VALUE_MIN = 4
 
 @dataclass(frozen=True, slots=True)
 class _Loaded:
-    """One service Apprise built from the configuration; `rebuilt` when `url` is Apprise's."""
+    """One service Apprise built from the configuration, with the URL that stands for it."""
 
     url: str
     key: str
     plugin: NotifyBase
-    rebuilt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +109,6 @@ def url_key(url: str, options: Mapping[str, Any] | None = None) -> str:
     if options:
         material += "\n" + json.dumps(options, sort_keys=True, default=str)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
-def asset() -> AppriseAsset:
-    """The Apprise asset Watchfloor uses everywhere: secure logging, in-memory storage only."""
-    return AppriseAsset(
-        app_id="Watchfloor",
-        app_desc="Watchfloor security alerts",
-        secure_logging=True,
-        storage_mode="memory",
-    )
 
 
 # --- the file ------------------------------------------------------------------------------
@@ -248,28 +237,21 @@ def _plugins_for(path: str, shared: dict[str, Any], entry: _Entry) -> list[_Load
     keys = [url_key(written, options) for options in _option_sets(entry.value, written)]
     return [
         # Without options the URL is the subscriber; with options, Apprise's URL of the service
-        # it built (used only if the plugin itself is not at hand when sending).
-        _Loaded(url, key, plugin)
-        if not options
-        else _Loaded(plugin.url(privacy=False), key, plugin, rebuilt=True)
+        # it built (whose secrets are those of the options). Sending always uses the plugin.
+        _Loaded(url if not options else plugin.url(privacy=False), key, plugin)
         for plugin, options, key in zip(plugins, option_sets, keys, strict=True)
     ]
 
 
-def _target(loaded: _Loaded, tags: frozenset[str]) -> Target:
+def _target(loaded: _Loaded, tags: frozenset[str]) -> tuple[Target, NotifyBase]:
+    """The Target of a loaded service, with the service; its secrets registered."""
     plugin = loaded.plugin
     privacy = plugin.url(privacy=True)
     # The terminal schema carries no secret; its host word ("terminal") must stay readable.
     if scheme_of(loaded.url) != TERMINAL_SCHEMA:
         protect(loaded.url, privacy)
         protect(plugin.url(privacy=False), privacy)
-    _plugins[loaded.key] = plugin
-    return Target(loaded.key, loaded.url, display_form(privacy), tags)
-
-
-def loaded_plugin(key: str) -> NotifyBase | None:
-    """The plugin load_targets built for the target with this key, if it ran in this process."""
-    return _plugins.get(key)
+    return Target(loaded.key, loaded.url, display_form(privacy), tags), plugin
 
 
 def _check_tag_set(tags: frozenset[str]) -> None:
@@ -329,10 +311,10 @@ def _entry_tag_errors(path: str, entry: _Entry, produced: Produced) -> list[Conf
     return _tag_errors(path, _tag_holders(entry, written_url), produced)
 
 
-def _targets_from_file(path: str, produced: Produced) -> tuple[list[Target], list[ConfigError]]:
+def _targets_from_file(path: str, produced: Produced) -> tuple[Subscribers, list[ConfigError]]:
     data = _document(path, _read(path))
     shared = _shared(path, data)
-    targets: list[Target] = []
+    targets: list[tuple[Target, NotifyBase]] = []
     errors = _tag_errors(path, [data], produced)
     shared_ok = not errors
     for entry in _entries(path, data):
@@ -347,25 +329,14 @@ def _targets_from_file(path: str, produced: Produced) -> tuple[list[Target], lis
                         _check_tag_set(tags)
                     except ValueError as exc:
                         raise ConfigError(path, scrub(str(exc)), line=entry.line) from None
-                if loaded.rebuilt and not _reloads(loaded.url):
-                    shown = display_form(loaded.plugin.url(privacy=True))
-                    raise ConfigError(
-                        path, f"entry cannot be expressed as one URL ({shown})", line=entry.line
-                    )
                 targets.append(_target(loaded, tags))
         except ConfigError as exc:
             errors.append(exc)
-    return targets, errors
+    return Subscribers(targets), errors
 
 
-def _reloads(url: str) -> bool:
-    """Whether Apprise loads `url` again (sending may have to rebuild a service from it)."""
-    with REGISTRY.guarding(_guard_words(url)), capture_apprise_log():
-        return Apprise.instantiate(url, asset=asset()) is not None
-
-
-def target_from_url(url: str, source: str = CLI_SOURCE) -> Target:
-    """One untagged Target from a plain Apprise URL (a `--notify` option)."""
+def _target_from_url(url: str, source: str) -> tuple[Target, NotifyBase]:
+    """One untagged Target from a plain Apprise URL (a `--notify` option), with its service."""
     url = url.strip()
     with REGISTRY.guarding(_guard_words(url)), capture_apprise_log() as log:
         plugin = Apprise.instantiate(url, asset=asset())
@@ -374,22 +345,15 @@ def target_from_url(url: str, source: str = CLI_SOURCE) -> Target:
     return _target(_Loaded(url, url_key(url), plugin), frozenset())
 
 
-def _deduplicated(targets: list[Target]) -> list[Target]:
-    """First of each key wins: the same URL twice would mean the same message twice."""
-    seen: dict[str, Target] = {}
-    for target in targets:
-        seen.setdefault(target.key, target)
-    return list(seen.values())
-
-
 def load_targets(
     config_path: str | None,
     urls: Sequence[str] = (),
     *,
     categories: Collection[str] | None = None,
     regions: Collection[str] | None = None,
-) -> list[Target]:
-    """Subscribers from an Apprise YAML config file and/or plain URLs, validated.
+) -> Subscribers:
+    """Subscribers from an Apprise YAML config file and/or plain URLs, validated, with the
+    Apprise services they are sent through.
 
     Plain URLs (from `--notify`) are untagged: they receive every alert. A URL given both ways
     counts once (the file's entry, with its tags, wins). Raises ConfigError (file, line, reason)
@@ -401,19 +365,20 @@ def load_targets(
     or `region:korea`) make a topic or region tag that nothing can produce an error too;
     None leaves that kind unchecked.
     """
-    targets: list[Target] = []
+    parts: list[Subscribers] = []
     errors: list[ConfigError] = []
     if config_path:
         found, problems = _targets_from_file(str(config_path), Produced.of(categories, regions))
-        targets += found
+        parts.append(found)
         errors += problems
+    given: list[tuple[Target, NotifyBase]] = []
     for number, url in enumerate(urls, start=1):
         try:
-            targets.append(target_from_url(url, f"{CLI_SOURCE} URL #{number}"))
+            given.append(_target_from_url(url, f"{CLI_SOURCE} URL #{number}"))
         except ConfigError as exc:
             errors.append(exc)
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise ConfigValidationError(errors)
-    return _deduplicated(targets)
+    return Subscribers.joined([*parts, Subscribers(given)])

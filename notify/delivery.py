@@ -1,6 +1,7 @@
 """Send one message to one target through Apprise and say honestly whether it arrived.
 
-One Apprise object per target, built on first use and cached by target key. Each message is
+A target is sent through its Channel: one Apprise object around the plugin load_targets built
+for it (notify.subscribers keeps one per target for the run). Each message is
 rendered in the body format the plugin asks for (`notify_format`: an email wants HTML, a JSON
 webhook text, Slack Markdown) and within its length limit, so Apprise converts and cuts nothing.
 
@@ -32,10 +33,10 @@ from apprise import Apprise, NotifyBase, NotifyFormat, NotifyType
 from apprise.plugins.custom_json import NotifyJSON
 
 from core.model import Alert, DeliveryOutcome, Level, Target, level_rank
+from notify.asset import asset
 from notify.capture import capture_apprise_log
-from notify.config import asset, loaded_plugin
 from notify.payload import alert_fields, digest_fields, probe_fields
-from notify.privacy import protect, scheme_of, scrub, secret_fragments
+from notify.privacy import protect, scheme_of, scrub
 from notify.render import (
     Format,
     alert_title,
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 TEST_ALERT_ID = 0  # alert_id of the outcome of send_test (no alert row behind it)
 _MAX_ERROR = 400
+NOT_LOADED = "subscriber not loaded with the subscribers sending (never rebuilt from its URL)"
 
 _NOTIFY_TYPE: dict[Level, NotifyType] = {
     "critical": NotifyType.FAILURE,
@@ -116,53 +118,17 @@ class Channel:
         return max(limit, 0)
 
 
-_channels: dict[str, Channel] = {}
-_channels_lock = threading.Lock()
-
-
-def _instantiate(target: Target) -> NotifyBase:
-    """The Apprise plugin of a target: the one load_targets built, else one from its URL."""
-    plugin = loaded_plugin(target.key)
-    if plugin is not None:
-        return plugin
-    with capture_apprise_log() as captured:
-        plugin = Apprise.instantiate(target.url, asset=asset())
-    if plugin is None:
-        raise RuntimeError("; ".join(captured.messages()) or "Apprise cannot load the URL")
-    return plugin
-
-
-def _load(target: Target) -> Channel:
-    """A new Channel for `target`; raises RuntimeError (without the URL) when Apprise refuses."""
-    plugin = _instantiate(target)
+def open_channel(url: str, plugin: NotifyBase) -> Channel:
+    """A Channel sending through `plugin`, the service Apprise built for the target of `url`,
+    unthrottled unless its class declares a rate; the URL's secrets are registered."""
     if not declares_own_rate(type(plugin)):
         plugin.request_rate_per_sec = 0
     fragments = (
-        frozenset()
-        if scheme_of(target.url) == TERMINAL_SCHEMA
-        else protect(target.url, plugin.url(privacy=True))
+        frozenset() if scheme_of(url) == TERMINAL_SCHEMA else protect(url, plugin.url(privacy=True))
     )
     apprise = Apprise(asset=asset())
     apprise.add(plugin)
     return Channel(apprise, plugin, fragments, threading.Lock())
-
-
-def channel_for(target: Target) -> Channel:
-    """The cached Channel of a target, rebuilt when load_targets has built a newer plugin."""
-    channel = _channels.get(target.key)
-    fresh = loaded_plugin(target.key)
-    if channel is None or (fresh is not None and channel.plugin is not fresh):
-        with _channels_lock:
-            channel = _channels.get(target.key)
-            if channel is None or (fresh is not None and channel.plugin is not fresh):
-                channel = _channels[target.key] = _load(target)
-    return channel
-
-
-def forget_channels() -> None:
-    """Drop every cached Apprise object (tests; configuration reloads)."""
-    with _channels_lock:
-        _channels.clear()
 
 
 def _reason(captured: list[str], result: bool | None) -> str:
@@ -211,15 +177,17 @@ Composer = Callable[[Channel], tuple[str, str]]
 def _send(
     alert_id: int,
     target: Target,
+    channel: Channel | None,
     compose: Composer,
     notify_type: NotifyType = NotifyType.INFO,
     fields: Mapping[str, Any] | None = None,
 ) -> DeliveryOutcome:
-    """Load, render, send, and turn whatever happens into a DeliveryOutcome."""
-    fragments: frozenset[str] | None = None
+    """Render, send, and turn whatever happens into a DeliveryOutcome; without a channel (a
+    target its subscribers were not loaded with) nothing is sent and the delivery fails."""
+    if channel is None:
+        log.warning("alert %s not sent to %s: %s", alert_id, target.display, NOT_LOADED)
+        return DeliveryOutcome(alert_id, target.key, ok=False, error=NOT_LOADED)
     try:
-        channel = channel_for(target)
-        fragments = channel.fragments
         title, body = compose(channel)
         error = _deliver(channel, title, body, notify_type, fields)
     except Exception as exc:  # a delivery must never raise: the ledger records the failure
@@ -227,15 +195,14 @@ def _send(
     if error is None:
         log.info("delivered alert %s to %s", alert_id, target.display)
         return DeliveryOutcome(alert_id, target.key, ok=True)
-    if fragments is None:  # Apprise never loaded the URL: which parts are secret is unknown
-        fragments = secret_fragments(target.url, None)
-    error = scrub(error, fragments)[:_MAX_ERROR]
+    error = scrub(error, channel.fragments)[:_MAX_ERROR]
     log.warning("delivery of alert %s to %s failed: %s", alert_id, target.display, error)
     return DeliveryOutcome(alert_id, target.key, ok=False, error=error)
 
 
-def send(alert: Alert, target: Target) -> DeliveryOutcome:
-    """Deliver one alert to one target; never raises. `error` is privacy-safe."""
+def send(alert: Alert, target: Target, channel: Channel | None) -> DeliveryOutcome:
+    """Deliver one alert to one target through its channel; never raises. `error` is
+    privacy-safe."""
 
     def compose(channel: Channel) -> tuple[str, str]:
         title = channel.fit_title(alert_title(alert))
@@ -250,10 +217,12 @@ def send(alert: Alert, target: Target) -> DeliveryOutcome:
         return title, body[1]
 
     notify_type = _NOTIFY_TYPE.get(alert.level, NotifyType.INFO)
-    return _send(alert.id, target, compose, notify_type, alert_fields(alert))
+    return _send(alert.id, target, channel, compose, notify_type, alert_fields(alert))
 
 
-def send_digest(alerts: Sequence[Alert], target: Target) -> list[DeliveryOutcome]:
+def send_digest(
+    alerts: Sequence[Alert], target: Target, channel: Channel | None
+) -> list[DeliveryOutcome]:
     """Deliver several alerts to one target as one summary; one outcome per alert."""
     if not alerts:
         return []
@@ -271,11 +240,13 @@ def send_digest(alerts: Sequence[Alert], target: Target) -> list[DeliveryOutcome
         return title, body[1]
 
     worst = max((a.level for a in alerts), key=level_rank)
-    outcome = _send(alerts[0].id, target, compose, _NOTIFY_TYPE[worst], digest_fields(alerts))
+    outcome = _send(
+        alerts[0].id, target, channel, compose, _NOTIFY_TYPE[worst], digest_fields(alerts)
+    )
     return [DeliveryOutcome(a.id, target.key, ok=outcome.ok, error=outcome.error) for a in alerts]
 
 
-def send_test(target: Target) -> DeliveryOutcome:
+def send_test(target: Target, channel: Channel | None) -> DeliveryOutcome:
     """Send a short test message (for `watchfloor alerts test`); alert_id is TEST_ALERT_ID."""
 
     def compose(channel: Channel) -> tuple[str, str]:
@@ -287,4 +258,4 @@ def send_test(target: Target) -> DeliveryOutcome:
         )
         return channel.fit_title(title), body
 
-    return _send(TEST_ALERT_ID, target, compose, fields=probe_fields())
+    return _send(TEST_ALERT_ID, target, channel, compose, fields=probe_fields())

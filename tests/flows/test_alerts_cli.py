@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,6 @@ from tests.secret_audit import find_marker, record_output
 pytestmark = pytest.mark.slow
 
 WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channels() -> Iterator[None]:
-    notify.forget_channels()
-    yield
-    notify.forget_channels()
 
 
 def watchfloor(
@@ -64,7 +56,8 @@ def as_json(result: subprocess.CompletedProcess[str]) -> Any:
 
 def display(url: str) -> str:
     """What the CLI may show of a subscriber URL."""
-    return notify.target_from_url(url).display
+    (target,) = notify.load_targets(None, [url])
+    return target.display
 
 
 def test_list_test_and_retry_in_a_real_process(tmp_path: Path) -> None:

@@ -6,13 +6,11 @@ periods pass without waiting.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-import notify
 from flows.replay import replay_flow
 from flows.report import RunReport
 from tests.conftest import store_env
@@ -21,7 +19,6 @@ from tests.notify.alertkit import (
     Clock,
     deliveries,
     hook_url,
-    install_clock,
     mail_url,
     prefix,
     subject,
@@ -32,32 +29,6 @@ from tests.notify.alertkit import (
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channels() -> Iterator[None]:
-    notify.forget_channels()
-    yield
-    notify.forget_channels()
-
-
-@pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    receiver = SmtpReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return install_clock(monkeypatch)
 
 
 def replay(database_url: str, config: str) -> RunReport:

@@ -161,7 +161,7 @@ def test_an_article_whose_analysis_fails_is_recorded_and_the_rest_goes_on(
     assert (listed.guid, listed.rules_version) == ("bad-article", config.rules_version)
     # The same rules do not take it again; other rules do.
     assert detect_all(config).articles == 0
-    other = RunConfig(url, config.ruleset, "other-rules", config.targets, config.settings)
+    other = RunConfig(url, config.ruleset, "other-rules", config.subscribers, config.settings)
     assert detect_all(other).articles == 1
 
 

@@ -7,7 +7,6 @@ A development's regions come from its actors and places (rules/entities.yaml) an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import notify
 from flows.cli import app
 from flows.replay import replay_flow
 from tests.adapters.monitorkit import run_monitor
@@ -24,32 +22,12 @@ from tests.notify.alertkit import (
     SEED_ALERTS,
     Clock,
     hook_url,
-    install_clock,
     titles,
     write_subscribers,
 )
 from tests.notify.receivers import HttpReceiver
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channels() -> Iterator[None]:
-    notify.forget_channels()
-    yield
-    notify.forget_channels()
-
-
-@pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return install_clock(monkeypatch)
 
 
 def test_seed_alerts_reach_the_subscribers_of_their_regions(

@@ -3,12 +3,10 @@ SQLite file, a real HTTP receiver; and the installed CLI refusing a broken templ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import notify
 from flows.replay import replay_flow
 from tests.conftest import SEEDS, store_env
 from tests.flows.test_cli import watchfloor
@@ -16,20 +14,6 @@ from tests.notify.alertkit import hook_url, write_subscribers
 from tests.notify.receivers import HttpReceiver
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channels() -> Iterator[None]:
-    notify.forget_channels()
-    yield
-    notify.forget_channels()
-
-
-@pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver()
-    yield receiver
-    receiver.close()
 
 
 def test_the_seed_alerts_arrive_as_structured_payloads(

@@ -1,12 +1,16 @@
-"""Helpers of the notify tests: a sample alert and loaded targets."""
+"""Helpers of the notify tests: a sample alert and loaded subscribers to send it to."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import notify
-from core.model import Alert, EvidenceRef, Target
+from core.model import Alert, DeliveryOutcome, EvidenceRef, Target
+from notify import Subscribers
+from notify.delivery import Channel
 
 MAIL_QUERY = "from=alerts@example.com&to=ops@example.com"
 
@@ -40,7 +44,50 @@ def make_alert(**changes: Any) -> Alert:
     return Alert(**fields)
 
 
-def target(url: str, *tags: str) -> Target:
-    """A Target loaded the way flows load one (validated, secrets registered)."""
-    loaded = notify.target_from_url(url)
-    return Target(loaded.key, loaded.url, loaded.display, frozenset(tags))
+@dataclass(frozen=True)
+class Subscriber:
+    """One subscriber loaded the way flows load one (validated, secrets registered), in a
+    Subscribers of its own, which is what sends to it."""
+
+    subscribers: Subscribers
+    target: Target
+
+    @property
+    def key(self) -> str:
+        return self.target.key
+
+    def send(self, alert: Alert) -> DeliveryOutcome:
+        return self.subscribers.send(alert, self.target)
+
+    def send_digest(self, alerts: Sequence[Alert]) -> list[DeliveryOutcome]:
+        return self.subscribers.send_digest(alerts, self.target)
+
+    def send_test(self) -> DeliveryOutcome:
+        return self.subscribers.send_test(self.target)
+
+    def channel(self) -> Channel:
+        """Its channel (tests shorten a plugin's limits or stub its Apprise object here)."""
+        return self.subscribers.channel(self.target)
+
+    def with_templates(self, folder: str) -> Subscriber:
+        """The same subscriber rendering with the templates of `folder`."""
+        return only(self.subscribers.with_templates(folder))
+
+
+def only(subscribers: Subscribers) -> Subscriber:
+    """The one subscriber of `subscribers`, to send to."""
+    (target,) = subscribers
+    return Subscriber(subscribers, target)
+
+
+def subscriber(url: str, *tags: str) -> Subscriber:
+    """The subscriber of a plain Apprise URL, carrying `tags`."""
+    loaded = notify.load_targets(None, [url])
+    (plain,) = loaded
+    tagged = replace(plain, tags=frozenset(tags))
+    return only(Subscribers([(tagged, loaded.channel(plain).plugin)]))
+
+
+def subscribers(*each: Subscriber) -> Subscribers:
+    """Several subscribers as one Subscribers, as a run holds them."""
+    return Subscribers.joined(one.subscribers for one in each)

@@ -73,12 +73,14 @@ def test_plain_urls_are_untagged_and_deduplicated(tmp_path: Path) -> None:
               tag: summit
         """,
     )
-    targets = notify.load_targets(path, ["json://127.0.0.1:8001/hook", "form://127.0.0.1:9/f"])
+    targets = notify.load_targets(
+        path, ["json://127.0.0.1:8001/hook", "form://127.0.0.1:9/f"]
+    ).targets
     assert [t.display for t in targets] == ["json://127.0.0.1:8001/hook", "form://127.0.0.1:9/f"]
     assert targets[0].tags == {"summit"}  # the file's entry wins over the same --notify URL
     assert targets[1].tags == frozenset()
-    assert notify.load_targets(None, ["json://127.0.0.1:8001/hook"])[0].tags == frozenset()
-    assert notify.load_targets(None) == []
+    assert notify.load_targets(None, ["json://127.0.0.1:8001/hook"]).targets[0].tags == frozenset()
+    assert notify.load_targets(None).targets == ()
 
 
 def test_terminal_url_loads() -> None:
@@ -124,7 +126,7 @@ def test_key_survives_credential_rotation_and_tag_edits(
                   tag: {tag}
             """,
         )
-        return notify.load_targets(path)[0].key
+        return notify.load_targets(path).targets[0].key
 
     assert key("WFSECRET-old", "summit") == key("WFSECRET-new", "missile_launch")
 
@@ -269,7 +271,7 @@ def test_shipped_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     path = Path(__file__).resolve().parents[2] / "deploy" / "subscribers.yaml"
-    targets = notify.load_targets(str(path))
+    targets = notify.load_targets(str(path)).targets
     assert len(targets) == 4
     for target in targets:
         notify.parse_interest(target.tags)

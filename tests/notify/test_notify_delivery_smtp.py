@@ -7,8 +7,7 @@ from pathlib import Path
 
 import notify
 from core.model import EvidenceRef
-from notify.delivery import channel_for
-from tests.notify.notifykit import MAIL_QUERY, make_alert, target
+from tests.notify.notifykit import MAIL_QUERY, make_alert, only, subscriber
 from tests.notify.receivers import SmtpReceiver
 
 
@@ -25,7 +24,7 @@ def _mailbox(smtp: SmtpReceiver) -> str:
 
 
 def test_email_headers_and_text_and_html_parts(smtp: SmtpReceiver) -> None:
-    outcome = notify.send(make_alert(), target(_mailbox(smtp)))
+    outcome = subscriber(_mailbox(smtp)).send(make_alert())
     assert outcome.ok, outcome
     (message,) = smtp.messages
     assert (
@@ -55,7 +54,7 @@ def test_feed_text_is_escaped_in_the_html_part(smtp: SmtpReceiver) -> None:
             ),
         ),
     )
-    assert notify.send(hostile, target(_mailbox(smtp))).ok
+    assert subscriber(_mailbox(smtp)).send(hostile).ok
     (message,) = smtp.messages
     html = _parts(message)["text/html"]
     assert "<script" not in html
@@ -73,26 +72,26 @@ def test_feed_text_is_escaped_in_the_html_part(smtp: SmtpReceiver) -> None:
 
 def test_smtp_refusal_is_a_failure(smtp: SmtpReceiver) -> None:
     smtp.handler.refuse = True
-    outcome = notify.send(make_alert(), target(_mailbox(smtp)))
+    outcome = subscriber(_mailbox(smtp)).send(make_alert())
     assert not outcome.ok
     assert outcome.error and "failed" in outcome.error
     assert smtp.messages == []
 
 
 def test_smtp_server_down_is_a_failure(closed_port: int) -> None:
-    mailbox = target(f"mailto://127.0.0.1:{closed_port}?{MAIL_QUERY}&cto=1")
-    outcome = notify.send(make_alert(), mailbox)
+    mailbox = subscriber(f"mailto://127.0.0.1:{closed_port}?{MAIL_QUERY}&cto=1")
+    outcome = mailbox.send(make_alert())
     assert not outcome.ok
     assert outcome.error
 
 
 def test_email_throttle_is_off(smtp: SmtpReceiver) -> None:
     """Apprise would wait ~5.5 s between two emails of one object: ten would take 50 s."""
-    mailbox = target(_mailbox(smtp))
-    outcomes = [notify.send(make_alert(id=i), mailbox) for i in range(10)]
+    mailbox = subscriber(_mailbox(smtp))
+    outcomes = [mailbox.send(make_alert(id=i)) for i in range(10)]
     assert all(o.ok for o in outcomes)
     assert len(smtp.messages) == 10
-    assert channel_for(mailbox).plugin.request_rate_per_sec == 0
+    assert mailbox.channel().plugin.request_rate_per_sec == 0
 
 
 def test_yaml_configured_mailbox(smtp: SmtpReceiver, tmp_path: Path) -> None:
@@ -105,9 +104,9 @@ def test_yaml_configured_mailbox(smtp: SmtpReceiver, tmp_path: Path) -> None:
         f"        tag: missile_launch\n",
         encoding="utf-8",
     )
-    (desk,) = notify.load_targets(str(config))
-    assert notify.route(make_alert(), [desk]) == [desk]
-    assert notify.send(make_alert(), desk).ok
+    desk = only(notify.load_targets(str(config)))
+    assert notify.route(make_alert(), [desk.target]) == [desk.target]
+    assert desk.send(make_alert()).ok
     (message,) = smtp.messages
     assert message["To"] == "desk@example.com"
     assert (

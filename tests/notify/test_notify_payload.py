@@ -3,7 +3,6 @@ shipped ones and are checked at start. A real local HTTP receiver, real Apprise 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 import notify
 from core.errors import ConfigError, ConfigValidationError
 from core.model import EvidenceRef
-from tests.notify.notifykit import make_alert, target
+from tests.notify.notifykit import make_alert, subscriber
 from tests.notify.receivers import HttpReceiver
 
 PUBLISHED = datetime(2026, 1, 27, 7, 12, tzinfo=UTC)
@@ -25,7 +24,7 @@ def test_json_webhook_gets_the_fields_as_json_values(http: HttpReceiver) -> None
         regions=("japan", "korea"),
         evidence=(EvidenceRef("Yonhap", "N. Korea fires", "https://yna.example/1", PUBLISHED),),
     )
-    assert notify.send(alert, target(f"json://127.0.0.1:{http.port}/hook")).ok
+    assert subscriber(f"json://127.0.0.1:{http.port}/hook").send(alert).ok
     payload = http.received[0].json()
     # Apprise's own fields are still there, so a receiver written for Apprise keeps working.
     assert payload["title"].startswith("[MISSILE LAUNCH] occurred")
@@ -52,9 +51,9 @@ def test_json_webhook_gets_the_fields_as_json_values(http: HttpReceiver) -> None
 
 
 def test_the_subscribers_own_payload_mapping_is_kept(http: HttpReceiver) -> None:
-    hook = target(f"json://127.0.0.1:{http.port}/hook?:message=text&:team=desk")
-    assert notify.send(make_alert(), hook).ok
-    assert notify.send(make_alert(id=2), hook).ok  # the extras of one send do not stick
+    hook = subscriber(f"json://127.0.0.1:{http.port}/hook?:message=text&:team=desk")
+    assert hook.send(make_alert()).ok
+    assert hook.send(make_alert(id=2)).ok  # the extras of one send do not stick
     first, second = (r.json() for r in http.received)
     assert "message" not in first and "Reported by" in first["text"]
     assert first["team"] == "desk" and first["alert_id"] == 1 and second["alert_id"] == 2
@@ -62,11 +61,11 @@ def test_the_subscribers_own_payload_mapping_is_kept(http: HttpReceiver) -> None
 
 
 def test_form_webhooks_and_digests(http: HttpReceiver) -> None:
-    form = target(f"form://127.0.0.1:{http.port}/form")
-    assert notify.send(make_alert(), form).ok
+    form = subscriber(f"form://127.0.0.1:{http.port}/form")
+    assert form.send(make_alert()).ok
     assert "watchfloor" not in http.take()[0].form()  # only JSON carries structure
-    hook = target(f"json://127.0.0.1:{http.port}/digest")
-    outcomes = notify.send_digest([make_alert(id=1), make_alert(id=2, kind="status_change")], hook)
+    hook = subscriber(f"json://127.0.0.1:{http.port}/digest")
+    outcomes = hook.send_digest([make_alert(id=1), make_alert(id=2, kind="status_change")])
     assert all(o.ok for o in outcomes)
     payload = http.received[0].json()
     assert payload["watchfloor"] == 1
@@ -93,8 +92,8 @@ def test_a_user_template_replaces_the_shipped_one_and_keeps_escaping(
         alert_html_j2="<p>{{ a.headline }}</p>\n",
     )
     notify.check_templates(folder)
-    hook = target(f"json://127.0.0.1:{http.port}/hook")
-    assert notify.send(make_alert(regions=("korea",)), replace(hook, templates=folder)).ok
+    hook = subscriber(f"json://127.0.0.1:{http.port}/hook")
+    assert hook.with_templates(folder).send(make_alert(regions=("korea",))).ok
     assert http.received[0].json()["message"] == (
         "DESK NOTE North Korea fires two ballistic missiles / korea"
     )

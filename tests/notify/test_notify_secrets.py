@@ -9,7 +9,7 @@ import pytest
 
 import notify
 from notify.privacy import display_form, scrub, secret_fragments
-from tests.notify.notifykit import MAIL_QUERY, make_alert, target
+from tests.notify.notifykit import MAIL_QUERY, make_alert, only, subscriber
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 
 # Every credential in a test Apprise URL belongs to one family (contains WFSECRET), so the
@@ -37,15 +37,15 @@ def test_token_in_url_appears_in_no_log_error_or_output(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # everything Apprise, requests and urllib3 say
     url = f"json://user:{TOKEN}@127.0.0.1:{http.port}/hook"
-    (hook,) = notify.load_targets(None, [url])
-    assert hook.display == f"json://user:****@127.0.0.1:{http.port}/hook"
+    hook = subscriber(url)
+    assert hook.target.display == f"json://user:****@127.0.0.1:{http.port}/hook"
 
-    assert notify.send(make_alert(), hook).ok
+    assert hook.send(make_alert()).ok
     assert http.received[-1].headers["Authorization"].startswith("Basic ")  # it was used
     http.respond(500)
-    failed = notify.send(make_alert(), hook)
-    down = notify.send(make_alert(), target(f"json://user:{TOKEN}@127.0.0.1:{closed_port}/x"))
-    tested = notify.send_test(hook)
+    failed = hook.send(make_alert())
+    down = subscriber(f"json://user:{TOKEN}@127.0.0.1:{closed_port}/x").send(make_alert())
+    tested = hook.send_test()
 
     errors = [o.error or "" for o in (failed, down, tested)]
     assert not failed.ok and not down.ok
@@ -60,14 +60,14 @@ def test_header_and_path_tokens_are_secret_too(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     url = f"form://127.0.0.1:{http.port}/hooks/{PATH_TOKEN}?+X-Api-Key={HEADER_TOKEN}"
-    (hook,) = notify.load_targets(None, [url])
-    assert _leaks(hook.display) == []
-    assert hook.display == f"form://127.0.0.1:{http.port}/hooks/W...Z"
-    assert notify.send(make_alert(), hook).ok
+    hook = subscriber(url)
+    assert _leaks(hook.target.display) == []
+    assert hook.target.display == f"form://127.0.0.1:{http.port}/hooks/W...Z"
+    assert hook.send(make_alert()).ok
     assert http.received[-1].headers["X-Api-Key"] == HEADER_TOKEN
     assert http.received[-1].path == f"/hooks/{PATH_TOKEN}"
     http.respond(503)
-    outcome = notify.send(make_alert(), hook)
+    outcome = hook.send(make_alert())
     assert not outcome.ok and _leaks(outcome.error or "") == []
     assert _leaks(_all_log_text(caplog)) == []
 
@@ -87,10 +87,10 @@ def test_email_password_stays_secret(
         "      tag: all\n",
         encoding="utf-8",
     )
-    (mailbox,) = notify.load_targets(str(config))
-    assert TOKEN in mailbox.url and TOKEN not in mailbox.display
+    mailbox = only(notify.load_targets(str(config)))
+    assert TOKEN in mailbox.target.url and TOKEN not in mailbox.target.display
     # aiosmtpd offers no AUTH without TLS: the login fails, and the failure must not leak
-    outcome = notify.send(make_alert(), mailbox)
+    outcome = mailbox.send(make_alert())
     assert not outcome.ok
     assert _leaks(outcome.error or "") == []
     assert _leaks(_all_log_text(caplog)) == []

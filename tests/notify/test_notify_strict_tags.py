@@ -101,7 +101,7 @@ def test_a_category_no_rule_produces_fails(tmp_path: Path) -> None:
     )
     # Unknown categories are not checked without the rules' list: callers that pass none keep
     # today's behaviour.
-    assert notify.load_targets(path)[0].tags == {"summit", "missle_launch"}
+    assert notify.load_targets(path).targets[0].tags == {"summit", "missle_launch"}
 
 
 def test_a_region_no_rule_emits_fails(tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_a_region_no_rule_emits_fails(tmp_path: Path) -> None:
     assert _error(near, regions=["east-asia"]).reason == (
         "unknown region in tag 'region:east_asia' (did you mean 'region:east-asia'?)"
     )
-    assert notify.load_targets(path)[0].tags == {"summit", "region:korea"}
+    assert notify.load_targets(path).targets[0].tags == {"summit", "region:korea"}
 
 
 def test_every_problem_is_reported_at_once_each_at_its_own_line(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_a_valid_config_passes(tmp_path: Path) -> None:
               tag: digest
         """,
     )
-    targets = notify.load_targets(path, categories=CATEGORIES, regions=["east-asia"])
+    targets = notify.load_targets(path, categories=CATEGORIES, regions=["east-asia"]).targets
     assert [sorted(t.tags) for t in targets] == [
         ["label:desk-7"],
         ["all", "label:desk-7", "level:high", "quiet:22:30-06:45", "tz:asia/seoul"],
@@ -262,5 +262,5 @@ def test_the_shipped_subscribers_pass_against_the_shipped_rules(
     assert {"missile_launch", "summit", "ministerial_meeting", "nuclear_test"} <= categories
     assert {"region:east-asia", "region:korea", "region:japan"} <= regions
     config = str(ROOT / "deploy" / "subscribers.yaml")
-    targets = notify.load_targets(config, categories=categories, regions=regions)
+    targets = notify.load_targets(config, categories=categories, regions=regions).targets
     assert len(targets) == 4

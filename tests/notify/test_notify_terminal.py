@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 import notify
-from tests.notify.notifykit import make_alert
+from tests.notify.notifykit import make_alert, subscriber
 
 
 def test_terminal_prints_the_alert(capsys: pytest.CaptureFixture[str]) -> None:
-    (terminal,) = notify.load_targets(None, [notify.TERMINAL_URL])
-    outcome = notify.send(make_alert(), terminal)
+    terminal = subscriber(notify.TERMINAL_URL)
+    outcome = terminal.send(make_alert())
     assert outcome.ok and outcome.error is None
     out = capsys.readouterr().out
     assert "[MISSILE LAUNCH] occurred: North Korea fires two ballistic missiles" in out
@@ -21,20 +21,22 @@ def test_terminal_prints_the_alert(capsys: pytest.CaptureFixture[str]) -> None:
 def test_terminal_routes_everything_and_is_not_throttled(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (terminal,) = notify.load_targets(None, [notify.TERMINAL_URL])
-    assert notify.route(make_alert(category="summit", level="low"), [terminal]) == [terminal]
+    terminal = subscriber(notify.TERMINAL_URL)
+    assert notify.route(make_alert(category="summit", level="low"), [terminal.target]) == [
+        terminal.target
+    ]
     for i in range(5):
-        assert notify.send(make_alert(id=i, title=f"Launch {i}"), terminal).ok
+        assert terminal.send(make_alert(id=i, title=f"Launch {i}")).ok
     out = capsys.readouterr().out
     assert all(f"Launch {i}" in out for i in range(5))
-    assert notify.send_test(terminal).ok
+    assert terminal.send_test().ok
     assert "Watchfloor test message" in capsys.readouterr().out
 
 
 def test_many_alerts_become_one_line_each(capsys: pytest.CaptureFixture[str]) -> None:
-    (terminal,) = notify.load_targets(None, [notify.TERMINAL_URL])
+    terminal = subscriber(notify.TERMINAL_URL)
     for i in range(13):
-        assert notify.send(make_alert(id=i, title=f"Launch {i}"), terminal).ok
+        assert terminal.send(make_alert(id=i, title=f"Launch {i}")).ok
     out = capsys.readouterr().out
     first, rest = out.split("one line each from here", 1)
     assert all(f"Launch {i}\n" in first for i in range(10))

@@ -6,18 +6,17 @@ import time
 
 import pytest
 
-import notify
-from tests.notify.notifykit import MAIL_QUERY, make_alert, target
+from tests.notify.notifykit import MAIL_QUERY, make_alert, subscriber
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 
 pytestmark = pytest.mark.slow
 
 
 def test_100_emails(smtp: SmtpReceiver) -> None:
-    mailbox = target(f"mailto://127.0.0.1:{smtp.port}?{MAIL_QUERY}")
+    mailbox = subscriber(f"mailto://127.0.0.1:{smtp.port}?{MAIL_QUERY}")
     alerts = [make_alert(id=i) for i in range(100)]
     started = time.perf_counter()
-    outcomes = [notify.send(alert, mailbox) for alert in alerts]
+    outcomes = [mailbox.send(alert) for alert in alerts]
     elapsed = time.perf_counter() - started
     print(f"\n100 emails to local SMTP: {elapsed:.2f} s ({100 / elapsed:.0f}/s)")
     assert all(o.ok for o in outcomes)
@@ -25,10 +24,10 @@ def test_100_emails(smtp: SmtpReceiver) -> None:
 
 
 def test_1000_json_posts(http: HttpReceiver) -> None:
-    hook = target(f"json://127.0.0.1:{http.port}/hook")
+    hook = subscriber(f"json://127.0.0.1:{http.port}/hook")
     alerts = [make_alert(id=i) for i in range(1000)]
     started = time.perf_counter()
-    outcomes = [notify.send(alert, hook) for alert in alerts]
+    outcomes = [hook.send(alert) for alert in alerts]
     elapsed = time.perf_counter() - started
     print(f"\n1,000 json posts to local HTTP: {elapsed:.2f} s ({1000 / elapsed:.0f}/s)")
     assert all(o.ok for o in outcomes)

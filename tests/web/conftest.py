@@ -1,5 +1,6 @@
 """One seed replay per test session, made by the real replay flow with a failing Apprise target;
-a webhook receiver; one headless Chromium per session for the browser tests."""
+one headless Chromium per session for the browser tests. The webhook receiver (`http`) is the
+shared one of tests/notify/fixtures.py."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-import notify
 from flows.replay import replay_flow
 from tests.conftest import store_env
-from tests.notify.receivers import HttpReceiver
 from tests.web.browserkit import launched_chromium
 from tests.web.webkit import APPRISE_URL
 
@@ -33,16 +32,6 @@ def seed_store(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) 
             os.environ["WATCHFLOOR_NOTIFY_URLS"] = before
     assert len(report.developments) == 4
     yield url
-
-
-@pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    """A webhook receiver on 127.0.0.1, with Apprise's channels fresh around it."""
-    notify.forget_channels()
-    receiver = HttpReceiver()
-    yield receiver
-    receiver.close()
-    notify.forget_channels()
 
 
 @pytest.fixture(scope="session")
