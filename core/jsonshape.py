@@ -51,6 +51,10 @@ class DevelopmentFields(Protocol):
     def evidence(self) -> Iterable[str]: ...
     @property
     def regions(self) -> Iterable[str]: ...
+    @property
+    def dismissed_as(self) -> str | None: ...
+    @property
+    def merged_into(self) -> int | None: ...
 
 
 def development_json(view: DevelopmentFields) -> dict[str, Any]:
@@ -69,5 +73,8 @@ def development_json(view: DevelopmentFields) -> dict[str, Any]:
             "facts": dict(view.facts),
             "evidence": list(view.evidence),
             "regions": list(view.regions),
+            # An analyst's verdict: None, "false_alarm" or "merged" (then into `merged_into`).
+            "dismissed": view.dismissed_as,
+            "merged_into": view.merged_into,
         }
     )

@@ -68,6 +68,8 @@ def _alerts_by_state(session: Session) -> dict[str, int]:
         (having("failed"), "failed"),
         (having("pending", "sending"), "pending"),
         (having("withdrawn"), "withdrawn"),
+        # Routed with no delivery and not unrouted: dismissed before it was ever routed.
+        (~exists().where(deliveries.c.alert_id == alerts.c.id), "withdrawn"),
         else_="sent",
     ).label("state")
     query = select(state, func.count()).select_from(alerts).group_by(state)

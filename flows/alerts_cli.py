@@ -146,7 +146,8 @@ def alert_state(view: db.AlertView) -> str:
         return "failed"
     if states & {"pending", "sending"}:
         return "pending"
-    if "withdrawn" in states:
+    if "withdrawn" in states or not states:
+        # Routed with no delivery and not unrouted: dismissed before it was ever routed.
         return "withdrawn"
     return "sent"
 

@@ -69,6 +69,8 @@ def test_replay_json_twice_in_a_real_process(tmp_path: Path) -> None:
         "facts",
         "evidence",
         "regions",
+        "dismissed",
+        "merged_into",
     }
     second = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
     assert second["alerts_sent"] == 0

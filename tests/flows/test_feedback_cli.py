@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from db.models import alerts, deliveries
 from flows.replay import replay_flow
+from flows.runtime import transaction
 from tests.conftest import store_env
 from tests.flows.test_cli import json_of, watchfloor
 from tests.web.webkit import APPRISE_URL
@@ -80,6 +83,10 @@ def test_a_false_alarm_leaves_the_list_withdraws_its_deliveries_and_is_recorded(
         "missile_launch": launch
     }
     assert len(ids_by_category(tmp_path, store, "--dismissed", "all")) == 4
+    every = json_of(run(tmp_path, "developments", "--db", store, "--dismissed", "all", "--json"))
+    verdicts = {row["id"]: (row["dismissed"], row["merged_into"]) for row in every}
+    assert verdicts.pop(launch) == ("false_alarm", None), "a JSON reader tells which is dismissed"
+    assert set(verdicts.values()) == {(None, None)}
     table = run(tmp_path, "developments", "--db", store).stdout
     assert "missile_launch" not in table
 
@@ -111,6 +118,25 @@ def test_a_false_alarm_leaves_the_list_withdraws_its_deliveries_and_is_recorded(
     assert ids_by_category(tmp_path, store)["missile_launch"] == launch
 
 
+def test_an_alert_dismissed_before_it_was_routed_reads_withdrawn_never_sent(
+    tmp_path: Path, store: str
+) -> None:
+    launch = ids_by_category(tmp_path, store)["missile_launch"]
+    with transaction(store) as session:  # raised, then the run died before its send stage
+        raised = sa.select(alerts.c.id).where(alerts.c.development_id == launch)
+        session.execute(sa.delete(deliveries).where(deliveries.c.alert_id.in_(raised)))
+        session.execute(sa.update(alerts).where(alerts.c.id.in_(raised)).values(routed_at=None))
+    listed = json_of(run(tmp_path, "alerts", "list", "--db", store, "--json"))
+    assert {a["state"] for a in listed if a["development_id"] == launch} == {"queued"}
+
+    done = run(tmp_path, "feedback", "false-alarm", str(launch), "--db", store)
+    assert done.returncode == 0, done.stderr
+    listed = json_of(run(tmp_path, "alerts", "list", "--db", store, "--json"))
+    assert {a["state"] for a in listed if a["development_id"] == launch} == {"withdrawn"}
+    pending = json_of(run(tmp_path, "alerts", "list", "--db", store, "--pending", "--json"))
+    assert launch not in {a["development_id"] for a in pending}, "no sender picks it up"
+
+
 def test_split_and_merge_move_evidence_and_are_recorded(tmp_path: Path, store: str) -> None:
     meeting = ids_by_category(tmp_path, store)["ministerial_meeting"]
     evidence = json_of(run(tmp_path, "feedback", "evidence", str(meeting), "--db", store, "--json"))
@@ -132,6 +158,10 @@ def test_split_and_merge_move_evidence_and_are_recorded(tmp_path: Path, store: s
     meetings = {r["id"]: r for r in rows if r["category"] == "ministerial_meeting"}
     assert list(meetings) == [meeting] and len(meetings[meeting]["evidence"]) == 5
     assert new_id in ids_by_category(tmp_path, store, "--dismissed", "merged").values()
+    [gone] = json_of(
+        run(tmp_path, "developments", "--db", store, "--dismissed", "merged", "--json")
+    )
+    assert (gone["id"], gone["dismissed"], gone["merged_into"]) == (new_id, "merged", meeting)
 
     actions = json_of(run(tmp_path, "feedback", "list", "--db", store, "--json"))
     assert [(a["action"], a["development_id"], a["target_id"]) for a in actions] == [

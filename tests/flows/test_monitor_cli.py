@@ -36,6 +36,8 @@ DEVELOPMENT_KEYS = {
     "facts",
     "evidence",
     "regions",
+    "dismissed",
+    "merged_into",
 }
 # (name, path, items): one feed per way of saying "nothing changed" on the second poll.
 FEEDS = [

@@ -114,6 +114,8 @@ def test_the_api_answers_the_fields_of_developments_json(client: httpx.Client) -
             "facts",
             "evidence",
             "regions",
+            "dismissed",
+            "merged_into",
         }
         for row in rows
     )
