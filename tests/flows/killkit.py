@@ -1,0 +1,118 @@
+"""Kill -9 a run at a moment read off its store, and compare the store and the alerts after a
+rerun with a clean run's: shared by the replay's and the one-off run's kill matrices."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import ROOT
+from tests.notify.receivers import HttpReceiver
+
+CORPUS = ROOT / "tests" / "data" / "corpus" / "articles.jsonl"
+HOOK_DELAY_S = 0.05  # per message: sending ~100 alerts takes seconds, time enough to be killed
+RUN_LIMIT_S = 600
+
+Probe = Callable[[dict[str, int]], bool]
+
+
+@contextlib.contextmanager
+def slow_hooks() -> Iterator[HttpReceiver]:
+    """A webhook receiver on 127.0.0.1; each message takes a moment, so a run can be killed
+    while it sends."""
+    receiver = HttpReceiver()
+    receiver.respond(delay=HOOK_DELAY_S)
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+def hook_url(receiver: HttpReceiver) -> str:
+    return f"json://127.0.0.1:{receiver.port}/hook"
+
+
+# Payload fields that name a store's own rows or the moment an alert was written: they differ
+# between two stores that hold the same alerts.
+STORE_SPECIFIC = ("alert_id", "development_id", "created_at")
+
+
+def take(receiver: HttpReceiver) -> Counter[str]:
+    """The JSON bodies received since the last take, normalised (without the store-specific
+    fields), with their counts."""
+    bodies = [r.json() for r in receiver.take()]
+    for body in bodies:
+        for key in STORE_SPECIFIC:
+            body.pop(key, None)
+    return Counter(json.dumps(body, sort_keys=True) for body in bodies)
+
+
+def counts(engine: sa.Engine) -> dict[str, int]:
+    """What the store holds now (zeros before the schema exists)."""
+    queries = {
+        "articles": "SELECT count(*) FROM articles",
+        "detected": "SELECT count(*) FROM articles WHERE detect_state <> 'pending'",
+        "pending": "SELECT count(*) FROM articles WHERE detect_state = 'pending'",
+        "alerts": "SELECT count(*) FROM alerts",
+        "sent": "SELECT count(*) FROM deliveries WHERE state = 'sent'",
+        "unsent": "SELECT count(*) FROM deliveries WHERE state <> 'sent'",
+    }
+    try:
+        with engine.connect() as connection:
+            return {k: int(connection.scalar(sa.text(q)) or 0) for k, q in queries.items()}
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return dict.fromkeys(queries, 0)
+
+
+def developments(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    """Every development with its evidence, comparable across stores (no ids)."""
+    query = sa.text(
+        "SELECT d.category, d.status, d.background, d.title, d.event_date, s.name, a.guid "
+        "FROM developments d JOIN evidence e ON e.development_id = d.id "
+        "JOIN articles a ON a.id = e.article_id JOIN sources s ON s.id = a.source_id"
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    grouped: dict[tuple[Any, ...], set[tuple[str, str]]] = {}
+    for category, status, background, title, event_date, source, guid in rows:
+        key = (category, status, bool(background), title, str(event_date))
+        grouped.setdefault(key, set()).add((source, guid))
+    return sorted((*key, tuple(sorted(ev))) for key, ev in grouped.items())
+
+
+def kill_group(proc: Any) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def run_to_end(proc: Any) -> None:
+    try:
+        proc.wait(timeout=RUN_LIMIT_S)
+    finally:
+        kill_group(proc)  # the group: anything left behind
+    assert proc.returncode == 0, (proc.home / "err").read_text()[-3000:]
+
+
+def kill_when(proc: Any, engine: sa.Engine, probe: Probe, moment: str) -> dict[str, int]:
+    """SIGKILL the run's group as soon as `probe` holds for the store; the counts then."""
+    deadline = time.monotonic() + RUN_LIMIT_S
+    while time.monotonic() < deadline:
+        seen = counts(engine)
+        if probe(seen):
+            kill_group(proc)
+            return seen
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before the moment {moment!r}: {seen}")
+        time.sleep(0.01)
+    kill_group(proc)
+    pytest.fail(f"the moment {moment!r} never came")
