@@ -321,6 +321,6 @@ locks = _table_of(LockRow)
 feedback = _table_of(FeedbackRow)
 
 # Evidence with the article it cites and that article's outlet: what every evidence list reads.
-evidence_articles = evidence.join(articles, articles.c.id == evidence.c.article_id).join(
+evidence_join = evidence.join(articles, articles.c.id == evidence.c.article_id).join(
     sources, sources.c.id == articles.c.source_id
 )
