@@ -311,16 +311,22 @@ class _Checker:
         hint = f"did you mean 'region:{close[0]}'?" if close else "no rule or entity carries it"
         self.error(line, f"unknown region in tag {tag!r} ({hint})")
 
-    def interval(self, item: YamlMap) -> int:
-        value, line = self.value(item, "poll_interval")
+    def duration(
+        self, item: YamlMap, key: str, examples: str
+    ) -> tuple[int | None, Any, int | None]:
+        """The source's `key` in seconds (None when unset, or when not a duration: reported),
+        with the value as written and the line to blame."""
+        value, line = self.value(item, key)
         if value is None:
-            return DEFAULT_POLL_INTERVAL_S
+            return None, value, line
         seconds = parse_interval(value)
         if seconds is None:
-            self.error(
-                line,
-                f"bad poll_interval {value!r}: use seconds or a duration like 90s, 10m, 1h30m",
-            )
+            self.error(line, f"bad {key} {value!r}: use seconds or a duration like {examples}")
+        return seconds, value, line
+
+    def interval(self, item: YamlMap) -> int:
+        seconds, value, line = self.duration(item, "poll_interval", "90s, 10m, 1h30m")
+        if seconds is None:
             return DEFAULT_POLL_INTERVAL_S
         if seconds < MIN_POLL_INTERVAL_S:
             self.error(
@@ -332,15 +338,8 @@ class _Checker:
 
     def max_interval(self, item: YamlMap, interval: int) -> int | None:
         """The source's `max_poll_interval` (None when unset), never below its interval."""
-        value, line = self.value(item, "max_poll_interval")
-        if value is None:
-            return None
-        seconds = parse_interval(value)
+        seconds, value, line = self.duration(item, "max_poll_interval", "10m, 1h")
         if seconds is None:
-            self.error(
-                line,
-                f"bad max_poll_interval {value!r}: use seconds or a duration like 10m, 1h",
-            )
             return None
         if seconds < interval:
             self.error(

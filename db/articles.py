@@ -401,6 +401,19 @@ def store_articles(
     )
 
 
+def _link_duplicates(session: Session, originals: Mapping[int, int]) -> None:
+    """Point each article (key) at the earlier article it repeats (value), in one statement."""
+    if not originals:
+        return
+    stmt = (
+        update(articles)
+        .where(articles.c.id == bindparam("b_id"))
+        .values(duplicate_of_id=bindparam("b_original"))
+    )
+    links = [{"b_id": copy, "b_original": original} for copy, original in originals.items()]
+    session.connection().execute(stmt, links)
+
+
 def _link_earlier_copies(session: Session, new_hashes: Mapping[int, str]) -> set[int]:
     """Point each new article at the earliest article with the same content (at another source,
     or a new publication of the same text at its own); return those linked."""
@@ -414,19 +427,13 @@ def _link_earlier_copies(session: Session, new_hashes: Mapping[int, str]) -> set
             .group_by(articles.c.content_hash)
         )
         first.update(dict(session.execute(query).tuples().all()))
-    links = [
-        {"b_id": article_id, "b_original": first[h]}
+    originals = {
+        article_id: first[h]
         for article_id, h in new_hashes.items()
         if first.get(h, article_id) != article_id
-    ]
-    if links:
-        stmt = (
-            update(articles)
-            .where(articles.c.id == bindparam("b_id"))
-            .values(duplicate_of_id=bindparam("b_original"))
-        )
-        session.connection().execute(stmt, links)
-    return {link["b_id"] for link in links}
+    }
+    _link_duplicates(session, originals)
+    return set(originals)
 
 
 def _near_duplicate_candidates(
@@ -490,19 +497,13 @@ def _link_near_duplicates(session: Session, new_simhashes: Mapping[int, int]) ->
     if not new_simhashes:
         return 0
     by_band = _near_duplicate_candidates(session, list(new_simhashes.values()))
-    links = []
+    originals: dict[int, int] = {}
     for article_id, value in sorted(new_simhashes.items()):
         original = _earliest_near_duplicate(article_id, value, by_band)
         if original is not None:
-            links.append({"b_id": article_id, "b_original": original})
-    if links:
-        stmt = (
-            update(articles)
-            .where(articles.c.id == bindparam("b_id"))
-            .values(duplicate_of_id=bindparam("b_original"))
-        )
-        session.connection().execute(stmt, links)
-    return len(links)
+            originals[article_id] = original
+    _link_duplicates(session, originals)
+    return len(originals)
 
 
 def count_articles(session: Session) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.developments import DevelopmentView, list_developments
 from db.feedback import FeedbackRecord, list_feedback
-from db.models import alerts, articles, deliveries, developments, evidence, sources
+from db.models import alerts, articles, deliveries, developments, evidence, evidence_join, sources
 from db.outbox import AlertView, deliveries_by_alert
 
 DEFAULT_PAGE_SIZE = 50
@@ -214,8 +214,7 @@ def _evidence_items(session: Session, development_id: int) -> list[EvidenceItem]
             articles.c.duplicate_of_id,
             sources.c.name,
         )
-        .join(articles, articles.c.id == evidence.c.article_id)
-        .join(sources, sources.c.id == articles.c.source_id)
+        .select_from(evidence_join)
         .where(evidence.c.development_id == development_id)
         .order_by(evidence.c.created_at, evidence.c.id)
     )

@@ -244,11 +244,10 @@ def _stored_evidence_articles(session: Session, dev_id: int) -> set[int]:
     return set(session.connection().execute(query).scalars())
 
 
-def _insert_development(session: Session, dev: Development, seen_at: datetime) -> int:
-    row = {
-        "category": dev.category,
-        "status": dev.status,
-        "background": dev.background,
+def _described(dev: Development) -> dict[str, Any]:
+    """The columns that describe the event, written as the latest snapshot has them on insert
+    and on every update alike."""
+    return {
         "title": dev.title,
         "event_date": dev.event_date,
         "place": dev.place,
@@ -256,6 +255,15 @@ def _insert_development(session: Session, dev: Development, seen_at: datetime) -
         "facts": dict(dev.facts),
         "level": dev.level,
         "tags": list(dev.tags),
+    }
+
+
+def _insert_development(session: Session, dev: Development, seen_at: datetime) -> int:
+    row = {
+        "category": dev.category,
+        "status": dev.status,
+        "background": dev.background,
+        **_described(dev),
         "regions": list(dev.regions),
         "first_seen_at": seen_at,
         "last_seen_at": seen_at,
@@ -310,13 +318,7 @@ def _update_development(
         "status": after.status,
         # Once a development is news it stays news; only background may become news.
         "background": bool(current.background and dev.background),
-        "title": dev.title,
-        "event_date": dev.event_date,
-        "place": dev.place,
-        "actors": list(dev.actors),
-        "facts": dict(dev.facts),
-        "level": dev.level,
-        "tags": list(dev.tags),
+        **_described(dev),
         "regions": list(after.regions),
         "last_seen_at": max(current.last_seen_at, seen_at),
         "version": developments.c.version + 1,

@@ -319,3 +319,8 @@ alerts = _table_of(AlertRow)
 deliveries = _table_of(DeliveryRow)
 locks = _table_of(LockRow)
 feedback = _table_of(FeedbackRow)
+
+# Evidence with the article it cites and that article's outlet: what every evidence list reads.
+evidence_join = evidence.join(articles, articles.c.id == evidence.c.article_id).join(
+    sources, sources.c.id == articles.c.source_id
+)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.model import Alert, DeliveryOutcome, EvidenceRef
 from db._sql import chunked, insert_for, is_postgres
-from db.models import alerts, articles, deliveries, developments, evidence, sources
+from db.models import alerts, articles, deliveries, developments, evidence, evidence_join, sources
 from db.types import as_utc
 
 DELIVERY_BACKOFF_BASE_S = 60
@@ -123,8 +123,7 @@ def _evidence_by_development(
                 evidence.c.rule_id,
                 evidence.c.terms,
             )
-            .join(articles, articles.c.id == evidence.c.article_id)
-            .join(sources, sources.c.id == articles.c.source_id)
+            .select_from(evidence_join)
             .where(evidence.c.development_id.in_(part))
             .order_by(evidence.c.id)
         )

@@ -172,6 +172,20 @@ def _deliver(
 
 
 Composer = Callable[[Channel], tuple[str, str]]
+# Renders (title, body) in a format, within a body length, with or without the title in the body.
+BodyRenderer = Callable[[Format, int | None, bool], tuple[str, str]]
+
+
+def _budgeted(title_of: Callable[[], str], render_body: BodyRenderer) -> Composer:
+    """A Composer that fits the title to the channel first, then renders the body within what
+    the channel leaves for it after that title."""
+
+    def compose(channel: Channel) -> tuple[str, str]:
+        title = channel.fit_title(title_of())
+        _, body = render_body(channel.format, channel.body_budget(title), channel.title_in_body)
+        return title, body
+
+    return compose
 
 
 def _send(
@@ -204,18 +218,12 @@ def send(alert: Alert, target: Target, channel: Channel | None) -> DeliveryOutco
     """Deliver one alert to one target through its channel; never raises. `error` is
     privacy-safe."""
 
-    def compose(channel: Channel) -> tuple[str, str]:
-        title = channel.fit_title(alert_title(alert))
-        budget = channel.body_budget(title)
-        body = render(
-            alert,
-            channel.format,
-            budget,
-            title_in_body=channel.title_in_body,
-            templates=target.templates,
-        )
-        return title, body[1]
-
+    compose = _budgeted(
+        lambda: alert_title(alert),
+        lambda fmt, budget, title_in_body: render(
+            alert, fmt, budget, title_in_body=title_in_body, templates=target.templates
+        ),
+    )
     notify_type = _NOTIFY_TYPE.get(alert.level, NotifyType.INFO)
     return _send(alert.id, target, channel, compose, notify_type, alert_fields(alert))
 
@@ -227,18 +235,12 @@ def send_digest(
     if not alerts:
         return []
 
-    def compose(channel: Channel) -> tuple[str, str]:
-        title = channel.fit_title(digest_title(alerts))
-        budget = channel.body_budget(title)
-        body = render_digest(
-            alerts,
-            channel.format,
-            budget,
-            title_in_body=channel.title_in_body,
-            templates=target.templates,
-        )
-        return title, body[1]
-
+    compose = _budgeted(
+        lambda: digest_title(alerts),
+        lambda fmt, budget, title_in_body: render_digest(
+            alerts, fmt, budget, title_in_body=title_in_body, templates=target.templates
+        ),
+    )
     worst = max((a.level for a in alerts), key=level_rank)
     outcome = _send(
         alerts[0].id, target, channel, compose, _NOTIFY_TYPE[worst], digest_fields(alerts)

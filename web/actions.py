@@ -35,6 +35,8 @@ WRITES_OFF = (
 
 Form = dict[str, list[str]]
 Action = Callable[[Session, Form, str, datetime], db.FeedbackRecord]
+# (session, development id, actor, now): feedback that takes no form field of its own.
+FieldlessAction = Callable[[Session, int, str, datetime], db.FeedbackRecord]
 
 
 async def read_form(request: Request) -> Form | None:
@@ -97,21 +99,21 @@ def add_feedback_routes(
         shown = record.target_id if record.action == "merge" else development_id
         return RedirectResponse(f"/developments/{shown}", status_code=303)
 
-    @app.post("/developments/{development_id}/false-alarm")
-    async def post_false_alarm(request: Request, development_id: int) -> Response:
-        return await run(
-            request,
-            development_id,
-            lambda s, form, actor, now: db.mark_false_alarm(s, development_id, actor, now),
-        )
+    def add_fieldless(path: str, act: FieldlessAction) -> None:
+        """POST /developments/{id}/<path>: an action that needs nothing but the development."""
 
-    @app.post("/developments/{development_id}/restore")
-    async def post_restore(request: Request, development_id: int) -> Response:
-        return await run(
-            request,
-            development_id,
-            lambda s, form, actor, now: db.restore_development(s, development_id, actor, now),
-        )
+        async def post(request: Request, development_id: int) -> Response:
+            return await run(
+                request,
+                development_id,
+                lambda s, form, actor, now: act(s, development_id, actor, now),
+            )
+
+        route = f"/developments/{{development_id}}/{path}"
+        app.post(route, name=f"post_{path.replace('-', '_')}")(post)
+
+    add_fieldless("false-alarm", db.mark_false_alarm)
+    add_fieldless("restore", db.restore_development)
 
     @app.post("/developments/{development_id}/merge")
     async def post_merge(request: Request, development_id: int) -> Response:

@@ -4,7 +4,7 @@ near(a, b, N) (some term of a within N words of some term of b)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"\s*(?:(\()|(\))|(,)|(\d+)|([A-Za-z_][A-Za-z0-9_]*))")
@@ -95,18 +95,20 @@ class _Parser:
         return node
 
     def or_expr(self) -> Node:
-        operands = [self.and_expr()]
-        while self.peek() == "or":
-            self.take()
-            operands.append(self.and_expr())
-        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+        return self.joined("or", self.and_expr, Or)
 
     def and_expr(self) -> Node:
-        operands = [self.not_expr()]
-        while self.peek() == "and":
+        return self.joined("and", self.not_expr, And)
+
+    def joined(
+        self, word: str, operand: Callable[[], Node], node: Callable[[tuple[Node, ...]], Node]
+    ) -> Node:
+        """Operands separated by `word`, as one `node` of them all (a lone operand stays bare)."""
+        operands = [operand()]
+        while self.peek() == word:
             self.take()
-            operands.append(self.not_expr())
-        return operands[0] if len(operands) == 1 else And(tuple(operands))
+            operands.append(operand())
+        return operands[0] if len(operands) == 1 else node(tuple(operands))
 
     def not_expr(self) -> Node:
         if self.peek() == "not":
