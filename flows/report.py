@@ -17,8 +17,8 @@ from core.jsonshape import jsonable as jsonable
 from core.model import FetchResult
 
 if TYPE_CHECKING:
-    # Only the annotation: the report holds the views the store returned (db needs no import
-    # here, and the CLI's read commands import db themselves when they need it).
+    # For the annotation only: the renderers read the views' attributes and need nothing of db
+    # (SQLAlchemy) at run time.
     from db import DevelopmentView
 
 
