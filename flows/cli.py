@@ -51,6 +51,7 @@ from flows.feedback_cli import app as feedback_app
 from flows.rules_cli import app as rules_app
 
 if TYPE_CHECKING:
+    import db
     from flows.config import RunConfig
 
 app = typer.Typer(
@@ -130,7 +131,7 @@ def _replay_answered_idle(
     import db
     from flows.idle import NOTHING_TO_REPLAY, stored_replay
     from flows.replay import REPLAY_CHUNK_FILES, replay_source
-    from flows.report import RunReport, development_json, print_summary
+    from flows.report import RunReport, print_summary
     from flows.runtime import transaction
 
     source = replay_source([str(p) for p in paths] if paths else [str(config.settings.seeds_dir)])
@@ -141,8 +142,7 @@ def _replay_answered_idle(
     read, ids = stored
     with transaction(url) as session:
         views = db.developments_evidenced_by(session, ids)
-    developments = [development_json(view) for view in views]
-    report = RunReport(articles=read, new_articles=0, developments=developments, alerts_sent=0)
+    report = RunReport(articles=read, new_articles=0, developments=list(views), alerts_sent=0)
     if as_json:
         err_console.print(NOTHING_TO_REPLAY, highlight=False)
         print_json(report.replay_json())
@@ -174,7 +174,7 @@ def developments(
 ) -> None:
     """List the developments in the store (not those dismissed by feedback, unless asked)."""
     import db
-    from flows.report import development_json, print_summary
+    from flows.report import RunReport, development_json, print_summary
     from flows.runtime import read_transaction
     from flows.settings import load_settings
 
@@ -184,20 +184,18 @@ def developments(
     wanted = {name.strip().casefold().removeprefix("region:") for name in region or ()}
     with read_transaction(url) as session:
         rows = [
-            development_json(view)
+            view
             for view in db.list_developments(session)
             if (not wanted or wanted & set(view.regions)) and _shown(view, dismissed)
         ]
     if as_json:
-        print_json(rows)
+        print_json([development_json(view) for view in rows])
         return
-    from flows.report import RunReport
-
     print_summary(RunReport(articles=0, new_articles=0, developments=rows, alerts_sent=0), console)
 
 
-def _shown(view: Any, dismissed: str | None) -> bool:
-    """Whether `developments` lists a development (db.DevelopmentView) under `--dismissed`."""
+def _shown(view: db.DevelopmentView, dismissed: str | None) -> bool:
+    """Whether `developments` lists a development under `--dismissed`."""
     if dismissed is None:
         return view.dismissed_as is None
     return dismissed == "all" or view.dismissed_as == dismissed

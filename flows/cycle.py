@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import db
-from flows.report import RunReport, development_json, failed_json
+from flows.report import RunReport
 from flows.runtime import transaction
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def cycle_report(
     report = RunReport(
         articles=stored.read,
         new_articles=stored.new,
-        developments=[development_json(v) for v in views],
+        developments=list(views),
         alerts_sent=0,
         sources=list(ingested.sources.values()),
         problems=ingested.problems + stored.failed,
@@ -37,7 +37,7 @@ def cycle_report(
     if detected is not None:
         report.raised_alert_ids = detected.alert_ids
         report.detected = detected.articles
-        report.failed_articles = [failed_json(f) for f in detected.failed]
+        report.failed_articles = list(detected.failed)
     if sent is not None:
         report.alerts_sent = len(sent.alerts_sent)
         report.deliveries_failed = sent.failed

@@ -18,7 +18,7 @@ from flows.monitorlock import monitor_lock, skipped_report
 from flows.oneoff import Polling
 from flows.pipeline import run_cycle
 from flows.progress import RunProgress
-from flows.report import RunReport
+from flows.report import RunReport, shown_date, shown_status
 from flows.runtime import transaction
 from flows.settings import load_settings
 from flows.sourcesfile import load_source_specs
@@ -136,18 +136,11 @@ def monitor_markdown(
 ) -> str:
     """The artifact's text: the sections an operator reads top to bottom."""
     developments = [
-        (
-            d["id"],
-            d["category"],
-            d["status"] + (" (background)" if d["background"] else ""),
-            d["event_date"] or "",
-            d["title"],
-            len(d["evidence"]),
-        )
+        (d.id, d.category, shown_status(d), shown_date(d), d.title, len(d.evidence))
         for d in report.developments
     ]
     alerts = [(a.id, a.kind, a.category, a.status, a.title, delivery_summary(a)) for a in raised]
-    failed = [(f["id"], f["source"], f["guid"], f["error"]) for f in report.failed_articles]
+    failed = [(f.id, f.source, f.guid, f.error) for f in report.failed_articles]
     unhealthy = [
         (s.name, s.http_status or "", s.error, *backoff(health.get(s.name)))
         for s in report.sources

@@ -1,10 +1,11 @@
-"""What a run reports: the JSON shape of the CLI, the terminal summary and the Prefect artifact."""
+"""What a run reports: a typed RunReport the stages fill, rendered as the CLI's JSON (only at
+that edge), the terminal summary and the Prefect artifact."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,6 +15,11 @@ from rich.table import Table
 from core.jsonshape import development_json as development_json
 from core.jsonshape import jsonable as jsonable
 from core.model import FetchResult
+
+if TYPE_CHECKING:
+    # For the annotation only: the renderers read the views' attributes and need nothing of db
+    # (SQLAlchemy) at run time.
+    from db import DevelopmentView
 
 
 @dataclass(slots=True)
@@ -29,20 +35,31 @@ class SourceLine:
     error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class FailedItem:
+    """An article whose analysis raised: recorded on it in the store, skipped by the run."""
+
+    id: int
+    source: str
+    guid: str
+    error: str
+
+
 @dataclass(slots=True)
 class RunReport:
     """The outcome of one replay or monitor run."""
 
     articles: int
     new_articles: int
-    developments: list[dict[str, Any]]
+    # The stored developments the run's articles are evidence of.
+    developments: list[DevelopmentView]
     alerts_sent: int
     # The alerts this run raised (its detect stage's ids): what the run's artifact lists.
     raised_alert_ids: list[int] = field(default_factory=list)
     # Articles detected by this run (its own and any an earlier run left), and those of them
     # whose analysis failed: recorded on the article, skipped, listed by `watchfloor articles`.
     detected: int = 0
-    failed_articles: list[dict[str, Any]] = field(default_factory=list)
+    failed_articles: list[FailedItem] = field(default_factory=list)
     deliveries_failed: int = 0
     deliveries_held: int = 0
     unrouted_alerts: int = 0
@@ -53,10 +70,10 @@ class RunReport:
         """`watchfloor replay --json`."""
         return {
             "articles": self.articles,
-            "developments": self.developments,
+            "developments": [development_json(d) for d in self.developments],
             "alerts_sent": self.alerts_sent,
             "detected": self.detected,
-            "failed_articles": self.failed_articles,
+            "failed_articles": [failed_json(f) for f in self.failed_articles],
         }
 
     def run_json(self) -> dict[str, Any]:
@@ -78,9 +95,19 @@ class RunReport:
         }
 
 
-def failed_json(item: Any) -> dict[str, Any]:
-    """An article whose analysis failed, as reports show it."""
+def failed_json(item: FailedItem) -> dict[str, Any]:
+    """An article whose analysis failed, as `replay --json` and `run --json` print it."""
     return {"id": item.id, "source": item.source, "guid": item.guid, "error": item.error}
+
+
+def shown_status(development: DevelopmentView) -> str:
+    """A development's status as the summary and artifacts show it: "occurred (background)"."""
+    return development.status + (" (background)" if development.background else "")
+
+
+def shown_date(development: DevelopmentView) -> str:
+    """A development's event date as the summary and artifacts show it (ISO, or blank)."""
+    return development.event_date.isoformat() if development.event_date else ""
 
 
 def source_lines(
@@ -108,13 +135,13 @@ def publish_artifact(report: RunReport, key: str) -> None:
 
     rows = [
         {
-            "id": d["id"],
-            "category": d["category"],
-            "status": d["status"],
-            "background": d["background"],
-            "event_date": d["event_date"] or "",
-            "title": d["title"],
-            "evidence": len(d["evidence"]),
+            "id": d.id,
+            "category": d.category,
+            "status": d.status,
+            "background": d.background,
+            "event_date": shown_date(d),
+            "title": d.title,
+            "evidence": len(d.evidence),
         }
         for d in report.developments
     ]
@@ -127,8 +154,7 @@ def publish_artifact(report: RunReport, key: str) -> None:
         "detection"
         + "".join(f"\n- {s.name}: {s.error}" for s in unhealthy)
         + "".join(
-            f"\n- article {f['id']} ({f['source']} {f['guid']}): {f['error']}"
-            for f in report.failed_articles
+            f"\n- article {f.id} ({f.source} {f.guid}): {f.error}" for f in report.failed_articles
         )
     )
     create_table_artifact(table=rows, key=key, description=description)
@@ -155,22 +181,16 @@ def print_summary(report: RunReport, console: Console) -> None:
         table.add_column(column, no_wrap=True)
     table.add_column("development", ratio=1)
     for d in report.developments:
-        status = d["status"] + (" (background)" if d["background"] else "")
         table.add_row(
-            str(d["id"]),
-            d["category"],
-            status,
-            d["event_date"] or "",
-            str(len(d["evidence"])),
-            d["title"],
+            str(d.id), d.category, shown_status(d), shown_date(d), str(len(d.evidence)), d.title
         )
     console.print(table)
     for problem in report.problems:
         console.print(f"[yellow]warning:[/yellow] {problem}", markup=True, highlight=False)
     for failed in report.failed_articles:
         console.print(
-            f"[red]detection failed:[/red] article {failed['id']} "
-            f"({escape(failed['source'])} {escape(failed['guid'])}): {escape(failed['error'])}"
+            f"[red]detection failed:[/red] article {failed.id} "
+            f"({escape(failed.source)} {escape(failed.guid)}): {escape(failed.error)}"
         )
     console.print(
         f"{report.articles} articles read ({report.new_articles} new), "

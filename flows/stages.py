@@ -27,6 +27,7 @@ from flows import clock
 from flows.delivery import SendOutcome, deliver_pending, log_send_summary
 from flows.ingest import StoreSignal, describe, ingest
 from flows.keyed import log_stage
+from flows.report import FailedItem
 from flows.runtime import transaction
 from notify import Subscribers
 
@@ -38,16 +39,6 @@ log = logging.getLogger(__name__)
 # Articles detected per transaction: bounds the memory and the lock time of one chunk, and how
 # much work a crash can roll back (it is redone by the next run).
 DETECT_CHUNK = 200
-
-
-@dataclass(frozen=True, slots=True)
-class FailedItem:
-    """An article whose analysis raised: recorded on it in the store, skipped by the run."""
-
-    id: int
-    source: str
-    guid: str
-    error: str
 
 
 @dataclass(slots=True)

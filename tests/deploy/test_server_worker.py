@@ -159,7 +159,7 @@ def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
     assert outcome.state == "COMPLETED", outcome
     report = outcome.result
     assert report.articles == 5 and report.alerts_sent == 4
-    assert sorted(d["category"] for d in report.developments) == SEED_CATEGORIES
+    assert sorted(d.category for d in report.developments) == SEED_CATEGORIES
     assert outcome.artifact is not None
     assert sorted(row["category"] for row in outcome.artifact) == SEED_CATEGORIES
     assert stored_categories(store) == SEED_CATEGORIES

@@ -257,7 +257,7 @@ def test_every_run_artifact_lists_developments_alerts_and_unhealthy_sources(
     developments = matrix.reports[0].developments
     assert developments, "the fixture feeds report developments"
     for development in developments:
-        assert f"| {development['id']} | {cell(development['category'])} |" in text
+        assert f"| {development.id} | {cell(development.category)} |" in text
     alerts = text.split("## Alerts raised", 1)[1].split("## Unhealthy sources", 1)[0]
     assert matrix.reports[0].alerts_sent >= 1
     assert alerts.count("| new |") >= 1

@@ -99,10 +99,10 @@ def test_a_crashing_and_an_unstorable_item_cost_only_themselves(
     assert report.articles == 4 and report.new_articles == 3
     assert any(BROKEN in problem and "not stored" in problem for problem in report.problems)
     [failed] = report.failed_articles
-    assert failed["guid"] == "wire-crash" and "IndexError" in failed["error"]
+    assert failed.guid == "wire-crash" and "IndexError" in failed.error
     assert report.detected == 3
-    [launch] = [d for d in report.developments if d["category"] == "missile_launch"]
-    assert launch["status"] == "occurred"
+    [launch] = [d for d in report.developments if d.category == "missile_launch"]
+    assert launch.status == "occurred"
 
     artifact = artifact_of(run_id, ARTIFACT_KEY)["data"]
     assert "## Articles that failed detection" in artifact

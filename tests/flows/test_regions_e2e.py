@@ -118,7 +118,7 @@ def test_a_sources_region_tag_routes_what_it_reports(
         report, _run_id = run_monitor(sources_file=str(sources), apprise_config=config)
     regions: dict[str, list[set[str]]] = {}
     for development in report.developments:
-        regions.setdefault(development["category"], []).append(set(development["regions"]))
+        regions.setdefault(development.category, []).append(set(development.regions))
     assert regions["missile_launch"] == [{"china", "korea", "north-korea"}]
     # The shoal report reads as two incidents (the ramming, the water cannon); each is in
     # japan by the source's tag alone.
