@@ -7,9 +7,12 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,3 +119,30 @@ def kill_when(proc: Any, engine: sa.Engine, probe: Probe, moment: str) -> dict[s
         time.sleep(0.01)
     kill_group(proc)
     pytest.fail(f"the moment {moment!r} never came")
+
+
+def start_watchfloor(
+    tmp_path: Path, n: int, args: list[str], env: Mapping[str, str] | None = None
+) -> Any:
+    """`watchfloor ARGS` in a process group of its own, with a Prefect home (and so a temporary
+    Prefect API) of its own and the rules of the checkout; `env` adds settings."""
+    home = tmp_path / f"run{n}"
+    home.mkdir()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("WATCHFLOOR_")},
+        "PREFECT_HOME": str(home / ".prefect"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
+        "WATCHFLOOR_RULES_DIR": str(ROOT / "rules"),
+        **(env or {}),
+    }
+    environment.pop("PREFECT_API_URL", None)  # a test harness's API is not this process's
+    # Files, not pipes: Prefect's server child inherits the descriptors. Its own process group,
+    # so a kill takes the server down with it, as a dying container would.
+    out = (home / "out").open("wb")
+    err = (home / "err").open("wb")
+    command = [sys.executable, "-m", "flows.cli", *args]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=out, stderr=err, start_new_session=True
+    )
+    proc.home = home  # type: ignore[attr-defined]
+    return proc

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import SEEDS
 from tests.flows.killkit import (
     CORPUS,
     Probe,
@@ -35,6 +33,7 @@ from tests.flows.killkit import (
     kill_when,
     run_to_end,
     slow_hooks,
+    start_watchfloor,
     take,
 )
 from tests.notify.receivers import HttpReceiver
@@ -73,33 +72,8 @@ def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start_replay(tmp_path: Path, url: str, hook_url: str, folder: Path, n: int) -> Any:
-    home = tmp_path / f"run{n}"
-    home.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("WATCHFLOOR_")},
-        "PREFECT_HOME": str(home / ".prefect"),
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
-        "WATCHFLOOR_RULES_DIR": str(ROOT / "rules"),
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "replay",
-        str(folder),
-        "--db",
-        url,
-        "--notify",
-        hook_url,
-        "--json",
-    ]
-    # Files, not pipes: Prefect's server child inherits the descriptors. Its own process group,
-    # so a kill takes the server down with it, as a dying container would.
-    out = (home / "out").open("wb")
-    err = (home / "err").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
-    proc.home = home  # type: ignore[attr-defined]
-    return proc
+    args = ["replay", str(folder), "--db", url, "--notify", hook_url, "--json"]
+    return start_watchfloor(tmp_path, n, args)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -19,9 +19,6 @@ each article is evidence of does not depend on it, and is compared.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from email.utils import format_datetime
 from pathlib import Path
@@ -33,7 +30,6 @@ import sqlalchemy as sa
 
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, write_sources
-from tests.conftest import ROOT
 from tests.flows.killkit import (
     CORPUS,
     Probe,
@@ -43,6 +39,7 @@ from tests.flows.killkit import (
     kill_when,
     run_to_end,
     slow_hooks,
+    start_watchfloor,
     take,
 )
 from tests.notify.receivers import HttpReceiver
@@ -100,23 +97,8 @@ def sources(server: FeedServer, tmp_path: Path) -> Path:
 
 def start_run(tmp_path: Path, url: str, hook: str, sources: Path, n: int) -> Any:
     """`watchfloor run` in a process group of its own, with a Prefect home of its own."""
-    home = tmp_path / f"run{n}"
-    home.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("WATCHFLOOR_")},
-        "PREFECT_HOME": str(home / ".prefect"),
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
-        "WATCHFLOOR_RULES_DIR": str(ROOT / "rules"),
-        "WATCHFLOOR_FETCH_ALLOW_NETWORKS": "127.0.0.1",
-    }
-    env.pop("PREFECT_API_URL", None)  # the test harness's API is not this process's
-    cmd = [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources)]
-    cmd += ["--db", url, "--notify", hook, "--json"]
-    out = (home / "out").open("wb")
-    err = (home / "err").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
-    proc.home = home  # type: ignore[attr-defined]
-    return proc
+    args = ["run", "--sources", str(sources), "--db", url, "--notify", hook, "--json"]
+    return start_watchfloor(tmp_path, n, args, {"WATCHFLOOR_FETCH_ALLOW_NETWORKS": "127.0.0.1"})
 
 
 @pytest.mark.slow
