@@ -36,6 +36,9 @@ class QueuedArticle:
     text: str
     reference: datetime | None
     dated: bool
+    # With the guid, the article's place among articles reported at the same moment.
+    source_id: int
+    revision: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +70,12 @@ def pending_detection(
     session: Session, rules_version: str, limit: int, only: Collection[int] | None = None
 ) -> list[QueuedArticle]:
     """The first `limit` articles awaiting detection under `rules_version` (among `only`), in
-    time order: by reference time, dated before undated at the same time, then as stored. So a
-    run detects in the order events were reported, however its articles were cut into batches.
+    time order: by reference time, dated before undated at the same time, then by guid (and
+    source, and revision). So a run detects in the order events were reported, however its
+    articles were cut into batches, and articles reported at one moment in the same order
+    whichever feed answered first: storing order follows fetch timing, and detection joins
+    reports to developments one at a time, so an order that followed it would group one run's
+    reports differently from the next's.
 
     Call it inside the transaction that takes the detection lock and then marks the same
     articles: two runs cannot take one article, and a rolled-back chunk stays pending.
@@ -87,6 +94,16 @@ def pending_detection(
     return sorted(found, key=_queue_order)[:limit]
 
 
+# Time order, then a place among equals that does not depend on when each article was stored.
+_QUEUE_ORDER = (
+    articles.c.reference_at,
+    articles.c.dated.desc(),
+    articles.c.guid,
+    articles.c.source_id,  # ids follow storing order too, but tie only on a guid two feeds share
+    articles.c.revision,
+)
+
+
 def _queued(
     session: Session, condition: Any, limit: int, only: Collection[int] | None
 ) -> list[QueuedArticle]:
@@ -95,7 +112,9 @@ def _queued(
         select(
             c.id,
             sources.c.name,
+            c.source_id,
             c.guid,
+            c.revision,
             c.title,
             c.text,
             c.reference_at,
@@ -104,18 +123,26 @@ def _queued(
         )
         .join(sources, sources.c.id == c.source_id)
         .where(condition)
-        .order_by(c.reference_at, c.dated.desc(), c.id)
+        .order_by(*_QUEUE_ORDER)
         .limit(limit)
     )
     if only is not None:
         query = query.where(c.id.in_(sorted(only)))
     return [
         QueuedArticle(
-            id_, source, guid, title or "", text or "", _local(reference, offset), bool(dated)
+            id_,
+            source,
+            guid,
+            title or "",
+            text or "",
+            _local(reference, offset),
+            bool(dated),
+            source_id,
+            revision,
         )
-        for id_, source, guid, title, text, reference, offset, dated in session.execute(
-            query
-        ).tuples()
+        for id_, source, source_id, guid, revision, title, text, reference, offset, dated in (
+            session.execute(query).tuples()
+        )
     ]
 
 
@@ -129,10 +156,17 @@ def _local(reference: datetime | None, offset_min: int | None) -> datetime | Non
         return reference
 
 
-def _queue_order(item: QueuedArticle) -> tuple[bool, datetime, bool, int]:
+def _queue_order(item: QueuedArticle) -> tuple[bool, datetime, bool, str, int, int]:
     """The order of `_queued`'s ORDER BY (a missing reference first, as SQLite sorts it)."""
     reference = item.reference or datetime.min.replace(tzinfo=UTC)
-    return (item.reference is not None, reference, not item.dated, item.id)
+    return (
+        item.reference is not None,
+        reference,
+        not item.dated,
+        item.guid,
+        item.source_id,
+        item.revision,
+    )
 
 
 def count_pending_detection(session: Session, rules_version: str) -> int:

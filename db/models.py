@@ -100,8 +100,9 @@ class ArticleRow(Base):
         # cross-source lookup by hash.
         Index(None, "content_hash", "source_id"),
         Index(None, "source_id", "canonical_url"),
-        # The detection queue: articles awaiting (or failed) detection, in time order.
-        Index(None, "detect_state", "reference_at", "dated", "id"),
+        # The detection queue: articles awaiting (or failed) detection, in time order, equals
+        # in key order (storing order follows fetch timing).
+        Index(None, "detect_state", "reference_at", "dated", "guid", "source_id", "revision"),
         CheckConstraint("detect_state IN ('pending', 'done', 'failed')", name="detect_state"),
         Index(None, "fetched_at"),
         Index(None, "duplicate_of_id"),

@@ -11,9 +11,11 @@ every article once and every article's evidence as a clean run has it, nothing a
 or sending, and the receiver got every alert the store raised, at most one of them twice.
 
 Unlike a replay's, a monitor cycle's developments are not compared whole: detection runs beside
-the fetches on what is stored so far, and how matches group into developments depends on which
-articles a detection chunk holds (three clean runs of this corpus raised 95 to 105 alerts). What
-each article is evidence of does not depend on it, and is compared.
+the fetches on what is stored so far, so an article stored after detection began is joined
+after articles it would precede in a replay, and how reports group into developments can follow
+fetch timing. (Articles of one moment stored before detection are taken in key order, whichever
+feed answered first: tests/flows/test_detect_queue.py.) What each article is evidence of does not
+depend on it, and is compared.
 """
 
 from __future__ import annotations
