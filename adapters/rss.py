@@ -3,7 +3,8 @@
 Fetching (`adapters.httpfetch`) and parsing (`adapters.feedparse`) are separate steps; this
 module joins them and turns their outcome into a `FetchResult`: a 304 is "not_modified", a body
 identical to the last one (same hash) is "unchanged" and is not parsed, and every failure is an
-"error" result that says whether it is worth retrying soon (`transient`).
+"error" result that says whether it is worth retrying soon (`transient`). What it remembers of a
+source between fetches (validators, body hash, feed TTL) is its cursor, a `FeedCursor`.
 """
 
 from __future__ import annotations
