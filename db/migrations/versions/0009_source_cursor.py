@@ -39,19 +39,25 @@ JSON_TYPE = sa.JSON(none_as_null=True).with_variant(
 )
 
 
-def sources_table(*columns: sa.ColumnClause[Any]) -> sa.TableClause:
-    """The sources table as this migration reads and writes it: id and `columns`."""
-    return sa.table("sources", sa.column("id", sa.Integer()), *columns)
+def validators_table() -> sa.TableClause:
+    """sources as this migration sees it before the cursor: id and the validator columns."""
+    return sa.table(
+        "sources",
+        sa.column("id", sa.Integer()),
+        *(sa.column(name, sa.Text()) for name in TEXT_COLUMNS),
+        *(sa.column(name, sa.Integer()) for name in INT_COLUMNS),
+    )
+
+
+def cursor_table() -> sa.TableClause:
+    """sources as this migration sees it after: id and the cursor."""
+    return sa.table("sources", sa.column("id", sa.Integer()), sa.column("cursor", JSON_TYPE))
 
 
 def upgrade() -> None:
     """Add sources.cursor, fill it from the validator columns, drop them."""
     op.add_column("sources", sa.Column("cursor", JSON_TYPE, nullable=True))
-    old = sources_table(
-        *(sa.column(name, sa.Text()) for name in TEXT_COLUMNS),
-        *(sa.column(name, sa.Integer()) for name in INT_COLUMNS),
-    )
-    new = sources_table(sa.column("cursor", JSON_TYPE))
+    old, new = validators_table(), cursor_table()
     connection = op.get_bind()
     for row in connection.execute(sa.select(old)).mappings().all():
         cursor = {
@@ -71,11 +77,7 @@ def downgrade() -> None:
             batch.add_column(sa.Column(name, sa.Text(), nullable=True))
         for name in INT_COLUMNS:
             batch.add_column(sa.Column(name, sa.Integer(), nullable=True))
-    current = sources_table(sa.column("cursor", JSON_TYPE))
-    old = sources_table(
-        *(sa.column(name, sa.Text()) for name in TEXT_COLUMNS),
-        *(sa.column(name, sa.Integer()) for name in INT_COLUMNS),
-    )
+    current, old = cursor_table(), validators_table()
     connection = op.get_bind()
     rows = connection.execute(sa.select(current).where(current.c.cursor.is_not(None))).all()
     for row in rows:
