@@ -725,3 +725,36 @@ def test_validators_migrated_into_the_cursor_still_get_a_304(empty_url: str) -> 
         assert result.fresh_for_s == 2700
     finally:
         server.close()
+
+
+def test_downgrading_keeps_only_the_cursor_values_the_old_columns_can_hold(
+    empty_url: str,
+) -> None:
+    from alembic import command
+
+    cursors = [
+        {"etag": 5, "body_hash": "h", "feed_ttl_s": True, "position": {"page": 2}},
+        {"etag": '"e"', "feed_ttl_s": 600},
+        [1, 2],  # not an object: nothing to keep
+    ]
+    with engine_at(empty_url) as engine:
+        upgrade(engine)
+        with engine.begin() as connection:
+            sources = reflected(connection)["sources"]
+            for n, cursor in enumerate(cursors, start=1):
+                connection.execute(
+                    sources.insert().values(
+                        id=n, name=f"s{n}", kind="x", location="l", tags=[], cursor=cursor
+                    )
+                )
+        config = alembic_config()
+        with migration_transaction(engine) as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0008")
+        with engine.connect() as connection:
+            query = "SELECT etag, body_hash, feed_ttl_s FROM sources ORDER BY id"
+            assert connection.exec_driver_sql(query).all() == [
+                (None, "h", None),
+                ('"e"', None, 600),
+                (None, None, None),
+            ]
