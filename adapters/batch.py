@@ -160,7 +160,7 @@ def _fetch_one(
 ) -> FetchResult:
     state = states.get(spec.name) or SourceState()
     if isinstance(adapter, UnknownKindError):
-        return FetchResult(spec.name, "error", error=str(adapter), state=state)
+        return FetchResult(spec.name, "error", error=str(adapter))
     try:
         return adapter.fetch(spec, state)
     except Exception as exc:  # isolation: an adapter bug fails its own source, not the batch
@@ -170,7 +170,6 @@ def _fetch_one(
             "error",
             error=f"adapter {spec.kind!r} crashed: {type(exc).__name__}: {exc}",
             transient=False,
-            state=state,
         )
 
 

@@ -28,6 +28,16 @@ class SourceAdapter(Protocol):
       every field an option with its type and default; `internal()` ones are not listed);
     - `check_options`: every problem with a source's options, checked when the file is read.
 
+    What a kind remembers of a source between fetches is its cursor (`core.cursor.Cursor`, a
+    read-only JSON object, like a Singer stream's bookmark): `fetch` gets the stored one in
+    `state.cursor` (empty the first time) and returns the new one in `FetchResult.cursor`, or
+    None to keep the stored one. The store keeps it in `sources.cursor` without reading it, so
+    a new kind's memory needs no migration; only successful fetches move it, and a change of
+    a source's kind forgets it. A cursor the kind does not recognise (another kind's, an older
+    version's, a corrupt one) must read as empty: a full fetch, never a crash.
+    How long the answer stays fresh is not cursor but `FetchResult.fresh_for_s`, the generic
+    hint the flows schedule the next poll with.
+
     `fetch` never raises for source problems: they become
     `FetchResult(status="error", error=..., transient=...)`.
     """
@@ -45,7 +55,7 @@ class SourceAdapter(Protocol):
         ...
 
     def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
-        """Read `spec` once, given what the store remembers of it (`state`)."""
+        """Read `spec` once, given what the store remembers of it (`state.cursor`)."""
         ...
 
 

@@ -3,7 +3,8 @@
 Fetching (`adapters.httpfetch`) and parsing (`adapters.feedparse`) are separate steps; this
 module joins them and turns their outcome into a `FetchResult`: a 304 is "not_modified", a body
 identical to the last one (same hash) is "unchanged" and is not parsed, and every failure is an
-"error" result that says whether it is worth retrying soon (`transient`).
+"error" result that says whether it is worth retrying soon (`transient`). What it remembers of a
+source between fetches (validators, body hash, feed TTL) is its cursor, a `FeedCursor`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +24,7 @@ from adapters.httpfetch import HttpOptions, HttpOutcome, fetch_url
 from adapters.links import display_url
 from adapters.options import option_problems, parse_options
 from adapters.registry import register
+from core.cursor import Cursor
 from core.errors import FetchError, PermanentFetchError, TransientFetchError
 from core.model import FetchResult, SourceSpec, SourceState
 
@@ -57,7 +60,7 @@ class RssAdapter:
             options = parse_options(HttpOptions, spec.options)
             source_zone(spec)
         except ValueError as exc:
-            return _error(spec, state, FetchError(spec.name, f"bad options: {exc}"))
+            return _error(spec, FetchError(spec.name, f"bad options: {exc}"))
         if self.context is not None:
             return self._fetch(self.context, spec, state, options)
         with FetchContext(concurrency=1, per_host=1) as context:
@@ -66,6 +69,7 @@ class RssAdapter:
     def _fetch(
         self, context: FetchContext, spec: SourceSpec, state: SourceState, options: HttpOptions
     ) -> FetchResult:
+        previous = FeedCursor.read(state.cursor)
         try:
             with context.client() as client:
                 outcome = fetch_url(
@@ -74,50 +78,76 @@ class RssAdapter:
                     spec.location,
                     source=spec.name,
                     headers=spec.headers,
-                    etag=state.etag,
-                    last_modified=state.last_modified,
+                    etag=previous.etag,
+                    last_modified=previous.last_modified,
                     options=options,
                 )
         except FetchError as exc:
-            return _error(spec, state, exc)
-        return _result(spec, state, outcome)
+            return _error(spec, exc)
+        return _result(spec, previous, outcome)
 
 
-def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> FetchResult:
+@dataclass(frozen=True, slots=True)
+class FeedCursor:
+    """What the rss kind keeps of a source between fetches, as its cursor (`core.cursor`).
+
+    The validators of the last answer (ETag, Last-Modified) for the next conditional GET, the
+    hash of the last body (a server without validators that sends the same bytes again is
+    "unchanged", not parsed), and the feed's own TTL (RSS <ttl>, seconds): a 304 does not repeat
+    the body that states it, yet the next poll still honours it, so the kind remembers it and
+    states it again as `FetchResult.fresh_for_s`, the generic scheduling hint.
+    """
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    feed_ttl_s: int | None = None
+
+    @classmethod
+    def read(cls, cursor: Mapping[str, Any]) -> FeedCursor:
+        """The cursor `rss` wrote. Any other shape (a key it never writes, a value of the wrong
+        type: another kind's, an older version's, a corrupt one) reads as empty, so the fetch
+        is a full one rather than a crash or a request with a nonsense validator."""
+        if not set(cursor).issubset(_FEED_CURSOR_KEYS):
+            return cls()
+        etag, last_modified, body_hash, ttl = map(cursor.get, _FEED_CURSOR_KEYS)  # field order
+        texts_ok = all(
+            text is None or isinstance(text, str) for text in (etag, last_modified, body_hash)
+        )
+        ttl_ok = ttl is None or (type(ttl) is int and ttl >= 0)  # bool is an int subclass
+        if not (texts_ok and ttl_ok):
+            return cls()
+        return cls(etag, last_modified, body_hash, ttl)
+
+    def to_cursor(self) -> Cursor:
+        """The cursor to store: the fields that have a value."""
+        fields = dataclasses.asdict(self)
+        return Cursor({key: value for key, value in fields.items() if value is not None})
+
+
+_FEED_CURSOR_KEYS = tuple(field.name for field in dataclasses.fields(FeedCursor))
+
+
+def _result(spec: SourceSpec, previous: FeedCursor, outcome: HttpOutcome) -> FetchResult:
     problems = []
     if outcome.moved_to:
         moved = display_url(outcome.moved_to)
         problems.append(f"moved permanently to {moved}: update the sources file")
-    if outcome.not_modified:
-        # A 304 may carry fresh validators; keep the old ones where it does not.
-        kept = SourceState(
-            etag=outcome.etag or state.etag,
-            last_modified=outcome.last_modified or state.last_modified,
-            body_hash=state.body_hash,
-            feed_ttl_s=state.feed_ttl_s,
+    body_hash = None if outcome.not_modified else hashlib.sha256(outcome.body).hexdigest()
+    if outcome.not_modified or body_hash == previous.body_hash:
+        # A 304 or the same body again: keep what was known, with any validator it brought.
+        kept = dataclasses.replace(
+            previous,
+            etag=outcome.etag or previous.etag,
+            last_modified=outcome.last_modified or previous.last_modified,
         )
         return FetchResult(
             spec.name,
-            "not_modified",
-            http_status=304,
-            state=kept,
+            "not_modified" if outcome.not_modified else "unchanged",
+            http_status=304 if outcome.not_modified else outcome.status,
+            cursor=kept.to_cursor(),
             problems=tuple(problems),
-            fresh_for_s=longest_hint(outcome.fresh_for_s, state.feed_ttl_s),
-        )
-    new_state = SourceState(
-        etag=outcome.etag,
-        last_modified=outcome.last_modified,
-        body_hash=hashlib.sha256(outcome.body).hexdigest(),
-        feed_ttl_s=state.feed_ttl_s,
-    )
-    if new_state.body_hash == state.body_hash:
-        return FetchResult(
-            spec.name,
-            "unchanged",
-            http_status=outcome.status,
-            state=new_state,
-            problems=tuple(problems),
-            fresh_for_s=longest_hint(outcome.fresh_for_s, state.feed_ttl_s),
+            fresh_for_s=longest_hint(outcome.fresh_for_s, previous.feed_ttl_s),
         )
     try:
         feed = parse_feed(
@@ -129,18 +159,19 @@ def _result(spec: SourceSpec, state: SourceState, outcome: HttpOutcome) -> Fetch
         )
     except FetchError as exc:
         exc.http_status = outcome.status
-        return _error(spec, state, exc, problems)
+        return _error(spec, exc, problems)
     except Exception as exc:  # untrusted bytes: a parser bug on one feed must not escape
         log.exception("%s: parsing %s failed", spec.name, display_url(outcome.url))
         failure = PermanentFetchError(spec.name, f"cannot parse feed: {type(exc).__name__}: {exc}")
         failure.http_status = outcome.status
-        return _error(spec, state, failure, problems)
+        return _error(spec, failure, problems)
+    fetched = FeedCursor(outcome.etag, outcome.last_modified, body_hash, feed.ttl_s)
     return FetchResult(
         spec.name,
         "ok",
         articles=feed.articles,
         http_status=outcome.status,
-        state=dataclasses.replace(new_state, feed_ttl_s=feed.ttl_s),
+        cursor=fetched.to_cursor(),
         problems=(*problems, *feed.problems),
         fresh_for_s=longest_hint(outcome.fresh_for_s, feed.ttl_s),
     )
@@ -163,10 +194,8 @@ def source_zone(spec: SourceSpec) -> tzinfo | None:
         raise ValueError(f"unknown time zone {spec.timezone!r}") from None
 
 
-def _error(
-    spec: SourceSpec, state: SourceState, exc: FetchError, problems: list[str] | None = None
-) -> FetchResult:
-    """An error result; the stored validators stay as they were, so the next poll is the same
+def _error(spec: SourceSpec, exc: FetchError, problems: list[str] | None = None) -> FetchResult:
+    """An error result; it leaves the cursor as it was, so the next poll is the same
     conditional request."""
     retry_after = exc.retry_after if isinstance(exc, TransientFetchError) else None
     return FetchResult(
@@ -176,6 +205,5 @@ def _error(
         error=exc.reason,
         transient=exc.transient,
         retry_after_s=retry_after,
-        state=state,
         problems=tuple(problems or ()),
     )

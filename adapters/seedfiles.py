@@ -30,6 +30,7 @@ from adapters.context import FetchContext
 from adapters.options import internal, option_problems, parse_options, positive
 from adapters.registry import register
 from adapters.seedtext import Dateline, SeedText, dateline_date, parse_seed_text
+from core.cursor import Cursor
 from core.errors import SourceReadError
 from core.model import Article, FetchResult, SourceSpec, SourceState
 
@@ -84,14 +85,15 @@ class SeedFilesAdapter:
 
     def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
         """Read every seed file of `spec`; "unchanged" when the same files with the same content
-        were read last time (`state.body_hash`)."""
+        were read last time. The cursor holds the hash of the files read (`{"body_hash": ...}`);
+        a cursor without one as text (another kind's, a corrupt one) means read them all."""
         problems = self.check_options(spec.options)
         if problems:
-            return _error(spec, state, "bad options: " + "; ".join(problems))
+            return _error(spec, "bad options: " + "; ".join(problems))
         options = parse_options(SeedOptions, spec.options)
         paths, problems = _collect_paths([spec.location, *options.paths])
         if not paths:
-            return _error(spec, state, "; ".join(problems) or "no .txt files found")
+            return _error(spec, "; ".join(problems) or "no .txt files found")
         files = []
         for path in paths:
             try:
@@ -103,14 +105,14 @@ class SeedFilesAdapter:
             if seed.truncated_from is not None:
                 problems.append(_truncation_problem(seed, options.max_file_bytes))
         if not files:
-            return _error(spec, state, "no readable files: " + "; ".join(problems), problems)
+            return _error(spec, "no readable files: " + "; ".join(problems), problems)
         body_hash = _files_hash(files)
-        new_state = SourceState(body_hash=body_hash)
-        if body_hash == state.body_hash:
-            return FetchResult(spec.name, "unchanged", state=new_state, problems=tuple(problems))
+        cursor = Cursor({"body_hash": body_hash})
+        if body_hash == state.cursor.get("body_hash"):
+            return FetchResult(spec.name, "unchanged", cursor=cursor, problems=tuple(problems))
         articles = _articles(spec.name, files, options)
         return FetchResult(
-            spec.name, "ok", articles=articles, state=new_state, problems=tuple(problems)
+            spec.name, "ok", articles=articles, cursor=cursor, problems=tuple(problems)
         )
 
 
@@ -346,13 +348,9 @@ def replay_clock(
     return paired
 
 
-def _error(
-    spec: SourceSpec, state: SourceState, reason: str, problems: Iterable[str] = ()
-) -> FetchResult:
+def _error(spec: SourceSpec, reason: str, problems: Iterable[str] = ()) -> FetchResult:
     # A missing folder or unreadable files stay so until someone acts: permanent.
-    return FetchResult(
-        spec.name, "error", error=reason, transient=False, state=state, problems=tuple(problems)
-    )
+    return FetchResult(spec.name, "error", error=reason, transient=False, problems=tuple(problems))
 
 
 def _collect_paths(locations: Iterable[str]) -> tuple[list[Path], list[str]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
+from core.cursor import Cursor
 from core.text import content_hash
 
 Status = Literal["planned", "occurred", "cancelled"]
@@ -93,13 +94,14 @@ class SourceSpec:
 
 @dataclass(frozen=True, slots=True)
 class SourceState:
-    """What the store remembers of a source between runs (validators for conditional fetches)."""
+    """What the store remembers of a source between runs and hands to its kind's `fetch`.
 
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    # The feed body's own refresh hint (RSS <ttl>), kept for the 304s that do not repeat it.
-    feed_ttl_s: int | None = None
+    `cursor` is the kind's own memory of the source (`core.cursor`): opaque to the store and
+    the flows, which keep it as the kind last returned it. Health (failures, next poll) is the
+    store's and is not here: a kind never needs it to fetch.
+    """
+
+    cursor: Cursor = field(default_factory=Cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +133,13 @@ class FetchResult:
     error: str | None = None
     transient: bool = False
     retry_after_s: float | None = None
-    state: SourceState = field(default_factory=SourceState)
+    # The kind's new cursor for the source, or None to keep the stored one (an error keeps
+    # it: the next poll repeats the same request). Only a successful fetch moves it.
+    cursor: Cursor | None = None
     problems: tuple[str, ...] = ()
-    # How long the source says this answer stays fresh (see `SourceSpec.poll_interval_after`).
+    # How long the source says this answer stays fresh (see `SourceSpec.poll_interval_after`):
+    # a generic scheduling hint the flows read. What the kind needs to say it again later (a
+    # feed's TTL, stated in a body a 304 does not repeat) is its own memory, in its cursor.
     fresh_for_s: float | None = None
 
 

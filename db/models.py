@@ -79,11 +79,9 @@ class Source(Base):
     consecutive_failures: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
     next_due_at: Mapped[datetime | None]
-    etag: Mapped[str | None] = mapped_column(Text)
-    last_modified: Mapped[str | None] = mapped_column(Text)
-    body_hash: Mapped[str | None] = mapped_column(Text)
-    # The feed's own refresh hint (RSS <ttl>, seconds), for the 304s that do not repeat it.
-    feed_ttl_s: Mapped[int | None]
+    # The kind's own memory of the source (`core.cursor`): a JSON object the store keeps as the
+    # kind last returned it and never reads; NULL before the first successful fetch.
+    cursor: Mapped[dict[str, Any] | None]
     items_seen: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 

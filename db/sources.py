@@ -1,4 +1,4 @@
-"""Sources: configuration, conditional-fetch validators and health with recovering backoff."""
+"""Sources: configuration, each kind's cursor (`core.cursor`) and health with recovering backoff."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, null, select, update
 from sqlalchemy.orm import Session
 
+from core.cursor import Cursor
 from core.model import FetchResult, SourceSpec, SourceState
 from db._sql import chunked, insert_for
 from db.models import Source, sources
@@ -66,7 +67,9 @@ def failure_delay_s(interval_s: float, failures: int, retry_after_s: float | Non
 def upsert_sources(session: Session, specs: Sequence[SourceSpec]) -> dict[str, int]:
     """Insert or update the configured sources; return their ids by name.
 
-    Health and validators of existing sources are kept. A name given twice keeps its last spec.
+    Health and cursors of existing sources are kept, except that a source whose kind changed
+    loses its cursor: it was the old kind's, opaque to the new one. A name given twice keeps
+    its last spec.
     """
     by_name = {spec.name: spec for spec in specs}
     if not by_name:
@@ -82,6 +85,7 @@ def upsert_sources(session: Session, specs: Sequence[SourceSpec]) -> dict[str, i
             "kind": stmt.excluded.kind,
             "location": stmt.excluded.location,
             "tags": stmt.excluded.tags,
+            "cursor": case((sources.c.kind == stmt.excluded.kind, sources.c.cursor), else_=null()),
         },
     )
     session.execute(stmt, rows)
@@ -97,16 +101,16 @@ def _ids_by_name(session: Session, names: Sequence[str]) -> dict[str, int]:
 
 
 def source_states(session: Session, names: Collection[str]) -> dict[str, SourceState]:
-    """The validators (ETag, Last-Modified, body hash) and feed TTL of each named source.
+    """The stored cursor of each named source, for its kind's next fetch.
 
-    Every name is in the result; a source never fetched (or unknown) has an empty SourceState.
+    Every name is in the result; a source never fetched (or unknown) has an empty cursor, and
+    so has one whose stored value is not a JSON object.
     """
     states = {name: SourceState() for name in names}
-    cols = (sources.c.etag, sources.c.last_modified, sources.c.body_hash, sources.c.feed_ttl_s)
     for part in chunked(list(states)):
-        query = select(sources.c.name, *cols).where(sources.c.name.in_(part))
-        for name, etag, last_modified, body_hash, feed_ttl_s in session.execute(query):
-            states[name] = SourceState(etag, last_modified, body_hash, feed_ttl_s)
+        query = select(sources.c.name, sources.c.cursor).where(sources.c.name.in_(part))
+        for name, cursor in session.execute(query):
+            states[name] = SourceState(Cursor.from_json(cursor))
     return states
 
 
@@ -116,15 +120,15 @@ def record_fetches(
     now: datetime,
     poll_intervals: Mapping[str, int],
 ) -> None:
-    """Record what each fetch did to its source's health and validators, in one batch.
+    """Record what each fetch did to its source's health and cursor, in one batch.
 
     Success (ok, not_modified, unchanged): failures reset to 0, next poll after the source's
     entry in `poll_intervals` (its interval, which the caller may have stretched to honour the
-    source's own freshness hint), validators and feed TTL saved (on not_modified/unchanged a
-    missing validator keeps the stored one); `last_error` then holds the fetch's problems
-    (e.g. a malformed feed read anyway), if any. Failure: failures + 1, next poll after
-    :func:`failure_delay_s`, validators kept. A source is never disabled: it is polled again,
-    later and later, and recovers on success.
+    source's own freshness hint), the kind's new cursor saved as it is (a result without one
+    keeps the stored one); `last_error` then holds the fetch's problems (e.g. a malformed feed
+    read anyway), if any. Failure: failures + 1, next poll after :func:`failure_delay_s`,
+    cursor kept. A source is never disabled: it is polled again, later and later, and
+    recovers on success.
     Raises ValueError for a result whose source was never upserted.
     """
     latest = {result.source: result for result in results}
@@ -149,10 +153,7 @@ def _current_health(session: Session, names: Sequence[str]) -> dict[str, dict[st
         sources.c.name,
         sources.c.consecutive_failures,
         sources.c.last_success_at,
-        sources.c.etag,
-        sources.c.last_modified,
-        sources.c.body_hash,
-        sources.c.feed_ttl_s,
+        sources.c.cursor,
         sources.c.items_seen,
     )
     found: dict[str, dict[str, Any]] = {}
@@ -169,17 +170,7 @@ def _health_row(
 ) -> dict[str, Any]:
     """The full new health row of one source (every row has the same keys: one executemany)."""
     ok = result.status in SUCCESS_STATUSES
-    state = result.state
-    if result.status == "ok":
-        validators = (state.etag, state.last_modified, state.body_hash, state.feed_ttl_s)
-    else:
-        # 304 / unchanged bodies may omit validators they did not need to repeat.
-        validators = (
-            state.etag or old["etag"],
-            state.last_modified or old["last_modified"],
-            state.body_hash or old["body_hash"],
-            state.feed_ttl_s or old["feed_ttl_s"],
-        )
+    cursor = result.cursor if ok else None  # only a successful fetch moves the cursor
     failures = 0 if ok else old["consecutive_failures"] + 1
     if ok:
         delay = float(interval_s)
@@ -196,10 +187,7 @@ def _health_row(
         "consecutive_failures": failures,
         "last_error": error,
         "next_due_at": now + timedelta(seconds=delay),
-        "etag": validators[0] if ok else old["etag"],
-        "last_modified": validators[1] if ok else old["last_modified"],
-        "body_hash": validators[2] if ok else old["body_hash"],
-        "feed_ttl_s": validators[3] if ok else old["feed_ttl_s"],
+        "cursor": old["cursor"] if cursor is None else cursor.to_json(),
         "items_seen": old["items_seen"] + len(result.articles),
     }
 

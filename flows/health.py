@@ -16,7 +16,7 @@ from flows.sourcesfile import load_source_specs
 def check_sources(settings: Settings) -> list[dict[str, Any]]:
     """One row per source: this fetch's outcome next to the health the store remembers.
 
-    Fetches are unconditional and nothing is written: advancing validators without storing the
+    Fetches are unconditional and nothing is written: advancing a cursor without storing the
     items would make the next real poll skip them.
     """
     specs = load_source_specs(settings.sources_file)

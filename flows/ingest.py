@@ -63,8 +63,8 @@ class FetchPolicy:
 
     concurrency: int
     per_host: int
-    # Send the stored validators (ETag, Last-Modified, body hash); a replay turns it off so
-    # replaying the same files reads them again (and the store deduplicates).
+    # Hand each kind its stored cursor (rss: ETag, Last-Modified, body hash); a replay turns
+    # it off so replaying the same files reads them again (and the store deduplicates).
     conditional: bool = True
     allow_networks: tuple[str, ...] = ()  # private networks opened to fetches
     # Sources in flight or awaiting their store at a time: bounds a cycle's memory.
@@ -94,7 +94,7 @@ class IngestOutcome:
 def fetch_states(
     database_url: str, specs: Sequence[SourceSpec], policy: FetchPolicy
 ) -> dict[str, SourceState]:
-    """What each source's last fetch left (validators, failures), or a fresh state when the
+    """What each source's last fetch left (its kind's cursor), or a fresh state when the
     policy fetches unconditionally or the source was never fetched."""
     states: dict[str, SourceState] = {spec.name: SourceState() for spec in specs}
     if policy.conditional:

@@ -52,7 +52,7 @@ def run_cycle(
 
     A monitor cycle streams: detection and sending run beside the fetches, on what is stored
     so far, so a new item is alerted while slower sources are still being fetched.
-    `conditional=False` (replay) reads every source in full, ignoring stored validators.
+    `conditional=False` (replay) reads every source in full, ignoring stored cursors.
     `fetch_batches` (a replay's chunks, read in order) makes the stages run one after another:
     all is stored, then detected in time order, then sent, so a replay's result never depends
     on how fast its chunks were read. `progress` hears what the stages do as they go.

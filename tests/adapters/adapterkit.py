@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.model import SourceSpec
+from adapters.rss import FeedCursor
+from core.model import FetchResult, SourceSpec, SourceState
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # What the test feed server needs opened: fetches refuse loopback addresses by default.
@@ -30,3 +31,15 @@ def rss_spec(name: str, url: str, **options: Any) -> SourceSpec:
 def fixture_bytes(name: str) -> bytes:
     """The bytes of a file under fixtures/."""
     return (FIXTURES / name).read_bytes()
+
+
+def feed_cursor(result: FetchResult) -> FeedCursor:
+    """What an rss fetch left in its cursor (validators, body hash, feed TTL)."""
+    assert result.cursor is not None, f"{result.source}: no cursor returned"
+    return FeedCursor.read(result.cursor)
+
+
+def state_after(result: FetchResult) -> SourceState:
+    """The state the store hands the next fetch after this successful one."""
+    assert result.cursor is not None, f"{result.source}: no cursor returned"
+    return SourceState(result.cursor)

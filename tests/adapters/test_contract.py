@@ -1,4 +1,6 @@
-"""Every registered adapter keeps the SourceAdapter contract, on good and on broken sources.
+"""Every registered adapter keeps the SourceAdapter contract, on good and on broken sources,
+and its cursor: JSON, kept as it is by a real store, accepted back, and never a crash when it is
+not the kind's own.
 
 A new kind must add its examples to EXAMPLES; the first test fails until it does.
 """
@@ -7,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from adapters import FetchContext, SourceAdapter, get_adapter, kinds
+from core.cursor import Cursor
 from core.model import FetchResult, SourceSpec, SourceState
+from db import create_engine_for, record_fetches, source_states, upgrade, upsert_sources
 from tests.adapters.adapterkit import SEEDS, rss_spec
 from tests.adapters.feedserver import FeedServer
 
@@ -87,7 +92,9 @@ def check_result(result: object, spec: SourceSpec) -> FetchResult:
     assert isinstance(result, FetchResult)
     assert result.source == spec.name
     assert result.status in ("ok", "not_modified", "unchanged", "error")
-    assert isinstance(result.state, SourceState)
+    assert result.cursor is None or isinstance(result.cursor, Cursor)
+    if result.cursor is not None:
+        assert json.loads(json.dumps(result.cursor.to_json())) == result.cursor.to_json()
     for article in result.articles:
         assert article.source == spec.name
         assert article.guid and isinstance(article.guid, str)
@@ -102,9 +109,15 @@ def check_result(result: object, spec: SourceSpec) -> FetchResult:
     return result
 
 
+# Not any kind's cursor: keys and values none of them writes, and one of each JSON type.
+FOREIGN_CURSOR = Cursor(
+    {"etag": 1, "body_hash": ["x"], "feed_ttl_s": "soon", "position": {"page": None, "n": 2.5}}
+)
+
+
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
 def test_adapter_contract(
-    kind: str, server: FeedServer, local: FetchContext, tmp_path: Path
+    kind: str, server: FeedServer, local: FetchContext, tmp_path: Path, sqlite_url: str
 ) -> None:
     adapter = get_adapter(kind, local)
     assert isinstance(adapter, SourceAdapter) and adapter.kind == kind
@@ -113,11 +126,34 @@ def test_adapter_contract(
         spec = make(server, tmp_path)
         result = check_result(adapter.fetch(spec, SourceState()), spec)
         assert result.status == "ok" and result.articles and result.error is None, result
-        # Fetching again with the state it returned never yields the same items twice.
-        again = check_result(adapter.fetch(spec, result.state), spec)
+        # Fetching again with the state the store kept never yields the same items twice.
+        stored = stored_state(sqlite_url, spec, result)
+        again = check_result(adapter.fetch(spec, stored), spec)
         assert again.status in ("not_modified", "unchanged"), again
+        # A cursor that is not the kind's own is a full fetch, never a crash.
+        foreign = check_result(adapter.fetch(spec, SourceState(FOREIGN_CURSOR)), spec)
+        assert foreign.status == "ok" and len(foreign.articles) == len(result.articles), foreign
     for make in bad:
         spec = make(server, tmp_path)
-        result = check_result(adapter.fetch(spec, SourceState()), spec)  # never raises
-        assert result.status == "error" and result.error, result
-        assert isinstance(result.transient, bool)
+        for state in (SourceState(), SourceState(FOREIGN_CURSOR)):
+            result = check_result(adapter.fetch(spec, state), spec)  # never raises
+            assert result.status == "error" and result.error, result
+            assert isinstance(result.transient, bool)
+
+
+def stored_state(database_url: str, spec: SourceSpec, result: FetchResult) -> SourceState:
+    """The state a real SQLite store hands back after recording `result`: its cursor must
+    come back exactly as the kind returned it."""
+    assert result.cursor is not None, f"{spec.name}: a successful fetch returned no cursor"
+    engine = create_engine_for(database_url)
+    try:
+        upgrade(engine)
+        with Session(engine) as session, session.begin():
+            upsert_sources(session, [spec])
+            record_fetches(session, [result], datetime.now(UTC), {})
+        with Session(engine) as session:
+            state = source_states(session, [spec.name])[spec.name]
+    finally:
+        engine.dispose()
+    assert state.cursor.to_json() == result.cursor.to_json()
+    return state

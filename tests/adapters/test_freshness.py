@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from adapters import fetch_many
 from adapters.freshness import MAX_HINT_S, feed_ttl_s, header_freshness_s
+from core.cursor import Cursor
 from core.model import SourceSpec, SourceState
-from tests.adapters.adapterkit import LOOPBACK, rss_spec
+from tests.adapters.adapterkit import LOOPBACK, feed_cursor, rss_spec, state_after
 from tests.adapters.feedserver import FeedServer
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -115,14 +116,15 @@ def test_fetches_carry_the_hints_of_headers_and_feed(server: FeedServer) -> None
         "both": 2700.0,  # the longest the publisher asked for
         "plain": None,
     }
-    assert first["ttl"].state.feed_ttl_s == 2700 and first["plain"].state.feed_ttl_s is None
-    # A 304 repeats the headers but not the body: the stored ttl still counts.
-    states = {name: r.state for name, r in first.items()}
+    assert feed_cursor(first["ttl"]).feed_ttl_s == 2700
+    assert feed_cursor(first["plain"]).feed_ttl_s is None
+    # A 304 repeats the headers but not the body: the ttl kept in the cursor still counts.
+    states = {name: state_after(r) for name, r in first.items()}
     again = {r.source: r for r in fetch_many(specs, states, allow_networks=LOOPBACK)}
     assert {r.status for r in again.values()} == {"not_modified"}
     assert {name: r.fresh_for_s for name, r in again.items()} == {
         name: r.fresh_for_s for name, r in first.items()
     }
-    assert again["ttl"].state.feed_ttl_s == 2700
-    forgotten = {**states, "ttl": SourceState(etag=states["ttl"].etag)}
+    assert feed_cursor(again["ttl"]).feed_ttl_s == 2700
+    forgotten = {**states, "ttl": SourceState(Cursor({"etag": feed_cursor(first["ttl"]).etag}))}
     assert fetch_many(specs[1:2], forgotten, allow_networks=LOOPBACK)[0].fresh_for_s is None

@@ -18,7 +18,7 @@ from adapters.feedparse import parse_feed
 from adapters.jsonfeed import looks_like_json, parse_json_date
 from core.errors import PermanentFetchError
 from core.model import SourceState
-from tests.adapters.adapterkit import fixture_bytes, rss_spec
+from tests.adapters.adapterkit import feed_cursor, fixture_bytes, rss_spec, state_after
 from tests.adapters.feedserver import FeedServer
 
 FEED_URL = "https://news.example.kr/feed.json"
@@ -316,14 +316,14 @@ def test_json_feed_over_http_then_not_modified(
     first = adapter.fetch(spec, SourceState())
     assert first.status == "ok" and len(first.articles) == 3 and first.problems == ()
     assert first.articles[0].guid == "AEN20260127004851315"
-    second = adapter.fetch(spec, first.state)
+    second = adapter.fetch(spec, state_after(first))
     assert second.status == "not_modified" and second.http_status == 304
-    assert second.articles == () and second.state == first.state
+    assert second.articles == () and second.cursor == first.cursor
     _, headers = server.requests[-1]
     if validators in ("etag", "both"):
-        assert headers["if-none-match"] == first.state.etag
+        assert headers["if-none-match"] == feed_cursor(first).etag
     if validators in ("lastmod", "both"):
-        assert headers["if-modified-since"] == first.state.last_modified
+        assert headers["if-modified-since"] == feed_cursor(first).last_modified
     assert "application/feed+json" in headers["accept"]
 
 
@@ -334,8 +334,8 @@ def test_json_feed_without_validators_is_unchanged_by_body_hash(
     spec = rss_spec("json", server.url("/raw/jsonfeed10_japan.json?ct=application/json"))
     first = adapter.fetch(spec, SourceState())
     assert first.status == "ok" and len(first.articles) == 2
-    assert first.state.etag is None and first.state.body_hash
-    second = adapter.fetch(spec, first.state)
+    assert feed_cursor(first).etag is None and feed_cursor(first).body_hash
+    second = adapter.fetch(spec, state_after(first))
     assert second.status == "unchanged" and second.articles == ()
 
 

@@ -25,7 +25,7 @@ from adapters import (
 )
 from adapters.httpfetch import HttpOptions
 from core.model import FetchResult, SourceSpec, SourceState
-from tests.adapters.adapterkit import LOOPBACK, SEEDS, rss_spec
+from tests.adapters.adapterkit import LOOPBACK, SEEDS, rss_spec, state_after
 from tests.adapters.feedserver import FeedServer
 
 
@@ -161,7 +161,7 @@ def test_fetch_many_uses_states_by_source_name(server: FeedServer) -> None:
     spec = rss_spec("feed", server.url("/feed/rdf_taiwan.xml"))
     (first,) = fetch_many([spec], allow_networks=LOOPBACK)
     (second,) = fetch_many(
-        [spec], {"feed": first.state, "other": SourceState()}, allow_networks=LOOPBACK
+        [spec], {"feed": state_after(first), "other": SourceState()}, allow_networks=LOOPBACK
     )
     assert (first.status, second.status) == ("ok", "not_modified")
 
@@ -180,7 +180,7 @@ def test_fetch_many_runs_sources_concurrently(server: FeedServer) -> None:
             with lock:
                 seen.add(threading.current_thread().name)
             threading.Event().wait(0.05)
-            return FetchResult(spec.name, "ok", state=state)
+            return FetchResult(spec.name, "ok")
 
     registry._ADAPTERS["recording"] = _Recording
     try:

@@ -11,8 +11,10 @@ import pytest
 
 import adapters.rss
 from adapters import USER_AGENT, FetchContext, fetch_many, get_adapter
+from adapters.rss import FeedCursor
+from core.cursor import Cursor
 from core.model import FetchResult, SourceSpec, SourceState
-from tests.adapters.adapterkit import LOOPBACK, rss_spec
+from tests.adapters.adapterkit import LOOPBACK, feed_cursor, rss_spec, state_after
 from tests.adapters.feedserver import FeedServer
 
 GOOD_FEEDS = {
@@ -54,7 +56,8 @@ def test_first_fetch_returns_items_and_validators(server: FeedServer) -> None:
     result = fetch_with_good(server, rss_spec("s", server.url("/feed/rss2_korea.xml")))
     assert result.status == "ok" and result.http_status == 200
     assert len(result.articles) == 4
-    assert result.state.etag and result.state.last_modified and result.state.body_hash
+    validators = feed_cursor(result)
+    assert validators.etag and validators.last_modified and validators.body_hash
     assert all(a.source == "s" for a in result.articles)
 
 
@@ -63,16 +66,45 @@ def test_second_fetch_with_validators_is_not_modified(server: FeedServer, valida
     spec = rss_spec("s", server.url(f"/feed/atom_japan.xml?v={validators}"))
     first = fetch_with_good(server, spec)
     assert first.status == "ok"
-    second = fetch_with_good(server, spec, first.state)
+    second = fetch_with_good(server, spec, state_after(first))
     assert second.status == "not_modified"
     assert second.http_status == 304
     assert second.articles == ()
-    assert second.state == first.state  # validators and body hash carried forward
+    assert second.cursor == first.cursor  # validators and body hash carried forward
     headers = next(h for path, h in reversed(server.requests) if f"v={validators}" in path)
     if validators in ("etag", "both"):
-        assert headers["if-none-match"] == first.state.etag
+        assert headers["if-none-match"] == feed_cursor(first).etag
     if validators in ("lastmod", "both"):
-        assert headers["if-modified-since"] == first.state.last_modified
+        assert headers["if-modified-since"] == feed_cursor(first).last_modified
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"position": 3},  # a key rss never writes: another kind's cursor, or a later version's
+        {"feed_ttl_s": True},
+        {"feed_ttl_s": "2700"},
+        {"feed_ttl_s": -1},
+        {"body_hash": 12},
+        {"last_modified": ["Wed, 28 Jan 2026 01:00:00 GMT"]},
+        {"etag": {"value": "x"}},
+    ],
+)
+def test_a_cursor_of_another_shape_is_a_full_fetch(
+    server: FeedServer, damage: dict[str, object]
+) -> None:
+    """The right validators next to one wrong field: the cursor is not rss's, so none of it is
+    trusted. No validator is sent and the feed is read in full; nothing raises."""
+    spec = rss_spec("s", server.url("/feed/rss2_korea.xml"))
+    first = fetch_with_good(server, spec)
+    assert first.cursor is not None
+    damaged = SourceState(Cursor({**first.cursor, **damage}))
+    again = fetch_with_good(server, spec, damaged)
+    assert again.status == "ok" and len(again.articles) == 4
+    headers = next(h for path, h in reversed(server.requests) if "rss2_korea" in path)
+    assert "if-none-match" not in headers and "if-modified-since" not in headers
+    assert FeedCursor.read(damaged.cursor) == FeedCursor()
+    assert again.cursor == first.cursor  # a clean cursor again
 
 
 def test_unchanged_body_without_validators_is_not_parsed(
@@ -80,17 +112,18 @@ def test_unchanged_body_without_validators_is_not_parsed(
 ) -> None:
     spec = rss_spec("s", server.url("/raw/rss2_korea.xml"))
     first = get_adapter("rss", local).fetch(spec, SourceState())
-    assert first.status == "ok" and first.state.etag is None and first.state.last_modified is None
+    assert first.status == "ok" and feed_cursor(first).etag is None
+    assert feed_cursor(first).last_modified is None
 
     def must_not_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged body must not be parsed again")
 
     monkeypatch.setattr(adapters.rss, "parse_feed", must_not_parse)
-    second = get_adapter("rss", local).fetch(spec, first.state)
+    second = get_adapter("rss", local).fetch(spec, state_after(first))
     assert second.status == "unchanged"
     assert second.http_status == 200
     assert second.articles == ()
-    assert second.state.body_hash == first.state.body_hash
+    assert feed_cursor(second).body_hash == feed_cursor(first).body_hash
 
 
 def test_request_carries_user_agent_accept_encoding_and_source_headers(
@@ -259,9 +292,9 @@ def test_empty_body(server: FeedServer) -> None:
 
 
 def test_error_keeps_the_stored_validators(server: FeedServer) -> None:
-    state = SourceState(etag='"old"', last_modified=None, body_hash="abc")
+    state = SourceState(Cursor({"etag": '"old"', "body_hash": "abc"}))
     result = fetch_with_good(server, rss_spec("s", server.url("/status/404")), state)
-    assert result.state == state
+    assert result.status == "error" and result.cursor is None  # None: the store keeps its own
 
 
 def test_malformed_feed_still_yields_its_items(server: FeedServer) -> None:
@@ -331,7 +364,7 @@ def test_shared_client_keeps_connections_alive(server: FeedServer) -> None:
     specs = [rss_spec(f"s{i}", server.url(f"/feed/rdf_taiwan.xml?i={i}")) for i in range(10)]
     with FetchContext(concurrency=1, per_host=1, allow_networks=LOOPBACK) as context:
         first = fetch_many(specs, {}, context=context)
-        second = fetch_many(specs, {r.source: r.state for r in first}, context=context)
+        second = fetch_many(specs, {r.source: state_after(r) for r in first}, context=context)
     assert all(r.status == "ok" for r in first)
     assert all(r.status == "not_modified" for r in second)
     assert server.connections == 1  # twenty requests over one kept-alive connection
@@ -344,7 +377,7 @@ def test_concurrent_fetches_lease_at_most_concurrency_clients_and_keep_them_aliv
     with FetchContext(concurrency=4, per_host=4, allow_networks=LOOPBACK) as context:
         first = fetch_many(specs, {}, context=context)
         opened = server.connections
-        second = fetch_many(specs, {r.source: r.state for r in first}, context=context)
+        second = fetch_many(specs, {r.source: state_after(r) for r in first}, context=context)
     assert {r.status for r in first} == {"ok"} and {r.status for r in second} == {"not_modified"}
     assert server.max_waiting >= 2  # fetches did overlap
     assert 2 <= opened <= 4  # one client per fetch at once, each keeping its connection

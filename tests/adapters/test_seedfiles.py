@@ -24,9 +24,10 @@ from adapters.seedfiles import (
     _written_date,
 )
 from adapters.seedtext import parse_seed_text
+from core.cursor import Cursor
 from core.errors import SourceReadError
 from core.model import Article, FetchResult, SourceSpec, SourceState
-from tests.adapters.adapterkit import FIXTURES, SEEDS
+from tests.adapters.adapterkit import FIXTURES, SEEDS, state_after
 
 JAN_28 = datetime(2026, 1, 28, tzinfo=UTC)
 
@@ -123,9 +124,18 @@ def test_guids_are_stable_and_follow_content(tmp_path: Path) -> None:
 
 
 def test_same_files_again_are_unchanged(seeds: FetchResult) -> None:
-    again = read(SEEDS, seeds.state)
+    again = read(SEEDS, state_after(seeds))
     assert again.status == "unchanged" and again.articles == ()
-    assert again.state == seeds.state
+    assert again.cursor == seeds.cursor
+
+
+@pytest.mark.parametrize("cursor", [{"body_hash": 5}, {"body_hash": ["x"]}, {"etag": '"v1"'}])
+def test_a_cursor_of_another_shape_reads_every_file(
+    seeds: FetchResult, cursor: dict[str, object]
+) -> None:
+    again = read(SEEDS, SourceState(Cursor(cursor)))
+    assert again.status == "ok" and len(again.articles) == len(seeds.articles)
+    assert again.cursor == seeds.cursor
 
 
 # --- dates and references -----------------------------------------------------------------------

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, text
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from db import checkpoint_wal, create_engine_for, current_revision, upgrade
+from adapters import FetchContext, get_adapter
+from core.model import SourceSpec
+from db import checkpoint_wal, create_engine_for, current_revision, source_states, upgrade
 from db.engine import StoreError, alembic_config, migration_transaction
 from db.models import Base
+from tests.adapters.feedserver import FeedServer
 
 TABLES = {"sources", "articles", "developments", "evidence", "alerts", "deliveries"}
 
@@ -222,6 +228,13 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "body_hash": "b" * 64,
             "feed_ttl_s": 2700,
             "items_seen": 42,
+            # Up to 0008 the four columns above; from 0009 the same values in the kind's cursor.
+            "cursor": {
+                "etag": '"abc"',
+                "last_modified": "Wed, 28 Jan 2026 09:00:00 GMT",
+                "body_hash": "b" * 64,
+                "feed_ttl_s": 2700,
+            },
         },
         {
             "id": 2,
@@ -241,6 +254,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "body_hash": None,
             "feed_ttl_s": None,
             "items_seen": 7,
+            "cursor": None,
         },
     ],
     "articles": [
@@ -499,13 +513,29 @@ ROWS: dict[str, list[dict[str, Any]]] = {
         },
     ],
 }
-# What the migrations give the rows of an older store in the columns they add.
+VALIDATORS = ("etag", "last_modified", "body_hash", "feed_ttl_s")
+
+
+def cursor_from_validators(row: dict[str, Any], before: set[str]) -> Any:
+    """0009 moves a source's non-NULL validators (those its revision had) into its cursor."""
+    cursor = {k: row[k] for k in VALIDATORS if k in before and row[k] is not None}
+    return cursor or None
+
+
+def validator_from_cursor(column: str) -> Callable[[dict[str, Any], set[str]], Any]:
+    """Downgrading 0009 fills each validator column back from the cursor."""
+    return lambda row, before: (row["cursor"] or {}).get(column)
+
+
+# What the migrations give the rows of an older store in the columns they add: a value, or a
+# function of the row as written and the columns its revision had.
 ADDED_BY_MIGRATIONS: dict[tuple[str, str], Any] = {
     ("articles", "revision"): 0,
     ("articles", "detect_state"): "done",  # stored before 0004: detected by the run that stored it
     ("articles", "dated"): True,
     ("developments", "regions"): [],  # developments stored before 0006 start with none
-    ("sources", "feed_ttl_s"): None,  # known from the next full fetch
+    ("sources", "cursor"): cursor_from_validators,
+    **{("sources", column): validator_from_cursor(column) for column in VALIDATORS},
 }
 
 
@@ -571,6 +601,8 @@ def assert_rows_survived(engine: Engine, before: dict[str, set[str]]) -> None:
                         expected = value
                     elif (name, column) in ADDED_BY_MIGRATIONS:
                         expected = ADDED_BY_MIGRATIONS[(name, column)]
+                        if callable(expected):
+                            expected = expected(written, before[name])
                     else:
                         expected = None  # a nullable column the row predates
                     assert comparable(got[column]) == comparable(expected), (
@@ -655,3 +687,74 @@ def test_downgrading_a_store_with_rows_keeps_every_row(empty_url: str) -> None:
         assert_rows_survived(engine, before)
         if engine.dialect.name == "sqlite":
             assert_sqlite_store_is_sound(engine)
+
+
+def test_validators_migrated_into_the_cursor_still_get_a_304(empty_url: str) -> None:
+    """A store of 0008 holding the validators and TTL of a feed: after the upgrade the rss kind
+    reads them from the cursor and sends the same conditional GET, which a real server answers
+    with 304, and the feed's TTL still sets the next poll."""
+    server = FeedServer().start()
+    try:
+        url = server.url("/feed/rss2_ttl.xml")
+        answer = httpx.get(url)  # what a Watchfloor before 0009 stored of it
+        with engine_at(empty_url) as engine:
+            upgrade(engine, "0008")
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO sources (id, name, kind, location, tags, consecutive_failures,"
+                        " items_seen, etag, last_modified, body_hash, feed_ttl_s) VALUES (1, 'f',"
+                        " 'rss', :url, '[]', 0, 3, :etag, :last_modified, :body_hash, 2700)"
+                    ),
+                    {
+                        "url": url,
+                        "etag": answer.headers["etag"],
+                        "last_modified": answer.headers["last-modified"],
+                        "body_hash": hashlib.sha256(answer.content).hexdigest(),
+                    },
+                )
+            upgrade(engine)
+            with Session(engine) as session:
+                state = source_states(session, ["f"])["f"]
+        with FetchContext(allow_networks=("127.0.0.1",)) as context:
+            result = get_adapter("rss", context).fetch(SourceSpec("f", "rss", url), state)
+        assert result.status == "not_modified", result
+        _, headers = server.requests[-1]
+        assert headers["if-none-match"] == answer.headers["etag"]
+        assert headers["if-modified-since"] == answer.headers["last-modified"]
+        assert result.fresh_for_s == 2700
+    finally:
+        server.close()
+
+
+def test_downgrading_keeps_only_the_cursor_values_the_old_columns_can_hold(
+    empty_url: str,
+) -> None:
+    from alembic import command
+
+    cursors = [
+        {"etag": 5, "body_hash": "h", "feed_ttl_s": True, "position": {"page": 2}},
+        {"etag": '"e"', "feed_ttl_s": 600},
+        [1, 2],  # not an object: nothing to keep
+    ]
+    with engine_at(empty_url) as engine:
+        upgrade(engine)
+        with engine.begin() as connection:
+            sources = reflected(connection)["sources"]
+            for n, cursor in enumerate(cursors, start=1):
+                connection.execute(
+                    sources.insert().values(
+                        id=n, name=f"s{n}", kind="x", location="l", tags=[], cursor=cursor
+                    )
+                )
+        config = alembic_config()
+        with migration_transaction(engine) as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0008")
+        with engine.connect() as connection:
+            query = "SELECT etag, body_hash, feed_ttl_s FROM sources ORDER BY id"
+            assert connection.exec_driver_sql(query).all() == [
+                (None, "h", None),
+                ('"e"', None, 600),
+                (None, None, None),
+            ]

@@ -1,5 +1,6 @@
-"""Sources: upsert, validators, health with backoff that grows on failure and recovers, and when
-a source is due (a healthy one slightly early, a failing one only after its whole backoff)."""
+"""Sources: upsert, each kind's cursor, health with backoff that grows on failure and recovers,
+and when a source is due (a healthy one slightly early, a failing one only after its whole
+backoff)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 from dbtestkit import T0, article, at, spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cursor import Cursor
 from core.model import FetchResult, SourceSpec, SourceState
 from db import (
     due_source_names,
@@ -20,6 +23,7 @@ from db import (
     source_states,
     upsert_sources,
 )
+from db.models import sources
 from db.sources import (
     DUE_SLACK_FRACTION,
     DUE_SLACK_MAX_S,
@@ -48,8 +52,12 @@ def _ok(name: str, etag: str | None = '"v1"', n: int = 2) -> FetchResult:
         status="ok",
         http_status=200,
         articles=tuple(article(name, i) for i in range(n)),
-        state=SourceState(etag=etag, last_modified="Wed, 28 Jan 2026 09:00:00 GMT", body_hash="h1"),
+        cursor=Cursor({"etag": etag, "last_modified": "Wed, 28 Jan 2026 09:00:00 GMT"}),
     )
+
+
+def _cursor(session: Session, name: str) -> dict[str, object]:
+    return source_states(session, [name])[name].cursor.to_json()
 
 
 def test_upsert_returns_ids_and_updates_in_place(sessions: sessionmaker[Session]) -> None:
@@ -68,48 +76,89 @@ def test_upsert_returns_ids_and_updates_in_place(sessions: sessionmaker[Session]
     assert health["alpha"].items_seen == 2  # health survives a config change
 
 
-def test_source_states_round_trip_validators(sessions: sessionmaker[Session]) -> None:
+def test_source_states_round_trip_any_json_cursor(sessions: sessionmaker[Session]) -> None:
+    """The store keeps a kind's cursor as it was returned, whatever its shape: nested objects,
+    arrays, numbers, booleans, null and non-ASCII text come back equal."""
+    cursor = {
+        "position": {"file": "déjà vu.txt", "offset": 12_345, "done": False},
+        "seen": ["a", 1, 2.5, None, True, {"k": []}],
+        "etag": '"v1"',
+    }
     with sessions.begin() as session:
         upsert_sources(session, [spec("alpha"), spec("beta")])
-        record_fetches(session, [_ok("alpha")], T0, INTERVAL)
+        record_fetches(session, [FetchResult("alpha", "ok", cursor=Cursor(cursor))], T0, INTERVAL)
     with sessions() as session:
         states = source_states(session, ["alpha", "beta", "unknown"])
-    assert states["alpha"] == SourceState(
-        etag='"v1"', last_modified="Wed, 28 Jan 2026 09:00:00 GMT", body_hash="h1"
-    )
-    assert states["beta"] == SourceState()
-    assert states["unknown"] == SourceState()
+    assert states["alpha"].cursor.to_json() == cursor
+    assert states["alpha"] == SourceState(Cursor(cursor))
+    assert states["beta"] == SourceState() and states["unknown"] == SourceState()
 
 
-def test_not_modified_keeps_validators_it_does_not_repeat(sessions: sessionmaker[Session]) -> None:
+def test_a_stored_cursor_that_is_no_json_object_reads_as_empty(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta")])
+        session.execute(update(sources).where(sources.c.name == "alpha").values(cursor=[1, 2]))
+        session.execute(update(sources).where(sources.c.name == "beta").values(cursor="text"))
+    with sessions() as session:
+        states = source_states(session, ["alpha", "beta"])
+    assert states == {"alpha": SourceState(), "beta": SourceState()}
+
+
+def test_a_result_without_a_cursor_keeps_the_stored_one(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         upsert_sources(session, [spec("alpha")])
         record_fetches(session, [_ok("alpha")], T0, INTERVAL)
         not_modified = FetchResult(source="alpha", status="not_modified", http_status=304)
         record_fetches(session, [not_modified], at(600), INTERVAL)
-    with sessions() as session:
-        assert source_states(session, ["alpha"])["alpha"].etag == '"v1"'
+        assert _cursor(session, "alpha")["etag"] == '"v1"'
         [health] = source_health(session)
     assert health.last_status == "not_modified" and health.http_status == 304
     assert health.next_due_at == at(1200)
 
 
-def test_the_feed_ttl_is_kept_and_the_given_interval_sets_the_next_poll(
+def test_a_new_cursor_replaces_the_stored_one_whole_and_the_interval_sets_the_next_poll(
     sessions: sessionmaker[Session],
 ) -> None:
+    """The store merges nothing: a key the kind left out of its new cursor is gone."""
     with sessions.begin() as session:
         upsert_sources(session, [spec("alpha")])
-        full = FetchResult("alpha", "ok", state=SourceState(body_hash="h1", feed_ttl_s=2700))
+        full = FetchResult("alpha", "ok", cursor=Cursor({"body_hash": "h1", "feed_ttl_s": 2700}))
         record_fetches(session, [full], T0, {"alpha": 1200})
-        assert source_states(session, ["alpha"])["alpha"].feed_ttl_s == 2700
+        assert _cursor(session, "alpha") == {"body_hash": "h1", "feed_ttl_s": 2700}
         assert source_health(session)[0].next_due_at == at(1200)
-        # A 304 that does not repeat it keeps it; a failure keeps it too.
-        record_fetches(session, [FetchResult("alpha", "not_modified")], at(1200), {"alpha": 900})
-        record_fetches(session, [_fail("alpha")], at(2100), INTERVAL)
-        assert source_states(session, ["alpha"])["alpha"].feed_ttl_s == 2700
-        # A full body without one drops it: the feed no longer says it.
-        record_fetches(session, [FetchResult("alpha", "ok")], at(2700), INTERVAL)
-        assert source_states(session, ["alpha"])["alpha"].feed_ttl_s is None
+        unchanged = FetchResult("alpha", "unchanged", cursor=Cursor({"body_hash": "h1"}))
+        record_fetches(session, [unchanged], at(1200), {"alpha": 900})
+        assert _cursor(session, "alpha") == {"body_hash": "h1"}
+        assert source_health(session)[0].next_due_at == at(2100)
+
+
+def test_errors_never_move_the_cursor(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha")])
+        record_fetches(session, [_ok("alpha")], T0, INTERVAL)
+        record_fetches(session, [_fail("alpha")], at(600), INTERVAL)
+        failed = FetchResult("alpha", "error", error="x", cursor=Cursor({"etag": '"v2"'}))
+        record_fetches(session, [failed], at(1200), INTERVAL)
+        assert _cursor(session, "alpha")["etag"] == '"v1"'
+
+
+def test_a_change_of_kind_forgets_the_cursor_a_change_of_location_does_not(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The cursor is the kind's alone: another kind must not be handed it."""
+    with sessions.begin() as session:
+        upsert_sources(session, [spec("alpha"), spec("beta")])
+        record_fetches(session, [_ok("alpha"), _ok("beta")], T0, INTERVAL)
+    moved = SourceSpec(name="alpha", kind="rss", location="https://new.example/rss")
+    files = SourceSpec(name="beta", kind="seedfiles", location="/srv/seeds")
+    with sessions.begin() as session:
+        upsert_sources(session, [moved, files])
+    with sessions() as session:
+        assert _cursor(session, "alpha")["etag"] == '"v1"'
+        assert _cursor(session, "beta") == {}
+        assert {h.name: h.items_seen for h in source_health(session)} == {"alpha": 2, "beta": 2}
 
 
 def test_backoff_grows_with_failures_then_recovers(sessions: sessionmaker[Session]) -> None:
@@ -147,14 +196,6 @@ def test_backoff_is_capped_and_honours_retry_after(sessions: sessionmaker[Sessio
         record_fetches(session, [_fail("alpha", status=429, retry_after=7200)], T0, INTERVAL)
         [health] = source_health(session)
     assert health.next_due_at == at(7200) and health.http_status == 429
-
-
-def test_errors_never_erase_validators(sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as session:
-        upsert_sources(session, [spec("alpha")])
-        record_fetches(session, [_ok("alpha")], T0, INTERVAL)
-        record_fetches(session, [_fail("alpha")], at(600), INTERVAL)
-        assert source_states(session, ["alpha"])["alpha"].etag == '"v1"'
 
 
 def test_due_source_names_keeps_order_and_includes_new_sources(
