@@ -99,6 +99,7 @@ def replay(
     When every file is already stored as it is and nothing in the store awaits detection or
     delivery, the replay answers without starting Prefect, and says so (on stderr with --json).
     """
+    from flows.handoff import Handoff, handing
     from flows.progress import terminal_progress
     from flows.replay import replay_flow
     from flows.report import print_summary
@@ -110,12 +111,15 @@ def replay(
     url = open_store_for_writing(None)  # the URL is in the environment now
     if _replay_answered_idle(url, paths, config, as_json):
         return
-    with stdout_reserved_for_json(as_json), terminal_progress(as_json) as progress:
+    with (
+        stdout_reserved_for_json(as_json),
+        terminal_progress(as_json) as progress,
+        handing(Handoff(config, progress)),
+    ):
         report = replay_flow(
             paths=[str(p) for p in paths] if paths else None,
             apprise_config=str(apprise_config) if apprise_config else None,
             rules_dir=str(rules_dir) if rules_dir else None,
-            progress=progress,
         )
     if as_json:
         print_json(report.replay_json())

@@ -12,12 +12,11 @@ from prefect.artifacts import create_markdown_artifact
 
 import db
 from flows.config import load_run_config, region_names
+from flows.handoff import handed
 from flows.idle import due_sources
 from flows.liveness import process_identity
 from flows.monitorlock import monitor_lock, skipped_report
-from flows.oneoff import Polling
 from flows.pipeline import run_cycle
-from flows.progress import RunProgress
 from flows.report import RunReport, shown_date, shown_status
 from flows.runtime import transaction
 from flows.settings import load_settings
@@ -59,41 +58,43 @@ def monitor_flow(
     apprise_config: str | None = None,
     rules_dir: str | None = None,
     all_sources: bool = False,
-    progress: object = None,
-    polling: object = None,
 ) -> RunReport:
-    """One monitoring cycle over the sources that are due; `all_sources` polls every one;
-    `progress` (the CLI's bars on a terminal: a RunProgress) hears what is read and detected
-    as it goes. `polling` (a one-off run's ingest, already under way and holding the monitor
-    lock: `flows.oneoff.Polling`) stands for this cycle's polling: the flow detects and sends
-    beside it. Both are typed `object` because Prefect validates a flow's parameters with
-    pydantic wherever the run executes, and a served run could not resolve their classes
-    there ("not fully defined"); the flow checks what it was given.
+    """One monitoring cycle over the sources that are due; `all_sources` polls every one.
+
+    A command running the flow in its own process hands it (`flows.handoff`) the configuration
+    it loaded, its progress bars, and, for a one-off run, the polling already under way and
+    holding the monitor lock: the flow then detects and sends beside that polling.
 
     Unset arguments come from the settings (WATCHFLOOR_* variables). The store's URL and the
     subscribers' Apprise URLs are settings only, never parameters: they carry passwords and
     tokens, and Prefect stores and shows flow parameters.
     """
-    settings = load_settings(
-        apprise_config=apprise_config, rules_dir=rules_dir, sources_file=sources_file
+    handoff = handed()
+    config = (
+        handoff.config
+        if handoff is not None
+        else load_run_config(
+            load_settings(
+                apprise_config=apprise_config, rules_dir=rules_dir, sources_file=sources_file
+            )
+        )
     )
-    config = load_run_config(settings)
-    specs = load_source_specs(settings.sources_file, region_names(config.ruleset))
+    bars = handoff.progress if handoff is not None else None
     logger = get_run_logger()
     record_run_process(logger)
-    bars = progress if isinstance(progress, RunProgress) else None
-    if isinstance(polling, Polling):
-        report = run_cycle(config, [], progress=bars, polling=polling)
-        publish_monitor_artifact(settings.database_url, report)
+    if handoff is not None and handoff.polling is not None:
+        report = run_cycle(config, [], progress=bars, polling=handoff.polling)
+        publish_monitor_artifact(config.database_url, report)
         return report
-    with monitor_lock(settings.database_url, logger) as acquired:
+    specs = load_source_specs(config.settings.sources_file, region_names(config.ruleset))
+    with monitor_lock(config.database_url, logger) as acquired:
         if not acquired:
             return skipped_report()
-        chosen = specs if all_sources else due_sources(settings.database_url, specs)
+        chosen = specs if all_sources else due_sources(config.database_url, specs)
         if bars is not None:
             bars.reading(len(chosen), "sources")
         report = run_cycle(config, chosen, progress=bars)
-        publish_monitor_artifact(settings.database_url, report)
+        publish_monitor_artifact(config.database_url, report)
     return report
 
 

@@ -66,21 +66,22 @@ def run(
     due, ends without starting Prefect, and says so (on stderr with --json).
     """
     from flows.config import region_names
+    from flows.handoff import Handoff, handing
     from flows.idle import NOTHING_TO_DO, due_sources, stored_work
     from flows.monitorlock import SKIPPED
-    from flows.oneoff import NOTHING_NEW, poll_first
+    from flows.oneoff import NOTHING_NEW, Polling, poll_first
     from flows.progress import terminal_progress
     from flows.report import RunReport, print_summary
-    from flows.settings import load_settings
     from flows.sourcesfile import load_source_specs
 
     # Secrets reach the flow through the environment, never as parameters: Prefect stores
     # and shows parameters.
     use_notify_urls(notify_urls)
     use_database_url(database)
-    config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
-    regions = region_names(config.ruleset)
-    specs = load_source_specs(load_settings(sources_file=sources).sources_file, regions)
+    config = validate_config(
+        apprise_config=apprise_config, rules_dir=rules_dir, sources_file=sources
+    )
+    specs = load_source_specs(config.settings.sources_file, region_names(config.ruleset))
     url = open_store_for_writing(None)  # a bad URL or a server down: one line, before Prefect
     chosen = specs if all_sources else due_sources(url, specs)
     if not chosen and not stored_work(url, config.rules_version):
@@ -90,17 +91,16 @@ def run(
             print_json(idle.run_json())
         return
 
-    def start_flow(polling: object = None) -> RunReport:
+    def start_flow(polling: Polling | None = None) -> RunReport:
         from flows.monitor import monitor_flow  # imports Prefect: only when a flow runs
 
-        return monitor_flow(
-            sources_file=str(sources) if sources else None,
-            apprise_config=str(apprise_config) if apprise_config else None,
-            rules_dir=str(rules_dir) if rules_dir else None,
-            all_sources=all_sources,
-            progress=progress,
-            polling=polling,
-        )
+        with handing(Handoff(config, progress, polling)):
+            return monitor_flow(
+                sources_file=str(sources) if sources else None,
+                apprise_config=str(apprise_config) if apprise_config else None,
+                rules_dir=str(rules_dir) if rules_dir else None,
+                all_sources=all_sources,
+            )
 
     with stdout_reserved_for_json(as_json), terminal_progress(as_json) as progress:
         if chosen:  # polled before Prefect starts, and Prefect only if that found work

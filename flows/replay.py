@@ -11,8 +11,8 @@ from prefect import flow
 import adapters
 from core.model import SourceSpec
 from flows.config import load_run_config
+from flows.handoff import handed
 from flows.pipeline import run_cycle
-from flows.progress import RunProgress
 from flows.report import RunReport, publish_artifact
 from flows.settings import load_settings
 
@@ -63,21 +63,24 @@ def replay_flow(
     paths: list[str] | None = None,
     apprise_config: str | None = None,
     rules_dir: str | None = None,
-    progress: object = None,
 ) -> RunReport:
-    """Replay `paths` (default: the seeds folder) and report what was found and sent;
-    `progress` (the CLI's bars on a terminal: a RunProgress) hears what is read and detected
-    as it goes; typed `object` for Prefect's parameter validation (see monitor_flow).
+    """Replay `paths` (default: the seeds folder) and report what was found and sent. A
+    command running the flow in its own process hands it (`flows.handoff`) the configuration it
+    loaded and its progress bars.
 
     The store's URL and the subscribers' Apprise URLs come from the settings (WATCHFLOOR_*
     variables), never from parameters: they carry passwords and tokens, and Prefect stores and
     shows flow parameters.
     """
-    settings = load_settings(apprise_config=apprise_config, rules_dir=rules_dir)
-    config = load_run_config(settings)
-    source = replay_source(paths or [str(settings.seeds_dir)])
+    handoff = handed()
+    config = (
+        handoff.config
+        if handoff is not None
+        else load_run_config(load_settings(apprise_config=apprise_config, rules_dir=rules_dir))
+    )
+    source = replay_source(paths or [str(config.settings.seeds_dir)])
     plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
-    bars = progress if isinstance(progress, RunProgress) else None
+    bars = handoff.progress if handoff is not None else None
     if bars is not None and plan.files is not None:
         bars.reading(plan.files, "files")
     batches = ChunkBatches(plan.chunks)
