@@ -1,11 +1,13 @@
 """One pass over an article shared by every rule: normalise, find every term, split sentences,
 and bucket the terms per sentence; entities and dates on first use.
 
-The work is a cascade, cheapest first, because most articles report nothing: the automaton pass
-(`find_terms`) decides whether an article holds any rule's event word at all; only those are
-split into sentences; entities and dates, the costliest readings, are resolved only when some
-rule reads a sentence closely (`ArticleScan.entities`, `.dates`). Each reading covers the whole
-article when it happens, so what a rule sees never depends on what was skipped."""
+The work is a cascade, cheapest first, because most articles report nothing: an automaton over
+the rules' anchor terms alone (`has_event_word`) decides whether an article holds any rule's
+event word at all; only those get the pass over every term (`find_terms`: cue lists hold very
+common words, ~95 hits per news article) and are split into sentences; entities and dates, the
+costliest readings, are resolved only when some rule reads a sentence closely
+(`ArticleScan.entities`, `.dates`). Each reading covers the whole article when it happens, so
+what a rule sees never depends on what was skipped."""
 
 from __future__ import annotations
 
@@ -64,6 +66,20 @@ class SentenceIndex:
     selections: dict[int, list[tuple[Hit, str]]]
     cues: dict[int, list[tuple[Hit, int, CueKind]]]
     anchors: list[tuple[Hit, list[int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """An article's normalised text (title and body, each on its own line), where title and
+    body lie in it."""
+
+    text: NormText
+    title_range: tuple[int, int]
+    body_range: tuple[int, int]
+
+    def has_event_word(self, ruleset: RuleSet) -> bool:
+        """Whether the text holds some rule's anchor term: without one, no rule can fire."""
+        return ruleset.anchor_matcher.finds_any(self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +192,18 @@ def index_sentence(ruleset: RuleSet, hits: Sequence[Hit]) -> SentenceIndex:
     return index
 
 
-def find_terms(ruleset: RuleSet, item: DetectionInput) -> ArticleTerms:
-    """Normalise `item` and find every term of `ruleset` in it: the first, cheapest reading."""
+def article_text(item: DetectionInput) -> ArticleText:
+    """`item` normalised, as every reading of it sees it."""
     title, body = item.title[:MAX_TITLE_CHARS], item.text[:MAX_BODY_CHARS]
     text, (title_range, body_range) = normalize_parts([strip_dateline(title), strip_dateline(body)])
-    return ArticleTerms(text, title_range, body_range, ruleset.matcher.scan(text))
+    return ArticleText(text, title_range, body_range)
+
+
+def find_terms(ruleset: RuleSet, item: DetectionInput | ArticleText) -> ArticleTerms:
+    """Find every term of `ruleset` in `item` (normalised first, unless it is already)."""
+    read = item if isinstance(item, ArticleText) else article_text(item)
+    hits = ruleset.matcher.scan(read.text)
+    return ArticleTerms(read.text, read.title_range, read.body_range, hits)
 
 
 def scan_article(
