@@ -12,16 +12,6 @@ from detect.rules.conditions import possible
 from detect.rules.ruleset import Rule, RuleSet, SelectionSpec
 
 
-def anchored_sentences(scan: ArticleScan) -> dict[int, list[int]]:
-    """Rule index -> sentences holding one of its anchor terms (the only ones worth reading)."""
-    found: dict[int, set[int]] = {}
-    for sentence, index in enumerate(scan.index):
-        for _hit, rules in index.anchors:
-            for rule_index in rules:
-                found.setdefault(rule_index, set()).add(sentence)
-    return {rule: sorted(sentences) for rule, sentences in found.items()}
-
-
 def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> bool:
     """A cheap test before reading a sentence closely: could the condition hold, given which
     selections have any term in it (entity selections: any entity)? A selection of `none`
@@ -116,7 +106,7 @@ def detect_rules(
         return []
     scan = scan_article(ruleset, item, find_terms(ruleset, text))
     matches: list[Match] = []
-    for rule_index, sentences in sorted(anchored_sentences(scan).items()):
+    for rule_index, sentences in sorted(scan.anchored_sentences().items()):
         if only is None or rule_index in only:
             matches += rule_matches(ruleset, rule_index, scan, sentences)
     return matches
