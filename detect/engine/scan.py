@@ -114,11 +114,6 @@ class ArticleTerms:
     body_range: tuple[int, int]
     hits: list[Hit]
 
-    def has_event_word(self, ruleset: RuleSet) -> bool:
-        """Whether any hit is some rule's anchor: without one, no rule can fire."""
-        anchors = ruleset.anchor_rules
-        return any(hit.term in anchors for hit in self.hits)
-
 
 @dataclass
 class ArticleScan:

@@ -95,13 +95,11 @@ _NOT_LATIN_WORD = re.compile(
 )
 
 
-# The same for ASCII text is a byte table (`ASCII_NOT_WORD`; a test compares the two).
-
-
 def word_view(folded: str) -> str:
     """`folded` with a space before and after and every non-word character as a space, so a
     whole-word term " in " is found only where it stands alone (one automaton pass, no
-    rejected candidates inside "missing" or "joint")."""
+    rejected candidates inside "missing" or "joint"). An ASCII text goes through a byte table
+    (`ASCII_NOT_WORD`; a test compares it with the regular expression)."""
     if folded.isascii():
         return " " + folded.encode("ascii").translate(ASCII_NOT_WORD).decode("ascii") + " "
     return " " + _NOT_LATIN_WORD.sub(" ", folded) + " "
@@ -200,9 +198,8 @@ class Matcher:
 
     def finds_any(self, text: NormText) -> bool:
         """Whether `text` holds any term occurrence: `scan` that stops at the first one."""
-        for _hit in chain(self._word_hits(text), self._substring_hits(text)):
-            return True
-        return any(True for _hit in self._regex_hits(text))
+        hits = chain(self._word_hits(text), self._substring_hits(text), self._regex_hits(text))
+        return next(hits, None) is not None
 
     def _word_hits(self, text: NormText) -> Iterator[Hit]:
         if self._words is None:
