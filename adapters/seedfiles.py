@@ -296,7 +296,7 @@ def _replay_order_of(
             yearless.append(0)
             continue
         # A date header is the file's date whatever the rest says: only a file without one is
-        # taken apart here (title, boilerplate, dateline), which costs ~10x more.
+        # taken apart here (title, boilerplate, dateline), which costs ~9x more.
         header = date_header(text)
         if header is not None:
             written.append(header.toordinal())
