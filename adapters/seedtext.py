@@ -63,9 +63,19 @@ class SeedText:
     removed: tuple[str, ...]
 
 
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def date_header(text: str) -> date | None:
+    """The date of an article's `date YYYY-MM-DD` header, the `header_date` `parse_seed_text`
+    gives, without taking the rest apart."""
+    return _take_date_header(_lines(text))
+
+
 def parse_seed_text(text: str) -> SeedText:
     """Split an article's text into header date, title, dateline and body (see module doc)."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _lines(text)
     header_date = _take_date_header(lines)
     title = _take_headline(lines)
     stripped = strip_boilerplate("\n".join(lines))

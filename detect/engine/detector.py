@@ -7,19 +7,9 @@ from collections.abc import Collection
 from core.model import DetectionInput, Match
 from detect.engine.clusters import attach_support, group_mentions, to_match
 from detect.engine.event_mentions import Mention, SentenceTrace, read_sentence, support_holds
-from detect.engine.scan import ArticleScan, find_terms, scan_article
+from detect.engine.scan import ArticleScan, article_text, find_terms, scan_article
 from detect.rules.conditions import possible
 from detect.rules.ruleset import Rule, RuleSet, SelectionSpec
-
-
-def anchored_sentences(scan: ArticleScan) -> dict[int, list[int]]:
-    """Rule index -> sentences holding one of its anchor terms (the only ones worth reading)."""
-    found: dict[int, set[int]] = {}
-    for sentence, index in enumerate(scan.index):
-        for _hit, rules in index.anchors:
-            for rule_index in rules:
-                found.setdefault(rule_index, set()).add(sentence)
-    return {rule: sorted(sentences) for rule, sentences in found.items()}
 
 
 def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> bool:
@@ -110,13 +100,13 @@ def detect_rules(
     ruleset: RuleSet, item: DetectionInput, only: Collection[int] | None = None
 ) -> list[Match]:
     """Matches of every rule (or of the rule indices in `only`) on `item`. An article without
-    any rule's event word is done after the automaton pass."""
-    terms = find_terms(ruleset, item)
-    if not terms.has_event_word(ruleset):
+    any rule's event word is done after the pass of the anchor terms' automaton."""
+    text = article_text(item)
+    if not text.has_event_word(ruleset):
         return []
-    scan = scan_article(ruleset, item, terms)
+    scan = scan_article(ruleset, item, find_terms(ruleset, text))
     matches: list[Match] = []
-    for rule_index, sentences in sorted(anchored_sentences(scan).items()):
+    for rule_index, sentences in sorted(scan.anchored_sentences().items()):
         if only is None or rule_index in only:
             matches += rule_matches(ruleset, rule_index, scan, sentences)
     return matches

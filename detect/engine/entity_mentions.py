@@ -21,6 +21,7 @@ from detect.text.terms import Hit
 
 _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*(?: [A-Z][a-z]+(?:-[A-Za-z][a-z]+)*)*")
 _WORD = re.compile(r"\b[A-Z][a-z]+\b")
+_NAME_WORD = re.compile(r"\S+")
 _FUZZY_GIVEN = 0.75  # given names this alike (surnames equal) are one person: "Sanaa" ~ "Sanae"
 
 
@@ -95,10 +96,8 @@ class _Resolver:
     def variants(self) -> None:
         """Known people under another spelling ("Ahn Kyu Baek", "Sanaa Takaichi")."""
         for run in _NAME_RUN.finditer(self.text.cased):
-            words = [
-                (m.start() + run.start(), m.end() + run.start())
-                for m in re.finditer(r"\S+", run.group())
-            ]
+            base = run.start()
+            words = [(m.start() + base, m.end() + base) for m in _NAME_WORD.finditer(run.group())]
             # A known name starts or ends with a known surname: only those spans are worth a look.
             known = [skeleton(self.text.cased[s:e]) in self.table.surnames for s, e in words]
             for size in (3, 2):

@@ -1,18 +1,20 @@
 """One pass over an article shared by every rule: normalise, find every term, split sentences,
 and bucket the terms per sentence; entities and dates on first use.
 
-The work is a cascade, cheapest first, because most articles report nothing: the automaton pass
-(`find_terms`) decides whether an article holds any rule's event word at all; only those are
-split into sentences; entities and dates, the costliest readings, are resolved only when some
-rule reads a sentence closely (`ArticleScan.entities`, `.dates`). Each reading covers the whole
-article when it happens, so what a rule sees never depends on what was skipped."""
+The work is a cascade, cheapest first, because most articles report nothing: an automaton over
+the rules' anchor terms alone (`has_event_word`) decides whether an article holds any rule's
+event word at all; only those get the pass over every term (`find_terms`: cue lists hold very
+common words, ~95 hits per news article) and are split into sentences; entities and dates, the
+costliest readings, are resolved only when some rule reads a sentence closely
+(`ArticleScan.entities`, `.dates`). Each reading covers the whole article when it happens, so
+what a rule sees never depends on what was skipped."""
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -66,6 +68,42 @@ class SentenceIndex:
     anchors: list[tuple[Hit, list[int]]]
 
 
+class SentenceIndexes:
+    """Each sentence's `SentenceIndex`, sorted out on first look: detection reads only the
+    sentences that hold an event word (a few of ~30 in a news article)."""
+
+    def __init__(self, ruleset: RuleSet, hits: list[list[Hit]]) -> None:
+        self._ruleset = ruleset
+        self._hits = hits
+        self._built: dict[int, SentenceIndex] = {}
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    def __getitem__(self, sentence: int) -> SentenceIndex:
+        found = self._built.get(sentence)
+        if found is None:
+            found = self._built[sentence] = index_sentence(self._ruleset, self._hits[sentence])
+        return found
+
+    def __iter__(self) -> Iterator[SentenceIndex]:
+        return (self[sentence] for sentence in range(len(self._hits)))
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """An article's normalised text (title and body, each on its own line), where title and
+    body lie in it."""
+
+    text: NormText
+    title_range: tuple[int, int]
+    body_range: tuple[int, int]
+
+    def has_event_word(self, ruleset: RuleSet) -> bool:
+        """Whether the text holds some rule's anchor term: without one, no rule can fire."""
+        return ruleset.anchor_matcher.finds_any(self.text)
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleTerms:
     """The automaton pass over an article: its normalised text, where title and body lie in it,
@@ -75,11 +113,6 @@ class ArticleTerms:
     title_range: tuple[int, int]
     body_range: tuple[int, int]
     hits: list[Hit]
-
-    def has_event_word(self, ruleset: RuleSet) -> bool:
-        """Whether any hit is some rule's anchor: without one, no rule can fire."""
-        anchors = ruleset.anchor_rules
-        return any(hit.term in anchors for hit in self.hits)
 
 
 @dataclass
@@ -93,7 +126,7 @@ class ArticleScan:
     hits: list[list[Hit]]
     reference: date | None
     dated: bool
-    index: list[SentenceIndex]
+    index: SentenceIndexes
     ruleset: RuleSet = field(repr=False)
     all_hits: list[Hit] = field(repr=False)
 
@@ -123,6 +156,17 @@ class ArticleScan:
             if (state := mention.as_state or _state_of(mention)) is not None
         )
         return tuple(name for name, _n in states.most_common())
+
+    def anchored_sentences(self) -> dict[int, list[int]]:
+        """Rule index -> sentences holding one of its anchor terms (the only ones worth
+        reading), from the hits themselves: no sentence is sorted out for this."""
+        anchors = self.ruleset.anchor_rules
+        found: dict[int, set[int]] = {}
+        for sentence, hits in enumerate(self.hits):
+            for hit in hits:
+                for rule_index in anchors.get(hit.term, ()):
+                    found.setdefault(rule_index, set()).add(sentence)
+        return {rule: sorted(sentences) for rule, sentences in found.items()}
 
     def in_lede(self, index: int) -> bool:
         """Whether a sentence is in the headline or the lede (the first LEDE_SENTENCES of the
@@ -176,11 +220,18 @@ def index_sentence(ruleset: RuleSet, hits: Sequence[Hit]) -> SentenceIndex:
     return index
 
 
-def find_terms(ruleset: RuleSet, item: DetectionInput) -> ArticleTerms:
-    """Normalise `item` and find every term of `ruleset` in it: the first, cheapest reading."""
+def article_text(item: DetectionInput) -> ArticleText:
+    """`item` normalised, as every reading of it sees it."""
     title, body = item.title[:MAX_TITLE_CHARS], item.text[:MAX_BODY_CHARS]
     text, (title_range, body_range) = normalize_parts([strip_dateline(title), strip_dateline(body)])
-    return ArticleTerms(text, title_range, body_range, ruleset.matcher.scan(text))
+    return ArticleText(text, title_range, body_range)
+
+
+def find_terms(ruleset: RuleSet, item: DetectionInput | ArticleText) -> ArticleTerms:
+    """Find every term of `ruleset` in `item` (normalised first, unless it is already)."""
+    read = item if isinstance(item, ArticleText) else article_text(item)
+    hits = ruleset.matcher.scan(read.text)
+    return ArticleTerms(read.text, read.title_range, read.body_range, hits)
 
 
 def scan_article(
@@ -202,7 +253,7 @@ def scan_article(
         hits=per_sentence,
         reference=reference,
         dated=item.dated and reference is not None,
-        index=[index_sentence(ruleset, sentence_hits) for sentence_hits in per_sentence],
+        index=SentenceIndexes(ruleset, per_sentence),
         ruleset=ruleset,
         all_hits=terms.hits,
     )

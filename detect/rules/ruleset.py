@@ -153,8 +153,12 @@ class RuleSet:
     term_uses: dict[int, tuple[list[tuple[int, str]], list[tuple[int, CueKind]], list[int]]] = (
         field(default_factory=dict)
     )
+    # The anchor terms alone (~300 of ~3,400 terms, ~1.5 hits per news article instead of ~95):
+    # whether an article holds any rule's event word, at a fraction of the whole matcher's cost.
+    anchor_matcher: Matcher = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.anchor_matcher = Matcher(self.matcher.specs, only=frozenset(self.anchor_rules))
         for term in self.selection_users.keys() | self.cue_users.keys():
             self.term_uses[term] = (
                 self.selection_users.get(term, []),

@@ -33,6 +33,7 @@ _VOWEL_H = re.compile(r"(?<=[aeiou])h")
 _REPEAT = re.compile(r"(.)\1+")
 _NOT_LETTER = re.compile(r"[^a-z]")
 _SPLIT = re.compile(r"[\s\-]+")
+_LATIN_LETTER = re.compile(r"[a-zA-Z]")
 
 
 @lru_cache(maxsize=65536)
@@ -48,7 +49,7 @@ def skeleton(word: str) -> str:
 def name_key(name: str) -> str:
     """Key of a whole name: the skeleton of all its parts run together (Latin names only; other
     scripts are kept as written, without spaces)."""
-    if re.search(r"[a-zA-Z]", name):
+    if _LATIN_LETTER.search(name):
         return skeleton("".join(_SPLIT.split(name)))
     return "".join(_SPLIT.split(name))
 

@@ -21,6 +21,8 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import accumulate, chain, compress, repeat
+from operator import sub
 
 from detect.text.hanfold import HAN_FOLD
 
@@ -67,6 +69,10 @@ _CJK = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
 _TOKEN = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+# ASCII bytes that are not word characters ([^\W_] is letters and digits there), as spaces:
+# `bytes.translate` maps 3 KB in microseconds where a regular expression takes far longer.
+ASCII_NOT_WORD = bytes(b if chr(b).isalnum() else ord(" ") for b in range(128)) + bytes(128)
+_PLUS_ONE = (1).__add__
 
 
 def is_cjk(char: str) -> bool:
@@ -105,6 +111,8 @@ class NormText:
     @cached_property
     def token_starts(self) -> tuple[int, ...]:
         """Where each token (word, or CJK character) starts."""
+        if self.folded.isascii():
+            return _ascii_token_starts(self.folded)
         return tuple(m.start() for m in _TOKEN.finditer(self.folded))
 
     @cached_property
@@ -176,12 +184,22 @@ def normalize_parts(parts: list[str]) -> tuple[NormText, list[tuple[int, int]]]:
     return NormText(cased, fold(cased)), ranges
 
 
+def _ascii_token_starts(folded: str) -> tuple[int, ...]:
+    """`_TOKEN`'s match starts in an ASCII text, where a token is a run of letters and digits:
+    the text split at every other character, each piece's offset summed up in C (the regular
+    expression's one match object per word cost ~10x)."""
+    pieces = folded.encode("ascii").translate(ASCII_NOT_WORD).split(b" ")
+    offsets = accumulate(map(_PLUS_ONE, map(len, pieces)), initial=0)
+    return tuple(compress(offsets, pieces))  # the offsets of the non-empty pieces
+
+
 def _token_index(starts: tuple[int, ...], length: int) -> tuple[int, ...]:
-    index = [0] * length
-    for token, start in enumerate(starts):
-        end = starts[token + 1] if token + 1 < len(starts) else length
-        index[start:end] = [token] * (end - start)
-    return tuple(index)
+    """Token 0 up to the second token's start (also before the first), then each token's index
+    repeated up to the next one's start (the last one's up to `length`), built in C."""
+    if not starts:
+        return (0,) * length
+    spans = map(sub, (*starts[1:], length), starts)
+    return (*repeat(0, starts[0]), *chain.from_iterable(map(repeat, range(len(starts)), spans)))
 
 
 def normalize_term(term: str) -> str:

@@ -8,12 +8,21 @@ boundaries; Korean, Japanese and Chinese terms match as substrings (particles at
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import NamedTuple
 
 import ahocorasick
 
-from detect.text.normalize import NormText, is_cjk, is_word_char, normalize_term, squash
+from detect.text.normalize import (
+    ASCII_NOT_WORD,
+    NormText,
+    is_cjk,
+    is_word_char,
+    normalize_term,
+    squash,
+)
 
 _HAS_CJK = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -86,18 +95,17 @@ _NOT_LATIN_WORD = re.compile(
 )
 
 
-# The same for ASCII text, as a byte table: `bytes.translate` maps 3 KB in microseconds where
-# the regular expression, trying each character, takes half a millisecond (a test compares).
-_ASCII_NOT_WORD = bytes(b if chr(b).isalnum() else ord(" ") for b in range(128)) + bytes(128)
-
-
 def word_view(folded: str) -> str:
     """`folded` with a space before and after and every non-word character as a space, so a
     whole-word term " in " is found only where it stands alone (one automaton pass, no
-    rejected candidates inside "missing" or "joint")."""
+    rejected candidates inside "missing" or "joint"). An ASCII text goes through a byte table
+    (`ASCII_NOT_WORD`; a test compares it with the regular expression)."""
     if folded.isascii():
-        return " " + folded.encode("ascii").translate(_ASCII_NOT_WORD).decode("ascii") + " "
+        return " " + folded.encode("ascii").translate(ASCII_NOT_WORD).decode("ascii") + " "
     return " " + _NOT_LATIN_WORD.sub(" ", folded) + " "
+
+
+_new_hit = tuple.__new__  # Hit(...) without the Python-level __new__ of a NamedTuple
 
 
 class _RegexTerm(NamedTuple):
@@ -132,16 +140,38 @@ def _automaton(keys: dict[str, list[int]]) -> ahocorasick.Automaton | None:
     return automaton
 
 
+def _word_automaton(
+    keys: dict[str, list[int]], specs: tuple[TermSpec, ...]
+) -> ahocorasick.Automaton | None:
+    """The whole-word automaton: each key's value is (key length, term length, the ids found
+    wherever the key is, the ids that must also match in capitals), so that the common hit, one
+    term in any case, costs no look-up of its spec."""
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, ids in keys.items():
+        plain = tuple(t for t in ids if not specs[t].case)
+        cased = tuple(t for t in ids if specs[t].case)
+        automaton.add_word(key, (len(key), len(specs[ids[0]].pattern), plain, cased))
+    automaton.make_automaton()
+    return automaton
+
+
 class Matcher:
     """Finds every term of a lexicon in a normalised text: one automaton pass for whole-word
     terms, one for CJK and substring terms (when the text has any CJK), one per regex."""
 
-    def __init__(self, specs: tuple[TermSpec, ...]) -> None:
+    def __init__(self, specs: tuple[TermSpec, ...], only: frozenset[int] | None = None) -> None:
+        """A matcher for `specs` (term ids are positions in it); with `only`, for those term ids
+        alone: what it finds of them is what the whole matcher finds of them, since whether a
+        term occurs never depends on the other terms."""
         self.specs = specs
         words: dict[str, list[int]] = {}
         substrings: dict[str, list[int]] = {}
         self._regexes: list[_RegexTerm] = []
         for term_id, spec in enumerate(specs):
+            if only is not None and term_id not in only:
+                continue
             if spec.regex:
                 self._regexes.append(_regex_term(term_id, spec))
             elif spec.substring or _HAS_CJK.search(spec.pattern):
@@ -149,14 +179,13 @@ class Matcher:
             else:
                 key = word_view(spec.pattern)[: -1 if spec.prefix else None]
                 words.setdefault(key, []).append(term_id)
-        self._case = [spec.case for spec in specs]
         # Substring terms that need a look at their edges or capitals; pure CJK terms do not.
         self._edgy = [
             spec.case
             or not (spec.substring or (is_cjk(spec.pattern[0]) and is_cjk(spec.pattern[-1])))
             for spec in specs
         ]
-        self._words = _automaton(words)
+        self._words = _word_automaton(words, specs)
         self._substrings = _automaton(substrings)
         self._substring_latin = self._substrings is not None and any(
             not _HAS_CJK.search(k) for k in substrings
@@ -164,33 +193,44 @@ class Matcher:
 
     def scan(self, text: NormText) -> list[Hit]:
         """Every term occurrence in `text`, sorted by position."""
-        hits: list[Hit] = []
-        if self._words is not None:
-            for last, (length, ids) in self._words.iter(word_view(text.folded)):
-                # The key starts with the padding space: the term starts one later, and the
-                # view is one ahead of the text.
-                start = last - length + 1
-                end = start + len(self.specs[ids[0]].pattern)
-                hits += [
-                    Hit(t, start, end)
-                    for t in ids
-                    if not self._case[t] or self._cased_ok(t, text, start)
-                ]
-        if self._substrings is not None and (self._substring_latin or _HAS_CJK.search(text.folded)):
-            for last, (length, ids) in self._substrings.iter(text.folded):
-                start = last - length + 1
-                hits += [
-                    Hit(t, start, last + 1)
-                    for t in ids
-                    if not self._edgy[t] or self._edges_ok(t, text, start, last + 1)
-                ]
+        hits = [*self._word_hits(text), *self._substring_hits(text), *self._regex_hits(text)]
+        hits.sort(key=lambda h: (h.start, -h.end, h.term))
+        return hits
+
+    def finds_any(self, text: NormText) -> bool:
+        """Whether `text` holds any term occurrence: `scan` that stops at the first one."""
+        hits = chain(self._word_hits(text), self._substring_hits(text), self._regex_hits(text))
+        return next(hits, None) is not None
+
+    def _word_hits(self, text: NormText) -> Iterator[Hit]:
+        if self._words is None:
+            return
+        for last, (length, size, plain, cased) in self._words.iter(word_view(text.folded)):
+            # The key starts with the padding space: the term starts one later, and the
+            # view is one ahead of the text.
+            start = last - length + 1
+            for t in plain:
+                yield _new_hit(Hit, (t, start, start + size))
+            for t in cased:
+                if self._cased_ok(t, text, start):
+                    yield _new_hit(Hit, (t, start, start + size))
+
+    def _substring_hits(self, text: NormText) -> Iterator[Hit]:
+        if self._substrings is None or not (self._substring_latin or _HAS_CJK.search(text.folded)):
+            return
+        for last, (length, ids) in self._substrings.iter(text.folded):
+            start = last - length + 1
+            for t in ids:
+                if not self._edgy[t] or self._edges_ok(t, text, start, last + 1):
+                    yield Hit(t, start, last + 1)
+
+    def _regex_hits(self, text: NormText) -> Iterator[Hit]:
         for term_id, regex, on_ascii in self._regexes:
             source = text.cased if self.specs[term_id].case else text.folded
             if on_ascii is not None and source.isascii():
                 regex = on_ascii
-            hits += [Hit(term_id, m.start(), m.end()) for m in regex.finditer(source)]
-        hits.sort(key=lambda h: (h.start, -h.end, h.term))
-        return hits
+            for m in regex.finditer(source):
+                yield Hit(term_id, m.start(), m.end())
 
     def _cased_ok(self, term: int, text: NormText, start: int) -> bool:
         spec = self.specs[term]

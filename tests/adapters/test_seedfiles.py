@@ -23,7 +23,7 @@ from adapters.seedfiles import (
     _reference,
     _written_date,
 )
-from adapters.seedtext import parse_seed_text
+from adapters.seedtext import date_header, parse_seed_text
 from core.cursor import Cursor
 from core.errors import SourceReadError
 from core.model import Article, FetchResult, SourceSpec, SourceState
@@ -508,3 +508,21 @@ def test_the_compact_plan_names_the_same_files_in_the_same_chunks(
     plan = plan_replay(spec, files_per_chunk)
     assert list(plan.chunks) == list(plan_of_paths(spec, files_per_chunk))
     assert list(plan.chunks[1:]) == list(plan.chunks)[1:]
+
+
+HEADER_LINES = st.sampled_from(
+    ["date 2026-02-03", "date: 2026-02-03", "Date 2026-13-45", "date 2026-2-3", "", "  ", "x"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(HEADER_LINES | st.text(alphabet="date: 0123456789-\r\nSEOUL,Jan. (AP)"), max_size=6),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_the_date_header_alone_is_the_header_date_of_the_whole_parse(
+    lines: list[str], newline: str
+) -> None:
+    # The replay's ordering pass reads only the header of a file that has one.
+    text = newline.join(lines)
+    assert date_header(text) == parse_seed_text(text).header_date

@@ -1,0 +1,82 @@
+"""Hand-written fast paths of the matcher and the word positions (issue 11) give exactly what
+the plain definitions give: the anchor terms' automaton finds the anchor hits of the whole
+matcher, and an ASCII text's token starts and per-character token index equal the regular
+expression's. Property-based, over rule terms mixed with words, punctuation and CJK."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import detect
+from detect.text.normalize import _TOKEN, NormText, normalize
+from detect.text.terms import Hit
+
+FILLER = ("the", "in", "at", "of", "will", "missile", "Seoul", "N.", "2026", "-", ",", ".", "\n")
+PUNCTUATION = " -_.,'\"()\n\t"
+
+
+def regex_token_starts(folded: str) -> tuple[int, ...]:
+    """Token starts by their definition: the regular expression's matches."""
+    return tuple(m.start() for m in _TOKEN.finditer(folded))
+
+
+def plain_token_index(starts: tuple[int, ...], length: int) -> tuple[int, ...]:
+    """Per character, the index of the token at or before it (0 before the first), one token
+    at a time."""
+    index = [0] * length
+    for token, start in enumerate(starts):
+        end = starts[token + 1] if token + 1 < len(starts) else length
+        index[start:end] = [token] * (end - start)
+    return tuple(index)
+
+
+@pytest.fixture(scope="module")
+def term_words(ruleset: detect.RuleSet) -> tuple[str, ...]:
+    """Every literal term as written in the rules, cue lists and alias tables."""
+    return tuple(sorted({spec.text for spec in ruleset.matcher.specs if not spec.regex}))
+
+
+def anchor_hits(ruleset: detect.RuleSet, text: NormText) -> list[Hit]:
+    """The whole matcher's hits of anchor terms."""
+    return [hit for hit in ruleset.matcher.scan(text) if hit.term in ruleset.anchor_rules]
+
+
+def test_the_anchor_automaton_finds_what_the_whole_matcher_finds_of_anchors(
+    ruleset: detect.RuleSet, term_words: tuple[str, ...]
+) -> None:
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.sampled_from(term_words + FILLER), max_size=30), st.text(PUNCTUATION))
+    def check(words: list[str], glue: str) -> None:
+        text = normalize((glue or " ").join(words))
+        expected = anchor_hits(ruleset, text)
+        assert ruleset.anchor_matcher.scan(text) == expected
+        assert ruleset.anchor_matcher.finds_any(text) == bool(expected)
+
+    check()
+
+
+def test_the_anchor_automaton_holds_only_anchor_terms(ruleset: detect.RuleSet) -> None:
+    quiet = normalize("Exports of memory chips rose in the third month of the year, at last.")
+    assert ruleset.matcher.scan(quiet)  # "in", "of", "at": cue words
+    assert ruleset.anchor_matcher.scan(quiet) == []
+    assert not ruleset.anchor_matcher.finds_any(quiet)
+    launch = normalize("North Korea fired a ballistic missile.")
+    assert ruleset.anchor_matcher.finds_any(launch)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text(alphabet="ab9_ -.\n"))
+def test_ascii_token_starts_equal_the_regex_definition(text: str) -> None:
+    norm = NormText(text, text)
+    assert norm.token_starts == regex_token_starts(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab9_ -.\n字한") | st.text())
+def test_the_token_index_equals_the_one_token_at_a_time_definition(text: str) -> None:
+    norm = NormText(text, text)
+    starts = regex_token_starts(text)
+    assert norm.token_starts == starts
+    assert norm.token_index == plain_token_index(starts, len(text))
