@@ -29,6 +29,24 @@ pytest_plugins = ["tests.secret_audit", "tests.notify.fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
+# The documented fields of a development in `--json` output and the web API.
+DEVELOPMENT_KEYS = frozenset(
+    {
+        "id",
+        "category",
+        "status",
+        "background",
+        "title",
+        "event_date",
+        "place",
+        "actors",
+        "facts",
+        "evidence",
+        "regions",
+        "dismissed",
+        "merged_into",
+    }
+)
 
 
 @contextmanager

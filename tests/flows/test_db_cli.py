@@ -4,9 +4,7 @@ command in a real process, on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +17,9 @@ from alembic.script import ScriptDirectory
 import db
 from db.engine import alembic_config
 from db.models import alerts, articles, deliveries, developments, evidence
+from tests.clikit import run_watchfloor as watchfloor
 from tests.conftest import SEEDS, store_env
 
-WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 BACKENDS = [
     pytest.param("sqlite_url", id="sqlite"),
     pytest.param("pg_url", id="postgresql", marks=pytest.mark.postgres),
@@ -40,20 +38,6 @@ Officials said the plan would be reviewed after one year.
 def store_url(request: pytest.FixtureRequest) -> str:
     """An empty store on each backend."""
     return str(request.getfixturevalue(request.param))
-
-
-def watchfloor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The installed CLI in a real process, with a private Prefect home."""
-    env = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect")}
-    return subprocess.run(
-        [WATCHFLOOR, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

@@ -20,25 +20,11 @@ from tests.adapters.monitorkit import (
     stored_items,
     write_sources,
 )
+from tests.conftest import DEVELOPMENT_KEYS
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 SOURCE_KEYS = {"name", "url", "status", "http_status", "items", "new_items", "error"}
-DEVELOPMENT_KEYS = {
-    "id",
-    "category",
-    "status",
-    "background",
-    "title",
-    "event_date",
-    "place",
-    "actors",
-    "facts",
-    "evidence",
-    "regions",
-    "dismissed",
-    "merged_into",
-}
 # (name, path, items): one feed per way of saying "nothing changed" on the second poll.
 FEEDS = [
     ("Peninsula Desk", "/feed/rss2_korea.xml?v=etag", 4),
