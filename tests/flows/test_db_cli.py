@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,16 @@ def age_articles(engine: sa.Engine, days: int, keep_recent: str | None = None) -
         connection.execute(stmt)
 
 
+def old_replayed_store(
+    url: str, tmp_path: Path, engine_of: Callable[[str], sa.Engine], keep_recent: str | None = None
+) -> sa.Engine:
+    """replayed_store, then its articles (but `keep_recent`) made 40 days old; an engine on it."""
+    replayed_store(url, tmp_path)
+    engine = engine_of(url)
+    age_articles(engine, days=40, keep_recent=keep_recent)
+    return engine
+
+
 def history(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Everything retention must keep: developments, evidence, alerts, deliveries, and the
     evidence articles' metadata."""
@@ -141,9 +151,7 @@ def bodies(engine: sa.Engine) -> dict[str, tuple[bool, bool]]:
 def test_db_purge_clears_old_bodies_and_keeps_history(
     store_url: str, tmp_path: Path, engine_of: Any
 ) -> None:
-    replayed_store(store_url, tmp_path)
-    engine = engine_of(store_url)
-    age_articles(engine, days=40, keep_recent="004_")
+    engine = old_replayed_store(store_url, tmp_path, engine_of, keep_recent="004_")
     before = history(engine)
     assert len(before["developments"]) == 4 and len(before["alerts"]) == 4
 
@@ -174,9 +182,7 @@ def test_db_purge_clears_old_bodies_and_keeps_history(
 def test_db_purge_delete_articles_keeps_evidence_articles(
     store_url: str, tmp_path: Path, engine_of: Any
 ) -> None:
-    replayed_store(store_url, tmp_path)
-    engine = engine_of(store_url)
-    age_articles(engine, days=40)
+    engine = old_replayed_store(store_url, tmp_path, engine_of)
     before = history(engine)
 
     out = ok(
