@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
+    IDLE_RUN_JSON,
     Src,
     requests_to,
     run_json,
@@ -81,14 +82,7 @@ def test_run_json_then_conditional_rerun(
     # Polled a moment ago: nothing is due, so nothing is fetched or listed.
     feed_server.reset_counters()
     idle = run_json(*common)
-    assert idle == {
-        "sources": [],
-        "articles": 0,
-        "developments": [],
-        "alerts_sent": 0,
-        "detected": 0,
-        "failed_articles": [],
-    }
+    assert idle == IDLE_RUN_JSON
     assert feed_server.requests == []
 
     # --all polls them anyway: conditional requests, 304s, and nothing parsed or stored.

@@ -25,7 +25,14 @@ from flows.liveness import process_identity, process_is_gone
 from flows.monitorlock import LOCK_NAME, SKIPPED, monitor_lock
 from flows.runtime import transaction
 from tests.adapters.feedserver import FeedServer
-from tests.adapters.monitorkit import Src, run_monitor, store, stored_items, write_sources
+from tests.adapters.monitorkit import (
+    IDLE_RUN_JSON,
+    Src,
+    run_monitor,
+    store,
+    stored_items,
+    write_sources,
+)
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -100,14 +107,7 @@ def test_run_json_says_on_stderr_that_it_skipped(
         app, ["run", "--sources", str(sources), "--db", sqlite_url, "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {
-        "sources": [],
-        "articles": 0,
-        "developments": [],
-        "alerts_sent": 0,
-        "detected": 0,
-        "failed_articles": [],
-    }
+    assert json.loads(result.stdout) == IDLE_RUN_JSON
     assert SKIPPED in " ".join(result.stderr.split())
 
 
