@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 
@@ -23,19 +24,10 @@ def run_captured(
 ) -> subprocess.CompletedProcess[str]:
     """Run `cmd` in `cwd` with exactly `env`, as `user` (uid, gid) when given; never raises on
     its exit code."""
-    return subprocess.run(
-        list(cmd),
-        cwd=cwd,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        # As `user`, in its group alone; None (the default) keeps this process's identity.
-        user=user[0] if user is not None else None,
-        group=user[1] if user is not None else None,
-        extra_groups=[] if user is not None else None,
-    )
+    options: dict[str, Any] = {"capture_output": True, "text": True, "check": False}
+    if user is not None:  # as `user`, in its group alone; else this process's identity
+        options.update(user=user[0], group=user[1], extra_groups=[])
+    return subprocess.run(list(cmd), cwd=cwd, env=dict(env), timeout=timeout, **options)
 
 
 def run_watchfloor(
