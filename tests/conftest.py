@@ -24,11 +24,29 @@ os.environ["WATCHFLOOR_FETCH_ALLOW_NETWORKS"] = "127.0.0.1"
 
 import pytest  # noqa: E402
 
-pytest_plugins = ["tests.secret_audit", "tests.notify.fixtures"]
+pytest_plugins = ["tests.secret_audit", "tests.notify.fixtures", "tests.adapters.feedfixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
+# The documented fields of a development in `--json` output and the web API.
+DEVELOPMENT_KEYS = frozenset(
+    {
+        "id",
+        "category",
+        "status",
+        "background",
+        "title",
+        "event_date",
+        "place",
+        "actors",
+        "facts",
+        "evidence",
+        "regions",
+        "dismissed",
+        "merged_into",
+    }
+)
 
 
 @contextmanager

@@ -23,11 +23,12 @@ import os
 import pwd
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.clikit import run_captured
 
 INSTALL_HINT = (
     "PostgreSQL 15 server binaries (initdb, pg_ctl) were not found. Install them with\n"
@@ -88,19 +89,7 @@ def _server_user() -> tuple[int, int] | None:
 def _run(cmd: list[str], user: tuple[int, int] | None, cwd: Path) -> str:
     """Run a PostgreSQL tool (as `user` when given) and return its output, or raise with it."""
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "HOME": str(cwd)}
-    proc = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        # As `user`, in its group alone; None (the default) keeps this process's identity.
-        user=user[0] if user is not None else None,
-        group=user[1] if user is not None else None,
-        extra_groups=[] if user is not None else None,
-    )
+    proc = run_captured(cmd, cwd=cwd, env=env, timeout=120, user=user)
     if proc.returncode != 0:
         raise PostgresUnavailableError(
             f"{Path(cmd[0]).name} failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}"

@@ -6,12 +6,13 @@ record are checked over HTTP."""
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import httpx
@@ -21,21 +22,25 @@ from bench.feedserver import LAST_MODIFIED, FeedServer
 from bench.generator import ArticleGenerator, event_sentences
 from bench.infra import BenchError
 from bench.latency import alert_arrival, wait_for_alert
+from tests.clikit import run_captured
 from tests.conftest import ROOT
 
 
-def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -> None:
+def quick_bench(part: str, tmp_path: Path, timeout: float) -> tuple[dict[str, Any], str]:
+    """(results, printed report) of `python -m bench --quick --only part`, which must succeed."""
     out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "detect", "--out", str(out)],
+    done = run_captured(
+        [sys.executable, "-m", "bench", "--quick", "--only", part, "--out", str(out)],
         cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        env=os.environ,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    mixes = json.loads(out.read_text(encoding="utf-8"))["detection_mix"]
+    return json.loads(out.read_text(encoding="utf-8")), done.stdout
+
+
+def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -> None:
+    mixes = quick_bench("detect", tmp_path, timeout=600)[0]["detection_mix"]
     assert mixes["articles"] == 200
     realistic, worst = mixes["realistic_15pct_events"], mixes["all_events"]
     assert 0 < realistic["event_articles"] < worst["event_articles"] == 200
@@ -44,17 +49,8 @@ def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "latency", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=480,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    latency = json.loads(out.read_text(encoding="utf-8"))["latency"]
+    results, printed = quick_bench("latency", tmp_path, timeout=480)
+    latency = results["latency"]
     assert (latency["feeds"], latency["stall_s"]) == (20, 3.0)
     serve, run = latency["serve"], latency["run"]
     # The alert came after the tick, and after the item was published before it.
@@ -66,7 +62,7 @@ def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) 
         assert poll["alerts_received"] >= 1
         assert poll["responses_304"] == 20 and poll["slow_requests"] >= 1
         assert poll["to_news_fetch_s"] > 0
-    assert "serve: tick -> alert" in done.stdout and "one-off run: start -> alert" in done.stdout
+    assert "serve: tick -> alert" in printed and "one-off run: start -> alert" in printed
 
 
 @pytest.fixture

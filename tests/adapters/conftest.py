@@ -13,7 +13,7 @@ import pytest
 
 from adapters import FetchContext
 from tests.adapters.adapterkit import LOOPBACK
-from tests.adapters.feedserver import FeedServer
+from tests.adapters.feedserver import FeedServer, serving_feeds
 
 _GUARDING = threading.Event()
 _BLOCKED: list[str] = []
@@ -62,9 +62,8 @@ def loopback_only() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def server_session() -> Iterator[FeedServer]:
-    server = FeedServer().start()
-    yield server
-    server.close()
+    with serving_feeds() as server:
+        yield server
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ import socket
 import struct
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -104,6 +106,16 @@ class FeedServer(ThreadingHTTPServer):
         self.stop.set()
         self.shutdown()
         self.server_close()
+
+
+@contextmanager
+def serving_feeds() -> Iterator[FeedServer]:
+    """A FeedServer answering on 127.0.0.1 for the length of the block."""
+    server = FeedServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 class _Handler(BaseHTTPRequestHandler):

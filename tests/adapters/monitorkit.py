@@ -24,6 +24,15 @@ from tests.adapters.adapterkit import FAST
 from tests.adapters.feedserver import FeedServer
 
 POLL_INTERVAL_S = 60
+# What `watchfloor run --json` prints for a run that fetched nothing (none due, or skipped).
+IDLE_RUN_JSON = {
+    "sources": [],
+    "articles": 0,
+    "developments": [],
+    "alerts_sent": 0,
+    "detected": 0,
+    "failed_articles": [],
+}
 
 
 def rss_feed(tag: str, count: int, when: datetime | None = None) -> bytes:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import create_engine_for, make_sessionmaker, upgrade
+from db import make_sessionmaker, upgrade
 
 # The helper modules (dbtestkit, dbworker) sit next to these tests and are imported by
 # their own names, whatever pytest's import mode and whether tests/ is a package.
@@ -26,6 +26,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from tests.pgserver import create_database, drop_database  # noqa: E402
+from tests.storekit import engine_at  # noqa: E402
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -39,11 +40,8 @@ _names = itertools.count()
 def pg_template(pg_server: str) -> str:
     """A database at the latest migration, copied for each test (much faster than migrating)."""
     url = create_database(pg_server, _TEMPLATE)
-    engine = create_engine_for(url)
-    try:
+    with engine_at(url) as engine:  # disposed: CREATE DATABASE ... TEMPLATE needs it idle
         upgrade(engine)
-    finally:
-        engine.dispose()  # CREATE DATABASE ... TEMPLATE needs the template to be idle
     return url
 
 
@@ -76,9 +74,8 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     """URL of a database at the latest migration on `backend`."""
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'watchfloor.db'}"
-        engine = create_engine_for(url)
-        upgrade(engine)
-        engine.dispose()
+        with engine_at(url) as engine:
+            upgrade(engine)
         yield url
         return
     request.getfixturevalue("pg_template")
@@ -88,11 +85,8 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """An engine on a migrated database of each backend."""
-    eng = create_engine_for(db_url)
-    try:
+    with engine_at(db_url) as eng:
         yield eng
-    finally:
-        eng.dispose()
 
 
 @pytest.fixture

@@ -40,6 +40,12 @@ def _meeting_match(key: str, status: str) -> object:
     return match(key, "ministerial_meeting.v1", category="ministerial_meeting", status=status)  # type: ignore[arg-type]
 
 
+def _held(ref: str, *keys: str) -> object:
+    """The meeting's move from planned to occurred under `ref`, reported by the articles `keys`."""
+    reports = [_meeting_match(key, "occurred") for key in keys]
+    return change(ref, _meeting("occurred"), reports, "status_change", "planned")  # type: ignore[arg-type]
+
+
 def test_new_development_created_then_status_changed_in_one_batch(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -48,13 +54,7 @@ def test_new_development_created_then_status_changed_in_one_batch(
         scheduled = change(
             "new:0", _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new"
         )
-        held = change(
-            "new:0",
-            _meeting("occurred"),
-            [_meeting_match("beta-0", "occurred"), _meeting_match("beta-1", "occurred")],
-            "status_change",
-            previous_status="planned",
-        )
+        held = _held("new:0", "beta-0", "beta-1")
         alert_ids = apply_changes(session, [scheduled, held], keys, T0)
         assert len(alert_ids) == 2
         assert _count(session, DevelopmentRow) == 1
@@ -101,13 +101,7 @@ def test_a_retried_batch_writes_nothing_twice(sessions: sessionmaker[Session]) -
     batch = [
         change("new:0", development(), [match("alpha-0")], "new"),
         change("new:1", _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new"),
-        change(
-            "new:1",
-            _meeting("occurred"),
-            [_meeting_match("beta-0", "occurred")],
-            "status_change",
-            "planned",
-        ),
+        _held("new:1", "beta-0"),
     ]
     with sessions.begin() as session:
         assert len(apply_changes(session, batch, keys, T0)) == 3
@@ -152,23 +146,11 @@ def test_status_only_moves_forward_and_alerts_only_real_moves(
         )
         [dev_id] = session.scalars(select(DevelopmentRow.id))
     ref = f"id:{dev_id}"
-    held = change(
-        ref,
-        _meeting("occurred"),
-        [_meeting_match("beta-0", "occurred")],
-        "status_change",
-        "planned",
-    )
+    held = _held(ref, "beta-0")
     with sessions.begin() as session:
         assert len(apply_changes(session, [held], keys, at(60))) == 1
     # A run that read the development before the move (stale snapshot) raises nothing twice.
-    stale = change(
-        ref,
-        _meeting("occurred"),
-        [_meeting_match("beta-1", "occurred")],
-        "status_change",
-        "planned",
-    )
+    stale = _held(ref, "beta-1")
     late = change(ref, _meeting("planned"), [_meeting_match("alpha-1", "planned")], None)
     with sessions.begin() as session:
         assert apply_changes(session, [stale, late], keys, at(30)) == []

@@ -8,8 +8,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,18 +30,9 @@ from db import checkpoint_wal, create_engine_for, current_revision, source_state
 from db.engine import StoreError, alembic_config, migration_transaction
 from db.models import Base
 from tests.adapters.feedserver import FeedServer
+from tests.storekit import engine_at
 
 TABLES = {"sources", "articles", "developments", "evidence", "alerts", "deliveries"}
-
-
-@contextmanager
-def engine_at(url: str) -> Iterator[Engine]:
-    """A fresh engine for `url`, disposed of afterwards."""
-    engine = create_engine_for(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def test_upgrade_from_empty_then_again_is_a_noop(empty_url: str) -> None:

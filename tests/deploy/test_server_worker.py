@@ -8,18 +8,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from tests.conftest import ROOT
+from tests.notify.receivers import HttpReceiver
+from tests.storekit import rows_of
 
 pytestmark = pytest.mark.slow
 
@@ -40,46 +38,6 @@ def load_recipe() -> ModuleType:
 recipe = load_recipe()
 
 
-class Hooks(ThreadingHTTPServer):
-    """A webhook receiver on 127.0.0.1 keeping every JSON body posted to it."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _HookHandler)
-        self.lock = threading.Lock()
-        self.bodies: list[dict[str, Any]] = []
-
-    @property
-    def apprise_url(self) -> str:
-        return f"json://127.0.0.1:{self.server_address[1]}/hook"
-
-
-class _HookHandler(BaseHTTPRequestHandler):
-    server: Hooks
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with self.server.lock:
-            self.server.bodies.append(json.loads(body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def hooks() -> Iterator[Hooks]:
-    server = Hooks()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def all_pids(stack: Any) -> list[int]:
     """The stack's processes and everything below them, right now."""
     pids = [p.pid for p in stack.processes]
@@ -96,13 +54,7 @@ def assert_all_stopped(pids: list[int]) -> None:
 
 
 def stored_categories(url: str) -> list[str]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(sa.text("SELECT category FROM developments")).all()
-    finally:
-        engine.dispose()
-    return sorted(category for (category,) in rows)
+    return sorted(category for (category,) in rows_of(url, "SELECT category FROM developments"))
 
 
 def deploy(stack: Any) -> dict[str, dict[str, Any]]:
@@ -134,7 +86,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str | Non
 
 
 def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
-    tmp_path: Path, hooks: Hooks, databases: tuple[str | None, str]
+    tmp_path: Path, http: HttpReceiver, databases: tuple[str | None, str]
 ) -> None:
     prefect_db, store = databases
     # No scheduler: the monitor's cron must not start a run that polls the real feeds.
@@ -144,7 +96,7 @@ def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
         scheduler=False,
         # Secrets in the worker's environment, never in parameters.
         watchfloor_env={
-            "WATCHFLOOR_NOTIFY_URLS": json.dumps([hooks.apprise_url]),
+            "WATCHFLOOR_NOTIFY_URLS": json.dumps([f"json://127.0.0.1:{http.port}/hook"]),
             "WATCHFLOOR_DATABASE_URL": store,
         },
     )
@@ -163,7 +115,7 @@ def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
     assert outcome.artifact is not None
     assert sorted(row["category"] for row in outcome.artifact) == SEED_CATEGORIES
     assert stored_categories(store) == SEED_CATEGORIES
-    assert len(hooks.bodies) == 4, "the worker's WATCHFLOOR_NOTIFY_URLS reached the flow run"
+    assert len(http.received) == 4, "the worker's WATCHFLOOR_NOTIFY_URLS reached the flow run"
 
 
 def test_server_schedules_the_monitor_deployment(tmp_path: Path) -> None:

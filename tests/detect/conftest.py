@@ -1,4 +1,4 @@
-"""Shared fixtures for detection tests: the shipped rules, loaded once."""
+"""Shared fixtures for detection tests: the shipped rules, loaded once, and one small valid rule."""
 
 from __future__ import annotations
 
@@ -10,6 +10,20 @@ import detect
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
+# One valid rule, small enough to read at a glance: tests load it beside aliases of their own.
+LAUNCH_RULE = """
+id: launch
+category: missile_launch
+title: "{actor} fires"
+selections:
+  launch: [fired, launched]
+  weapon: [missile]
+condition: launch and weapon
+status:
+  occurred: [fired]
+examples:
+  positive: ["North Korea fired a missile."]
+"""
 
 
 def rule_documents(rules_dir: Path = RULES) -> tuple[dict[str, str], dict[str, str]]:

@@ -6,6 +6,7 @@ import pytest
 
 import detect
 from core.errors import ConfigValidationError
+from tests.detect.conftest import LAUNCH_RULE
 
 ALIASES = {
     "entities.yaml": """
@@ -14,19 +15,7 @@ states:
     aliases: [DPRK]
 """,
 }
-GOOD = """
-id: launch
-category: missile_launch
-title: "{actor} fires"
-selections:
-  launch: [fired, launched]
-  weapon: [missile]
-condition: launch and weapon
-status:
-  occurred: [fired]
-examples:
-  positive: ["North Korea fired a missile."]
-"""
+GOOD = LAUNCH_RULE  # a valid rule the tests here break one way at a time
 
 
 def errors(rules: dict[str, str], aliases: dict[str, str] = ALIASES) -> list[str]:

@@ -10,20 +10,8 @@ import pytest
 import detect
 from core.errors import ConfigValidationError
 from core.model import DetectionInput
+from tests.detect.conftest import LAUNCH_RULE
 
-GOOD_RULE = """
-id: launch
-category: missile_launch
-title: "{actor} fires"
-selections:
-  launch: [fired, launched]
-  weapon: [missile]
-condition: launch and weapon
-status:
-  occurred: [fired]
-examples:
-  positive: ["North Korea fired a missile."]
-"""
 ALIASES = """
 regions: [korea, north-korea, japan]
 states:
@@ -46,7 +34,7 @@ places:
 
 
 def load(aliases: str) -> detect.RuleSet:
-    return detect.load_ruleset({"r.yaml": GOOD_RULE}, {"entities.yaml": aliases})
+    return detect.load_ruleset({"r.yaml": LAUNCH_RULE}, {"entities.yaml": aliases})
 
 
 def errors(aliases: str) -> list[str]:

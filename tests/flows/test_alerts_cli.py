@@ -5,15 +5,14 @@ secrets audit and checked here too: only Apprise's privacy form of a URL may app
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import notify
+from tests.clikit import run_watchfloor
 from tests.conftest import SEEDS
 from tests.notify.alertkit import hook_url, write_subscribers
 from tests.notify.receivers import HttpReceiver, free_port
@@ -21,23 +20,12 @@ from tests.secret_audit import find_marker, record_output
 
 pytestmark = pytest.mark.slow
 
-WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
-
 
 def watchfloor(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI; its output goes to the secrets audit and must hold no secret."""
-    environment = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect"), **(env or {})}
-    result = subprocess.run(
-        [WATCHFLOOR, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_watchfloor(*args, cwd=cwd, env=env)
     # The label names the command only: its arguments may hold a subscriber URL.
     record_output(f"watchfloor {' '.join(a for a in args[:2] if '://' not in a)}", result.stdout)
     record_output(f"watchfloor {args[0]} (stderr)", result.stderr)

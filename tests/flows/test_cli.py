@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import RULES, SEEDS
+from tests.clikit import run_watchfloor
+from tests.conftest import DEVELOPMENT_KEYS, RULES, SEEDS
 from tests.secret_audit import record_output
-
-WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 
 
 def watchfloor(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed CLI in `cwd` with a private Prefect home."""
-    environment = {
-        **os.environ,
-        "PREFECT_HOME": str(cwd / ".prefect"),
-        **(env or {}),
-    }
-    result = subprocess.run(
-        [WATCHFLOOR, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """Run the installed CLI in `cwd` with a private Prefect home; its output goes to the audit."""
+    result = run_watchfloor(*args, cwd=cwd, env=env)
     record_output(f"watchfloor {' '.join(args)}", result.stdout + result.stderr)
     return result
 
@@ -57,21 +41,7 @@ def test_replay_json_twice_in_a_real_process(tmp_path: Path) -> None:
         "missile_launch",
         "summit",
     ]
-    assert set(first["developments"][0]) == {
-        "id",
-        "category",
-        "status",
-        "background",
-        "title",
-        "event_date",
-        "place",
-        "actors",
-        "facts",
-        "evidence",
-        "regions",
-        "dismissed",
-        "merged_into",
-    }
+    assert set(first["developments"][0]) == DEVELOPMENT_KEYS
     second = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
     assert second["alerts_sent"] == 0
     listed = json_of(watchfloor("developments", "--db", url, "--json", cwd=tmp_path))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clikit import WATCHFLOOR
 from tests.conftest import SEEDS
-from tests.flows.test_cli import WATCHFLOOR
 
 ROOT = Path(__file__).resolve().parents[2]
 # What Prefect itself reads, in a process that imported the CLI the way the console script does.

@@ -14,10 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import SEEDS
+from tests.notify.receivers import HttpReceiver
+from tests.storekit import engine_at, rows_of
 
 BACKENDS = [
     pytest.param("sqlite_url", id="sqlite"),
@@ -56,47 +55,6 @@ report = replay_flow(paths=paths)
 ended = time.time()
 print(json.dumps({"report": report.replay_json(), "started": started, "ended": ended}))
 """
-
-
-class Hooks(ThreadingHTTPServer):
-    """A webhook receiver on 127.0.0.1 that keeps every JSON body posted to it."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _HookHandler)
-        self.lock = threading.Lock()
-        self.bodies: list[dict[str, Any]] = []
-
-    @property
-    def apprise_url(self) -> str:
-        return f"json://127.0.0.1:{self.server_address[1]}/hook"
-
-
-class _HookHandler(BaseHTTPRequestHandler):
-    server: Hooks
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with self.server.lock:
-            self.server.bodies.append(json.loads(body))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def hooks() -> Iterator[Hooks]:
-    server = Hooks()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -188,13 +146,7 @@ def wait_until_ready(procs: list[subprocess.Popen[bytes]], homes: list[Path]) ->
 
 def developments_by_id(url: str) -> dict[int, str]:
     """id -> category of every stored development."""
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(sa.text("SELECT id, category FROM developments")).all()
-    finally:
-        engine.dispose()
-    return {int(i): str(c) for i, c in rows}
+    return {int(i): str(c) for i, c in rows_of(url, "SELECT id, category FROM developments")}
 
 
 def duplicates(url: str) -> dict[str, int]:
@@ -209,31 +161,30 @@ def duplicates(url: str) -> dict[str, int]:
         "duplicate_deliveries": "SELECT alert_id, target_key FROM deliveries "
         "GROUP BY alert_id, target_key HAVING count(*) > 1",
     }
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            found = {k: len(connection.execute(sa.text(q)).all()) for k, q in checks.items()}
-            for table in ("articles", "developments", "alerts", "deliveries"):
-                found[table] = int(connection.scalar(sa.text(f"SELECT count(*) FROM {table}")))
-            states = connection.execute(sa.text("SELECT DISTINCT state FROM deliveries")).all()
-            found["unsent_deliveries"] = sum(1 for (s,) in states if s != "sent")
-    finally:
-        engine.dispose()
+    with engine_at(url) as engine, engine.connect() as connection:
+        found = {k: len(connection.execute(sa.text(q)).all()) for k, q in checks.items()}
+        for table in ("articles", "developments", "alerts", "deliveries"):
+            found[table] = int(connection.scalar(sa.text(f"SELECT count(*) FROM {table}")))
+        states = connection.execute(sa.text("SELECT DISTINCT state FROM deliveries")).all()
+        found["unsent_deliveries"] = sum(1 for (s,) in states if s != "sent")
     return found
 
 
 @pytest.mark.slow
 def test_two_replays_at_once_store_and_alert_once(
-    store_url: str, hooks: Hooks, tmp_path: Path
+    store_url: str, http: HttpReceiver, tmp_path: Path
 ) -> None:
     padding = padding_folder(tmp_path / "padding", PADDING)
-    a, b = start_workers(tmp_path, store_url, hooks.apprise_url, [str(SEEDS), str(padding)])
+    a, b = start_workers(
+        tmp_path, store_url, f"json://127.0.0.1:{http.port}/hook", [str(SEEDS), str(padding)]
+    )
 
     assert max(a["started"], b["started"]) < min(a["ended"], b["ended"]), "the runs overlapped"
     # Every alert was sent by exactly one of the two processes, and reached the subscriber once.
     assert a["report"]["alerts_sent"] + b["report"]["alerts_sent"] == 4
-    assert len(hooks.bodies) == 4
-    assert len({json.dumps(body, sort_keys=True) for body in hooks.bodies}) == 4
+    bodies = [request.json() for request in http.received]
+    assert len(bodies) == 4
+    assert len({json.dumps(body, sort_keys=True) for body in bodies}) == 4
     # Each report lists the developments its articles are evidence of, as committed when it
     # ended: the run that lost every insert race may end before the winner has detected them.
     stored = developments_by_id(store_url)

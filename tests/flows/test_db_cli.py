@@ -4,10 +4,8 @@ command in a real process, on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,9 @@ from alembic.script import ScriptDirectory
 import db
 from db.engine import alembic_config
 from db.models import alerts, articles, deliveries, developments, evidence
+from tests.clikit import run_watchfloor as watchfloor
 from tests.conftest import SEEDS, store_env
 
-WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 BACKENDS = [
     pytest.param("sqlite_url", id="sqlite"),
     pytest.param("pg_url", id="postgresql", marks=pytest.mark.postgres),
@@ -40,20 +38,6 @@ Officials said the plan would be reviewed after one year.
 def store_url(request: pytest.FixtureRequest) -> str:
     """An empty store on each backend."""
     return str(request.getfixturevalue(request.param))
-
-
-def watchfloor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The installed CLI in a real process, with a private Prefect home."""
-    env = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect")}
-    return subprocess.run(
-        [WATCHFLOOR, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -122,6 +106,16 @@ def age_articles(engine: sa.Engine, days: int, keep_recent: str | None = None) -
         connection.execute(stmt)
 
 
+def old_replayed_store(
+    url: str, tmp_path: Path, engine_of: Callable[[str], sa.Engine], keep_recent: str | None = None
+) -> sa.Engine:
+    """replayed_store, then its articles (but `keep_recent`) made 40 days old; an engine on it."""
+    replayed_store(url, tmp_path)
+    engine = engine_of(url)
+    age_articles(engine, days=40, keep_recent=keep_recent)
+    return engine
+
+
 def history(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Everything retention must keep: developments, evidence, alerts, deliveries, and the
     evidence articles' metadata."""
@@ -157,9 +151,7 @@ def bodies(engine: sa.Engine) -> dict[str, tuple[bool, bool]]:
 def test_db_purge_clears_old_bodies_and_keeps_history(
     store_url: str, tmp_path: Path, engine_of: Any
 ) -> None:
-    replayed_store(store_url, tmp_path)
-    engine = engine_of(store_url)
-    age_articles(engine, days=40, keep_recent="004_")
+    engine = old_replayed_store(store_url, tmp_path, engine_of, keep_recent="004_")
     before = history(engine)
     assert len(before["developments"]) == 4 and len(before["alerts"]) == 4
 
@@ -190,9 +182,7 @@ def test_db_purge_clears_old_bodies_and_keeps_history(
 def test_db_purge_delete_articles_keeps_evidence_articles(
     store_url: str, tmp_path: Path, engine_of: Any
 ) -> None:
-    replayed_store(store_url, tmp_path)
-    engine = engine_of(store_url)
-    age_articles(engine, days=40)
+    engine = old_replayed_store(store_url, tmp_path, engine_of)
     before = history(engine)
 
     out = ok(

@@ -4,7 +4,6 @@ prints exactly the documented object. In-process (Typer's runner) on the test Pr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
+    IDLE_RUN_JSON,
     Src,
     requests_to,
     run_json,
@@ -20,25 +20,11 @@ from tests.adapters.monitorkit import (
     stored_items,
     write_sources,
 )
+from tests.conftest import DEVELOPMENT_KEYS
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 SOURCE_KEYS = {"name", "url", "status", "http_status", "items", "new_items", "error"}
-DEVELOPMENT_KEYS = {
-    "id",
-    "category",
-    "status",
-    "background",
-    "title",
-    "event_date",
-    "place",
-    "actors",
-    "facts",
-    "evidence",
-    "regions",
-    "dismissed",
-    "merged_into",
-}
 # (name, path, items): one feed per way of saying "nothing changed" on the second poll.
 FEEDS = [
     ("Peninsula Desk", "/feed/rss2_korea.xml?v=etag", 4),
@@ -47,30 +33,25 @@ FEEDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    feeds = FeedServer().start()
-    yield feeds
-    feeds.close()
-
-
 @pytest.fixture
 def setup(
-    server: FeedServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    feed_server: FeedServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Path, str, str]:
     """(sources file, store URL, subscriber URL); `--notify` and `--db` set variables: undo
     them after."""
-    server.reset_counters()
+    feed_server.reset_counters()
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
     monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", sqlite_url)
     sources = write_sources(
-        tmp_path / "sources.yaml", server, [Src(name, path) for name, path, _ in FEEDS]
+        tmp_path / "sources.yaml", feed_server, [Src(name, path) for name, path, _ in FEEDS]
     )
-    hook = f"json://127.0.0.1:{server.server_address[1]}/hook/cli"
+    hook = f"json://127.0.0.1:{feed_server.server_address[1]}/hook/cli"
     return sources, sqlite_url, hook
 
 
-def test_run_json_then_conditional_rerun(setup: tuple[Path, str, str], server: FeedServer) -> None:
+def test_run_json_then_conditional_rerun(
+    setup: tuple[Path, str, str], feed_server: FeedServer
+) -> None:
     sources, url, hook = setup
     common = ("--sources", str(sources), "--db", url, "--notify", hook)
 
@@ -87,7 +68,7 @@ def test_run_json_then_conditional_rerun(setup: tuple[Path, str, str], server: F
     assert [s["name"] for s in first["sources"]] == [name for name, _, _ in FEEDS]
     for line, (_, path, items) in zip(first["sources"], FEEDS, strict=True):
         assert set(line) == SOURCE_KEYS
-        assert line["url"] == server.url(path)
+        assert line["url"] == feed_server.url(path)
         assert (line["status"], line["http_status"], line["error"]) == ("ok", 200, None)
         assert line["items"] == line["new_items"] == items
     assert first["articles"] == 9
@@ -96,20 +77,13 @@ def test_run_json_then_conditional_rerun(setup: tuple[Path, str, str], server: F
     assert first["developments"], "the fixture feeds report a launch and a meeting"
     assert all(set(d) == DEVELOPMENT_KEYS for d in first["developments"])
     assert first["alerts_sent"] >= 1
-    assert len(server.posts) == first["alerts_sent"]  # one subscriber: one message per alert
+    assert len(feed_server.posts) == first["alerts_sent"]  # one subscriber: one message per alert
 
     # Polled a moment ago: nothing is due, so nothing is fetched or listed.
-    server.reset_counters()
+    feed_server.reset_counters()
     idle = run_json(*common)
-    assert idle == {
-        "sources": [],
-        "articles": 0,
-        "developments": [],
-        "alerts_sent": 0,
-        "detected": 0,
-        "failed_articles": [],
-    }
-    assert server.requests == []
+    assert idle == IDLE_RUN_JSON
+    assert feed_server.requests == []
 
     # --all polls them anyway: conditional requests, 304s, and nothing parsed or stored.
     again = run_json(*common, "--all")
@@ -121,13 +95,15 @@ def test_run_json_then_conditional_rerun(setup: tuple[Path, str, str], server: F
     }
     assert again["articles"] == 0 and again["alerts_sent"] == 0
     assert again["developments"] == []
-    assert [h.get("if-none-match") is not None for h in requests_to(server, "v=etag")] == [True]
-    assert [h.get("if-modified-since") for h in requests_to(server, "v=lastmod")] == [
+    assert [h.get("if-none-match") is not None for h in requests_to(feed_server, "v=etag")] == [
+        True
+    ]
+    assert [h.get("if-modified-since") for h in requests_to(feed_server, "v=lastmod")] == [
         "Wed, 28 Jan 2026 01:00:00 GMT"
     ]
-    assert statuses_of(server, "rss2_korea") == statuses_of(server, "atom_japan") == [304]
+    assert statuses_of(feed_server, "rss2_korea") == statuses_of(feed_server, "atom_japan") == [304]
     assert stored_items(url) == stored
-    assert len(server.posts) == 0
+    assert len(feed_server.posts) == 0
 
 
 def test_run_table_lists_sources_and_developments(setup: tuple[Path, str, str]) -> None:

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +25,14 @@ from flows.liveness import process_identity, process_is_gone
 from flows.monitorlock import LOCK_NAME, SKIPPED, monitor_lock
 from flows.runtime import transaction
 from tests.adapters.feedserver import FeedServer
-from tests.adapters.monitorkit import Src, run_monitor, store, stored_items, write_sources
+from tests.adapters.monitorkit import (
+    IDLE_RUN_JSON,
+    Src,
+    run_monitor,
+    store,
+    stored_items,
+    write_sources,
+)
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -44,17 +50,10 @@ SENT_PER_ALERT = sa.text(
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    feeds = FeedServer().start()
-    yield feeds
-    feeds.close()
-
-
 @pytest.fixture
-def sources(server: FeedServer, tmp_path: Path) -> Path:
-    server.reset_counters()
-    return write_sources(tmp_path / "sources.yaml", server, FEEDS)
+def sources(feed_server: FeedServer, tmp_path: Path) -> Path:
+    feed_server.reset_counters()
+    return write_sources(tmp_path / "sources.yaml", feed_server, FEEDS)
 
 
 @pytest.fixture
@@ -82,19 +81,19 @@ def lock_rows(url: str) -> list[tuple[str, str]]:
 
 
 def test_a_run_skips_while_another_holds_the_lock(
-    sources: Path, store_url: str, server: FeedServer
+    sources: Path, store_url: str, feed_server: FeedServer
 ) -> None:
     hold_lock(store_url, "other-host:123:running")
     report, _ = run_monitor(sources_file=str(sources))
     assert report.problems == [SKIPPED]
     assert report.sources == [] and report.articles == 0
-    assert server.requests == [], "a skipped run fetches nothing"
+    assert feed_server.requests == [], "a skipped run fetches nothing"
     assert sum(stored_items(store_url).values()) == 0
     assert lock_rows(store_url) == [(LOCK_NAME, "other-host:123:running")]
 
 
 def test_run_json_says_on_stderr_that_it_skipped(
-    sources: Path, sqlite_url: str, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+    sources: Path, sqlite_url: str, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from typer.testing import CliRunner
 
@@ -108,19 +107,12 @@ def test_run_json_says_on_stderr_that_it_skipped(
         app, ["run", "--sources", str(sources), "--db", sqlite_url, "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {
-        "sources": [],
-        "articles": 0,
-        "developments": [],
-        "alerts_sent": 0,
-        "detected": 0,
-        "failed_articles": [],
-    }
+    assert json.loads(result.stdout) == IDLE_RUN_JSON
     assert SKIPPED in " ".join(result.stderr.split())
 
 
 def test_a_stale_lock_expires_and_the_next_run_proceeds(
-    sources: Path, store_url: str, server: FeedServer
+    sources: Path, store_url: str, feed_server: FeedServer
 ) -> None:
     # A run that died an hour ago without releasing its lease.
     hold_lock(store_url, "dead-host:999:crashed", age_s=3600)
@@ -225,7 +217,7 @@ def watchfloor_run(sources: Path, url: str, hook: str, home: Path) -> subprocess
 def test_two_processes_at_once_store_and_alert_everything_once(
     backend: str,
     sources: Path,
-    server: FeedServer,
+    feed_server: FeedServer,
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
@@ -234,7 +226,7 @@ def test_two_processes_at_once_store_and_alert_everything_once(
         if backend == "sqlite"
         else request.getfixturevalue("pg_url")
     )
-    hook = f"json://127.0.0.1:{server.server_address[1]}/hook/{backend}"
+    hook = f"json://127.0.0.1:{feed_server.server_address[1]}/hook/{backend}"
     processes = [watchfloor_run(sources, url, hook, tmp_path / f"home{i}") for i in range(2)]
     outputs = [process.communicate(timeout=300) for process in processes]
     reports = []
@@ -254,7 +246,7 @@ def test_two_processes_at_once_store_and_alert_everything_once(
         ).all()
     assert alerts >= 1
     assert sorted(count for _, count in sent) == [1] * alerts, "one delivery per alert"
-    posts = [body for path, body in server.posts if path.endswith(f"/hook/{backend}")]
+    posts = [body for path, body in feed_server.posts if path.endswith(f"/hook/{backend}")]
     assert len(posts) == alerts == sum(r["alerts_sent"] for r in reports)
     # Whichever came second either found the lock taken or found nothing due: never both busy.
     second = [r for r in reports if not r["sources"]]

@@ -10,8 +10,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.clikit import WATCHFLOOR
 from tests.conftest import SEEDS
-from tests.flows.test_cli import WATCHFLOOR, watchfloor
+from tests.flows.test_cli import watchfloor
 
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # A line of a progress bar: what it counts, the bar, done/total.

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from flows.deployments import check_cron, monitor_deployment, schedule_next_run,
 from flows.settings import load_settings
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, prefect_api, stored_items, write_sources
+from tests.clikit import run_captured
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -184,14 +184,10 @@ def test_prefect_deploy_registers_the_deployments(tmp_path: Path) -> None:
         "PREFECT_API_URL": PREFECT_API_URL.value(),
         "PREFECT_HOME": str(tmp_path / "prefect"),
     }
-    result = subprocess.run(
+    result = run_captured(
         [PREFECT, "--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"],
         cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
     output = result.stdout[-3000:] + result.stderr[-3000:]
     # fastapi >= 0.151 refuses the nulls Prefect 3.8's client sends: pin fastapi==0.150.0.

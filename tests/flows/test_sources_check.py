@@ -4,7 +4,6 @@ next to the stored health. (Health after real monitor runs: test_monitor_faults.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +37,12 @@ FETCH_KEYS = ("kind", "status", "http_status", "items", "error", "problems", "tr
 NAMES = ["Peninsula Desk", "Moved Desk", "Gone Desk", "Busy Desk"]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    feeds = FeedServer().start()
-    yield feeds
-    feeds.close()
-
-
 @pytest.fixture
-def sources(server: FeedServer, tmp_path: Path) -> Path:
-    server.reset_counters()
+def sources(feed_server: FeedServer, tmp_path: Path) -> Path:
+    feed_server.reset_counters()
     return write_sources(
         tmp_path / "sources.yaml",
-        server,
+        feed_server,
         [
             Src("Peninsula Desk", "/feed/rss2_korea.xml"),
             Src("Moved Desk", "/hop/1/301/atom_japan.xml"),
@@ -67,7 +59,7 @@ def check(*args: str) -> Any:
 
 
 def test_check_json_on_a_store_that_never_polled(
-    sources: Path, sqlite_url: str, server: FeedServer
+    sources: Path, sqlite_url: str, feed_server: FeedServer
 ) -> None:
     rows = json.loads(check("--sources", str(sources), "--db", sqlite_url, "--json").stdout)
     assert [row["name"] for row in rows] == NAMES
@@ -91,7 +83,7 @@ def test_check_json_on_a_store_that_never_polled(
         assert row["last_status"] is row["last_fetch_at"] is row["next_due_at"] is None
         assert row["consecutive_failures"] == 0
     # Unconditional fetches, nothing written: the next real poll still reads every item.
-    assert all("if-none-match" not in headers for _, headers in server.requests)
+    assert all("if-none-match" not in headers for _, headers in feed_server.requests)
     assert health(sqlite_url) == {} and sum(stored_items(sqlite_url).values()) == 0
 
 

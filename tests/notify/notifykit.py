@@ -1,4 +1,5 @@
-"""Helpers of the notify tests: a sample alert and loaded subscribers to send it to."""
+"""Helpers of the notify tests: a sample alert, loaded subscribers to send it to, and the
+secrets the shipped subscribers file reads."""
 
 from __future__ import annotations
 
@@ -7,12 +8,32 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 import notify
 from core.model import Alert, DeliveryOutcome, EvidenceRef, Target
 from notify import Subscribers
 from notify.delivery import Channel
+from tests.conftest import ROOT
 
 MAIL_QUERY = "from=alerts@example.com&to=ops@example.com"
+SHIPPED_SUBSCRIBERS = ROOT / "deploy" / "subscribers.yaml"
+
+
+def set_shipped_secrets(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Set the variables deploy/subscribers.yaml reads, to values the secrets audit knows
+    (WFSECRET...); return them, so a test can look for each in what it prints."""
+    secrets = {
+        "SMTP_USER": "alerts",
+        "SMTP_PASSWORD": "WFSECRET-Passw0rd",
+        "SLACK_TOKEN_A": "WFSECRET1",
+        "SLACK_TOKEN_B": "WFSECRET2",
+        "SLACK_TOKEN_C": "WFSECRETslackC0ffee42",
+        "INCIDENT_TOKEN": "WFSECRET-Incident-42",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    return secrets
 
 
 def make_alert(**changes: Any) -> Alert:

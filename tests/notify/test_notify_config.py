@@ -10,6 +10,7 @@ import pytest
 
 import notify
 from core.errors import ConfigError, ConfigValidationError
+from tests.notify.notifykit import SHIPPED_SUBSCRIBERS, set_shipped_secrets
 
 
 def _write(tmp_path: Path, text: str) -> str:
@@ -260,18 +261,8 @@ def test_config_errors_never_show_the_secret(
 
 
 def test_shipped_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    secrets = {
-        "SMTP_USER": "alerts",
-        "SMTP_PASSWORD": "WFSECRET-Passw0rd",
-        "SLACK_TOKEN_A": "WFSECRET1",
-        "SLACK_TOKEN_B": "WFSECRET2",
-        "SLACK_TOKEN_C": "WFSECRETslackC0ffee42",
-        "INCIDENT_TOKEN": "WFSECRET-Incident-42",
-    }
-    for name, value in secrets.items():
-        monkeypatch.setenv(name, value)
-    path = Path(__file__).resolve().parents[2] / "deploy" / "subscribers.yaml"
-    targets = notify.load_targets(str(path)).targets
+    secrets = set_shipped_secrets(monkeypatch)
+    targets = notify.load_targets(str(SHIPPED_SUBSCRIBERS)).targets
     assert len(targets) == 4
     for target in targets:
         notify.parse_interest(target.tags)

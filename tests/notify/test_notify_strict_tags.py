@@ -16,6 +16,7 @@ import yaml
 import notify
 from core.errors import ConfigError, ConfigValidationError
 from notify.tags import PREFIXES, WORDS, Kind
+from tests.notify.notifykit import SHIPPED_SUBSCRIBERS, set_shipped_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -248,19 +249,10 @@ def shipped_regions() -> set[str]:
 def test_the_shipped_subscribers_pass_against_the_shipped_rules(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    secrets = {
-        "SMTP_USER": "alerts",
-        "SMTP_PASSWORD": "WFSECRET-Passw0rd",
-        "SLACK_TOKEN_A": "WFSECRET1",
-        "SLACK_TOKEN_B": "WFSECRET2",
-        "SLACK_TOKEN_C": "WFSECRETslackC0ffee42",
-        "INCIDENT_TOKEN": "WFSECRET-Incident-42",
-    }
-    for name, value in secrets.items():
-        monkeypatch.setenv(name, value)
+    set_shipped_secrets(monkeypatch)
     categories, regions = shipped_categories(), shipped_regions()
     assert {"missile_launch", "summit", "ministerial_meeting", "nuclear_test"} <= categories
     assert {"region:east-asia", "region:korea", "region:japan"} <= regions
-    config = str(ROOT / "deploy" / "subscribers.yaml")
+    config = str(SHIPPED_SUBSCRIBERS)
     targets = notify.load_targets(config, categories=categories, regions=regions).targets
     assert len(targets) == 4

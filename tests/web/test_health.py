@@ -3,16 +3,15 @@ store is unreachable, no cycle was ever recorded, or the last is older than thre
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from tests.notify.receivers import free_port
-from tests.web.webkit import config_for, serving, set_last_fetch, sqlite_copy
+from tests.web.webkit import config_for, copy_fetched_ago, serving
 
 
 def test_a_fresh_store_is_healthy(seed_store: str, tmp_path: Path) -> None:
-    url = sqlite_copy(seed_store, tmp_path)
-    set_last_fetch(url, datetime.now(UTC) - timedelta(minutes=5))
+    url = copy_fetched_ago(seed_store, tmp_path, timedelta(minutes=5))
     with serving(config_for(url, interval_s=600)) as client:
         answer = client.get("/healthz")
     assert answer.status_code == 200
@@ -26,8 +25,7 @@ def test_a_fresh_store_is_healthy(seed_store: str, tmp_path: Path) -> None:
 
 
 def test_a_cycle_older_than_three_intervals_is_unhealthy(seed_store: str, tmp_path: Path) -> None:
-    url = sqlite_copy(seed_store, tmp_path)
-    set_last_fetch(url, datetime.now(UTC) - timedelta(minutes=31), failures=2)
+    url = copy_fetched_ago(seed_store, tmp_path, timedelta(minutes=31), failures=2)
     with serving(config_for(url, interval_s=600)) as client:
         stale = client.get("/healthz")
     assert stale.status_code == 503
@@ -39,8 +37,7 @@ def test_a_cycle_older_than_three_intervals_is_unhealthy(seed_store: str, tmp_pa
 
 
 def test_a_store_never_fetched_is_unhealthy(seed_store: str, tmp_path: Path) -> None:
-    url = sqlite_copy(seed_store, tmp_path)
-    set_last_fetch(url, None)
+    url = copy_fetched_ago(seed_store, tmp_path, None)
     with serving(config_for(url)) as client:
         answer = client.get("/healthz")
     assert answer.status_code == 503

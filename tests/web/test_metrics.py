@@ -18,6 +18,7 @@ from tests.web.webkit import (
     APPRISE_SECRET,
     TOKEN,
     config_for,
+    copy_fetched_ago,
     serving,
     set_last_fetch,
     sqlite_copy,
@@ -64,8 +65,7 @@ def _store_truth(url: str) -> tuple[Counter[tuple[str, str]], int, Counter[str],
 
 
 def test_metrics_match_the_store(seed_store: str, tmp_path: Path) -> None:
-    url = sqlite_copy(seed_store, tmp_path)
-    set_last_fetch(url, datetime.now(UTC) - timedelta(minutes=7), failures=0)
+    url = copy_fetched_ago(seed_store, tmp_path, timedelta(minutes=7), failures=0)
     with serving(config_for(url, interval_s=600)) as client:
         answer = client.get("/metrics")
     assert answer.status_code == 200
@@ -163,8 +163,7 @@ def test_a_false_alarm_moves_its_development_and_withdraws_its_alerts(
 
 
 def test_failing_sources_and_a_store_never_fetched(seed_store: str, tmp_path: Path) -> None:
-    url = sqlite_copy(seed_store, tmp_path)
-    set_last_fetch(url, None, failures=3)
+    url = copy_fetched_ago(seed_store, tmp_path, None, failures=3)
     with serving(config_for(url)) as client:
         samples = scraped(client.get("/metrics").text)
     assert value(samples, "watchfloor_sources_failing") == value(samples, "watchfloor_sources")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.flows.test_cli import WATCHFLOOR, watchfloor
+from tests.clikit import WATCHFLOOR
+from tests.flows.test_cli import watchfloor
 from tests.flows.test_cli_errors import PASSWORD, clean_failure, refused_port
 from tests.notify.receivers import free_port
 from tests.web.webkit import TOKEN

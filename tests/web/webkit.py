@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,11 @@ import httpx
 import uvicorn
 from sqlalchemy import update
 
-from db import create_engine_for
 from db.models import sources
 from flows.replay import replay_flow
 from tests.conftest import SEEDS, store_env
 from tests.notify.receivers import HttpReceiver, free_port
+from tests.storekit import engine_at
 from web import WebConfig, create_app
 
 # A dead port: the Apprise target's deliveries fail, and the secret in its URL is on record
@@ -71,10 +71,16 @@ def sqlite_copy(url: str, folder: Path) -> str:
 
 def set_last_fetch(url: str, at: datetime | None, failures: int = 0) -> None:
     """Every source of the store at `url` last fetched `at`, with `failures` failures in a row."""
-    engine = create_engine_for(url)
-    with engine.begin() as conn:
+    with engine_at(url) as engine, engine.begin() as conn:
         conn.execute(update(sources).values(last_fetch_at=at, consecutive_failures=failures))
-    engine.dispose()
+
+
+def copy_fetched_ago(url: str, folder: Path, age: timedelta | None, failures: int = 0) -> str:
+    """A copy of the store at `url` in `folder` (see sqlite_copy) whose sources were last fetched
+    `age` ago (never: None), with `failures` failures in a row; the copy's URL."""
+    copy = sqlite_copy(url, folder)
+    set_last_fetch(copy, None if age is None else datetime.now(UTC) - age, failures)
+    return copy
 
 
 def config_for(url: str, *, token: str | None = None, interval_s: float = 600) -> WebConfig:
