@@ -3,6 +3,7 @@ and the network policy (which private networks a fetch may reach; none by defaul
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 from collections import deque
@@ -19,6 +20,15 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.9, */*;q=0.5"
 )
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The one TLS context of this process's fetch clients: building one loads the CA bundle
+    (~60 ms of CPU), which a `serve` cycle would otherwise pay again in every run. A context
+    may be shared by any number of clients and threads; one built before a fork serves the
+    forked process too (`flows.warm` builds it in the forkserver)."""
+    return httpx.create_ssl_context()
 
 
 class HostLimiter:
@@ -51,7 +61,7 @@ class FetchContext:
     so the others queue behind (a convoy: half the fetch threads' samples waited there). 1,000
     unchanged feeds took 2.2-2.5 CPU-s with one client, 1.5-1.6 with leased ones (loopback,
     this 2-core machine). Reuse one context across sources and polls: connections stay alive
-    between requests, and no TLS context is built per request (one is shared by every client).
+    between requests, and no TLS context is built per request (`shared_ssl_context`).
     Close it (or use `with`) when done. `allow_networks` lists the private networks, addresses
     and host names fetches may reach (see `NetworkPolicy.from_entries`); ValueError names a
     bad entry.
@@ -68,7 +78,6 @@ class FetchContext:
         self._idle: deque[httpx.Client] = deque()
         self._clients: list[httpx.Client] = []
         self._lock = threading.Lock()
-        self._ssl_context: ssl.SSLContext | None = None
 
     @contextmanager
     def client(self) -> Iterator[httpx.Client]:
@@ -86,15 +95,13 @@ class FetchContext:
 
     def _new_client(self) -> httpx.Client:
         with self._lock:
-            if self._ssl_context is None:
-                self._ssl_context = httpx.create_ssl_context()
             limits = httpx.Limits(
                 max_connections=self.concurrency, max_keepalive_connections=self.concurrency
             )
             client = httpx.Client(
                 headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
                 follow_redirects=False,
-                transport=guarded_transport(self.policy, limits, self._ssl_context),
+                transport=guarded_transport(self.policy, limits, shared_ssl_context()),
             )
             self._clients.append(client)
             return client

@@ -3,8 +3,9 @@ once before it forks each run (see flows.forkruns).
 
 It imports the monitor flow with everything a run uses (Prefect, SQLAlchemy, httpx,
 feedparser, Apprise, the detection engine), loads the rules and subscribers the settings name
-into `flows.config`'s cache and parses the sources file into `flows.sourcesfile`'s. A configuration
-that does not load is left for the run itself to report, with its file and line.
+into `flows.config`'s cache, parses the sources file into `flows.sourcesfile`'s and builds the
+fetch clients' TLS context. A configuration that does not load is left for the run itself to
+report, with its file and line.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import logging
 
 import notify  # noqa: F401  Apprise: imported by a run's send stage
+from adapters.context import shared_ssl_context
 from flows import monitor  # noqa: F401  the flow a run executes
 from flows.config import load_run_config, region_names
 from flows.settings import load_settings
 from flows.sourcesfile import load_source_specs
 
+# The fetch clients' TLS context (CA bundle loaded): ~60 ms a run would otherwise pay.
+shared_ssl_context()
 try:
     settings = load_settings()
     config = load_run_config(settings)
