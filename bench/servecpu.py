@@ -12,9 +12,10 @@ CPU is read from /proc for every process of serve's session: each live process's
 plus the time of the children it reaped. That is `serve` itself (the runner and its scheduler),
 the forkserver with the runs forked from it (`flows.forkruns`: a run's CPU lands in the
 forkserver's children's time when it ends), and Prefect's temporary API server (a subprocess of
-serve; it answers every run's requests). The session is sampled a few seconds before each
-tick, when no run is alive; one cycle's figure is the difference between the samples around
-its tick, so it also holds what serve does while it waits for the next tick.
+serve; it answers every run's requests). The session is sampled 15 s before each tick, when
+no run is alive (Prefect's runner starts a run's process up to 10 s early); one cycle's figure
+is the difference between the samples around its tick, so it also holds what serve does while
+it waits for the next tick.
 
 Alerts go to the feed server's webhook receiver, which answers: no retried deliveries to a dead
 address are counted. A no-change cycle raises no alert; each cycle's figures say how many
@@ -40,7 +41,9 @@ TARGET_CPU_S = 2.0
 FIRST_TICK_AFTER_S = 45.0  # serve's first tick this long after it starts (its start-up)
 DUE_AGAIN_S = 35.0  # a 1-minute source is due again this long after its fetch (30 s slack)
 QUIET_S = 5.0  # the first cycle is over once no feed was fetched for this long and no run lives
-SAMPLE_BEFORE_TICK_S = 3.0
+# Prefect's runner starts a run's process up to its prefetch (10 s) before the run is due:
+# sampled this long before each tick, no run is alive and each cycle's CPU is its own.
+SAMPLE_BEFORE_TICK_S = 15.0
 FIRST_CYCLE_TIMEOUT_S = 900.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
