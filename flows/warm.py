@@ -11,10 +11,8 @@ report, with its file and line.
 
 from __future__ import annotations
 
-import functools
 import gc
 import logging
-import os
 import ssl
 from typing import Any
 
@@ -28,18 +26,13 @@ from flows.settings import load_settings
 from flows.sourcesfile import load_source_specs
 
 
-@functools.cache
-def _default_ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    return httpx.create_ssl_context()
-
-
 def _reused_ssl_context(
     verify: ssl.SSLContext | str | bool = True, cert: Any = None, trust_env: bool = True
 ) -> ssl.SSLContext:
     """httpx's `create_ssl_context`, with the default verifying context built once per CA
-    location (the variables it reads) instead of once per client."""
+    location instead of once per client."""
     if verify is True and cert is None and trust_env:
-        return _default_ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        return shared_ssl_context("prefect")
     return httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
 
 
