@@ -42,9 +42,9 @@ SCHEDULE_TIMEZONE = "UTC"
 # closed rather than run, so a restart does not start a backlog of cycles at once.
 MISSED_AFTER = timedelta(seconds=60)
 # How often a serving process looks for runs left by dead processes and for cancelled cycles.
-# Each look is two requests that Prefect's API answers with a few ms of CPU: at 5 s they cost
-# a no-change cycle of a one-minute schedule ~0.3 CPU-s (bench/servecpu.py). 15 s is still well
-# inside the shortest schedule, so a dead run's slot is freed before the next tick.
+# Each look is two requests to Prefect's API, paid by every cycle of a one-minute schedule
+# whether it has work or not (bench/servecpu.py measures them with the cycle). 15 s is still
+# well inside the shortest schedule, so a dead run's slot is freed before the next tick.
 WATCH_INTERVAL_S = 15.0
 # States of a run that a process is (or should be) working on.
 ACTIVE_STATES = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]

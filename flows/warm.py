@@ -3,10 +3,10 @@ once before it forks each run (see flows.forkruns).
 
 It imports the monitor flow with everything a run uses (Prefect, SQLAlchemy, httpx,
 feedparser, Apprise, the detection engine), loads the rules and subscribers the settings name
-into `flows.config`'s cache, parses the sources file into `flows.sourcesfile`'s and builds the
-fetch clients' TLS context, then freezes what it loaded out of the garbage collector's sight
-(`gc.freeze`). A configuration that does not load is left for the run itself to
-report, with its file and line.
+into `flows.config`'s cache, parses the sources file into `flows.sourcesfile`'s, builds the TLS
+contexts of the fetch clients and of Prefect's clients, then freezes what it loaded out of the
+garbage collector's sight (`gc.freeze`). A configuration that does not load is left for the run
+itself to report, with its file and line.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import httpx
@@ -24,18 +25,27 @@ from bench.latency import alert_arrival, wait_for_alert
 from tests.conftest import ROOT
 
 
-def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -> None:
+def quick_bench(
+    tmp_path: Path, part: str, key: str, timeout_s: float
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`python -m bench --quick --only PART` run to its end: the process (its output) and the
+    part's figures (`key` of the results file it wrote)."""
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "detect", "--out", str(out)],
+        [sys.executable, "-m", "bench", "--quick", "--only", part, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout_s,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    mixes = json.loads(out.read_text(encoding="utf-8"))["detection_mix"]
+    figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))[key]
+    return done, figures
+
+
+def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -> None:
+    _, mixes = quick_bench(tmp_path, "detect", "detection_mix", timeout_s=600)
     assert mixes["articles"] == 200
     realistic, worst = mixes["realistic_15pct_events"], mixes["all_events"]
     assert 0 < realistic["event_articles"] < worst["event_articles"] == 200
@@ -44,17 +54,7 @@ def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "latency", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=480,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    latency = json.loads(out.read_text(encoding="utf-8"))["latency"]
+    done, latency = quick_bench(tmp_path, "latency", "latency", timeout_s=480)
     assert (latency["feeds"], latency["stall_s"]) == (20, 3.0)
     serve, run = latency["serve"], latency["run"]
     # The alert came after the tick, and after the item was published before it.
@@ -71,17 +71,7 @@ def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_the_quick_serve_bench_measures_no_change_cycles(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "serve", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=480,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    figures = json.loads(out.read_text(encoding="utf-8"))["serve_cpu"]
+    done, figures = quick_bench(tmp_path, "serve", "serve_cpu", timeout_s=480)
     assert figures["feeds"] == 20 and len(figures["cycles"]) == 2
     for cycle in figures["cycles"]:
         # Every feed was asked and answered 304; nothing was alerted; the runs and Prefect's
