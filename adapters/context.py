@@ -3,6 +3,8 @@ and the network policy (which private networks a fetch may reach; none by defaul
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 import threading
 from collections import deque
@@ -19,6 +21,22 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.9, */*;q=0.5"
 )
+
+
+def shared_ssl_context(purpose: str = "fetch") -> ssl.SSLContext:
+    """The TLS context shared by this process's clients of one `purpose`: building one loads
+    the CA bundle (~60 ms of CPU), which a `serve` cycle would otherwise pay again in every run.
+    Built once per CA location (SSL_CERT_FILE and SSL_CERT_DIR, which httpx reads), so setting
+    either still takes effect. A context may be shared by any number of clients and threads;
+    one built before a fork serves the forked process too (`flows.warm` builds them in the
+    forkserver). Clients of different purposes keep apart because httpcore sets each client's
+    protocols (HTTP/2 or not) on the context it is given."""
+    return _ssl_context(purpose, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _ssl_context(purpose: str, cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 class HostLimiter:
@@ -51,7 +69,7 @@ class FetchContext:
     so the others queue behind (a convoy: half the fetch threads' samples waited there). 1,000
     unchanged feeds took 2.2-2.5 CPU-s with one client, 1.5-1.6 with leased ones (loopback,
     this 2-core machine). Reuse one context across sources and polls: connections stay alive
-    between requests, and no TLS context is built per request (one is shared by every client).
+    between requests, and no TLS context is built per request (`shared_ssl_context`).
     Close it (or use `with`) when done. `allow_networks` lists the private networks, addresses
     and host names fetches may reach (see `NetworkPolicy.from_entries`); ValueError names a
     bad entry.
@@ -68,7 +86,6 @@ class FetchContext:
         self._idle: deque[httpx.Client] = deque()
         self._clients: list[httpx.Client] = []
         self._lock = threading.Lock()
-        self._ssl_context: ssl.SSLContext | None = None
 
     @contextmanager
     def client(self) -> Iterator[httpx.Client]:
@@ -86,15 +103,13 @@ class FetchContext:
 
     def _new_client(self) -> httpx.Client:
         with self._lock:
-            if self._ssl_context is None:
-                self._ssl_context = httpx.create_ssl_context()
             limits = httpx.Limits(
                 max_connections=self.concurrency, max_keepalive_connections=self.concurrency
             )
             client = httpx.Client(
                 headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
                 follow_redirects=False,
-                transport=guarded_transport(self.policy, limits, self._ssl_context),
+                transport=guarded_transport(self.policy, limits, shared_ssl_context()),
             )
             self._clients.append(client)
             return client

@@ -8,7 +8,8 @@ PostgreSQL; (f) Watchfloor side by side with the naive feedparser script, rss2em
 feed2exec, whole processes polling the same feeds; (g) detection time on hostile articles
 (issue 9) next to prose of the same size; (h) detection alone on a realistic mix and on an
 all-events worst case; (i) publication -> alert for one new item among 1,000 unchanged feeds
-and one stalled feed, in `serve` and as a one-off `run`.
+and one stalled feed, in `serve` and as a one-off `run`; (j) the CPU of a no-change cycle over
+1,000 feeds inside `serve`.
 Writes every figure to bench/results.json. `--quick` runs a small version (a smoke test of the
 benchmark itself, not a measurement).
 """
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import detectmix, hostile, peers
+from bench import detectmix, hostile, peers, servecpu
 from bench.infra import ROOT, Workspace, child_env, machine
 from bench.plan import PARTS, Plan, run_parts, run_plan
 from bench.report import print_latency, print_results, summarise
@@ -108,11 +109,14 @@ def measure_parts(plan: Plan, ws: Workspace, parts: set[str], out: Path) -> dict
         results["detection_mix"] = raw["detect_mix"] | {"machine": raw["machine"]}
     if "latency" in raw:
         results["latency"] = raw["latency"] | {"machine": raw["machine"]}
+    if "serve_cpu" in raw:
+        results["serve_cpu"] = raw["serve_cpu"] | {"machine": raw["machine"]}
     return results
 
 
 def print_parts(results: dict[str, Any], parts: set[str]) -> None:
-    """The side-by-side table, the detection mixes and publication -> alert."""
+    """The side-by-side table, the detection mixes, publication -> alert and the CPU of a
+    no-change cycle inside `serve`."""
     if "peers" in parts:
         peers.print_figure(results["peers"])
         print()
@@ -121,6 +125,9 @@ def print_parts(results: dict[str, Any], parts: set[str]) -> None:
         print()
     if "latency" in parts:
         print_latency(results["latency"])
+    if "serve" in parts:
+        print()
+        servecpu.print_figure(results["serve_cpu"])
 
 
 if __name__ == "__main__":

@@ -150,9 +150,9 @@ def write_corpus(folder: Path, start: int, stop: int, workers: int = 2) -> int:
         return sum(sizes)
 
 
-def write_sources(path: Path, server: str, feeds: int) -> Path:
+def write_sources(path: Path, server: str, feeds: int, poll_interval: str = "10m") -> Path:
     """A sources file listing feeds 0..feeds-1 of the feed server."""
-    lines = ["defaults:", "  kind: rss", "  poll_interval: 10m", "sources:"]
+    lines = ["defaults:", "  kind: rss", f"  poll_interval: {poll_interval}", "sources:"]
     for i in range(feeds):
         lines += [f"  - name: bench-feed-{i:04d}", f"    url: {server}/feed/{i}.xml"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

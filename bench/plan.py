@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench import latency, peers
+from bench import latency, peers, servecpu
 from bench.infra import (
     RULES,
     SEED,
@@ -47,6 +47,10 @@ class Plan:
     # one more feed that stalls this long before answering, in `serve` and a one-off `run`.
     latency_feeds: int = 1_000
     latency_stall_s: float = 60.0
+    # Inside `serve` (bench.servecpu): CPU of each no-change cycle over this many feeds, on a
+    # one-minute cron after the first poll.
+    serve_feeds: int = 1_000
+    serve_cycles: int = 3
 
     @property
     def items_per_feed(self) -> int:
@@ -69,6 +73,8 @@ class Plan:
             detect_mix_articles=200,
             latency_feeds=20,
             latency_stall_s=3.0,
+            serve_feeds=20,
+            serve_cycles=2,
         )
 
 
@@ -211,6 +217,7 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
         raw["peers"] = peer_comparison(plan, ws, server)
         raw["detect_mix"] = detect_mix(plan, ws)
         raw["latency"] = publication_to_alert(plan, ws)
+        raw["serve_cpu"] = serve_cycle_cpu(plan, ws)
         raw["growth"] = growth_rows(plan, ws, raw["corpus"], "sqlite", ws.sqlite_url)
         raw["flat_replay"] = flat_replay(plan, ws)
         if plan.postgres:
@@ -234,7 +241,7 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
     return raw
 
 
-PARTS = ("peers", "detect", "latency")
+PARTS = ("peers", "detect", "latency", "serve")
 
 
 def run_parts(
@@ -242,7 +249,8 @@ def run_parts(
 ) -> dict[str, Any]:
     """Only some measurements (`--only`): "peers" (the side-by-side polls, with their own feed
     server), "detect" (detection alone on two mixes) and "latency" (publication -> alert in
-    `serve` and a one-off `run`, with its own feed server)."""
+    `serve` and a one-off `run`, with its own feed server) and "serve" (the CPU of a no-change
+    cycle inside `serve`, with its own feed server)."""
     raw: dict[str, Any] = {"machine": machine, "plan": _plan_json(plan)}
     if "peers" in parts:
         log(f"feed server: {plan.feeds} feeds x {plan.items_per_feed} items")
@@ -254,6 +262,8 @@ def run_parts(
         raw["detect_mix"] = detect_mix(plan, ws)
     if "latency" in parts:
         raw["latency"] = publication_to_alert(plan, ws)
+    if "serve" in parts:
+        raw["serve_cpu"] = serve_cycle_cpu(plan, ws)
     return raw
 
 
@@ -278,6 +288,12 @@ def publication_to_alert(plan: Plan, ws: Workspace) -> dict[str, Any]:
         f"stalling {plan.latency_stall_s:g} s"
     )
     return latency.run(ws, plan.latency_feeds, plan.latency_stall_s)
+
+
+def serve_cycle_cpu(plan: Plan, ws: Workspace) -> dict[str, Any]:
+    """The CPU of a no-change cycle over `serve_feeds` feeds inside `serve` (bench.servecpu)."""
+    log(f"serve cpu: {plan.serve_cycles} no-change cycles over {plan.serve_feeds:,} feeds")
+    return servecpu.run(ws, plan.serve_feeds, plan.items_per_feed, plan.serve_cycles)
 
 
 def _pg_version(server_url: str) -> str:

@@ -128,6 +128,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
         "peers": raw["peers"],
         "detection_mix": raw["detect_mix"],
         "latency": raw["latency"],
+        "serve_cpu": raw["serve_cpu"],
         "machine": {**raw["machine"], "postgresql": raw.get("postgres_version")},
         "plan": raw["plan"],
         "bench_wall_s": raw.get("bench_wall_s"),

@@ -100,9 +100,12 @@ def monitor_flow(
 
 def publish_monitor_artifact(database_url: str, report: RunReport) -> None:
     """A Markdown artifact of the run: developments, the alerts it raised, unhealthy sources."""
+    unhealthy = any(s.status == "error" for s in report.sources)
     with transaction(database_url) as session:
         raised = db.list_alerts(session, ids=report.raised_alert_ids)
-        health = {h.name: h for h in db.source_health(session)}
+        # Every source's health, read only for the failed ones' backoff: a cycle in which all
+        # answered skips reading a row per source.
+        health = {h.name: h for h in db.source_health(session)} if unhealthy else {}
     markdown = monitor_markdown(report, raised, health)
     create_markdown_artifact(markdown=markdown, key=ARTIFACT_KEY, description=summary_line(report))
 

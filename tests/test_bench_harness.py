@@ -1,7 +1,7 @@
-"""`make bench` must keep working as the code under it moves: its detection and latency parts
-run for real here, in their quick sizes (the full run is too long for a test; `python -m bench
---quick` is the smoke test of the rest), and the feed server's stall, publication and webhook
-record are checked over HTTP."""
+"""`make bench` must keep working as the code under it moves: its detection, latency and serve
+parts run for real here, in their quick sizes (the full run is too long for a test; `python -m
+bench --quick` is the smoke test of the rest), and the feed server's stall, publication and
+webhook record are checked over HTTP."""
 
 from __future__ import annotations
 
@@ -63,6 +63,22 @@ def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) 
         assert poll["responses_304"] == 20 and poll["slow_requests"] >= 1
         assert poll["to_news_fetch_s"] > 0
     assert "serve: tick -> alert" in printed and "one-off run: start -> alert" in printed
+
+
+@pytest.mark.slow
+def test_the_quick_serve_bench_measures_no_change_cycles(tmp_path: Path) -> None:
+    results, printed = quick_bench("serve", tmp_path, timeout=480)
+    figures = results["serve_cpu"]
+    assert figures["feeds"] == 20 and len(figures["cycles"]) == 2
+    for cycle in figures["cycles"]:
+        # Every feed was asked and answered 304; nothing was alerted; the runs and Prefect's
+        # API both spent CPU, and the parts add up to the cycle's figure.
+        assert (cycle["responses_304"], cycle["alerts_received"]) == (20, 0)
+        assert cycle["runs_cpu_s"] > 0 and cycle["api_and_other_cpu_s"] > 0
+        parts = cycle["runs_cpu_s"] + cycle["serve_cpu_s"] + cycle["api_and_other_cpu_s"]
+        assert parts == pytest.approx(cycle["cpu_s"])
+    assert figures["ratio_to_target"] == pytest.approx(figures["median_cpu_s"] / 2.0)
+    assert "(j) inside serve: one no-change cycle over 20 feeds" in printed
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import certifi
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from adapters import FetchContext, fetch_many, get_adapter
+from adapters.context import shared_ssl_context
 from adapters.netguard import AddressRefusedError, NetworkPolicy, non_public_kind
 from core.model import FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import LOOPBACK, rss_spec
@@ -267,3 +269,13 @@ def test_policy_rejects_bad_entries(entry: str) -> None:
 def test_context_rejects_bad_entries() -> None:
     with pytest.raises(ValueError, match=r"'10\.0\.0\.0/40' is not a network"):
         FetchContext(allow_networks=["10.0.0.0/40"])
+
+
+def test_fetch_clients_share_a_tls_context_per_ca_location(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    default = shared_ssl_context()
+    assert shared_ssl_context() is default
+    assert shared_ssl_context("prefect") is not default
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    assert shared_ssl_context() is not default  # a CA location set later still takes effect

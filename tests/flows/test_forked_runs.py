@@ -4,6 +4,7 @@ only when their files changed. Real Prefect flow runs in real child processes.""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -31,7 +32,10 @@ class _Compilations(logging.Handler):
 @flow
 def describe_run_process(report: str, rules_dir: str) -> None:
     """Write down what the run's process had loaded before the run (the warm-up, the sources
-    file's parse), and whether loading the rules compiled them."""
+    file's parse, the TLS contexts of fetch and of Prefect's clients), whether the warm-up's
+    objects were out of the garbage collector's sight, and whether loading the rules compiled
+    them."""
+    from adapters.context import _ssl_context
     from flows.config import load_versioned_ruleset
 
     preloaded = "flows.warm" in sys.modules
@@ -48,6 +52,9 @@ def describe_run_process(report: str, rules_dir: str) -> None:
         "sources_parsed": sources_parsed,
         "compiled": compilations.count,
         "parent": os.getppid(),
+        # Built in the warm-up: fetch's and Prefect's, none again for the run's own clients.
+        "tls_contexts": _ssl_context.cache_info().currsize,
+        "frozen": gc.get_freeze_count() > 0,
     }
     Path(report).write_text(json.dumps(facts), encoding="utf-8")
 
@@ -91,6 +98,7 @@ def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(tmp_path: 
         assert facts["preloaded"] is True
         assert facts["sources_parsed"] is True
         assert facts["parent"] != os.getpid(), "a fork of the forkserver, not of this process"
+        assert facts["tls_contexts"] == 2 and facts["frozen"] is True
     assert (first["compiled"], second["compiled"]) == (0, 0)
     assert after_edit["compiled"] == 1
     assert "WATCHFLOOR_RULES_DIR" not in os.environ, "the warm-up's variables are given back"
@@ -111,3 +119,4 @@ def test_after_serving_runs_are_spawned_again(tmp_path: Path) -> None:
     assert facts["preloaded"] is False
     assert facts["sources_parsed"] is False
     assert facts["parent"] == os.getpid()
+    assert facts["frozen"] is False

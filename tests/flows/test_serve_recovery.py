@@ -2,11 +2,13 @@
 dead `serve` holds the deployment's one-at-a-time slot (so Prefect cancels every later run, as
 measured in the field) until it is marked crashed; a running run whose process has ended is
 crashed, one whose process lives is left alone; scheduled runs missed long ago are closed, the
-next ones are kept."""
+next ones are kept. While serving, each cycle cancelled or crashed since the last look is
+reported once."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import subprocess
 import sys
@@ -17,7 +19,13 @@ from uuid import UUID
 
 import pytest
 
-from flows.deployments import CRASHED_BY_SERVE, monitor_deployment, recover_runs
+from flows import deployments
+from flows.deployments import (
+    CRASHED_BY_SERVE,
+    monitor_deployment,
+    recover_runs,
+    report_undone_runs,
+)
 from flows.liveness import process_identity
 from flows.monitor import PROCESS_LABEL
 from flows.settings import load_settings
@@ -137,3 +145,40 @@ def test_scheduled_runs_missed_long_ago_are_closed_and_the_next_kept(
     assert "missed" in state_of(missed).message
     assert state_of(next_one).type.value == "SCHEDULED"
     api(lambda client: client.set_flow_run_state(next_one, _crashed(), force=True))
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_each_undone_cycle_is_reported_once_from_the_runs_that_ended_since_the_last_look(
+    deployment_id: UUID,
+) -> None:
+    from prefect.states import Cancelled, Running
+
+    before = new_run(deployment_id, Running())
+    api(lambda client: client.set_flow_run_state(before, Cancelled(message="old"), force=True))
+    since = state_of(before).timestamp
+    cancelled = new_run(deployment_id, Running())
+    api(lambda client: client.set_flow_run_state(cancelled, Cancelled(message="late"), force=True))
+    crashed = new_run(deployment_id, Running())
+    api(lambda client: client.set_flow_run_state(crashed, _crashed(), force=True))
+
+    reported = _Lines()
+    deployments.log.addHandler(reported)
+    try:
+        latest = api(lambda client: report_undone_runs(client, deployment_id, since))
+        again = api(lambda client: report_undone_runs(client, deployment_id, latest))
+    finally:
+        deployments.log.removeHandler(reported)
+
+    lines = reported.lines
+    assert sum("was Cancelled: late" in line for line in lines) == 1
+    assert sum("was Crashed: test over" in line for line in lines) == 1
+    assert not any(": old" in line for line in lines), "ended before the look: reported then"
+    assert latest == state_of(crashed).timestamp and again == latest

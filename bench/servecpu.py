@@ -1,0 +1,245 @@
+"""Inside `serve`: the CPU that one no-change cycle over many feeds costs (issue 11: under 2 s
+at 1,000 feeds).
+
+The bench feed server serves `feeds` numbered feeds of `items` items; the sources file lists
+them with `poll_interval: 1m` (the shortest a sources file takes), so every one is due on every
+tick of a one-minute cron. `watchfloor serve` runs on that cron, started as an operator starts
+it, in its own session. Its first cycle polls every feed on an empty store (the first poll);
+the bench waits for it to end and go quiet. Every later tick is a no-change cycle: each feed
+answers 304.
+
+CPU is read from /proc for every process of serve's session: each live process's own time
+plus the time of the children it reaped. That is `serve` itself (the runner and its scheduler),
+the forkserver with the runs forked from it (`flows.forkruns`: a run's CPU lands in the
+forkserver's children's time when it ends), and Prefect's temporary API server (a subprocess of
+serve; it answers every run's requests). The session is sampled 15 s before each tick, when
+no run is alive (Prefect's runner starts a run's process up to 10 s early); one cycle's figure
+is the difference between the samples around its tick, so it also holds what serve does while
+it waits for the next tick.
+
+Alerts go to the feed server's webhook receiver, which answers: no retried deliveries to a dead
+address are counted. A no-change cycle raises no alert; each cycle's figures say how many
+webhooks arrived, and the part fails if a measured cycle fetched anything but 304s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.infra import BenchError, Workspace, feed_server, write_sources
+from bench.latency import call, next_tick, stop_serve
+
+TARGET_CPU_S = 2.0
+FIRST_TICK_AFTER_S = 45.0  # serve's first tick this long after it starts (its start-up)
+DUE_AGAIN_S = 35.0  # a 1-minute source is due again this long after its fetch (30 s slack)
+QUIET_S = 5.0  # the first cycle is over once no feed was fetched for this long and no run lives
+# Prefect's runner starts a run's process up to its prefetch (10 s) before the run is due:
+# sampled this long before each tick, no run is alive and each cycle's CPU is its own.
+SAMPLE_BEFORE_TICK_S = 15.0
+FIRST_CYCLE_TIMEOUT_S = 900.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCpu:
+    """CPU-seconds (user + system, reaped children included) of one session's processes."""
+
+    serve: float
+    runs: float  # the forkserver and every run forked from it
+    other: float  # Prefect's temporary API server, and anything else serve started
+    live_runs: int
+
+    @property
+    def total(self) -> float:
+        return self.serve + self.runs + self.other
+
+
+def _stat(pid: int) -> tuple[int, int, float] | None:
+    """(parent pid, session id, CPU-s with reaped children) of a process; None once gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    cpu = sum(int(v) for v in fields[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
+    return int(fields[1]), int(fields[3]), cpu
+
+
+def _is_forkserver(pid: int) -> bool:
+    try:
+        return b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def session_cpu(serve_pid: int) -> SessionCpu:
+    """The CPU of serve's session (serve was started as its leader), split by role."""
+    procs: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (found := _stat(int(entry.name))) and found[1] == serve_pid:
+            procs[int(entry.name)] = (found[0], found[2])
+    forkservers = {
+        pid for pid, (ppid, _) in procs.items() if ppid == serve_pid and _is_forkserver(pid)
+    }
+    serve = runs = other = 0.0
+    live_runs = 0
+    for pid, (ppid, cpu) in procs.items():
+        if pid == serve_pid:
+            serve += cpu
+        elif pid in forkservers or ppid in forkservers:
+            runs += cpu
+            live_runs += ppid in forkservers
+        else:
+            other += cpu
+    return SessionCpu(serve, runs, other, live_runs)
+
+
+def wait_for_first_cycle(
+    server: str, feeds: int, proc: subprocess.Popen[bytes], log: Path
+) -> float:
+    """Wait until serve's first cycle has fetched every feed, ended and gone quiet; the time
+    of its last fetch."""
+    deadline = time.monotonic() + FIRST_CYCLE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"serve exited with {proc.returncode}; log {log}")
+        seen = call(server, "/events")["feeds"]
+        fetched = seen["200"] + seen["304"] >= feeds
+        quiet = fetched and time.time() - seen["last_at"] >= QUIET_S
+        if quiet and session_cpu(proc.pid).live_runs == 0:
+            return float(seen["last_at"])
+        time.sleep(0.5)
+    raise BenchError(
+        f"serve's first cycle did not end within {FIRST_CYCLE_TIMEOUT_S:.0f} s; log {log}"
+    )
+
+
+def measured_cycle(
+    before: SessionCpu,
+    after: SessionCpu,
+    events: dict[str, Any],
+    tick: float,
+    feeds: int,
+    log: Path,
+) -> dict[str, Any]:
+    """One tick's figures; BenchError unless its cycle asked every feed and each answered 304."""
+    seen = events["feeds"]
+    if seen["304"] != feeds or seen["200"]:
+        raise BenchError(
+            f"the cycle of the tick at {tick:.0f} was not a no-change poll of {feeds} feeds "
+            f"({seen['304']} x 304, {seen['200']} x 200); log {log}"
+        )
+    if after.live_runs:
+        raise BenchError(
+            f"the cycle of the tick at {tick:.0f} still ran at the next tick; log {log}"
+        )
+    return {
+        "cpu_s": after.total - before.total,
+        "serve_cpu_s": after.serve - before.serve,
+        "runs_cpu_s": after.runs - before.runs,
+        "api_and_other_cpu_s": after.other - before.other,
+        "responses_304": seen["304"],
+        "alerts_received": len(events["hooks"]),
+        "to_last_fetch_s": seen["last_at"] - tick,
+    }
+
+
+def sample_before(tick: float, serve_pid: int) -> SessionCpu:
+    """The session's CPU `SAMPLE_BEFORE_TICK_S` before `tick`."""
+    time.sleep(max(0.0, tick - SAMPLE_BEFORE_TICK_S - time.time()))
+    return session_cpu(serve_pid)
+
+
+def measure(
+    folder: Path, server: str, feeds: int, cycles: int, env: dict[str, str]
+) -> dict[str, Any]:
+    """Serve on a one-minute cron; the first cycle polls, then `cycles` no-change cycles."""
+    sources = write_sources(folder / "sources.yaml", server, feeds, poll_interval="1m")
+    second = int(time.time() + FIRST_TICK_AFTER_S) % 60
+    cron = f"* * * * * {second}"
+    log = folder / "serve.log"
+    cli = str(Path(sys.executable).parent / "watchfloor")
+    argv = [cli, "serve", "--cron", cron, "--sources", str(sources)]
+    argv += ["--db", f"sqlite:///{folder / 'serve.db'}"]
+    _log(f"serve cpu: watchfloor serve --cron '{cron}' over {feeds:,} feeds; first cycle")
+    rows = []
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            settled = wait_for_first_cycle(server, feeds, proc, log)
+            tick = next_tick(settled + DUE_AGAIN_S, second)
+            before = sample_before(tick, proc.pid)
+            warm_cpu_s = before.total
+            for _ in range(cycles):
+                call(server, "/reset", {})
+                _log(f"serve cpu: no-change cycle at +{tick - time.time():.0f} s")
+                after = sample_before(tick + 60, proc.pid)
+                events = call(server, "/events")
+                rows.append(measured_cycle(before, after, events, tick, feeds, log))
+                before, tick = after, tick + 60
+        finally:
+            stop_serve(proc)
+    median = statistics.median(r["cpu_s"] for r in rows)
+    return {
+        "cron": cron,
+        "start_and_first_cycle_cpu_s": warm_cpu_s,
+        "cycles": rows,
+        "median_cpu_s": median,
+        "median_runs_cpu_s": statistics.median(r["runs_cpu_s"] for r in rows),
+        "target_cpu_s": TARGET_CPU_S,
+        "ratio_to_target": median / TARGET_CPU_S,
+    }
+
+
+def run(ws: Workspace, feeds: int, items: int, cycles: int) -> dict[str, Any]:
+    """The part, on its own feed server, Prefect home and store."""
+    folder = ws.path("servecpu")
+    folder.mkdir(parents=True, exist_ok=True)
+    with feed_server(ws, feeds, items) as server:
+        port = server.rsplit(":", 1)[1]
+        env = ws.env | {
+            "PREFECT_HOME": str(folder / "prefect"),
+            "WATCHFLOOR_NOTIFY_URLS": json.dumps([f"json://127.0.0.1:{port}/hook"]),
+        }
+        figures = measure(folder, server, feeds, cycles, env)
+    return {
+        "feeds": feeds,
+        "items_per_feed": items,
+        **figures,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def print_figure(r: dict[str, Any]) -> None:
+    """(j) the median no-change cycle inside serve, against the target."""
+    met = "met" if r["median_cpu_s"] < r["target_cpu_s"] else "NOT met"
+    print(
+        f"(j) inside serve: one no-change cycle over {r['feeds']:,} feeds (each answers 304) "
+        f"costs {r['median_cpu_s']:.2f} CPU-s, median of {len(r['cycles'])}; "
+        f"{r['ratio_to_target']:.2f}x the {r['target_cpu_s']:g} s target ({met})"
+    )
+    for c in r["cycles"]:
+        print(
+            f"    {c['cpu_s']:.2f} CPU-s: runs {c['runs_cpu_s']:.2f}, serve "
+            f"{c['serve_cpu_s']:.2f}, Prefect API {c['api_and_other_cpu_s']:.2f}; last feed "
+            f"{c['to_last_fetch_s']:.1f} s "
+            f"after the tick; {c['alerts_received']} webhook(s)"
+        )
+    print(
+        f"    serve's start and first poll: {r['start_and_first_cycle_cpu_s']:.1f} CPU-s; "
+        f"load average at the end: {r['load_average_at_end']}"
+    )
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
