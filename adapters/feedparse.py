@@ -36,6 +36,8 @@ feedparserfast.install()
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 # bozo reasons that say nothing about the items (a charset guess, a loose Content-Type).
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+# Values that are JSON as they are (exact types: a subclass takes the general path).
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
 def parse_feed(
@@ -175,12 +177,14 @@ def _raw_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def _json_safe(value: Any) -> Any:
     """`value` as JSON types only: struct_time -> ISO string, mappings -> dicts, others -> str."""
+    if type(value) in _JSON_LEAVES:  # most fields: exact types first, ABC checks are slower
+        return value
     if isinstance(value, time.struct_time):
         try:
             return datetime(*value[:6], tzinfo=UTC).isoformat()
         except ValueError:
             return None
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
