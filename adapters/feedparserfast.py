@@ -80,4 +80,3 @@ def install() -> None:
     feedparser.api.PREFERRED_XML_PARSERS[:] = [__name__]
     feedparser.mixin.make_safe_absolute_uri = memoised_safe_uri
     feedparser.mixin.copy = _FlatCopy  # type: ignore[assignment]
-

@@ -29,7 +29,7 @@ FEED_URL = "http://example.com/news/feed.xml"
 # Text with what splits expat's text events: entity and character references, markup-like
 # characters, non-ASCII, and runs of whitespace.
 _PIECES = st.sampled_from(
-    ["a", "Seoul ", "<p>", "</p>", "&", "<", ">", "\"", "'", "é", "東京", "  ", "\n", "\t", "&amp;"]
+    ["a", "Seoul ", "<p>", "</p>", "&", "<", ">", '"', "'", "é", "東京", "  ", "\n", "\t", "&amp;"]
 )
 TEXT = st.lists(_PIECES, max_size=12).map("".join)
 LINKS = st.sampled_from(
