@@ -43,7 +43,8 @@ class BufferedExpatParser(expatreader.ExpatParser):
     def reset(self) -> None:
         """Create the expat parser as xml.sax does, then turn buffering on."""
         super().reset()
-        self._parser.buffer_text = True
+        # `_parser` (the pyexpat parser reset() just made) is private, and not in typeshed.
+        self._parser.buffer_text = True  # type: ignore[attr-defined]
 
 
 def create_parser(*args: Any, **kwargs: Any) -> BufferedExpatParser:
@@ -79,4 +80,4 @@ def install() -> None:
     """Point feedparser at the buffered driver, the memoised base URI and the flat copy."""
     feedparser.api.PREFERRED_XML_PARSERS[:] = [__name__]
     feedparser.mixin.make_safe_absolute_uri = memoised_safe_uri
-    feedparser.mixin.copy = _FlatCopy  # type: ignore[assignment]
+    feedparser.mixin.copy = _FlatCopy
