@@ -36,6 +36,8 @@ LINKS = st.sampled_from(
     ["/a/b", "b?x=1&y=2", "../up", "http://other.example/x", "javascript:alert(1)", "", "#f"]
 )
 BASES = st.sampled_from(["", "/sub/", "http://base.example/dir/", "rel/", "javascript:x"])
+# An xml:base attribute (with a leading space), or none.
+BASE_ATTRS = BASES.map(lambda base: f" xml:base={quoteattr(base)}" if base else "")
 
 
 def _text_node(text: str, style: str) -> str:
@@ -53,10 +55,8 @@ def rss_feeds(draw: st.DrawFn) -> bytes:
     items = []
     for _ in range(draw(st.integers(0, 3))):
         style = draw(st.sampled_from(["escaped", "cdata", "raw"]))
-        base = draw(BASES)
-        base_attr = f" xml:base={quoteattr(base)}" if base else ""
         items.append(
-            f"<item{base_attr}><title>{_text_node(draw(TEXT), style)}</title>"
+            f"<item{draw(BASE_ATTRS)}><title>{_text_node(draw(TEXT), style)}</title>"
             f"<link>{escape(draw(LINKS))}</link>"
             f"<guid isPermaLink={quoteattr(draw(st.sampled_from(['true', 'false'])))}>"
             f"{escape(draw(LINKS))}</guid>"
@@ -81,8 +81,7 @@ def atom_feeds(draw: st.DrawFn) -> bytes:
             content = f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{escape(body)}</p></div>'
         else:
             content = escape(body)
-        base = draw(BASES)
-        base_attr = f" xml:base={quoteattr(base)}" if base else ""
+        base_attr = draw(BASE_ATTRS)
         lang = draw(st.sampled_from(["", ' xml:lang="ko"', ' xml:lang=""']))
         entries.append(
             f"<entry{base_attr}{lang}><title type={quoteattr(kind)}>{escape(draw(TEXT))}</title>"
