@@ -50,5 +50,5 @@ def tidy_text(text: str) -> str:
     between paragraphs (what `html_to_text` makes of text without markup)."""
     if any(run in text for run in _COLLAPSIBLE):
         text = _SPACES.sub(" ", text)
-    lines = text.split("\n")
-    return _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in lines)).strip()
+    stripped = "\n".join(map(str.strip, text.split("\n")))  # map: no generator frame per line
+    return _BLANK_LINES.sub("\n\n", stripped).strip()
