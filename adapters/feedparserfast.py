@@ -77,7 +77,21 @@ memoised_safe_uri = functools.lru_cache(maxsize=_URI_MEMO_SIZE)(
 
 
 def install() -> None:
-    """Point feedparser at the buffered driver, the memoised base URI and the flat copy."""
+    """Point feedparser at the buffered driver, the memoised base URI and the flat copy. A
+    feedparser whose internals are not those this module was written against (6.0.x) is left
+    as it is: slower, never different."""
+    if not _internals_as_expected():
+        return
     feedparser.api.PREFERRED_XML_PARSERS[:] = [__name__]
     feedparser.mixin.make_safe_absolute_uri = memoised_safe_uri
     feedparser.mixin.copy = _FlatCopy
+
+
+def _internals_as_expected() -> bool:
+    """Whether feedparser's modules hold the names `install` replaces, unreplaced."""
+    return (
+        getattr(feedparser.mixin, "copy", None) is copy
+        and getattr(feedparser.mixin, "make_safe_absolute_uri", None)
+        is feedparser.urls.make_safe_absolute_uri
+        and isinstance(getattr(feedparser.api, "PREFERRED_XML_PARSERS", None), list)
+    )
