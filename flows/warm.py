@@ -11,12 +11,17 @@ itself to report, with its file and line.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import ssl
+import types
 from typing import Any
 
-import httpx._transports.default
+import certifi
+import prefect._internal.version_checking
+import prefect.client.orchestration
+from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
 import notify  # noqa: F401  Apprise: imported by a run's send stage
 from adapters.context import shared_ssl_context
@@ -26,23 +31,51 @@ from flows.settings import load_settings
 from flows.sourcesfile import load_source_specs
 
 
-def _reused_ssl_context(
-    verify: ssl.SSLContext | str | bool = True, cert: Any = None, trust_env: bool = True
-) -> ssl.SSLContext:
-    """httpx's `create_ssl_context`, with the default verifying context built once per CA
-    location instead of once per client."""
-    if verify is True and cert is None and trust_env:
-        return shared_ssl_context("prefect")
-    return httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+class _SslWithSharedVerifiedContexts(types.ModuleType):
+    """The `ssl` module as Prefect's client modules see it: `create_default_context(cafile=F)`,
+    the verifying context Prefect builds for every client it makes, is built once per CA file.
+    Every other call and name is `ssl`'s own; a context Prefect goes on to change (its
+    skip-verify setting builds one without a CA file, then turns verification off) is never
+    shared."""
+
+    def __init__(self) -> None:
+        super().__init__("ssl", ssl.__doc__)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(ssl, name)
+
+    @staticmethod
+    def create_default_context(
+        purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH,
+        *,
+        cafile: str | None = None,
+        capath: str | None = None,
+        cadata: str | bytes | None = None,
+    ) -> ssl.SSLContext:
+        if purpose is ssl.Purpose.SERVER_AUTH and cafile and capath is None and cadata is None:
+            return verified_context(cafile)
+        return ssl.create_default_context(purpose, cafile=cafile, capath=capath, cadata=cadata)
 
 
-# A run's Prefect makes an httpx client for its engine, its log and event workers, the run's
-# label and its artifact, and each loads the CA bundle (~60 ms of CPU) though the temporary
-# API is plain HTTP on loopback. Built once here, the forks share it. Prefect's clients all
-# take the same HTTP/2 setting, so the protocols httpcore sets on the context agree; the
-# fetch clients use a context of their own (`shared_ssl_context`, ~60 ms too).
-httpx._transports.default.create_ssl_context = _reused_ssl_context
-_reused_ssl_context()
+@functools.cache
+def verified_context(cafile: str) -> ssl.SSLContext:
+    """The one verifying TLS context for `cafile` that Prefect's clients share in this process."""
+    return ssl.create_default_context(cafile=cafile)
+
+
+# Prefect builds a verifying TLS context for each client it makes (a run's engine, its log
+# worker, its label and its artifact, and the server-version check), loading the CA bundle each
+# time (~25 ms of CPU) though the temporary API is plain HTTP on loopback. Built once here, the
+# forks share it. Prefect's clients all take the same HTTP/2 setting, so the protocols httpcore
+# sets on the context agree. A Prefect whose modules no longer hold `ssl` under that name is
+# left as it is: slower, never different (tests/flows/test_forked_runs.py fails loudly then).
+# The fetch clients use a context of their own (`shared_ssl_context`, ~60 ms).
+_PREFECT_SSL_USERS = (prefect.client.orchestration, prefect._internal.version_checking)
+if all(getattr(module, "ssl", None) is ssl for module in _PREFECT_SSL_USERS):
+    _shared = _SslWithSharedVerifiedContexts()
+    for module in _PREFECT_SSL_USERS:
+        module.ssl = _shared  # type: ignore[attr-defined]
+    verified_context(PREFECT_API_SSL_CERT_FILE.value() or certifi.where())  # as Prefect picks
 shared_ssl_context()
 try:
     settings = load_settings()

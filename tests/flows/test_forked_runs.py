@@ -52,11 +52,29 @@ def describe_run_process(report: str, rules_dir: str) -> None:
         "sources_parsed": sources_parsed,
         "compiled": compilations.count,
         "parent": os.getppid(),
-        # Built in the warm-up: fetch's and Prefect's, none again for the run's own clients.
+        # Built in the warm-up: fetch's (Prefect's clients have theirs, below).
         "tls_contexts": _ssl_context.cache_info().currsize,
+        # Prefect's clients take the context the warm-up built (flows.warm).
+        "prefect_context_shared": preloaded and _prefect_clients_share_the_warm_context(),
         "frozen": gc.get_freeze_count() > 0,
     }
     Path(report).write_text(json.dumps(facts), encoding="utf-8")
+
+
+def _prefect_clients_share_the_warm_context() -> bool:
+    """Whether new clients of the run's Prefect API, sync and async, hold the TLS context the
+    warm-up built before the fork, and none was built for them."""
+    import certifi
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE
+
+    from flows.warm import verified_context
+
+    built_before = verified_context.cache_info().currsize
+    clients = (get_client(sync_client=True), get_client())
+    contexts = {id(c._client._transport._pool._ssl_context) for c in clients}  # type: ignore[union-attr]
+    warm = verified_context(PREFECT_API_SSL_CERT_FILE.value() or certifi.where())
+    return built_before == verified_context.cache_info().currsize == 1 and contexts == {id(warm)}
 
 
 def run_in_child(tmp_path: Path, rules_dir: Path, name: str) -> dict[str, object]:
@@ -98,7 +116,8 @@ def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(tmp_path: 
         assert facts["preloaded"] is True
         assert facts["sources_parsed"] is True
         assert facts["parent"] != os.getpid(), "a fork of the forkserver, not of this process"
-        assert facts["tls_contexts"] == 2 and facts["frozen"] is True
+        assert facts["tls_contexts"] == 1 and facts["frozen"] is True
+        assert facts["prefect_context_shared"] is True
     assert (first["compiled"], second["compiled"]) == (0, 0)
     assert after_edit["compiled"] == 1
     assert "WATCHFLOOR_RULES_DIR" not in os.environ, "the warm-up's variables are given back"
