@@ -177,7 +177,9 @@ def measure(
         )
         try:
             settled = wait_for_first_cycle(server, feeds, proc, log)
-            tick = next_tick(settled + DUE_AGAIN_S, second)
+            # The first tick at which every feed is due again and which the runner had not
+            # picked up (and cancelled: one run at a time) while the first cycle still ran.
+            tick = next_tick(max(settled + DUE_AGAIN_S, time.time() + SAMPLE_BEFORE_TICK_S), second)
             before = sample_before(tick, proc.pid)
             warm_cpu_s = before.total
             for _ in range(cycles):

@@ -99,6 +99,7 @@ def replay(
     When every file is already stored as it is and nothing in the store awaits detection or
     delivery, the replay answers without starting Prefect, and says so (on stderr with --json).
     """
+    from flows.apiserver import temporary_api
     from flows.handoff import Handoff, handing
     from flows.progress import terminal_progress
     from flows.replay import replay_flow
@@ -115,6 +116,7 @@ def replay(
         stdout_reserved_for_json(as_json),
         terminal_progress(as_json) as progress,
         handing(Handoff(config, progress)),
+        temporary_api(),
     ):
         report = replay_flow(
             paths=[str(p) for p in paths] if paths else None,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -136,10 +135,11 @@ def serve_monitor(
     """
     from prefect.runner import Runner
 
+    from flows.apiserver import temporary_api
     from flows.forkruns import runs_forked_from_a_warm_process
 
     warm = runs_forked_from_a_warm_process(run_settings_environment(settings))
-    with local_api_if_none() as started_here, warm:
+    with temporary_api() as started_here, warm:
         runner = Runner(name="watchfloor-monitor", pause_on_shutdown=True)
         # add_flow, not add_deployment: the runner then holds the flow object and starts each
         # run from it in a child process (forked warm, see flows.forkruns), instead of a
@@ -152,31 +152,6 @@ def serve_monitor(
         # Ctrl+C is how an operator stops serving: not an error.
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(runner, deployment_id, cron, run_once))
-
-
-@contextlib.contextmanager
-def local_api_if_none() -> Iterator[bool]:
-    """Make sure there is a Prefect API the served runs' child processes can reach too.
-
-    Without PREFECT_API_URL every Prefect process would start a temporary API of its own, and a
-    run's child process would not find its run there. So start one here and hand its URL to the
-    children through the environment. Yields True when it started one.
-    """
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    if PREFECT_API_URL.value():
-        yield False
-        return
-    server = SubprocessASGIServer()
-    server.start()
-    os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        with temporary_settings({PREFECT_API_URL: server.api_url}):
-            yield True
-    finally:
-        os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
 
 
 async def _serve(runner: Any, deployment_id: UUID, cron: str | None, run_once: bool) -> None:

@@ -92,9 +92,10 @@ def run(
         return
 
     def start_flow(polling: Polling | None = None) -> RunReport:
-        from flows.monitor import monitor_flow  # imports Prefect: only when a flow runs
+        from flows.apiserver import temporary_api  # imports Prefect: only when a flow runs
+        from flows.monitor import monitor_flow
 
-        with handing(Handoff(config, progress, polling)):
+        with handing(Handoff(config, progress, polling)), temporary_api():
             return monitor_flow(
                 sources_file=str(sources) if sources else None,
                 apprise_config=str(apprise_config) if apprise_config else None,

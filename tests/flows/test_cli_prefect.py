@@ -173,3 +173,83 @@ def test_a_killed_replay_leaves_no_ephemeral_server(tmp_path: Path, sig: signal.
             cli.wait()
         if server is not None and alive(server):  # a failed run must not leave it either
             os.kill(server, signal.SIGKILL)
+
+
+# --- the CLI starts Prefect's temporary API itself (flows.apiserver) ---------------------------
+
+# A replay in a process that reports, after the command, whether Prefect's server package was
+# imported there and which servers it left running.
+REPLAY_PROBE = """
+import json, sys
+from pathlib import Path
+from tests.flows.test_cli_prefect import SERVER_COMMAND, children_of, command_line
+from flows.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({
+    "exit": code,
+    "server_package_imported": "prefect.server.api.server" in sys.modules,
+    "servers_left": [p for p in children_of(__import__("os").getpid())
+                     if SERVER_COMMAND in command_line(p)],
+}), file=sys.stderr)
+"""
+
+
+def servers_started_with_home(home: Path) -> list[int]:
+    """Live Prefect API servers whose environment names `home` as PREFECT_HOME."""
+    marker = f"PREFECT_HOME={home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and SERVER_COMMAND in command_line(int(entry.name)):
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker in environ and alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_replay_runs_on_an_api_it_started_without_importing_prefects_server(
+    tmp_path: Path,
+) -> None:
+    store = f"sqlite:///{tmp_path / 'probe.db'}"
+    result = subprocess.run(
+        [sys.executable, "-c", REPLAY_PROBE, "replay", str(SEEDS), "--json", "--db", store],
+        cwd=ROOT,
+        env=bare_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=SERVER_START_LIMIT_S,
+        check=False,
+    )
+    facts = json.loads(result.stderr.strip().splitlines()[-1])
+    assert facts == {"exit": 0, "server_package_imported": False, "servers_left": []}
+    report = json.loads(result.stdout)
+    assert report["articles"] == 5 and report["developments"], "the flow ran on that API"
+    assert "Error logging to API" not in result.stderr, "the run's last logs reached the API"
+
+
+def test_an_api_that_does_not_answer_in_time_is_one_line_and_leaves_no_server(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / ".prefect"
+    result = subprocess.run(
+        [WATCHFLOOR, "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'slow.db'}"],
+        cwd=tmp_path,
+        env=bare_environment(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1"),
+        capture_output=True,
+        text=True,
+        timeout=SERVER_START_LIMIT_S,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert errors == [
+        "error Prefect's temporary API server did not answer within 1 s "
+        "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); a loaded machine may need more"
+    ]
+    assert servers_started_with_home(home) == []
