@@ -5,13 +5,15 @@
     results = fetch_many(specs, states_by_name, concurrency=16, per_host=4)
 
 Adding a source kind is adding a module here whose adapter class is decorated with
-`@register("kind")`; the registry finds it by itself.
+`@register("kind")`; the registry finds it by itself. Deriving from `BaseAdapter` gives the
+class its constructor and an options check from its `options_type`.
 """
 
 from adapters.batch import fetch_many, fetch_stream
 from adapters.context import USER_AGENT, FetchContext
 from adapters.netguard import NetworkPolicy
 from adapters.registry import (
+    BaseAdapter,
     KindInfo,
     SourceAdapter,
     UnknownKindError,
@@ -26,6 +28,7 @@ from adapters.sources_file import load_sources, load_sources_file
 
 __all__ = [
     "USER_AGENT",
+    "BaseAdapter",
     "FetchContext",
     "KindInfo",
     "NetworkPolicy",

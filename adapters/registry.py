@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from adapters.context import FetchContext
-from adapters.options import OptionInfo, describe_options
+from adapters.options import OptionInfo, describe_options, option_problems
 from core.errors import WatchfloorError
 from core.model import FetchResult, SourceSpec, SourceState
 
@@ -57,6 +57,22 @@ class SourceAdapter(Protocol):
     def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
         """Read `spec` once, given what the store remembers of it (`state.cursor`)."""
         ...
+
+
+class BaseAdapter:
+    """What kinds share: they keep the fetch context they are made with, and the problems with
+    their options are those `options_type` finds (`adapters.options`). A kind that checks more
+    overrides `check_options` and adds to these."""
+
+    options_type: ClassVar[type[Any]]
+
+    def __init__(self, context: FetchContext | None = None) -> None:
+        self.context = context
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> list[str]:
+        """Problems with a source's options: unknown keys, wrong types, values out of range."""
+        return option_problems(cls.options_type, options)
 
 
 AdapterClass = type[SourceAdapter]

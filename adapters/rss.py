@@ -22,8 +22,8 @@ from adapters.context import FetchContext
 from adapters.feedparse import parse_feed
 from adapters.httpfetch import HttpOptions, HttpOutcome, fetch_url
 from adapters.links import display_url
-from adapters.options import option_problems, parse_options
-from adapters.registry import register
+from adapters.options import parse_options
+from adapters.registry import BaseAdapter, register
 from core.cursor import Cursor
 from core.errors import FetchError, PermanentFetchError, TransientFetchError
 from core.model import FetchResult, SourceSpec, SourceState
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 @register("rss")
-class RssAdapter:
+class RssAdapter(BaseAdapter):
     """RSS, RSS 1.0 (RDF), Atom and JSON Feed over HTTP, fetched conditionally.
 
     Fetches a feed URL (`spec.location`) and parses it into Articles.
@@ -45,14 +45,6 @@ class RssAdapter:
     kind: ClassVar[str] = "rss"
     location_key: ClassVar[str] = "url"
     options_type: ClassVar[type[HttpOptions]] = HttpOptions
-
-    def __init__(self, context: FetchContext | None = None) -> None:
-        self.context = context
-
-    @staticmethod
-    def check_options(options: Mapping[str, Any]) -> list[str]:
-        """Problems with an rss source's options (unknown keys, wrong types)."""
-        return option_problems(HttpOptions, options)
 
     def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
         """Fetch and parse `spec` once; never raises for anything the source does."""

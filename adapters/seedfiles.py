@@ -26,9 +26,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar, overload
 
-from adapters.context import FetchContext
-from adapters.options import internal, option_problems, parse_options, positive
-from adapters.registry import register
+from adapters.options import internal, parse_options, positive
+from adapters.registry import BaseAdapter, register
 from adapters.seedtext import Dateline, SeedText, date_header, dateline_date, parse_seed_text
 from core.cursor import Cursor
 from core.errors import SourceReadError
@@ -58,23 +57,20 @@ class _SeedFile:
 
 
 @register("seedfiles")
-class SeedFilesAdapter:
+class SeedFilesAdapter(BaseAdapter):
     """Local `.txt` article files: a file, a folder or a list of them, read as articles.
 
-    Reads `spec.location` and `options["paths"]` (the sources file's further paths)."""
+    Reads `spec.location` and `options["paths"]` (the sources file's further paths). Local
+    files need no HTTP client: the fetch context the base keeps goes unused."""
 
     kind: ClassVar[str] = "seedfiles"
     location_key: ClassVar[str] = "path"
     options_type: ClassVar[type[SeedOptions]] = SeedOptions
 
-    def __init__(self, context: FetchContext | None = None) -> None:
-        # Local files need no HTTP client; the context is accepted for a uniform factory.
-        self.context = context
-
-    @staticmethod
-    def check_options(options: Mapping[str, Any]) -> list[str]:
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> list[str]:
         """Problems with a seedfiles source's options (unknown keys, wrong types, bad date)."""
-        problems = option_problems(SeedOptions, options)
+        problems = super().check_options(options)
         for key in ("reference_date", "newest_date"):
             if isinstance(options.get(key), str):
                 try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import detectmix, hostile, peers, servecpu
-from bench.infra import ROOT, Workspace, child_env, machine
+from bench.infra import ROOT, Workspace, child_env, load_average, machine
 from bench.plan import PARTS, Plan, run_parts, run_plan
 from bench.report import print_latency, print_results, summarise
 
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 def measure_all(plan: Plan, ws: Workspace, quick: bool) -> dict[str, Any]:
     """Every measurement of `plan`, summarised."""
     raw = run_plan(plan, ws, machine())
-    raw["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    raw["machine"]["load_average_at_end"] = load_average()
     results = summarise(raw)
     results["hostile_input"] = hostile.measure(quick=quick)
     return results

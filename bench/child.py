@@ -26,6 +26,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def with_peak_rss(result: dict[str, Any]) -> dict[str, Any]:
+    """`result` with this process's peak RSS so far, measured once the work is done."""
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
 # --- Prefect helpers ---------------------------------------------------------------------------
 
 
@@ -166,36 +172,28 @@ def micro(args: dict[str, Any]) -> dict[str, Any]:
     """Without Prefect: the bare floor, detection alone, the bare matcher, feedparser."""
     from bench import micro as bench_micro
 
-    result = bench_micro.run(args)
-    result["peak_rss_mb"] = peak_rss_mb()
-    return result
+    return with_peak_rss(bench_micro.run(args))
 
 
 def prefill(args: dict[str, Any]) -> dict[str, Any]:
     """Grow a store with the store stage's own repository calls (no detection, no Prefect)."""
     from bench import micro as bench_micro
 
-    result = bench_micro.prefill(args)
-    result["peak_rss_mb"] = peak_rss_mb()
-    return result
+    return with_peak_rss(bench_micro.prefill(args))
 
 
 def detectmix(args: dict[str, Any]) -> dict[str, Any]:
     """Detection alone on a realistic mix and on an all-events worst case."""
     from bench import detectmix as bench_detectmix
 
-    result = bench_detectmix.run(args)
-    result["peak_rss_mb"] = peak_rss_mb()
-    return result
+    return with_peak_rss(bench_detectmix.run(args))
 
 
 def profile(args: dict[str, Any]) -> dict[str, Any]:
     """Where the replay's time goes: the stages' functions under cProfile, without Prefect."""
     from bench import hotspots
 
-    result = hotspots.run(args)
-    result["peak_rss_mb"] = peak_rss_mb()
-    return result
+    return with_peak_rss(hotspots.run(args))
 
 
 COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

@@ -12,12 +12,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bench.generator import ArticleGenerator, event_sentences, write_seed_files
 
@@ -80,14 +80,8 @@ def run_child(ws: Workspace, name: str, args: dict[str, Any], label: str) -> dic
     args_path.write_text(json.dumps(args))
     start = time.perf_counter()
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.child", name, str(args_path), str(out_path)],
-            cwd=ws.root,
-            env=ws.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: its Prefect server goes with it
-        )
+        argv = [sys.executable, "-m", "bench.child", name, str(args_path), str(out_path)]
+        proc = start_in_group(argv, ws.root, ws.env, log)
         try:
             proc.wait()
         finally:
@@ -99,6 +93,23 @@ def run_child(ws: Workspace, name: str, args: dict[str, Any], label: str) -> dic
     result = json.loads(out_path.read_text())
     result["process_wall_s"] = wall
     return result
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages, rounded: a figure taken while other work
+    ran reads high, and these say so."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def start_in_group(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], out: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in `cwd` with `env`, its output and errors to `out`, as the leader of a
+    process group of its own: `stop_group` then ends it with every process it started (a
+    Prefect server, forked workers)."""
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop_group(proc: subprocess.Popen[bytes]) -> None:
@@ -204,7 +215,7 @@ def machine() -> dict[str, Any]:
         mem_kb = 0
     return {
         "commit": _commit(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_start": load_average(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": round(mem_kb / 1024 / 1024, 1),

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import signal
 import sqlite3
 import subprocess
@@ -42,7 +41,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.infra import ROOT, BenchError, Workspace, feed_server, stop_group
+from bench.infra import (
+    ROOT,
+    BenchError,
+    Workspace,
+    feed_server,
+    load_average,
+    start_in_group,
+    stop_group,
+)
 
 ITEM_TITLE = "North Korea fires ballistic missile into East Sea"
 # Dated (`{day}`: the day of publication, UTC): an undated launch report joins the latest
@@ -206,14 +213,7 @@ def measure_serve(setup: Setup, store: Path, copy: Path) -> dict[str, Any]:
     call(setup.server, "/stall", {"seconds": 0})
     log(f"latency: watchfloor serve --cron '{cron}' over {setup.feeds:,} feeds; first cycle")
     with log_path.open("wb") as out:
-        proc = subprocess.Popen(
-            argv,
-            cwd=setup.folder,
-            env=setup.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = start_in_group(argv, setup.folder, setup.env, out)
         try:
             settled = wait_for_first_cycle(setup, proc, log_path)
             copy_store(store, copy)
@@ -279,14 +279,7 @@ def measure_run(setup: Setup, store: Path) -> dict[str, Any]:
     published_at, token = publish(setup)
     with log_path.open("wb") as out:
         started = time.time()
-        proc = subprocess.Popen(
-            launcher + argv,
-            cwd=setup.folder,
-            env=setup.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = start_in_group(launcher + argv, setup.folder, setup.env, out)
         try:
             proc.wait(timeout=RUN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -334,5 +327,5 @@ def run(ws: Workspace, feeds: int, stall_s: float) -> dict[str, Any]:
         "stall_s": stall_s,
         "serve": serve,
         "run": one_off,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_end": load_average(),
     }

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.infra import ROOT, Workspace, write_sources
+from bench.infra import ROOT, Workspace, load_average, start_in_group, write_sources
 
 PEER_PACKAGES = {"rss2email": "rss2email==3.14", "feed2exec": "feed2exec==0.23.0"}
 POLLS = ("first", "nochange")
@@ -203,14 +203,7 @@ def measure(tool: Tool, argv: list[str], state: Path, server: str, label: str) -
     server_call(server, "/reset")
     with (state / f"{label}.log").open("wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            launcher + argv,
-            cwd=state,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = start_in_group(launcher + argv, state, env, out)
         finished = _wait(proc, start)
         wall = time.perf_counter() - start
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -351,7 +344,7 @@ def summarise(
         "rounds": rounds,
         "tools": status,
         "figures": figures,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_end": load_average(),
     }
 
 

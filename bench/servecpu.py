@@ -34,7 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.infra import BenchError, Workspace, feed_server, write_sources
+from bench.infra import (
+    BenchError,
+    Workspace,
+    feed_server,
+    load_average,
+    start_in_group,
+    write_sources,
+)
 from bench.latency import call, next_tick, stop_serve
 
 TARGET_CPU_S = 2.0
@@ -172,9 +179,7 @@ def measure(
     _log(f"serve cpu: watchfloor serve --cron '{cron}' over {feeds:,} feeds; first cycle")
     rows = []
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            argv, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        proc = start_in_group(argv, folder, env, out)
         try:
             settled = wait_for_first_cycle(server, feeds, proc, log)
             # The first tick at which every feed is due again and which the runner had not
@@ -218,7 +223,7 @@ def run(ws: Workspace, feeds: int, items: int, cycles: int) -> dict[str, Any]:
         "feeds": feeds,
         "items_per_feed": items,
         **figures,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_end": load_average(),
     }
 
 

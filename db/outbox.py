@@ -146,6 +146,23 @@ def load_alerts(session: Session, alert_ids: Sequence[int]) -> dict[int, Alert]:
     return {row["id"]: _alert(row, ev.get(row["development_id"], [])) for row in rows}
 
 
+# What an alerts row (joined to its development, for `category`) says of the change it
+# announces: the outbox's `Alert` and the ledger's `AlertView` read these columns alike.
+_ALERT_HEAD = (
+    "id",
+    "development_id",
+    "kind",
+    "category",
+    "status",
+    "previous_status",
+    "created_at",
+)
+
+
+def _alert_head(row: RowMapping) -> dict[str, Any]:
+    return {column: row[column] for column in _ALERT_HEAD}
+
+
 def _alert(row: RowMapping, ev: Sequence[_Evidence]) -> Alert:
     # The development as the change left it (alerts written before snapshots existed show the
     # development as it is now).
@@ -165,12 +182,7 @@ def _alert(row: RowMapping, ev: Sequence[_Evidence]) -> Alert:
     if rule_id is None and ev:
         rule_id, terms = ev[-1].rule_id, ev[-1].terms
     return Alert(
-        id=row["id"],
-        development_id=row["development_id"],
-        kind=row["kind"],
-        category=row["category"],
-        status=row["status"],
-        previous_status=row["previous_status"],
+        **_alert_head(row),
         title=shown["title"],
         event_date=date.fromisoformat(shown["event_date"]) if shown["event_date"] else None,
         place=shown["place"],
@@ -181,7 +193,6 @@ def _alert(row: RowMapping, ev: Sequence[_Evidence]) -> Alert:
         rule_id=rule_id or "",
         terms=tuple(terms or ()),
         evidence=tuple(refs.values()),
-        created_at=row["created_at"],
         # A snapshot written before developments had regions: the development's regions now.
         regions=tuple(shown.get("regions", row["regions"]) or ()),
     )
@@ -480,15 +491,9 @@ def list_alerts(
     by_alert = deliveries_by_alert(session, [row["id"] for row in rows])
     return [
         AlertView(
-            id=row["id"],
-            development_id=row["development_id"],
-            kind=row["kind"],
-            category=row["category"],
-            status=row["status"],
-            previous_status=row["previous_status"],
+            **_alert_head(row),
             title=row["title"],
             level=row["level"],
-            created_at=row["created_at"],
             routed_at=row["routed_at"],
             unrouted=row["unrouted"],
             deliveries=tuple(by_alert.get(row["id"], [])),

@@ -8,6 +8,7 @@ awaiting detection), then sends the alerts that raises, as a run would.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,19 +38,10 @@ IdsOption = Annotated[
 
 
 def _failed_json(item: db.FailedArticle) -> dict[str, object]:
+    """One failed article of `articles failed --json`: every field, as the record names it."""
     from flows.report import jsonable
 
-    return jsonable(
-        {
-            "id": item.id,
-            "source": item.source,
-            "guid": item.guid,
-            "title": item.title,
-            "error": item.error,
-            "rules_version": item.rules_version,
-            "fetched_at": item.fetched_at,
-        }
-    )
+    return jsonable(dataclasses.asdict(item))
 
 
 @app.command("failed")

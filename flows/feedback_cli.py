@@ -11,6 +11,7 @@ The store is imported by the commands, not here: `watchfloor --help` loads this 
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 from collections.abc import Callable
@@ -164,18 +165,9 @@ def evidence_command(
 
 
 def record_json(record: db.FeedbackRecord) -> dict[str, Any]:
-    """One recorded action as `feedback list --json` prints it."""
-    return jsonable(
-        {
-            "id": record.id,
-            "action": record.action,
-            "development_id": record.development_id,
-            "target_id": record.target_id,
-            "actor": record.actor,
-            "created_at": record.created_at,
-            "details": record.details,
-        }
-    )
+    """One recorded action as `feedback list --json` prints it: every field, as the record
+    names it."""
+    return jsonable(dataclasses.asdict(record))
 
 
 @app.command("list")

@@ -82,6 +82,33 @@ def fetch_policy(settings: Settings, *, conditional: bool = True) -> FetchPolicy
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FetchPlan:
+    """What the ingest stage fetches, and how."""
+
+    # Read in order, each batch stored before the next is read (a replay's chunks).
+    batches: Sequence[Sequence[SourceSpec]]
+    policy: FetchPolicy
+    # Each source's location as the report names it: a replay's chunks are one source read in
+    # parts, and the report names the source's location, not a chunk's.
+    locations: dict[str, str]
+
+
+def fetch_plan(
+    settings: Settings,
+    specs: Sequence[SourceSpec],
+    batches: Sequence[Sequence[SourceSpec]] | None = None,
+    *,
+    conditional: bool = True,
+) -> FetchPlan:
+    """Fetch `specs` in one batch (or as `batches`, chunks of them) by the run's settings."""
+    return FetchPlan(
+        batches=[specs] if batches is None else batches,
+        policy=fetch_policy(settings, conditional=conditional),
+        locations={spec.name: spec.location for spec in specs},
+    )
+
+
 @dataclass(slots=True)
 class IngestOutcome:
     """What the ingest stage fetched and stored over all its batches."""
@@ -204,26 +231,24 @@ def store_batch(
 
 def ingest(
     database_url: str,
-    batches: Sequence[Sequence[SourceSpec]],
-    policy: FetchPolicy,
-    locations: dict[str, str],
+    plan: FetchPlan,
     signal: StoreSignal | None = None,
     progress: RunProgress | None = None,
 ) -> IngestOutcome:
-    """Fetch each batch of sources, storing what arrives while the rest is being fetched.
+    """Fetch each batch of the plan's sources, storing what arrives while the rest is being
+    fetched.
 
     Results are committed as they come, each group with its sources' health in one
     transaction, so a run killed anywhere leaves the stored ones awaiting detection and the rest
     to be fetched again; `signal` hears of every commit that stored articles, so detection can
-    start on them at once. `locations` names each source's location in the report (a replay's
-    chunks are one source read in parts, one chunk per batch, stored in order). `progress`
-    hears of every group stored.
+    start on them at once. `progress` hears of every group stored.
     """
     started = time.monotonic()
     outcome = IngestOutcome()
     clocks: dict[str, datetime] = {}
     order: dict[str, int] = {}
-    for batch in batches:
+    policy, locations = plan.policy, plan.locations
+    for batch in plan.batches:
         ingest_batch(database_url, batch, policy, locations, clocks, outcome, signal, progress)
         release_freed_memory()  # the batch's last articles, freed as ingest_batch returned
         order.update((spec.name, len(order)) for spec in batch if spec.name not in order)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from core.model import SourceSpec
 from flows.cycle import cycle_report
 from flows.idle import stored_work
-from flows.ingest import IngestOutcome, StoreSignal, fetch_policy, ingest
+from flows.ingest import IngestOutcome, StoreSignal, fetch_plan, ingest
 from flows.monitorlock import monitor_lock, skipped_report
 from flows.report import RunReport
 from flows.runtime import checkpoint
@@ -73,12 +73,9 @@ class Polling:
     def _ingest(
         self, config: RunConfig, specs: Sequence[SourceSpec], progress: RunProgress | None
     ) -> None:
-        locations = {spec.name: spec.location for spec in specs}
         try:
-            policy = fetch_policy(config.settings)
-            self._outcome = ingest(
-                config.database_url, [specs], policy, locations, self.signal, progress
-            )
+            plan = fetch_plan(config.settings, specs)
+            self._outcome = ingest(config.database_url, plan, self.signal, progress)
         except BaseException as exc:  # handed to whoever asks for the result
             self._error = exc
         finally:

@@ -17,7 +17,7 @@ from prefect.utilities.annotations import quote
 from core.model import SourceSpec
 from flows.config import RunConfig
 from flows.cycle import cycle_report
-from flows.ingest import FetchPolicy, IngestOutcome, StoreSignal, fetch_policy
+from flows.ingest import FetchPlan, IngestOutcome, StoreSignal, fetch_plan
 from flows.oneoff import Polling
 from flows.progress import RunProgress
 from flows.report import RunReport
@@ -61,26 +61,17 @@ def run_cycle(
     """
     if polling is not None:
         ingested, alerted = followed_stages(config, polling, progress)
-        report = cycle_report(config.database_url, ingested, alerted.detected, alerted.sent)
-        checkpoint(config.database_url)
-        return report
-    policy = fetch_policy(config.settings, conditional=conditional)
-    locations = {s.name: s.location for s in specs}
-    if fetch_batches is None:
-        ingested, alerted = streamed_stages(config, [specs], policy, locations, progress)
     else:
-        ingested, alerted = sequential_stages(config, fetch_batches, policy, locations, progress)
+        plan = fetch_plan(config.settings, specs, fetch_batches, conditional=conditional)
+        stages = streamed_stages if fetch_batches is None else sequential_stages
+        ingested, alerted = stages(config, plan, progress)
     report = cycle_report(config.database_url, ingested, alerted.detected, alerted.sent)
     checkpoint(config.database_url)
     return report
 
 
 def streamed_stages(
-    config: RunConfig,
-    batches: Sequence[Sequence[SourceSpec]],
-    policy: FetchPolicy,
-    locations: dict[str, str],
-    progress: RunProgress | None = None,
+    config: RunConfig, plan: FetchPlan, progress: RunProgress | None = None
 ) -> tuple[IngestOutcome, AlertOutcome]:
     """Ingest, and detect-and-send, as two task runs at once: the second works on what the
     first has stored so far, and finishes the rest once the first is done."""
@@ -88,12 +79,7 @@ def streamed_stages(
     alerting = submit_alerting(config, signal, progress)
     try:
         ingested = ingest_stage(
-            config.database_url,
-            _quoted(batches),
-            policy,
-            locations,
-            _quoted(signal),
-            _quoted(progress),
+            config.database_url, _quoted(plan), _quoted(signal), _quoted(progress)
         )
     finally:
         signal.finish()
@@ -132,17 +118,11 @@ def followed_stages(
 
 
 def sequential_stages(
-    config: RunConfig,
-    batches: Sequence[Sequence[SourceSpec]],
-    policy: FetchPolicy,
-    locations: dict[str, str],
-    progress: RunProgress | None = None,
+    config: RunConfig, plan: FetchPlan, progress: RunProgress | None = None
 ) -> tuple[IngestOutcome, AlertOutcome]:
     """Ingest, detect, then send, each once the one before has finished."""
     settings = config.settings
-    ingested = ingest_stage(
-        config.database_url, _quoted(batches), policy, locations, progress=_quoted(progress)
-    )
+    ingested = ingest_stage(config.database_url, _quoted(plan), progress=_quoted(progress))
     detected = detect_stage(
         config.database_url,
         _quoted(config.ruleset),

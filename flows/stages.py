@@ -9,11 +9,12 @@ once ingest is done.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from flows.progress import RunProgress
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 # Articles detected per transaction: bounds the memory and the lock time of one chunk, and how
 # much work a crash can roll back (it is redone by the next run).
@@ -202,28 +204,6 @@ def merge(total: DetectOutcome, part: DetectOutcome) -> DetectOutcome:
 ingest_stage = task(name="ingest", cache_policy=NO_CACHE, retries=0)(ingest)
 
 
-@task(name="detect", cache_policy=NO_CACHE)
-def detect_stage(
-    database_url: str,
-    ruleset: detect.RuleSet,
-    rules_version: str,
-    lookback_days: int,
-    chunk_size: int = DETECT_CHUNK,
-    progress: RunProgress | None = None,
-) -> DetectOutcome:
-    """Detect every article awaiting detection in the store, whichever run stored it.
-
-    Chunks of `chunk_size` articles, each in one transaction that holds the detection lock and
-    commits the chunk's development changes, alerts and detection marks together: a run killed
-    anywhere leaves the rest pending for the next run, and nothing is detected twice.
-    """
-    outcome = detect_pending(
-        database_url, ruleset, rules_version, lookback_days, chunk_size, progress
-    )
-    log_detect_summary(outcome)
-    return outcome
-
-
 def log_detect_summary(outcome: DetectOutcome) -> None:
     """The detect stage's one summary line."""
     log_stage(
@@ -244,8 +224,13 @@ def detect_pending(
     chunk_size: int = DETECT_CHUNK,
     progress: RunProgress | None = None,
 ) -> DetectOutcome:
-    """Detect, chunk by chunk, every article awaiting detection in the store; `progress`
-    hears of each chunk."""
+    """Detect every article awaiting detection in the store, whichever run stored it;
+    `progress` hears of each chunk.
+
+    Chunks of `chunk_size` articles, each in one transaction that holds the detection lock and
+    commits the chunk's development changes, alerts and detection marks together: a run killed
+    anywhere leaves the rest pending for the next run, and nothing is detected twice.
+    """
     outcome = DetectOutcome()
     while (
         part := _detect_next_chunk(database_url, ruleset, rules_version, lookback_days, chunk_size)
@@ -254,6 +239,23 @@ def detect_pending(
         if progress is not None:
             progress.detected(part.articles, len(part.alert_ids))
     return outcome
+
+
+def _summarised(detect_fn: Callable[P, DetectOutcome]) -> Callable[P, DetectOutcome]:
+    """`detect_fn`, then the detect stage's summary line of what it did."""
+
+    @functools.wraps(detect_fn)
+    def logged(*args: P.args, **kwargs: P.kwargs) -> DetectOutcome:
+        outcome = detect_fn(*args, **kwargs)
+        log_detect_summary(outcome)
+        return outcome
+
+    return logged
+
+
+# The detect stage as a task run: `detect_pending` once, then one summary line. (Detect-and-send
+# runs `detect_pending` many times and logs one summary of them all.)
+detect_stage = task(name="detect", cache_policy=NO_CACHE)(_summarised(detect_pending))
 
 
 @task(name="send", cache_policy=NO_CACHE)
