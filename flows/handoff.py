@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,6 +33,26 @@ class Handoff:
     config: RunConfig
     progress: RunProgress | None = None
     polling: Polling | None = None
+
+    def config_for(self, **files: str | None) -> RunConfig:
+        """`config`, checked against the file parameters the flow was called with (by settings
+        name; None where the settings chose): a command that handed one configuration and
+        passed other parameters would otherwise run, silently, on files Prefect does not show.
+        Raises HandoffMismatchError."""
+        settings = self.config.settings
+        for name, given in files.items():
+            loaded = getattr(settings, name)
+            if given is not None and (loaded is None or Path(given) != Path(loaded)):
+                raise HandoffMismatchError(
+                    f"the flow was called with {name}={given}, but the configuration handed to "
+                    f"it was loaded from {loaded}"
+                )
+        return self.config
+
+
+class HandoffMismatchError(RuntimeError):
+    """A command handed a flow a configuration loaded from other files than its parameters
+    name: a defect in the command, not in the user's input."""
 
 
 # A context variable, not a global: the flow body runs in the calling thread's context, and two

@@ -70,14 +70,11 @@ def monitor_flow(
     tokens, and Prefect stores and shows flow parameters.
     """
     handoff = handed()
+    files = {"apprise_config": apprise_config, "rules_dir": rules_dir, "sources_file": sources_file}
     config = (
-        handoff.config
+        handoff.config_for(**files)
         if handoff is not None
-        else load_run_config(
-            load_settings(
-                apprise_config=apprise_config, rules_dir=rules_dir, sources_file=sources_file
-            )
-        )
+        else load_run_config(load_settings(**files))
     )
     bars = handoff.progress if handoff is not None else None
     logger = get_run_logger()

@@ -73,10 +73,11 @@ def replay_flow(
     shows flow parameters.
     """
     handoff = handed()
+    files = {"apprise_config": apprise_config, "rules_dir": rules_dir}
     config = (
-        handoff.config
+        handoff.config_for(**files)
         if handoff is not None
-        else load_run_config(load_settings(apprise_config=apprise_config, rules_dir=rules_dir))
+        else load_run_config(load_settings(**files))
     )
     source = replay_source(paths or [str(config.settings.seeds_dir)])
     plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
