@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import detect
+from detect.engine import entity_mentions
 from detect.text import dates
 from detect.text.normalize import _TOKEN, NormText, normalize
 from detect.text.terms import Hit
@@ -121,3 +122,15 @@ def test_dates_found_after_the_follow_test_equal_those_found_after_every_word(
         r"\b(?:\d+|" + "|".join(sorted(dates._BY_WORD, key=len, reverse=True)) + r")\b"
     )
     assert dates._latin(text) == dates._latin(text, every_word)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.text(alphabet="AbCd -xY.é\n", max_size=40)
+    | st.lists(st.sampled_from(("Kim", "Ahn Gyu-back", "Ab-CD", "the", "-", " ", ". ", "Lee"))).map(
+        "".join
+    )
+)
+def test_name_runs_of_words_are_the_name_runs_that_hold_a_space(text: str) -> None:
+    runs = [m.span() for m in entity_mentions._NAME_RUN.finditer(text) if " " in m.group()]
+    assert [m.span() for m in entity_mentions._NAME_RUN_OF_WORDS.finditer(text)] == runs
