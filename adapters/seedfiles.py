@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, ClassVar, overload
+from typing import Any, BinaryIO, ClassVar, overload
 
 from adapters.options import internal, parse_options, positive
 from adapters.registry import BaseAdapter, register
@@ -376,7 +376,7 @@ def _read_text(source: str, path: Path, cap: int) -> tuple[bytes, str, int | Non
     one file; SourceReadError names the file and the reason."""
     try:
         with path.open("rb") as handle:
-            content = handle.read(cap + 1)  # one byte more tells whether there is more
+            content = _read_up_to(handle, cap + 1)  # one byte more tells whether there is more
             size = os.fstat(handle.fileno()).st_size if len(content) > cap else None
     except OSError as exc:
         raise SourceReadError(source, f"{path.name}: cannot read: {exc.strerror or exc}") from exc
@@ -386,6 +386,17 @@ def _read_text(source: str, path: Path, cap: int) -> tuple[bytes, str, int | Non
     if not text.strip():
         raise SourceReadError(source, f"{path.name}: empty file")
     return content, text, size
+
+
+def _read_up_to(handle: BinaryIO, limit: int) -> bytes:
+    """`handle.read(limit)`, without its cost: reading asks for a buffer of `limit` bytes
+    (2 MiB by default, for 3 KB articles), which took half the time of reading a file. The file's
+    size is asked first; a file that grew since is read on up to `limit` all the same."""
+    expected = min(limit, os.fstat(handle.fileno()).st_size + 1)
+    content = handle.read(expected)
+    if len(content) == expected < limit:  # as much as it had: it may hold more now
+        content += handle.read(limit - expected)
+    return content
 
 
 def _whole_characters(content: bytes) -> bytes:

@@ -22,21 +22,32 @@ def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> 
     The test is first made as if the sentence named an entity, which costs nothing: `possible`
     only grows with what is present, so a "no" then is final, and the article's entities are
     resolved only for a sentence that passes."""
-    found = {name for _hit, name in scan.index[sentence].selections.get(rule_index, ())}
-    if not _possible_with(rule, found, has_entities=True):
+    found = frozenset(name for _hit, name in scan.index[sentence].selections.get(rule_index, ()))
+    if not _possible_with(scan.ruleset, rule_index, found, has_entities=True):
         return False
     if not any(spec.uses_entities for spec in rule.selections.values()):
         return True
-    return _possible_with(rule, found, has_entities=bool(scan.entities[sentence]))
+    return _possible_with(
+        scan.ruleset, rule_index, found, has_entities=bool(scan.entities[sentence])
+    )
 
 
-def _possible_with(rule: Rule, found: set[str], has_entities: bool) -> bool:
-    """`possible` for a sentence whose selections with terms are `found`."""
-    present = {
-        name: name in found or (spec.uses_entities and has_entities) or _only_none(spec)
-        for name, spec in rule.selections.items()
-    }
-    return possible(rule.condition, present)
+def _possible_with(
+    ruleset: RuleSet, rule_index: int, found: frozenset[str], has_entities: bool
+) -> bool:
+    """`possible` for a sentence whose selections with terms are `found`. Remembered per rule
+    set: the answer depends on nothing else, and a few combinations of selections recur in
+    every article (at most two per subset of a rule's selections)."""
+    key = (rule_index, found, has_entities)
+    answer = ruleset.possible_memo.get(key)
+    if answer is None:
+        rule = ruleset.rules[rule_index]
+        present = {
+            name: name in found or (spec.uses_entities and has_entities) or _only_none(spec)
+            for name, spec in rule.selections.items()
+        }
+        answer = ruleset.possible_memo[key] = possible(rule.condition, present)
+    return answer
 
 
 def _only_none(spec: SelectionSpec) -> bool:

@@ -20,6 +20,13 @@ from detect.text.normalize import NormText, is_cjk
 from detect.text.terms import Hit
 
 _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*(?: [A-Z][a-z]+(?:-[A-Za-z][a-z]+)*)*")
+# The runs of _NAME_RUN that hold two words or more, the only ones a spelling variant of a known
+# name can span (three quarters of the runs in news are one capitalised word: a sentence's
+# first word, a place). The same spans as filtering _NAME_RUN's (tests/detect/test_fast_paths.py).
+_NAME_RUN_OF_WORDS = re.compile(
+    r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*(?: [A-Z][a-z]+(?:-[A-Za-z][a-z]+)*)+"
+)
+_KNOWN_PEOPLE_CACHED = 65536  # spellings whose person is remembered per table (then forgotten)
 _WORD = re.compile(r"\b[A-Z][a-z]+\b")
 _NAME_WORD = re.compile(r"\S+")
 _FUZZY_GIVEN = 0.75  # given names this alike (surnames equal) are one person: "Sanaa" ~ "Sanae"
@@ -95,7 +102,7 @@ class _Resolver:
 
     def variants(self) -> None:
         """Known people under another spelling ("Ahn Kyu Baek", "Sanaa Takaichi")."""
-        for run in _NAME_RUN.finditer(self.text.cased):
+        for run in _NAME_RUN_OF_WORDS.finditer(self.text.cased):
             base = run.start()
             words = [(m.start() + base, m.end() + base) for m in _NAME_WORD.finditer(run.group())]
             # A known name starts or ends with a known surname: only those spans are worth a look.
@@ -125,6 +132,19 @@ class _Resolver:
         return True
 
     def known_person(self, candidate: str) -> Entity | None:
+        """The known person `candidate` spells, remembered per table: the same names recur
+        from article to article, and the fuzzy comparison is a good part of reading them."""
+        known = self.table.known_people
+        try:
+            return known[candidate]
+        except KeyError:  # (not `in`, then [ ]: another thread may clear it in between)
+            pass
+        if len(known) >= _KNOWN_PEOPLE_CACHED:
+            known.clear()
+        person = known[candidate] = self._known_person(candidate)
+        return person
+
+    def _known_person(self, candidate: str) -> Entity | None:
         exact = self.table.person_keys.get(name_key(candidate))
         if exact is not None:
             return self.table.entities[exact]

@@ -83,8 +83,9 @@ class Entity:
 @dataclass(slots=True)
 class EntityTable:
     """Every entity, the term ids of their aliases and of person titles, and name keys for
-    spelling variants. `regions` are the declared region names, `region_of` the regions each
-    entity stands for once its country or enclosing place is followed."""
+    spelling variants (and the spellings already resolved to a person). `regions` are the
+    declared region names, `region_of` the regions each entity stands for once its country or
+    enclosing place is followed."""
 
     entities: dict[str, Entity] = field(default_factory=dict)
     regions: frozenset[str] = frozenset()
@@ -93,6 +94,8 @@ class EntityTable:
     title_terms: dict[int, str] = field(default_factory=dict)
     person_keys: dict[str, str] = field(default_factory=dict)
     surnames: dict[str, list[str]] = field(default_factory=dict)
+    # Spelling -> known person (or None), filled by entity resolution as it reads articles.
+    known_people: dict[str, Entity | None] = field(default_factory=dict, compare=False, repr=False)
 
     def carried_regions(self) -> frozenset[str]:
         """The regions some entity carries: a development can be in these and no others."""

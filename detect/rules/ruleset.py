@@ -156,6 +156,11 @@ class RuleSet:
     # The anchor terms alone (~300 of ~3,400 terms, ~1.5 hits per news article instead of ~95):
     # whether an article holds any rule's event word, at a fraction of the whole matcher's cost.
     anchor_matcher: Matcher = field(init=False, repr=False)
+    # (rule index, selections with terms, any entity) -> whether the rule's condition could
+    # hold in such a sentence: filled by detection as it reads (detect/engine/detector.py).
+    possible_memo: dict[tuple[int, frozenset[str], bool], bool] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.anchor_matcher = Matcher(self.matcher.specs, only=frozenset(self.anchor_rules))

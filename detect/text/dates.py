@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal, Required, TypedDict
+from typing import Any, Literal, Required, TypedDict
 
 from detect.text.normalize import NormText
 
@@ -459,46 +459,104 @@ _DAY_EN = re.compile(
 # those words (a Python loop over every word, or ten passes of ten patterns, costs more), and a
 # dictionary says which patterns each may start. `cased` patterns need capitals: a month name
 # alone ("last November"; "may" is not May).
+#
+# Some of those words are among the commonest of English ("the", "a", "in", "on", "of"), and
+# trying two or three patterns at each was most of the cost of finding dates. So each word is
+# found only where it is followed by what every one of its patterns needs after it (`follow`,
+# read on the folded text, where a hyphen between letters is a space): "the" only before
+# "same" or a digit. A `follow` may let through more than its patterns match (they decide),
+# never less: tests/detect/test_fast_paths.py compares the dates found with those found by
+# trying every word.
 _Try = tuple[re.Pattern[str], Builder, bool]  # pattern, builder, on the cased text
 _BY_WORD: dict[str, tuple[_Try, ...]] = {}
+_FOLLOW: dict[str, tuple[str, ...] | None] = {}  # None: some pattern needs nothing after it
 
 
-def _starts(words: tuple[str, ...], *tries: _Try) -> None:
+def _starts(words: tuple[str, ...], follow: str | None, *tries: _Try) -> None:
     for word in words:
         _BY_WORD[word] = (*_BY_WORD.get(word, ()), *tries)
+        known = _FOLLOW.get(word, ())
+        _FOLLOW[word] = None if follow is None or known is None else (*known, follow)
 
 
-_starts(tuple(_MONTHS), (_MONTH_DAY, _named_month_day, False), (_MONTH_YEAR, _month_year, True))
+_MONTH_NAME = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+)
 _starts(
-    (
-        "last",
-        "next",
-        "this",
-        "on",
-        "coming",
-        "later",
-        "earlier",
-        *(w for w in _WEEKDAYS if w.isascii()),
-    ),
+    tuple(_MONTHS),
+    r"\.?\s+\d",
+    (_MONTH_DAY, _named_month_day, False),
+    (_MONTH_YEAR, _month_year, True),
+)
+_starts(
+    ("last", "next", "this", "on", "coming", "later", "earlier"),
+    rf"(?:\s+on)?\s+{_WEEKDAY}",
     (_WEEKDAY_EN, _weekday_en, False),
 )
-_starts(("two", "three", "four", "five", "six", "a"), (_DAYS_AGO, _days_ago, False))
+_starts(tuple(w for w in _WEEKDAYS if w.isascii()), None, (_WEEKDAY_EN, _weekday_en, False))
 _starts(
-    ("just", "days", "hours", "yesterday", "earlier", "later", "today", "tonight", "this"),
-    (_RELATIVE_EN, _relative_words, False),
+    ("two", "three", "four", "five", "six", "a"), r"\s+days?\s+ago", (_DAYS_AGO, _days_ago, False)
 )
-_starts(("tomorrow", "last", "next", "on", "that", "the"), (_RELATIVE_EN, _relative_words, False))
+for _words, _follow in (
+    (("just",), r"\s+(?:days|hours)"),
+    (("days",), r"\s+ago"),
+    (("hours",), r"\s+(?:ago|earlier)"),
+    (("yesterday", "today", "tonight", "tomorrow"), None),
+    (("earlier",), r"\s+(?:today|this|in)"),
+    (("later",), r"\s+(?:today|tonight|this)"),
+    (("this",), r"\s+(?:morning|afternoon|evening|week|month)"),
+    (("last", "next"), r"\s+(?:week|month|year)"),
+    (("on",), r"\s+(?:that|the)"),
+    (("that",), r"\s+(?:day|morning|afternoon|evening)"),
+    (("the",), r"\s+same"),
+):
+    _starts(_words, _follow, (_RELATIVE_EN, _relative_words, False))
 _starts(
-    ("last", "next", "this", "in", "since", "early", "late", "mid"), (_MONTH_ONLY, _month, True)
+    ("last", "next", "this", "in", "since", "early", "late", "mid"),
+    rf"[\s-]+{_MONTH_NAME}",
+    (_MONTH_ONLY, _month, True),
 )
-_starts(("in", "since", "during", "until", "by", "of"), (_YEAR_EN, _year, False))
-_starts(("on", "the"), (_DAY_EN, _day, False))
+_starts(
+    ("in", "since", "during", "until", "by", "of"),
+    r"\s+(?:early|late|mid|19|20)",
+    (_YEAR_EN, _year, False),
+)
+_starts(("on",), r"\s+the\s+\d", (_DAY_EN, _day, False))
+_starts(("the",), r"\s+\d", (_DAY_EN, _day, False))
 _BY_NUMBER: tuple[_Try, ...] = (
     (_ISO, _full, False),
     (_DAY_MONTH, _named_month_day, False),
     (_DAYS_AGO, _days_ago, False),
 )
-_TRIGGER = re.compile(r"\b(?:\d+|" + "|".join(sorted(_BY_WORD, key=len, reverse=True)) + r")\b")
+
+
+def trigger(follows: dict[str, tuple[str, ...] | None]) -> re.Pattern[str]:
+    """The pattern of the words (and numbers) a Latin date can begin with, each only where
+    one of its `follows` comes next (anywhere, for a word whose follows are None).
+
+    The words are spelled as a trie ("t(?:he|his|hat|...)"): the regex engine tries the
+    alternatives of a group one after another at every word of the text, and sixty words
+    side by side cost three times what a few first letters do."""
+    trie: dict[str, Any] = {}
+    for word, follow in follows.items():
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = follow
+    return re.compile(r"\b(?:\d+|" + _trie_pattern(trie) + r")\b")
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    """The alternatives under a trie node; a word ending here comes last, with its follows as
+    a lookahead."""
+    alternatives = [re.escape(char) + _trie_pattern(node[char]) for char in sorted(node) if char]
+    if "" in node:
+        follow = node[""]
+        alternatives.append("" if follow is None else f"(?={'|'.join(follow)})")
+    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+
+
+_TRIGGER = trigger(_FOLLOW)
 
 
 # Each CJK pattern with the characters one of which it cannot match without (a cheap test
@@ -561,9 +619,10 @@ _CJK: tuple[tuple[re.Pattern[str], Builder, str], ...] = (
 _HAS_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
-def _latin(text: NormText) -> list[DateExpr]:
+def _latin(text: NormText, words: re.Pattern[str] = _TRIGGER) -> list[DateExpr]:
+    """Latin-script date expressions, tried where `words` finds a word that can begin one."""
     found = []
-    for word in _TRIGGER.finditer(text.folded):
+    for word in words.finditer(text.folded):
         start = word.start()
         tries = _BY_NUMBER if word.group()[0].isdigit() else _BY_WORD[word.group()]
         for pattern, build, cased in tries:

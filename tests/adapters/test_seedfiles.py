@@ -20,6 +20,7 @@ from adapters.seedfiles import (
     _midnight_utc,
     _order_key,
     _read,
+    _read_up_to,
     _reference,
     _written_date,
 )
@@ -526,3 +527,26 @@ def test_the_date_header_alone_is_the_header_date_of_the_whole_parse(
     # The replay's ordering pass reads only the header of a file that has one.
     text = newline.join(lines)
     assert date_header(text) == parse_seed_text(text).header_date
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64), st.integers(min_value=1, max_value=80))
+def test_reading_up_to_a_limit_reads_what_one_read_of_the_limit_reads(
+    tmp_path_factory: pytest.TempPathFactory, content: bytes, limit: int
+) -> None:
+    path = tmp_path_factory.mktemp("sized") / "a.txt"
+    path.write_bytes(content)
+    with path.open("rb") as sized, path.open("rb") as plain:
+        assert _read_up_to(sized, limit) == plain.read(limit) == content[:limit]
+
+
+PROC_FILE = Path("/proc/self/cmdline")
+
+
+@pytest.mark.skipif(not PROC_FILE.exists(), reason="needs Linux /proc")
+def test_reading_up_to_a_limit_reads_on_past_a_size_that_says_too_little() -> None:
+    """/proc files say they hold 0 bytes: the read goes on to the limit all the same."""
+    with PROC_FILE.open("rb") as sized, PROC_FILE.open("rb") as plain:
+        expected = plain.read(1 << 20)
+        assert len(expected) > 1
+        assert _read_up_to(sized, 1 << 20) == expected

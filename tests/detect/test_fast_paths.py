@@ -1,15 +1,22 @@
 """Hand-written fast paths of the matcher and the word positions (issue 11) give exactly what
 the plain definitions give: the anchor terms' automaton finds the anchor hits of the whole
-matcher, and an ASCII text's token starts and per-character token index equal the regular
-expression's. Property-based, over rule terms mixed with words, punctuation and CJK."""
+matcher, an ASCII text's token starts and per-character token index equal the regular
+expression's, and the date finder, which tries its patterns only where a word is followed by
+what they need, finds what trying them after every word that can begin one finds.
+Property-based, over rule terms mixed with words, punctuation and CJK."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import detect
+from detect.engine import entity_mentions
+from detect.text import dates
 from detect.text.normalize import _TOKEN, NormText, normalize
 from detect.text.terms import Hit
 
@@ -80,3 +87,50 @@ def test_the_token_index_equals_the_one_token_at_a_time_definition(text: str) ->
     starts = regex_token_starts(text)
     assert norm.token_starts == starts
     assert norm.token_index == plain_token_index(starts, len(text))
+
+
+# Date phrases of every pattern, words they begin with or continue with, and the digits and
+# punctuation that decide whether one is there: joined with mostly spaces, in either case.
+DATE_PHRASES = (
+    "the same day", "on the same morning", "that evening", "on that day", "on the 27th",
+    "the 3rd", "the 12th century", "in 2019", "in early 2019", "since mid-1998", "of 2026 troops",
+    "by late 2019", "until 2001", "during 1950", "last week", "next month", "next year",
+    "last year", "this week", "this month", "this morning", "this afternoon", "earlier this year",
+    "earlier in the month", "earlier today", "later today", "later this week", "later tonight",
+    "two days ago", "a day ago", "just days ago", "hours earlier", "just hours ago", "yesterday",
+    "today", "tonight", "tomorrow", "on Friday", "earlier on Monday", "coming Sunday",
+    "later Tuesday", "last March", "next May", "this June", "in April", "since October 2019",
+    "early January", "late Dec", "mid-November", "March 5", "Jan. 26, 2026", "sept 3", "may 5",
+    "26 January", "3rd March 2025", "2026-01-25", "12 days ago", "in the",
+)  # fmt: skip
+DATE_WORDS = (*dates._BY_WORD, "same", "day", "ago", "week", "2019", "27th", "12", "century")
+DATE_GLUE = (" ", " ", " ", " ", " ", "-", " - ", "--", ". ", ",", ", ", "\n", "\t")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(DATE_PHRASES + DATE_WORDS), max_size=10),
+    st.lists(st.sampled_from(DATE_GLUE), min_size=1, max_size=7),
+    st.sampled_from([str, str.title, str.upper, str.lower]),
+)
+def test_dates_found_after_the_follow_test_equal_those_found_after_every_word(
+    pieces: list[str], glue: list[str], case: Callable[[str], str]
+) -> None:
+    words = " ".join(case(piece) for piece in pieces).split(" ")
+    text = normalize("".join(w + glue[i % len(glue)] for i, w in enumerate(words)))
+    every_word = re.compile(
+        r"\b(?:\d+|" + "|".join(sorted(dates._BY_WORD, key=len, reverse=True)) + r")\b"
+    )
+    assert dates._latin(text) == dates._latin(text, every_word)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.text(alphabet="AbCd -xY.é\n", max_size=40)
+    | st.lists(st.sampled_from(("Kim", "Ahn Gyu-back", "Ab-CD", "the", "-", " ", ". ", "Lee"))).map(
+        "".join
+    )
+)
+def test_name_runs_of_words_are_the_name_runs_that_hold_a_space(text: str) -> None:
+    runs = [m.span() for m in entity_mentions._NAME_RUN.finditer(text) if " " in m.group()]
+    assert [m.span() for m in entity_mentions._NAME_RUN_OF_WORDS.finditer(text)] == runs
