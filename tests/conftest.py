@@ -74,6 +74,15 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness: None) -> str:
+    """The session's Prefect API, for CLI processes whose test is not about the temporary API
+    a process starts for itself: with PREFECT_API_URL set to it, a process spares that start."""
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the session's throwaway PostgreSQL 15 server (its `postgres` database).
 

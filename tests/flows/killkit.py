@@ -29,15 +29,24 @@ Probe = Callable[[dict[str, int]], bool]
 
 
 @contextlib.contextmanager
-def slow_hooks() -> Iterator[HttpReceiver]:
-    """A webhook receiver on 127.0.0.1; each message takes a moment, so a run can be killed
-    while it sends."""
+def hooks_receiver() -> Iterator[HttpReceiver]:
+    """A webhook receiver on 127.0.0.1, answering at once (see `slowly`)."""
     receiver = HttpReceiver()
-    receiver.respond(delay=HOOK_DELAY_S)
     try:
         yield receiver
     finally:
         receiver.close()
+
+
+@contextlib.contextmanager
+def slowly(receiver: HttpReceiver) -> Iterator[None]:
+    """Inside the block each message takes HOOK_DELAY_S, so a run can be killed while it sends;
+    runs that are not killed send outside it, without the wait."""
+    receiver.respond(delay=HOOK_DELAY_S)
+    try:
+        yield
+    finally:
+        receiver.respond()
 
 
 def hook_url(receiver: HttpReceiver) -> str:
@@ -122,10 +131,16 @@ def kill_when(proc: Any, engine: sa.Engine, probe: Probe, moment: str) -> dict[s
 
 
 def start_watchfloor(
-    tmp_path: Path, n: int, args: list[str], env: Mapping[str, str] | None = None
+    tmp_path: Path,
+    n: int,
+    args: list[str],
+    env: Mapping[str, str] | None = None,
+    api_url: str | None = None,
 ) -> Any:
-    """`watchfloor ARGS` in a process group of its own, with a Prefect home (and so a temporary
-    Prefect API) of its own and the rules of the checkout; `env` adds settings."""
+    """`watchfloor ARGS` in a process group of its own, with a Prefect home of its own and the
+    rules of the checkout; `env` adds settings. Without `api_url` the run starts a temporary
+    Prefect API of its own, in its group, so a kill takes it down too; with it, the run uses
+    that API (the session's: a run that is not killed is spared the seconds of starting one)."""
     home = tmp_path / f"run{n}"
     home.mkdir()
     environment = {
@@ -136,6 +151,8 @@ def start_watchfloor(
         **(env or {}),
     }
     environment.pop("PREFECT_API_URL", None)  # a test harness's API is not this process's
+    if api_url is not None:
+        environment["PREFECT_API_URL"] = api_url
     # Files, not pipes: Prefect's server child inherits the descriptors. Its own process group,
     # so a kill takes the server down with it, as a dying container would.
     out = (home / "out").open("wb")
