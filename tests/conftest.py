@@ -83,6 +83,14 @@ def prefect_api_url(prefect_harness: None) -> str:
 
 
 @pytest.fixture(scope="session")
+def used_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Prefect home in which a temporary API already created its database (for copies)."""
+    from tests.flows.killkit import prefect_home_used_before
+
+    return prefect_home_used_before(tmp_path_factory.mktemp("prefect-home"))
+
+
+@pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the session's throwaway PostgreSQL 15 server (its `postgres` database).
 

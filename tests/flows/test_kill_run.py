@@ -100,32 +100,32 @@ def sources(server: FeedServer, tmp_path: Path) -> Path:
     )
 
 
-def start_run(
-    tmp_path: Path, url: str, hook: str, sources: Path, n: int, api_url: str | None = None
-) -> Any:
-    """`watchfloor run` in a process group of its own, with a Prefect home of its own (and,
-    without `api_url`, a temporary Prefect API of its own)."""
+def start_run(tmp_path: Path, url: str, hook: str, sources: Path, n: int, api: str | Path) -> Any:
+    """`watchfloor run` in a process group of its own, with a Prefect home of its own, on the
+    Prefect API at `api` (a URL) or on one of its own started in a copy of the home `api`."""
     args = ["run", "--sources", str(sources), "--db", url, "--notify", hook, "--json"]
     allow = {"WATCHFLOOR_FETCH_ALLOW_NETWORKS": "127.0.0.1"}
-    return start_watchfloor(tmp_path, n, args, allow, api_url)
+    if isinstance(api, Path):
+        return start_watchfloor(tmp_path, n, args, allow, prefect_home=api)
+    return start_watchfloor(tmp_path, n, args, allow, api_url=api)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # seven real runs
 def test_kill_9_a_run_anywhere_then_rerun_equals_a_clean_run(
-    sources: Path, tmp_path: Path, prefect_api_url: str
+    sources: Path, tmp_path: Path, prefect_api_url: str, used_prefect_home: Path
 ) -> None:
     with hooks_receiver() as hooks:
-        kill_and_rerun_each_moment(hooks, sources, tmp_path, prefect_api_url)
+        kill_and_rerun_each_moment(hooks, sources, tmp_path, prefect_api_url, used_prefect_home)
 
 
 def kill_and_rerun_each_moment(
-    hooks: HttpReceiver, sources: Path, tmp_path: Path, api_url: str
+    hooks: HttpReceiver, sources: Path, tmp_path: Path, api_url: str, prefect_home: Path
 ) -> None:
     """A clean run, then for each moment a run killed at it and a rerun, compared. The killed
-    runs start their own Prefect API, which the kill takes down with them, as when a machine
-    dies, and send slowly; the clean run and the reruns use the session's API (`api_url`) and
-    send without the wait."""
+    runs start their own Prefect API (in a copy of `prefect_home`), which the kill takes down
+    with them, as when a machine dies, and send slowly; the clean run and the reruns use the
+    session's API (`api_url`) and send without the wait."""
 
     def store(name: str) -> str:
         return f"sqlite:///{tmp_path / (name + '.db')}"
@@ -144,7 +144,8 @@ def kill_and_rerun_each_moment(
         url = store(moment.replace("-", "_"))
         engine = sa.create_engine(url)
         with slowly(hooks):
-            at_kill = kill_when(start_run(tmp_path, url, hook, sources, n), engine, probe, moment)
+            killed = start_run(tmp_path, url, hook, sources, n, prefect_home)
+            at_kill = kill_when(killed, engine, probe, moment)
         run_to_end(start_run(tmp_path, url, hook, sources, n + 100, api_url))
         received, after = take(hooks), counts(engine)
         assert evidence(engine) == clean, (moment, at_kill)
