@@ -74,6 +74,23 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness: None) -> str:
+    """The session's Prefect API, for CLI processes whose test is not about the temporary API
+    a process starts for itself: with PREFECT_API_URL set to it, a process spares that start."""
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def used_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Prefect home in which a temporary API already created its database (for copies)."""
+    from tests.flows.killkit import prefect_home_used_before
+
+    return prefect_home_used_before(tmp_path_factory.mktemp("prefect-home"))
+
+
+@pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the session's throwaway PostgreSQL 15 server (its `postgres` database).
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,15 +30,24 @@ Probe = Callable[[dict[str, int]], bool]
 
 
 @contextlib.contextmanager
-def slow_hooks() -> Iterator[HttpReceiver]:
-    """A webhook receiver on 127.0.0.1; each message takes a moment, so a run can be killed
-    while it sends."""
+def hooks_receiver() -> Iterator[HttpReceiver]:
+    """A webhook receiver on 127.0.0.1, answering at once (see `slowly`)."""
     receiver = HttpReceiver()
-    receiver.respond(delay=HOOK_DELAY_S)
     try:
         yield receiver
     finally:
         receiver.close()
+
+
+@contextlib.contextmanager
+def slowly(receiver: HttpReceiver) -> Iterator[None]:
+    """Inside the block each message takes HOOK_DELAY_S, so a run can be killed while it sends;
+    runs that are not killed send outside it, without the wait."""
+    receiver.respond(delay=HOOK_DELAY_S)
+    try:
+        yield
+    finally:
+        receiver.respond()
 
 
 def hook_url(receiver: HttpReceiver) -> str:
@@ -121,13 +131,39 @@ def kill_when(proc: Any, engine: sa.Engine, probe: Probe, moment: str) -> dict[s
     pytest.fail(f"the moment {moment!r} never came")
 
 
+def prefect_home_used_before(folder: Path) -> Path:
+    """`folder`, made a Prefect home whose database a temporary API created before it stopped:
+    a run given a copy starts its own API as on a machine where Prefect ran before, without the
+    seconds (~5 here) of creating that database."""
+    environment = {**os.environ, "PREFECT_HOME": str(folder)}
+    environment.pop("PREFECT_API_URL", None)
+    script = (
+        "from prefect.server.api.server import SubprocessASGIServer\n"
+        "server = SubprocessASGIServer()\n"
+        "server.start(timeout=240)\n"
+        "server.stop()\n"
+    )
+    subprocess.run([sys.executable, "-c", script], env=environment, check=True, timeout=300)
+    return folder
+
+
 def start_watchfloor(
-    tmp_path: Path, n: int, args: list[str], env: Mapping[str, str] | None = None
+    tmp_path: Path,
+    n: int,
+    args: list[str],
+    env: Mapping[str, str] | None = None,
+    api_url: str | None = None,
+    prefect_home: Path | None = None,
 ) -> Any:
-    """`watchfloor ARGS` in a process group of its own, with a Prefect home (and so a temporary
-    Prefect API) of its own and the rules of the checkout; `env` adds settings."""
+    """`watchfloor ARGS` in a process group of its own, with a Prefect home of its own (a copy
+    of `prefect_home` when given) and the rules of the checkout; `env` adds settings. Without
+    `api_url` the run starts a temporary Prefect API of its own, in its group, so a kill takes
+    it down too; with it, the run uses that API (the session's: a run that is not killed is
+    spared the seconds of starting one)."""
     home = tmp_path / f"run{n}"
     home.mkdir()
+    if prefect_home is not None:
+        shutil.copytree(prefect_home, home / ".prefect")
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("WATCHFLOOR_")},
         "PREFECT_HOME": str(home / ".prefect"),
@@ -136,6 +172,8 @@ def start_watchfloor(
         **(env or {}),
     }
     environment.pop("PREFECT_API_URL", None)  # a test harness's API is not this process's
+    if api_url is not None:
+        environment["PREFECT_API_URL"] = api_url
     # Files, not pipes: Prefect's server child inherits the descriptors. Its own process group,
     # so a kill takes the server down with it, as a dying container would.
     out = (home / "out").open("wb")

@@ -48,17 +48,18 @@ def display(url: str) -> str:
     return target.display
 
 
-def test_list_test_and_retry_in_a_real_process(tmp_path: Path) -> None:
+def test_list_test_and_retry_in_a_real_process(tmp_path: Path, prefect_api_url: str) -> None:
     port = free_port()  # the subscriber's webhook is down to begin with
     launches = hook_url(port, "launches")
     config = write_subscribers(tmp_path, [(launches, "missile_launch")])
     database = f"sqlite:///{tmp_path / 'alerts.db'}"
-    one_attempt = {"WATCHFLOOR_DELIVERY_MAX_ATTEMPTS": "1"}
+    # The replay runs on the session's Prefect API: the test is about the alerts it leaves.
+    replay_env = {"WATCHFLOOR_DELIVERY_MAX_ATTEMPTS": "1", "PREFECT_API_URL": prefect_api_url}
 
     replayed = as_json(
         watchfloor(
             "replay", str(SEEDS), "--db", database, "--apprise-config", config, "--json",
-            cwd=tmp_path, env=one_attempt,
+            cwd=tmp_path, env=replay_env,
         )
     )  # fmt: skip
     assert replayed["alerts_sent"] == 0

@@ -3,12 +3,14 @@
 A run polls its sources before Prefect starts (`flows.oneoff`), so it has a window of its own:
 articles stored by the polling, Prefect still starting, nothing detected yet. Real processes:
 `watchfloor run` over the labelled corpus served as five RSS feeds by a local HTTP server, into
-a real SQLite store, alerting a slow webhook receiver on 127.0.0.1. A run is killed with SIGKILL
-(its whole process group) at a moment read off the store: the polling has stored, detection has
-begun, the first alert is sent. Then `watchfloor run` runs again (the sources polled before the
-kill are not due: what they stored must still be detected and sent). Every time, the store holds
-every article once and every article's evidence as a clean run has it, nothing awaits detection
-or sending, and the receiver got every alert the store raised, at most one of them twice.
+a real SQLite store, alerting a webhook receiver on 127.0.0.1 (slow while a run to be killed
+sends). A run is killed with SIGKILL (its whole process group, its own Prefect API included) at
+a moment read off the store: the polling has stored, detection has begun, the first alert is
+sent. Then `watchfloor run` runs again (the sources polled before the kill are not due: what
+they stored must still be detected and sent). Every time, the store holds every article once
+and every article's evidence as a clean run has it, nothing awaits detection or sending, and
+the receiver got every alert the store raised, at most one of them twice. The clean run and the
+reruns, which are not killed, use the session's Prefect API and a receiver that answers at once.
 
 Unlike a replay's, a monitor cycle's developments are not compared whole: detection runs beside
 the fetches on what is stored so far, so an article stored after detection began is joined
@@ -38,9 +40,10 @@ from tests.flows.killkit import (
     counts,
     developments,
     hook_url,
+    hooks_receiver,
     kill_when,
     run_to_end,
-    slow_hooks,
+    slowly,
     start_watchfloor,
     take,
 )
@@ -97,28 +100,39 @@ def sources(server: FeedServer, tmp_path: Path) -> Path:
     )
 
 
-def start_run(tmp_path: Path, url: str, hook: str, sources: Path, n: int) -> Any:
-    """`watchfloor run` in a process group of its own, with a Prefect home of its own."""
+def start_run(tmp_path: Path, url: str, hook: str, sources: Path, n: int, api: str | Path) -> Any:
+    """`watchfloor run` in a process group of its own, with a Prefect home of its own, on the
+    Prefect API at `api` (a URL) or on one of its own started in a copy of the home `api`."""
     args = ["run", "--sources", str(sources), "--db", url, "--notify", hook, "--json"]
-    return start_watchfloor(tmp_path, n, args, {"WATCHFLOOR_FETCH_ALLOW_NETWORKS": "127.0.0.1"})
+    allow = {"WATCHFLOOR_FETCH_ALLOW_NETWORKS": "127.0.0.1"}
+    if isinstance(api, Path):
+        return start_watchfloor(tmp_path, n, args, allow, prefect_home=api)
+    return start_watchfloor(tmp_path, n, args, allow, api_url=api)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # seven real runs
-def test_kill_9_a_run_anywhere_then_rerun_equals_a_clean_run(sources: Path, tmp_path: Path) -> None:
-    with slow_hooks() as hooks:
-        kill_and_rerun_each_moment(hooks, sources, tmp_path)
+def test_kill_9_a_run_anywhere_then_rerun_equals_a_clean_run(
+    sources: Path, tmp_path: Path, prefect_api_url: str, used_prefect_home: Path
+) -> None:
+    with hooks_receiver() as hooks:
+        kill_and_rerun_each_moment(hooks, sources, tmp_path, prefect_api_url, used_prefect_home)
 
 
-def kill_and_rerun_each_moment(hooks: HttpReceiver, sources: Path, tmp_path: Path) -> None:
-    """A clean run, then for each moment a run killed at it and a rerun, compared."""
+def kill_and_rerun_each_moment(
+    hooks: HttpReceiver, sources: Path, tmp_path: Path, api_url: str, prefect_home: Path
+) -> None:
+    """A clean run, then for each moment a run killed at it and a rerun, compared. The killed
+    runs start their own Prefect API (in a copy of `prefect_home`), which the kill takes down
+    with them, as when a machine dies, and send slowly; the clean run and the reruns use the
+    session's API (`api_url`) and send without the wait."""
 
     def store(name: str) -> str:
         return f"sqlite:///{tmp_path / (name + '.db')}"
 
     hook = hook_url(hooks)
     clean_url = store("clean")
-    run_to_end(start_run(tmp_path, clean_url, hook, sources, 0))
+    run_to_end(start_run(tmp_path, clean_url, hook, sources, 0, api_url))
     clean_engine = sa.create_engine(clean_url)
     clean, clean_counts = evidence(clean_engine), counts(clean_engine)
     clean_engine.dispose()
@@ -129,8 +143,10 @@ def kill_and_rerun_each_moment(hooks: HttpReceiver, sources: Path, tmp_path: Pat
     for n, (moment, probe) in enumerate(MOMENTS.items(), start=1):
         url = store(moment.replace("-", "_"))
         engine = sa.create_engine(url)
-        at_kill = kill_when(start_run(tmp_path, url, hook, sources, n), engine, probe, moment)
-        run_to_end(start_run(tmp_path, url, hook, sources, n + 100))
+        with slowly(hooks):
+            killed = start_run(tmp_path, url, hook, sources, n, prefect_home)
+            at_kill = kill_when(killed, engine, probe, moment)
+        run_to_end(start_run(tmp_path, url, hook, sources, n + 100, api_url))
         received, after = take(hooks), counts(engine)
         assert evidence(engine) == clean, (moment, at_kill)
         engine.dispose()

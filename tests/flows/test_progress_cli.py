@@ -1,5 +1,6 @@
 """Progress on a terminal: the installed CLI under a real pseudo-terminal draws progress bars
-that finish; with --json, or when its output is a pipe, it prints none."""
+that finish; with --json, or when its output is a pipe, it prints none. The replays use the
+session's Prefect API: what they show is not about the temporary API a process starts."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PROGRESS = re.compile(r"^(read (files|sources)|detect articles)\b.*━.* \d+/[\d?]+", re.MULTILINE)
 
 
-def in_terminal(*args: str, cwd: Path, timeout: float = 300) -> tuple[int, str]:
-    """Run the CLI with stdin, stdout and stderr on a pseudo-terminal; (exit status, what the
-    terminal showed, escapes removed and carriage returns as line breaks)."""
+def in_terminal(*args: str, cwd: Path, api_url: str, timeout: float = 300) -> tuple[int, str]:
+    """Run the CLI on the Prefect API at `api_url` with stdin, stdout and stderr on a
+    pseudo-terminal; (exit status, what the terminal showed, escapes removed and carriage
+    returns as line breaks)."""
     master, slave = os.openpty()
     env = {
         **os.environ,
         "PREFECT_HOME": str(cwd / ".prefect"),
+        "PREFECT_API_URL": api_url,
         "TERM": "xterm-256color",
         "COLUMNS": "120",
     }
@@ -58,9 +61,16 @@ def in_terminal(*args: str, cwd: Path, timeout: float = 300) -> tuple[int, str]:
     return status, text
 
 
-def test_a_replay_on_a_terminal_shows_progress_bars_that_finish(tmp_path: Path) -> None:
+def test_a_replay_on_a_terminal_shows_progress_bars_that_finish(
+    tmp_path: Path, prefect_api_url: str
+) -> None:
     status, shown = in_terminal(
-        "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'tty.db'}", cwd=tmp_path
+        "replay",
+        str(SEEDS),
+        "--db",
+        f"sqlite:///{tmp_path / 'tty.db'}",
+        cwd=tmp_path,
+        api_url=prefect_api_url,
     )
     assert status == 0, shown[-3000:]
     bars = [m.group(0) for m in PROGRESS.finditer(shown)]
@@ -72,16 +82,29 @@ def test_a_replay_on_a_terminal_shows_progress_bars_that_finish(tmp_path: Path) 
     assert "4 alerts sent" in shown[last_bar:]
 
 
-def test_json_on_a_terminal_and_a_piped_replay_print_no_progress(tmp_path: Path) -> None:
+def test_json_on_a_terminal_and_a_piped_replay_print_no_progress(
+    tmp_path: Path, prefect_api_url: str
+) -> None:
     status, shown = in_terminal(
-        "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'json.db'}", "--json", cwd=tmp_path
+        "replay",
+        str(SEEDS),
+        "--db",
+        f"sqlite:///{tmp_path / 'json.db'}",
+        "--json",
+        cwd=tmp_path,
+        api_url=prefect_api_url,
     )
     assert status == 0, shown[-3000:]
     assert not PROGRESS.search(shown) and "read files" not in shown
     assert '"alerts_sent": 4' in shown
 
     piped = watchfloor(
-        "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'pipe.db'}", cwd=tmp_path
+        "replay",
+        str(SEEDS),
+        "--db",
+        f"sqlite:///{tmp_path / 'pipe.db'}",
+        cwd=tmp_path,
+        env={"PREFECT_API_URL": prefect_api_url},
     )
     assert piped.returncode == 0, piped.stderr[-3000:]
     assert not PROGRESS.search(piped.stdout + piped.stderr)
