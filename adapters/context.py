@@ -23,19 +23,17 @@ ACCEPT = (
 )
 
 
-def shared_ssl_context(purpose: str = "fetch") -> ssl.SSLContext:
-    """The TLS context shared by this process's clients of one `purpose`: building one loads
-    the CA bundle (~60 ms of CPU), which a `serve` cycle would otherwise pay again in every run.
-    Built once per CA location (SSL_CERT_FILE and SSL_CERT_DIR, which httpx reads), so setting
-    either still takes effect. A context may be shared by any number of clients and threads;
-    one built before a fork serves the forked process too (`flows.warm` builds them in the
-    forkserver). Clients of different purposes keep apart because httpcore sets each client's
-    protocols (HTTP/2 or not) on the context it is given."""
-    return _ssl_context(purpose, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+def shared_ssl_context() -> ssl.SSLContext:
+    """The TLS context shared by this process's fetch clients: building one loads the CA bundle
+    (~60 ms of CPU), which a `serve` cycle would otherwise pay again in every run. Built once
+    per CA location (SSL_CERT_FILE and SSL_CERT_DIR, which httpx reads), so setting either
+    still takes effect. A context may be shared by any number of clients and threads; one built
+    before a fork serves the forked process too (`flows.warm` builds it in the forkserver)."""
+    return _ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
 
 
 @functools.cache
-def _ssl_context(purpose: str, cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 

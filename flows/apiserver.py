@@ -68,9 +68,11 @@ def temporary_api() -> Iterator[bool]:
         with temporary_settings({PREFECT_API_URL: api_url}):
             yield True
     finally:
-        drain_prefect_workers()
-        os.environ.pop("PREFECT_API_URL", None)
-        stop_server(server)
+        try:
+            drain_prefect_workers()
+        finally:  # the server stops whatever draining met
+            os.environ.pop("PREFECT_API_URL", None)
+            stop_server(server)
 
 
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
