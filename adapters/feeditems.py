@@ -1,4 +1,5 @@
-"""What every feed format's parser hands back: a `ParsedFeed` of Articles with unique guids.
+"""What every feed format's parser takes (a `FeedBody`) and hands back: a `ParsedFeed` of
+Articles with unique guids.
 
 Shared by the XML parser (`adapters.feedparse`, through feedparser) and the JSON Feed parser
 (`adapters.jsonfeed`), so an item becomes the same Article whichever format carried it.
@@ -9,8 +10,22 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from core.model import Article
+
+
+@dataclass(frozen=True, slots=True)
+class FeedBody:
+    """A fetched feed body and what reading it needs: the source it is for, the URL it came from
+    (the base of relative links), its Content-Type, and the publisher's time zone (for times
+    written in UTC or without a zone)."""
+
+    body: bytes
+    source: str
+    url: str
+    content_type: str | None = None
+    zone: tzinfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import feedparser
 from adapters import feedparserfast
 from adapters.charset import choose_encoding, with_charset
 from adapters.feeddates import publication_time
-from adapters.feeditems import ParsedFeed, item_guid, repeated_guids_problem, unique_guids
+from adapters.feeditems import FeedBody, ParsedFeed, item_guid, repeated_guids_problem, unique_guids
 from adapters.freshness import feed_ttl_s
 from adapters.htmltext import html_to_text
 from adapters.jsonfeed import looks_like_json, parse_json_feed
@@ -55,7 +55,7 @@ def parse_feed(
     (noted in `problems`); a body with no items that is not a feed (an HTML page, nothing at
     all) raises PermanentFetchError "not a feed". A JSON body goes to `adapters.jsonfeed`."""
     if looks_like_json(body, content_type):
-        return parse_json_feed(body, source=source, url=url, content_type=content_type, zone=zone)
+        return parse_json_feed(FeedBody(body, source, url, content_type, zone))
     headers = {"content-location": url}
     encoding = choose_encoding(body, content_type)
     if encoding:

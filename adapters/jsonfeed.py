@@ -27,7 +27,7 @@ from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from adapters.feeditems import ParsedFeed, item_guid, repeated_guids_problem, unique_guids
+from adapters.feeditems import FeedBody, ParsedFeed, item_guid, repeated_guids_problem, unique_guids
 from adapters.htmltext import html_to_text, tidy_text
 from adapters.links import canonical_url
 from adapters.titles import infer_title
@@ -72,20 +72,14 @@ class _Feed:
     language: str | None
 
 
-def parse_json_feed(
-    body: bytes,
-    *,
-    source: str,
-    url: str,
-    content_type: str | None = None,
-    zone: tzinfo | None = None,
-) -> ParsedFeed:
+def parse_json_feed(fetched: FeedBody) -> ParsedFeed:
     """Items of a JSON Feed body (see the module docstring); raises PermanentFetchError
     "not a feed" for a body that is not one."""
-    kind = media_type(content_type) or "no Content-Type"
-    if not body.strip():
+    source = fetched.source
+    kind = media_type(fetched.content_type) or "no Content-Type"
+    if not fetched.body.strip():
         raise PermanentFetchError(source, "not a feed: empty body")
-    document, problems = _load(body, source, kind)
+    document, problems = _load(fetched.body, source, kind)
     version = _version(document, source, kind)
     items = document.get("items")
     if not isinstance(items, list):
@@ -94,8 +88,8 @@ def parse_json_feed(
         )
     feed = _Feed(
         source=source,
-        base=url,
-        zone=zone,
+        base=fetched.url,
+        zone=fetched.zone,
         title=_one_line(_text(document, "title")) or None,
         authors=_authors(document),
         language=_text(document, "language"),

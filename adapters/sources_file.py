@@ -325,29 +325,35 @@ class _Checker:
         return seconds, value, line
 
     def interval(self, item: YamlMap) -> int:
-        seconds, value, line = self.duration(item, "poll_interval", "90s, 10m, 1h30m")
-        if seconds is None:
-            return DEFAULT_POLL_INTERVAL_S
-        if seconds < MIN_POLL_INTERVAL_S:
-            self.error(
-                line,
-                f"poll_interval {value!r} is below the minimum of {MIN_POLL_INTERVAL_S} s "
-                "(poll publishers politely)",
-            )
-        return seconds
+        seconds = self.duration_from(
+            item,
+            "poll_interval",
+            "90s, 10m, 1h30m",
+            MIN_POLL_INTERVAL_S,
+            f"the minimum of {MIN_POLL_INTERVAL_S} s (poll publishers politely)",
+        )
+        return DEFAULT_POLL_INTERVAL_S if seconds is None else seconds
 
     def max_interval(self, item: YamlMap, interval: int) -> int | None:
         """The source's `max_poll_interval` (None when unset), never below its interval."""
-        seconds, value, line = self.duration(item, "max_poll_interval", "10m, 1h")
-        if seconds is None:
-            return None
-        if seconds < interval:
-            self.error(
-                line,
-                f"max_poll_interval {value!r} is below the source's poll_interval of "
-                f"{interval} s (it bounds how far a feed's own TTL may stretch that interval)",
-            )
-            return None
+        seconds = self.duration_from(
+            item,
+            "max_poll_interval",
+            "10m, 1h",
+            interval,
+            f"the source's poll_interval of {interval} s "
+            "(it bounds how far a feed's own TTL may stretch that interval)",
+        )
+        return None if seconds is None or seconds < interval else seconds
+
+    def duration_from(
+        self, item: YamlMap, key: str, examples: str, floor: int, floor_text: str
+    ) -> int | None:
+        """The source's `key` in seconds, as `duration` reads it; a value below `floor` (named
+        by `floor_text`) is reported and returned as it is, for the caller to replace."""
+        seconds, value, line = self.duration(item, key, examples)
+        if seconds is not None and seconds < floor:
+            self.error(line, f"{key} {value!r} is below {floor_text}")
         return seconds
 
     def headers(self, item: YamlMap) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
@@ -36,3 +37,14 @@ def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     """`items` in slices of at most `size`."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def same_named_fields(record: type, *converted: str) -> tuple[str, ...]:
+    """The fields of dataclass `record` that a row holds as they are, under the same names: all
+    but `converted`, which the caller builds itself (a JSON list read back as a tuple, say)."""
+    return tuple(f.name for f in fields(record) if f.name not in converted)
+
+
+def read_fields(row: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The attributes `names` of `row` (an ORM object or a result row), by name."""
+    return {name: getattr(row, name) for name in names}

@@ -204,37 +204,24 @@ def development_detail(session: Session, development_id: int) -> DevelopmentDeta
     )
 
 
+# An EvidenceItem's columns, labelled as its fields.
+_EVIDENCE_ITEM_COLUMNS = (
+    *(evidence.c[name] for name in ("id", "article_id", "snippet", "status_seen", "rule_id")),
+    *(evidence.c[name] for name in ("background", "created_at")),
+    *(articles.c[name] for name in ("title", "url", "published_at")),
+    sources.c.name.label("outlet"),
+    articles.c.duplicate_of_id.label("duplicate_of"),
+)
+
+
 def _evidence_items(session: Session, development_id: int) -> list[EvidenceItem]:
     query = (
-        select(
-            evidence,
-            articles.c.title,
-            articles.c.url,
-            articles.c.published_at,
-            articles.c.duplicate_of_id,
-            sources.c.name,
-        )
+        select(*_EVIDENCE_ITEM_COLUMNS)
         .select_from(evidence_join)
         .where(evidence.c.development_id == development_id)
         .order_by(evidence.c.created_at, evidence.c.id)
     )
-    return [
-        EvidenceItem(
-            id=row["id"],
-            article_id=row["article_id"],
-            outlet=row["name"],
-            title=row["title"],
-            url=row["url"],
-            published_at=row["published_at"],
-            snippet=row["snippet"],
-            status_seen=row["status_seen"],
-            rule_id=row["rule_id"],
-            background=row["background"],
-            created_at=row["created_at"],
-            duplicate_of=row["duplicate_of_id"],
-        )
-        for row in session.execute(query).mappings()
-    ]
+    return [EvidenceItem(**row) for row in session.execute(query).mappings()]
 
 
 def group_near_duplicates(items: list[EvidenceItem]) -> list[EvidenceGroup]:

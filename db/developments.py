@@ -20,7 +20,7 @@ from core.model import (
     merge_regions,
     tag_regions,
 )
-from db._sql import chunked, insert_for
+from db._sql import chunked, insert_for, read_fields, same_named_fields
 from db.engine import DETECTION_LOCK, transaction_lock
 from db.models import DevelopmentRow, alerts, articles, developments, evidence, sources
 from db.types import as_utc
@@ -50,21 +50,23 @@ class DevelopmentView:
     merged_into: int | None = None
 
 
+# What a stored row holds as a Development holds it; the JSON lists and mapping are converted.
+_AS_STORED = same_named_fields(Development, "actors", "facts", "tags", "regions")
+
+
+def _development_fields(row: DevelopmentRow) -> dict[str, Any]:
+    """What a Development and a DevelopmentView both read off a stored row, as they hold it."""
+    return {
+        **read_fields(row, _AS_STORED),
+        "actors": tuple(row.actors or ()),
+        "facts": dict(row.facts or {}),
+        "tags": tuple(row.tags or ()),
+        "regions": tuple(row.regions or ()),
+    }
+
+
 def _to_development(row: DevelopmentRow) -> Development:
-    return Development(
-        category=row.category,
-        status=cast(Status, row.status),
-        background=row.background,
-        title=row.title,
-        event_date=row.event_date,
-        place=row.place,
-        actors=tuple(row.actors or ()),
-        facts=dict(row.facts or {}),
-        level=cast(Any, row.level),
-        tags=tuple(row.tags or ()),
-        id=row.id,
-        regions=tuple(row.regions or ()),
-    )
+    return Development(**_development_fields(row))
 
 
 def candidate_developments(
@@ -514,21 +516,10 @@ def list_developments(
 
 def _view(row: DevelopmentRow, evidence_guids: list[str]) -> DevelopmentView:
     return DevelopmentView(
-        id=row.id,
-        category=row.category,
-        status=row.status,
-        background=row.background,
-        title=row.title,
-        event_date=row.event_date,
-        place=row.place,
-        actors=tuple(row.actors or ()),
-        facts=dict(row.facts or {}),
+        **_development_fields(row),
         evidence=evidence_guids,
         first_seen=row.first_seen_at,
         last_seen=row.last_seen_at,
-        level=row.level,
-        tags=tuple(row.tags or ()),
-        regions=tuple(row.regions or ()),
         dismissed_as=row.dismissed_as,
         merged_into=row.merged_into_id,
     )

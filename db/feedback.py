@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import FeedbackError
 from core.model import Status, advance_status, merge_regions
-from db._sql import chunked, insert_for
+from db._sql import chunked, insert_for, read_fields, same_named_fields
 from db.engine import DETECTION_LOCK, transaction_lock
 from db.models import alerts, articles, deliveries, developments, evidence, feedback
 from db.outbox import WITHDRAWN_REASON
@@ -330,17 +330,13 @@ def list_feedback(session: Session, development_id: int | None = None) -> list[F
             (feedback.c.development_id == development_id) | (feedback.c.target_id == development_id)
         )
     return [
-        FeedbackRecord(
-            id=row.id,
-            action=row.action,
-            development_id=row.development_id,
-            target_id=row.target_id,
-            actor=row.actor,
-            created_at=row.created_at,
-            details=dict(row.details or {}),
-        )
+        FeedbackRecord(**read_fields(row, _RECORD_AS_STORED), details=dict(row.details or {}))
         for row in session.execute(query)
     ]
+
+
+# What a feedback row holds as its FeedbackRecord does (details are a JSON mapping there).
+_RECORD_AS_STORED = same_named_fields(FeedbackRecord, "details")
 
 
 def feedback_examples(session: Session) -> list[FeedbackExample]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.cursor import Cursor
 from core.model import FetchResult, SourceSpec, SourceState
-from db._sql import chunked, insert_for
+from db._sql import chunked, insert_for, read_fields, same_named_fields
 from db.models import Source, sources
 from db.types import as_utc
 
@@ -257,19 +257,10 @@ def source_health(session: Session) -> list[SourceHealth]:
     """Health of every known source, by name."""
     rows = session.scalars(select(Source).order_by(Source.name))
     return [
-        SourceHealth(
-            name=row.name,
-            kind=row.kind,
-            location=row.location,
-            tags=tuple(row.tags or ()),
-            last_status=row.last_status,
-            last_fetch_at=row.last_fetch_at,
-            last_success_at=row.last_success_at,
-            http_status=row.http_status,
-            consecutive_failures=row.consecutive_failures,
-            last_error=row.last_error,
-            next_due_at=row.next_due_at,
-            items_seen=row.items_seen,
-        )
+        SourceHealth(**read_fields(row, _HEALTH_AS_STORED), tags=tuple(row.tags or ()))
         for row in rows
     ]
+
+
+# What a source's row holds as its SourceHealth does (tags are a JSON list there).
+_HEALTH_AS_STORED = same_named_fields(SourceHealth, "tags")

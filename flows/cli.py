@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from flows import monitor_cli, web_cli
@@ -36,6 +35,7 @@ from flows.cli_common import (
     JsonOption,
     NotifyOption,
     RulesOption,
+    console,
     err_console,
     fail_cleanly,
     open_store_for_writing,
@@ -60,8 +60,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# A pipe or CI log gets a readable width rather than rich's 80-column fallback.
-console = Console(width=None if sys.stdout.isatty() else 120)
 # Characters that end a line for some reader (str.splitlines, JavaScript) but that json.dumps
 # leaves raw: escaped, so one input is one output line for every consumer.
 _LINE_BREAKS_IN_JSON = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})

@@ -28,6 +28,8 @@ from core.errors import ConfigError, ConfigValidationError, WatchfloorError
 if TYPE_CHECKING:
     from flows.config import RunConfig
 
+# Tables and summaries on stdout: a pipe or CI log gets a readable width, not rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
 # soft_wrap: a long path in "file:line: reason" must stay on one line to be clickable and greppable.
 err_console = Console(stderr=True, soft_wrap=True)
 

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from flows import sources_cli
 from flows.cli_common import (
@@ -17,6 +15,7 @@ from flows.cli_common import (
     JsonOption,
     NotifyOption,
     RulesOption,
+    console,
     err_console,
     fail_cleanly,
     open_store_for_writing,
@@ -26,9 +25,6 @@ from flows.cli_common import (
     use_notify_urls,
     validate_config,
 )
-
-# A pipe or CI log gets a readable width rather than rich's 80-column fallback.
-console = Console(width=None if sys.stdout.isatty() else 120)
 
 SourcesOption = Annotated[
     Path | None,

@@ -152,20 +152,19 @@ def sources_kinds(
     import dataclasses
 
     from adapters import describe_kinds
-    from flows.cli_common import print_json
+    from flows.cli_common import console, print_json
 
     described = describe_kinds()
     if as_json:
         print_json([dataclasses.asdict(info) for info in described])
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("kind", "location key", "options: name = default (what it takes)")
     for info in described:
         options = "\n".join(f"{o.name} = {yaml_word(o.default)} ({o.type})" for o in info.options)
         table.add_row(f"{info.kind}\n[dim]{escape(info.summary)}[/dim]", info.location_key, options)
-    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    console.print(table)
 
 
 def yaml_word(value: object) -> str:
