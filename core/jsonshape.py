@@ -5,9 +5,11 @@ It lives in the vocabulary so `flows` and `web` print one shape without importin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
+
+from core.model import DevelopmentView
 
 
 def jsonable(value: Any) -> Any:
@@ -26,40 +28,9 @@ def jsonable_object(fields: Mapping[Any, Any]) -> dict[str, Any]:
     return {str(k): jsonable(v) for k, v in fields.items()}
 
 
-class DevelopmentFields(Protocol):
-    """What `development_json` reads of a stored development (db.DevelopmentView has them)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def category(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def background(self) -> bool: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def event_date(self) -> date | None: ...
-    @property
-    def place(self) -> str | None: ...
-    @property
-    def actors(self) -> Iterable[str]: ...
-    @property
-    def facts(self) -> Mapping[str, Any]: ...
-    @property
-    def evidence(self) -> Iterable[str]: ...
-    @property
-    def regions(self) -> Iterable[str]: ...
-    @property
-    def dismissed_as(self) -> str | None: ...
-    @property
-    def merged_into(self) -> int | None: ...
-
-
-def development_json(view: DevelopmentFields) -> dict[str, Any]:
-    """One stored development (db.DevelopmentView) as `replay`, `run`, `developments --json` and
-    `/api/developments` print it."""
+def development_json(view: DevelopmentView) -> dict[str, Any]:
+    """One stored development as `replay`, `run`, `developments --json` and `/api/developments`
+    print it."""
     return jsonable_object(
         {
             "id": view.id,

@@ -199,6 +199,22 @@ class Development:
     regions: tuple[str, ...] = ()
 
 
+@dataclass(slots=True, kw_only=True)
+class DevelopmentView(Development):
+    """A stored development as the CLI, reports, web pages and feeds show it: the development,
+    the guids of its evidence articles, when it was first and last seen, and an analyst's
+    verdict. Not frozen only because a dataclass cannot freeze what its base leaves mutable."""
+
+    # Stored, so it has one (a Development has none until stored).
+    id: int
+    evidence: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    # An analyst's verdict (None, "false_alarm" or "merged") and a merge's target.
+    dismissed_as: str | None = None
+    merged_into: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class DevelopmentChange:
     """One transition of one development caused by one article's matches, in article order.

@@ -42,7 +42,6 @@ from db.detection import (
     requeue_failed,
 )
 from db.developments import (
-    DevelopmentView,
     apply_changes,
     candidate_developments,
     developments_evidenced_by,
@@ -109,7 +108,6 @@ __all__ = [
     "DevelopmentDetail",
     "DevelopmentPage",
     "DevelopmentQuery",
-    "DevelopmentView",
     "EvidenceGroup",
     "EvidenceItem",
     "FailedArticle",

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.developments import DevelopmentView, list_developments
+from core.model import DevelopmentView
+from db.developments import list_developments
 from db.feedback import FeedbackRecord, list_feedback
 from db.models import alerts, articles, deliveries, developments, evidence, evidence_join, sources
 from db.outbox import AlertView, deliveries_by_alert

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import bindparam, select, tuple_, update
@@ -14,6 +14,7 @@ from core.model import (
     AlertKind,
     Development,
     DevelopmentChange,
+    DevelopmentView,
     Match,
     Status,
     advance_status,
@@ -24,31 +25,6 @@ from db._sql import chunked, insert_for, read_fields, same_named_fields
 from db.engine import DETECTION_LOCK, transaction_lock
 from db.models import DevelopmentRow, alerts, articles, developments, evidence, sources
 from db.types import as_utc
-
-
-@dataclass(frozen=True, slots=True)
-class DevelopmentView:
-    """A stored development as the CLI and reports show it. `evidence` lists article guids."""
-
-    id: int
-    category: str
-    status: str
-    background: bool
-    title: str
-    event_date: date | None
-    place: str | None
-    actors: tuple[str, ...]
-    facts: dict[str, Any]
-    evidence: list[str]
-    first_seen: datetime
-    last_seen: datetime
-    level: str = "medium"
-    tags: tuple[str, ...] = field(default=())
-    regions: tuple[str, ...] = field(default=())
-    # An analyst's verdict (None, "false_alarm" or "merged") and a merge's target.
-    dismissed_as: str | None = None
-    merged_into: int | None = None
-
 
 # What a stored row holds as a Development holds it; the JSON lists and mapping are converted.
 _AS_STORED = same_named_fields(Development, "actors", "facts", "tags", "regions")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 import typer
 from rich.markup import escape
 
+from core.model import DevelopmentView
 from flows import monitor_cli, web_cli
 from flows.alerts_cli import app as alerts_app
 from flows.articles_cli import app as articles_app
@@ -51,7 +52,6 @@ from flows.feedback_cli import app as feedback_app
 from flows.rules_cli import app as rules_app
 
 if TYPE_CHECKING:
-    import db
     from flows.config import RunConfig
 
 app = typer.Typer(
@@ -198,7 +198,7 @@ def developments(
     print_summary(RunReport(articles=0, new_articles=0, developments=rows, alerts_sent=0), console)
 
 
-def _shown(view: db.DevelopmentView, dismissed: str | None) -> bool:
+def _shown(view: DevelopmentView, dismissed: str | None) -> bool:
     """Whether `developments` lists a development under `--dismissed`."""
     if dismissed is None:
         return view.dismissed_as is None

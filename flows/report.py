@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,12 +14,7 @@ from rich.table import Table
 # Re-exported (redundant aliases): the CLI's modules import the shared JSON shape from here.
 from core.jsonshape import development_json as development_json
 from core.jsonshape import jsonable as jsonable
-from core.model import FetchResult
-
-if TYPE_CHECKING:
-    # For the annotation only: the renderers read the views' attributes and need nothing of db
-    # (SQLAlchemy) at run time.
-    from db import DevelopmentView
+from core.model import DevelopmentView, FetchResult
 
 
 @dataclass(slots=True)
