@@ -40,6 +40,7 @@ from db.detection import (
     mark_failed,
     pending_detection,
     requeue_failed,
+    still_awaiting,
 )
 from db.developments import (
     apply_changes,
@@ -168,6 +169,7 @@ __all__ = [
     "source_health",
     "source_states",
     "split_development",
+    "still_awaiting",
     "store_articles",
     "store_census",
     "store_pulse",

@@ -66,12 +66,10 @@ def _awaiting(rules_version: str) -> ColumnElement[bool]:
     )
 
 
-def pending_detection(
-    session: Session, rules_version: str, limit: int, only: Collection[int] | None = None
-) -> list[QueuedArticle]:
-    """The first `limit` articles awaiting detection under `rules_version` (among `only`), in
-    time order: by reference time, dated before undated at the same time, then by guid (and
-    source, and revision). So a run detects in the order events were reported, however its
+def pending_detection(session: Session, rules_version: str, limit: int) -> list[QueuedArticle]:
+    """The first `limit` articles awaiting detection under `rules_version`, in time order: by
+    reference time, dated before undated at the same time, then by guid (and source, and
+    revision). So a run detects in the order events were reported, however its
     articles were cut into batches, and articles reported at one moment in the same order
     whichever feed answered first: storing order follows fetch timing, and detection joins
     reports to developments one at a time, so an order that followed it would group one run's
@@ -87,10 +85,7 @@ def pending_detection(
     )
     # Two queries, each walking the queue index in order and stopping at `limit`: one query
     # with OR makes the database sort every waiting row for each chunk.
-    found = [
-        *_queued(session, c.detect_state == "pending", limit, only),
-        *_queued(session, retry, limit, only),
-    ]
+    found = [*_queued(session, c.detect_state == "pending", limit), *_queued(session, retry, limit)]
     return sorted(found, key=_queue_order)[:limit]
 
 
@@ -104,9 +99,17 @@ _QUEUE_ORDER = (
 )
 
 
-def _queued(
-    session: Session, condition: Any, limit: int, only: Collection[int] | None
-) -> list[QueuedArticle]:
+def still_awaiting(session: Session, rules_version: str, ids: Collection[int]) -> set[int]:
+    """Those of `ids` that still await detection under `rules_version` (not taken by another
+    run since they were read): only their ids, with no text and no order to read."""
+    found: set[int] = set()
+    for part in chunked(sorted(ids)):
+        query = select(articles.c.id).where(articles.c.id.in_(part), _awaiting(rules_version))
+        found.update(session.execute(query).scalars())
+    return found
+
+
+def _queued(session: Session, condition: Any, limit: int) -> list[QueuedArticle]:
     c = articles.c
     query = (
         select(
@@ -126,8 +129,6 @@ def _queued(
         .order_by(*_QUEUE_ORDER)
         .limit(limit)
     )
-    if only is not None:
-        query = query.where(c.id.in_(sorted(only)))
     return [
         QueuedArticle(
             id_,

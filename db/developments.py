@@ -30,8 +30,9 @@ from db.types import as_utc
 _AS_STORED = same_named_fields(Development, "actors", "facts", "tags", "regions")
 
 
-def _development_fields(row: DevelopmentRow) -> dict[str, Any]:
-    """What a Development and a DevelopmentView both read off a stored row, as they hold it."""
+def _development_fields(row: Any) -> dict[str, Any]:
+    """What a Development and a DevelopmentView both read off a stored row (an ORM object or a
+    result row), as they hold it."""
     return {
         **read_fields(row, _AS_STORED),
         "actors": tuple(row.actors or ()),
@@ -41,7 +42,8 @@ def _development_fields(row: DevelopmentRow) -> dict[str, Any]:
     }
 
 
-def _to_development(row: DevelopmentRow) -> Development:
+def _to_development(row: Any) -> Development:
+    """A development as detection reads it, from an ORM row or a Core row of its columns."""
     return Development(**_development_fields(row))
 
 
@@ -58,15 +60,17 @@ def candidate_developments(
     transaction_lock(session, DETECTION_LOCK)
     if not categories:
         return []
+    # Core rows, not ORM objects: a replay reads thousands per run, only to read them once.
+    c = developments.c
     query = (
-        select(DevelopmentRow)
-        .where(DevelopmentRow.category.in_(list(categories)))
-        .where(DevelopmentRow.status != "cancelled")
-        .order_by(DevelopmentRow.id)
+        select(developments)
+        .where(c.category.in_(list(categories)))
+        .where(c.status != "cancelled")
+        .order_by(c.id)
     )
     if since is not None:
-        query = query.where(DevelopmentRow.last_seen_at >= as_utc(since))
-    return [_to_development(row) for row in session.scalars(query)]
+        query = query.where(c.last_seen_at >= as_utc(since))
+    return [_to_development(row) for row in session.connection().execute(query)]
 
 
 @dataclass(slots=True)
@@ -85,6 +89,11 @@ class _Batch:
     stored_evidence_read: set[int] = field(default_factory=set)
     # The regions the `region:` tags of each evidence article's source name.
     source_regions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # Developments this batch updated: each as its updates left it, and its pending write (the
+    # last update's values and how many updates it stands for). A chunk updates one development
+    # many times; one write per development at the end saves a statement per update.
+    current: dict[int, _Current] = field(default_factory=dict)
+    writes: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def regions_of(self, change: DevelopmentChange) -> tuple[str, ...]:
         """The change's development's regions with those of its evidence's sources."""
@@ -120,6 +129,7 @@ def apply_changes(
     )
     for change in changes:
         _apply_change(session, batch, change)
+    _write_updates(session, batch)
     if batch.evidence:
         stmt = insert_for(session, evidence).on_conflict_do_nothing()
         session.connection().execute(stmt, list(batch.evidence.values()))
@@ -174,7 +184,7 @@ def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) ->
         )
         return
     batch.refs[change.ref] = dev_id
-    stored = _update_development(session, dev_id, snapshot, batch.seen_at)
+    stored = _update_development(session, batch, dev_id, snapshot)
     if stored.merged_into is not None:
         _apply_to_merge_target(session, batch, change, stored.merged_into)
         return
@@ -199,6 +209,7 @@ def _apply_to_merge_target(
     """A report of a merged development is the target's: its evidence goes there, and the
     target's status moves on with it (alerting that move, unless the target is dismissed or
     background). The target's own title, date, place and actors stay as they are."""
+    _write_updates(session, batch)  # the target is read and written from the store
     stored = _advance_development(
         session, target_id, change.development.status, batch.regions_of(change), batch.seen_at
     )
@@ -262,18 +273,38 @@ class _Stored:
     merged_into: int | None
 
 
-def _update_development(
-    session: Session, dev_id: int, dev: Development, seen_at: datetime
-) -> _Stored:
-    """Write the snapshot over development `dev_id`; return the stored status before and the
-    development as written (its status only moved forward, its regions only grew).
+@dataclass(frozen=True, slots=True)
+class _Current:
+    """What an update of a development reads of it (in `_CURRENT`'s column order)."""
 
-    The row is locked (FOR UPDATE on PostgreSQL; SQLite's transaction holds the write lock) so
-    the status and regions read here are the ones the update replaces.
+    status: str
+    background: bool
+    last_seen_at: datetime
+    regions: list[str] | None
+    dismissed_as: str | None
+    merged_into_id: int | None
+
+
+def _current(session: Session, batch: _Batch, dev_id: int) -> _Current:
+    """Development `dev_id` as the store holds it, or as this batch's updates left it.
+
+    Read once per batch, locked (FOR UPDATE on PostgreSQL; SQLite's transaction holds the write
+    lock), so the status and regions an update starts from are the ones it replaces.
     """
-    current = session.connection().execute(_CURRENT, {"dev_id": dev_id}).one_or_none()
-    if current is None:
+    known = batch.current.get(dev_id)
+    if known is not None:
+        return known
+    row = session.connection().execute(_CURRENT, {"dev_id": dev_id}).one_or_none()
+    if row is None:
         raise ValueError(f"apply_changes: development {dev_id} does not exist")
+    return _Current(*row)
+
+
+def _update_development(session: Session, batch: _Batch, dev_id: int, dev: Development) -> _Stored:
+    """Queue the snapshot's write over development `dev_id`; return the stored status before
+    and the development as written (its status only moved forward, its regions only grew)."""
+    current = _current(session, batch, dev_id)
+    seen_at = batch.seen_at
     before = cast(Status, current.status)
     after = replace(
         dev,
@@ -288,9 +319,29 @@ def _update_development(
         "regions": list(after.regions),
         "last_seen_at": max(current.last_seen_at, seen_at),
     }
-    parameters = {f"new_{name}": value for name, value in values.items()}
-    session.connection().execute(_WRITE, {"dev_id": dev_id, **parameters})
+    batch.current[dev_id] = replace(
+        current,
+        status=values["status"],
+        background=values["background"],
+        last_seen_at=values["last_seen_at"],
+        regions=values["regions"],
+    )
+    updates = batch.writes.get(dev_id, {}).get("updates", 0) + 1
+    batch.writes[dev_id] = {**values, "updates": updates}
     return _Stored(before, after, current.dismissed_as, current.merged_into_id)
+
+
+def _write_updates(session: Session, batch: _Batch) -> None:
+    """Write the batch's pending development updates, one row each (the version counts every
+    update), and forget what they read: the store holds it now."""
+    if batch.writes:
+        parameters = [
+            {"dev_id": dev_id, **{f"new_{name}": value for name, value in values.items()}}
+            for dev_id, values in batch.writes.items()
+        ]
+        session.connection().execute(_WRITE, parameters)
+    batch.writes.clear()
+    batch.current.clear()
 
 
 # The two statements of every update, built once: built per change, SQLAlchemy's walk of each
@@ -319,7 +370,7 @@ _WRITE = (
     .values(
         {
             **{name: bindparam(f"new_{name}") for name in _WRITTEN},
-            "version": developments.c.version + 1,
+            "version": developments.c.version + bindparam("new_updates"),
         }
     )
 )
@@ -380,6 +431,9 @@ def _already_recorded(session: Session, batch: _Batch, change: DevelopmentChange
         .order_by(developments.c.id)
     )
     for dev_id, event_date, place, actors in session.connection().execute(query):
+        written = batch.writes.get(dev_id)
+        if written is not None:  # updated by this batch, not written yet
+            event_date, place, actors = written["event_date"], written["place"], written["actors"]
         if (event_date, place, set(actors or ())) == (dev.event_date, dev.place, set(dev.actors)):
             return int(dev_id)
     return None

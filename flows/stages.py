@@ -111,8 +111,7 @@ def record_chunk(
     """Write an analysed chunk's changes, alerts and marks in the caller's transaction, which
     holds the detection lock. Articles another run detected since they were read are left out:
     the chunk was analysed outside the lock, so that storing goes on meanwhile."""
-    ids = [item.id for item in analysis.queued]
-    still = {q.id for q in db.pending_detection(session, rules_version, len(ids), only=ids)}
+    still = db.still_awaiting(session, rules_version, [item.id for item in analysis.queued])
     queued = [item for item in analysis.queued if item.id in still]
     errors = {i: error for i, error in analysis.errors.items() if i in still}
     ok = [item for item in queued if item.id not in errors]
