@@ -108,6 +108,8 @@ def stored_guid(guid: str) -> str:
 def _clean_text(value: str) -> str:
     """`value` without NULs (PostgreSQL refuses them) and with lone surrogates (a JSON feed's
     "\\ud800") replaced, since neither backend can encode them."""
+    if value.isascii() and "\x00" not in value:  # most text: nothing to copy or check
+        return value
     value = value.replace("\x00", "")
     try:
         value.encode("utf-8")
