@@ -1,13 +1,19 @@
-"""How `make test` shares the tests between pytest-xdist workers (`--dist loadgroup`).
+"""How `make test` shares the tests between pytest-xdist workers.
 
-xdist hands work out in units, in collection order: a unit goes whole to one worker. Here every
-test module is one unit (its module-scoped fixtures, often real flow runs, are then set up once),
-except the tests named in LONGEST_FIRST, each of which is a unit of its own. The longest units
-come first, so that they start at once on different workers and the short ones fill in after:
-the workers then finish together. Without xdist this only changes the order of the tests.
+xdist's scope scheduler hands work out in units, in collection order: a unit goes whole to one
+worker. Here every test module is one unit (its module-scoped fixtures, often real flow runs,
+are then set up once), except the tests named in LONGEST_FIRST, each of which is a unit of its
+own. The longest units come first, so that they start at once on different workers and the
+short ones fill in after: the workers then finish together. Without xdist this only changes
+the order of the tests.
+
+(xdist's own `--dist loadgroup` does not work with pytest 9: it renames test ids through an
+attribute pytest no longer reads. The units are therefore chosen here, by test id.)
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -16,22 +22,22 @@ import pytest
 # that no longer matches changes nothing else. A test (`path::name`, every parametrization) is
 # a unit alone (its module's fixtures are cheap); a module stays one unit.
 LONGEST_FIRST = (
-    "tests/test_bench_harness.py::test_the_quick_serve_bench_measures_no_change_cycles",
-    "tests/test_bench_harness.py::test_the_quick_latency_bench_measures_an_alert_that_arrived",
     "tests/flows/test_kill_matrix.py::test_kill_9_anywhere_then_rerun_equals_a_clean_run",
+    "tests/test_bench_harness.py::test_the_quick_serve_bench_measures_no_change_cycles",
     "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
+    "tests/test_bench_harness.py::test_the_quick_latency_bench_measures_an_alert_that_arrived",
     "tests/flows/test_feedback_cli.py",
     "tests/deploy/test_server_worker.py",
-    "tests/flows/test_kill_run.py",
-    "tests/test_bench_harness.py",
-    "tests/flows/test_alerts_secret_audit.py",
-    "tests/db/test_db_migrations.py",
     "tests/flows/test_concurrent_replay.py",
     "tests/flows/test_cli.py",
     "tests/flows/test_alerts_cli.py",
+    "tests/flows/test_kill_run.py",
+    "tests/flows/test_alerts_secret_audit.py",
     "tests/flows/test_cli_prefect.py",
     "tests/flows/test_cli_detect_input.py",
     "tests/flows/test_progress_cli.py",
+    "tests/test_bench_harness.py",
+    "tests/db/test_db_migrations.py",
     "tests/web/test_browser.py",
 )
 
@@ -44,20 +50,27 @@ def _rank(nodeid: str) -> int:
     return len(LONGEST_FIRST)
 
 
-def _unit(item: pytest.Item) -> str | None:
-    """The xdist group of `item`: its module, or None for a test named alone in LONGEST_FIRST."""
-    place = _rank(item.nodeid)
+def unit_of(nodeid: str) -> str:
+    """The unit of work of a test: its own id if LONGEST_FIRST names it alone, else its module."""
+    place = _rank(nodeid)
     if place < len(LONGEST_FIRST) and "::" in LONGEST_FIRST[place]:
-        return None
-    return item.nodeid.split("::", 1)[0]
+        return nodeid
+    return nodeid.split("::", 1)[0]
 
 
-# tryfirst: xdist's worker reads the groups in its own hook and appends them to the test ids.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest first; every test in the xdist group of its unit (unless it names its own)."""
-    items.sort(key=lambda item: _rank(item.nodeid))  # stable: the rest keeps its order
-    for item in items:
-        unit = _unit(item)
-        if unit is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(unit))
+    """Longest first; the rest keeps its order (the sort is stable)."""
+    items.sort(key=lambda item: _rank(item.nodeid))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's scope scheduler over the units of `unit_of`, in collection order (run with
+    --no-loadscope-reorder, which keeps xdist from sorting units by their number of tests)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)
