@@ -31,8 +31,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# Tests run in TEST_WORKERS parallel pytest-xdist workers (many of them wait on subprocesses and
+# servers rather than compute); `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 3
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # The edit-test loop, in about a minute: lint, types, and the tests of the pure layers (core and
 # detect: no Prefect, no store, no network). `make test` runs everything.

@@ -24,7 +24,12 @@ os.environ["WATCHFLOOR_FETCH_ALLOW_NETWORKS"] = "127.0.0.1"
 
 import pytest  # noqa: E402
 
-pytest_plugins = ["tests.secret_audit", "tests.notify.fixtures", "tests.adapters.feedfixtures"]
+pytest_plugins = [
+    "tests.secret_audit",
+    "tests.schedule",
+    "tests.notify.fixtures",
+    "tests.adapters.feedfixtures",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

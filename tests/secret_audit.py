@@ -22,10 +22,19 @@ A finding fails the session (exit status 1) with the file, and for a database th
 column, where the marker was found; what was found is masked in the report. The audit's own
 files go to a new temporary folder (or $SECRET_AUDIT_DIR), removed after a clean session and
 kept for inspection after a finding.
+
+Under pytest-xdist the controller creates that folder and hands it to every worker
+(`workerinput`); each worker writes its log and outputs to a subfolder named after it. A
+worker searches only its Prefect API files (Prefect deletes its test harness database when the
+worker process exits) and leaves what it found in `prefect-files.json` there. The controller
+then searches every log and outputs file in the folder, the session's temporary folder (which
+holds each worker's own) and its Prefect home, adds the workers' findings and fails the
+session as above. A worker folder without its result (a worker that died) is a finding.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -47,6 +56,10 @@ AUDIT_DIR_ENV = "SECRET_AUDIT_DIR"  # where to keep the audit's files (default: 
 _SECTION = "===== "
 _CHUNK = 8 * 1024 * 1024
 _SQLITE_SUFFIXES = (".db", ".db-wal", ".sqlite", ".sqlite3")
+# Under xdist: the key of the audit folder in each worker's `workerinput`, and the file in which
+# a worker leaves what it found in its Prefect API files.
+_WORKER_INPUT_KEY = "secret_audit_dir"
+_WORKER_RESULT = "prefect-files.json"
 
 # Loggers with propagate=False in Prefect's logging configuration: the root handler never sees them.
 _PREFECT_LOGGERS = ("prefect", "prefect.extra", "prefect._internal", "uvicorn", "fastapi")
@@ -68,12 +81,18 @@ class Finding:
 
 
 class _State:
-    """The audit of one session."""
+    """The audit of one session, or of one process of an xdist session.
 
-    def __init__(self, folder: Path) -> None:
+    `role` is "session" (no xdist), "controller" or "worker"; `folder` is the audit folder and
+    `own` the subfolder of this process's log and outputs (the folder itself but on a worker).
+    """
+
+    def __init__(self, folder: Path, role: str, own: Path) -> None:
         self.folder = folder
-        self.log_path = folder / "session.log"
-        self.outputs_path = folder / "outputs.log"
+        self.role = role
+        own.mkdir(parents=True, exist_ok=True)
+        self.log_path = own / "session.log"
+        self.outputs_path = own / "outputs.log"
         self.handler = logging.FileHandler(self.log_path, encoding="utf-8", delay=False)
         self.handler.setLevel(logging.DEBUG)
         self.handler.setFormatter(logging.Formatter(_FORMAT))
@@ -200,27 +219,76 @@ def _files_under(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
 
 
-def audited_files(state: _State, basetemp: Path | None) -> dict[str, list[Path]]:
-    """Everything the audit searches, by kind, each file once."""
-    kinds: dict[str, list[Path]] = {"logs and outputs": [state.log_path, state.outputs_path]}
-    prefect = []
+def _logs_and_outputs(state: _State) -> list[Path]:
+    """This process's log and outputs; on a controller, those of every worker too."""
+    if state.role != "controller":
+        return [state.log_path, state.outputs_path]
+    return [p for p in _files_under(state.folder) if p.name in ("session.log", "outputs.log")]
+
+
+def _prefect_files(state: _State) -> list[Path]:
+    """This process's Prefect home and the folders of its Prefect test harness databases."""
+    found = []
     if os.environ.get("PREFECT_HOME"):
-        prefect += _files_under(Path(os.environ["PREFECT_HOME"]))
+        found += _files_under(Path(os.environ["PREFECT_HOME"]))
     for database in state.prefect_databases:
-        prefect += _files_under(database.parent)
-    kinds["Prefect API files"] = prefect
-    stores = []
-    if basetemp is not None:
-        for path in _files_under(basetemp):
-            if path.name.endswith(_SQLITE_SUFFIXES) or ".prefect" in path.parts:
-                stores.append(path)
-    kinds["SQLite files and .prefect folders of tests"] = stores
+        found += _files_under(database.parent)
+    return found
+
+
+def _unique(kinds: dict[str, list[Path]]) -> dict[str, list[Path]]:
+    """`kinds` with each file once (in the first kind that names it)."""
     seen: set[Path] = set()
     for name, paths in kinds.items():
         unique = [p for p in dict.fromkeys(q.resolve() for q in paths) if p not in seen]
         seen.update(unique)
         kinds[name] = unique
     return kinds
+
+
+def audited_files(state: _State, basetemp: Path | None) -> dict[str, list[Path]]:
+    """Everything the audit searches in this process, by kind, each file once. A worker
+    searches only its Prefect API files: the controller searches the rest after it."""
+    if state.role == "worker":
+        return _unique({"Prefect API files": _prefect_files(state)})
+    kinds: dict[str, list[Path]] = {"logs and outputs": _logs_and_outputs(state)}
+    kinds["Prefect API files"] = _prefect_files(state)
+    stores = []
+    if basetemp is not None:
+        for path in _files_under(basetemp):
+            if path.name.endswith(_SQLITE_SUFFIXES) or ".prefect" in path.parts:
+                stores.append(path)
+    kinds["SQLite files and .prefect folders of tests"] = stores
+    return _unique(kinds)
+
+
+# --- xdist: what workers leave for the controller -----------------------------------------
+
+
+def _leave_worker_result(state: _State) -> None:
+    """Write what this worker searched and found, for the controller to add to its audit."""
+    result = {
+        "scanned": state.scanned,
+        "scanned_bytes": state.scanned_bytes,
+        "findings": [[f.where, f.detail] for f in state.findings],
+    }
+    (state.log_path.parent / _WORKER_RESULT).write_text(json.dumps(result), encoding="utf-8")
+
+
+def _add_worker_results(state: _State) -> None:
+    """Add every worker's search to the controller's; a worker folder without one is a finding."""
+    for folder in sorted(p for p in state.folder.iterdir() if p.is_dir()):
+        path = folder / _WORKER_RESULT
+        if not path.is_file():
+            state.findings.append(
+                Finding(str(folder), "the worker left no search of its Prefect API files")
+            )
+            continue
+        result = json.loads(path.read_text(encoding="utf-8"))
+        for kind, count in result["scanned"].items():
+            state.scanned[kind] = state.scanned.get(kind, 0) + count
+        state.scanned_bytes += result["scanned_bytes"]
+        state.findings += [Finding(where, detail) for where, detail in result["findings"]]
 
 
 # --- logging --------------------------------------------------------------------------------
@@ -268,6 +336,18 @@ def _prefect_database() -> Path | None:
 # --- pytest hooks ---------------------------------------------------------------------------
 
 
+def _distributes(config: pytest.Config) -> bool:
+    """Whether this process is the controller of an xdist session (its tests run in workers)."""
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: tell each worker the audit folder (the controller's hook, before a worker starts)."""
+    if _state is not None:
+        node.workerinput[_WORKER_INPUT_KEY] = str(_state.folder)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Start the audit: open its files and attach the handler (before Prefect is imported)."""
@@ -278,10 +358,15 @@ def pytest_configure(config: pytest.Config) -> None:
         # The root logger is at DEBUG now: pytest's own capture (caplog, "Captured log" of a
         # failure) keeps the WARNING threshold it had, rather than showing every debug line.
         config.option.log_level = "WARNING"
-    chosen = os.environ.get(AUDIT_DIR_ENV)
-    folder = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="watchfloor-secret-audit-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    _state = _State(folder)
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is not None:
+        folder = Path(worker_input[_WORKER_INPUT_KEY])
+        _state = _State(folder, "worker", folder / str(worker_input["workerid"]))
+    else:
+        chosen = os.environ.get(AUDIT_DIR_ENV)
+        folder = Path(chosen or tempfile.mkdtemp(prefix="watchfloor-secret-audit-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        _state = _State(folder, "controller" if _distributes(config) else "session", folder)
     # Attached before Prefect is imported: Prefect's logging set-up then finds a user handler on
     # the root logger and leaves the root logger (its level, its handlers) alone.
     _attach(_state)
@@ -313,7 +398,10 @@ def _report_texts(report: pytest.TestReport) -> Iterable[tuple[str, str]]:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Keep each test phase's captured output and failure text."""
+    """Keep each test phase's captured output and failure text (a worker's reports are kept by
+    the worker, before xdist hands them to the controller)."""
+    if _state is None or _state.role == "controller":
+        return
     for name, text in _report_texts(report):
         record_output(f"{report.nodeid} [{report.when}] {name}", text)
 
@@ -332,13 +420,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _state.scanned[kind] = len(paths)
         for path in paths:
             scan_file(path, _state)
+    if _state.role == "worker":
+        _leave_worker_result(_state)
+        return
+    if _state.role == "controller":
+        _add_worker_results(_state)
     if _state.findings:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say what the audit searched, and every finding."""
-    if _state is None:
+    if _state is None or _state.role == "worker":
         return
     counts = ", ".join(f"{n} {kind}" for kind, n in _state.scanned.items())
     scanned = f"{counts}; {_state.scanned_bytes / 1e6:.1f} MB"
@@ -361,6 +454,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     global _state
     if _state is not None:
         _detach(_state)
-        if not _state.findings:  # kept for inspection only when something leaked
+        # Kept for inspection only when something leaked; a worker's files are the controller's
+        # to search and remove, after every worker has ended.
+        if not _state.findings and _state.role != "worker":
             shutil.rmtree(_state.folder, ignore_errors=True)
         _state = None

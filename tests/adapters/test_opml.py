@@ -91,7 +91,9 @@ def test_malformed_or_hostile_opml_is_one_error_with_its_line(
     assert (refused.value.path, refused.value.line) == ("subs.opml", line)
     assert says in refused.value.reason
     assert "root:" not in str(refused.value)  # /etc/passwd was never read
-    assert time.monotonic() - started < 1  # nothing expanded
+    # Nothing expanded: a billion laughs would take far longer (the bound is for a loaded
+    # machine running tests in parallel; not a speed assertion).
+    assert time.monotonic() - started < 5
 
 
 @settings(max_examples=300, deadline=None)

@@ -354,7 +354,10 @@ def test_per_host_limit_bounds_concurrent_requests(server: FeedServer) -> None:
 
 
 def test_concurrency_is_used_when_hosts_allow_it(server: FeedServer) -> None:
-    specs = [rss_spec(f"s{i}", server.url(f"/slow/150/rdf_taiwan.xml?i={i}")) for i in range(8)]
+    # Each answer takes 500 ms: the requests overlap in the server even when a loaded machine
+    # (tests in parallel workers) slows the client down; the read timeout leaves room for it.
+    url = server.url("/slow/500/rdf_taiwan.xml")
+    specs = [rss_spec(f"s{i}", f"{url}?i={i}", read_timeout_s=5.0) for i in range(8)]
     results = fetch_many(specs, {}, concurrency=8, per_host=8, allow_networks=LOOPBACK)
     assert all(r.status == "ok" for r in results)
     assert server.max_waiting >= 4  # several requests to one host were in the server at once

@@ -1,12 +1,15 @@
 """The secrets audit itself (tests/secret_audit.py): a leak anywhere fails a whole session.
 
 Each case runs a small pytest session in a subprocess with the plugin, so the deliberate leak
-stays in that session (and its output is not handed to this session's audit).
+stays in that session (and its output is not handed to this session's audit). The cases marked
+`WORKERS` run that session both in one process and in two pytest-xdist workers, as `make test`
+does: the controller must find what a worker leaked.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,14 +22,21 @@ from tests.secret_audit import database_hits, file_has_marker, find_marker, mask
 
 # Built at run time, so that this file's own text is all that holds it.
 LEAK = "WF" + "SECRET" + "leak42"
+# The inner session in one process, and in two xdist workers.
+WORKERS = pytest.mark.parametrize("workers", [0, 2], ids=["one-process", "xdist"])
 
 
-def inner_session(tmp_path: Path, body: str, *plugins: str) -> subprocess.CompletedProcess[str]:
-    """Run `body` as a test module in its own pytest session with the audit plugin."""
+def inner_session(
+    tmp_path: Path, body: str, *plugins: str, workers: int = 0
+) -> subprocess.CompletedProcess[str]:
+    """Run `body` as a test module in its own pytest session with the audit plugin (in
+    `workers` xdist workers if not 0)."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(body), encoding="utf-8")
+    # This test may itself run in an xdist worker: the inner session is a session of its own.
+    outer = {name for name in os.environ if name.startswith("PYTEST_XDIST_")}
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name not in outer},
         "PYTHONPATH": str(ROOT),
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "INNER_LEAK": LEAK,
@@ -34,6 +44,8 @@ def inner_session(tmp_path: Path, body: str, *plugins: str) -> subprocess.Comple
         "SECRET_AUDIT_DIR": str(tmp_path / "audit"),
     }
     args = [sys.executable, "-m", "pytest", "test_inner.py", "-q", "-p", "no:cacheprovider"]
+    # Its temporary folder inside this test's: not left in the machine's.
+    args += ["-n", str(workers), f"--basetemp={tmp_path / 'basetemp'}"]
     for plugin in plugins or ("tests.secret_audit",):
         args += ["-p", plugin]
     return subprocess.run(
@@ -41,7 +53,8 @@ def inner_session(tmp_path: Path, body: str, *plugins: str) -> subprocess.Comple
     )
 
 
-def test_a_clean_session_passes(tmp_path: Path) -> None:
+@WORKERS
+def test_a_clean_session_passes(tmp_path: Path, workers: int) -> None:
     result = inner_session(
         tmp_path,
         """
@@ -49,14 +62,21 @@ def test_a_clean_session_passes(tmp_path: Path) -> None:
 
         def test_quiet():
             logging.getLogger("apprise").debug("posting to json://user:****@127.0.0.1/hook")
+
+        def test_quiet_too():
+            print("nothing secret")
         """,
+        workers=workers,
     )
     assert result.returncode == 0, result.stdout
     assert "secret audit: no test secret found" in result.stdout
     assert "WFSECRET" not in result.stdout
+    assert not (tmp_path / "audit").exists()  # removed after a clean session, workers' too
+    assert ("bringing up nodes" in result.stdout) == bool(workers)  # xdist ran it in workers
 
 
-def test_a_debug_log_line_of_any_library_fails_the_session(tmp_path: Path) -> None:
+@WORKERS
+def test_a_debug_log_line_of_any_library_fails_the_session(tmp_path: Path, workers: int) -> None:
     result = inner_session(
         tmp_path,
         """
@@ -66,6 +86,7 @@ def test_a_debug_log_line_of_any_library_fails_the_session(tmp_path: Path) -> No
             url = "json://user:" + os.environ["INNER_LEAK"] + "@127.0.0.1/hook"
             logging.getLogger("some.library").debug("connecting to %s", url)
         """,
+        workers=workers,
     )
     assert result.returncode == 1, result.stdout
     assert "1 passed" in result.stdout
@@ -75,7 +96,8 @@ def test_a_debug_log_line_of_any_library_fails_the_session(tmp_path: Path) -> No
     assert "[masked secret]" in result.stdout
 
 
-def test_captured_output_fails_the_session(tmp_path: Path) -> None:
+@WORKERS
+def test_captured_output_fails_the_session(tmp_path: Path, workers: int) -> None:
     result = inner_session(
         tmp_path,
         """
@@ -84,13 +106,17 @@ def test_captured_output_fails_the_session(tmp_path: Path) -> None:
         def test_prints():
             print("subscriber", os.environ["INNER_LEAK"])
         """,
+        workers=workers,
     )
     assert result.returncode == 1, result.stdout
     assert "outputs.log" in result.stdout and "Captured stdout call" in result.stdout
 
 
 @pytest.mark.slow
-def test_a_flow_run_parameter_in_prefects_database_fails_the_session(tmp_path: Path) -> None:
+@WORKERS
+def test_a_flow_run_parameter_in_prefects_database_fails_the_session(
+    tmp_path: Path, workers: int
+) -> None:
     result = inner_session(
         tmp_path,
         """
@@ -108,12 +134,40 @@ def test_a_flow_run_parameter_in_prefects_database_fails_the_session(tmp_path: P
             assert notify_someone("json://user:" + os.environ["INNER_LEAK"] + "@h/x") == "ok"
         """,
         "tests.conftest",
+        workers=workers,
     )
     assert result.returncode == 1, result.stdout + result.stderr[-2000:]
     assert "secret audit FAILED" in result.stdout
     assert "prefect-test.db: " in result.stdout
     assert "flow_run.parameters (1 rows)" in result.stdout
     assert LEAK not in result.stdout
+
+
+@WORKERS
+def test_a_test_store_in_the_sessions_temporary_folder_fails_the_session(
+    tmp_path: Path, workers: int
+) -> None:
+    result = inner_session(
+        tmp_path,
+        """
+        import os, sqlite3
+
+        def test_stores_a_url(tmp_path):
+            connection = sqlite3.connect(tmp_path / "watchfloor.db")
+            with connection:
+                connection.execute("CREATE TABLE subscribers (url TEXT)")
+                leak = os.environ["INNER_LEAK"]
+                connection.execute("INSERT INTO subscribers VALUES (?)", (leak,))
+            connection.close()
+        """,
+        workers=workers,
+    )
+    try:
+        assert result.returncode == 1, result.stdout + result.stderr[-2000:]
+        assert "watchfloor.db: subscribers.url (1 rows)" in result.stdout
+        assert LEAK not in result.stdout
+    finally:  # this session's own audit searches every SQLite file of its tests
+        shutil.rmtree(tmp_path / "basetemp")
 
 
 def test_search_helpers(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """One seed replay per test session, made by the real replay flow with a failing Apprise target;
-one headless Chromium per session for the browser tests. The webhook receiver (`http`) is the
+one headless Chromium per browser test module. The webhook receiver (`http`) is the
 shared one of tests/notify/fixtures.py."""
 
 from __future__ import annotations
@@ -34,8 +34,12 @@ def seed_store(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) 
     yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """Debian's headless Chromium under Playwright, for every browser test of the session."""
+    """Debian's headless Chromium under Playwright, for the browser tests of one module.
+
+    Not for the whole session: while Playwright's sync API is open, its event loop runs in the
+    test process, and a Prefect flow called there returns a coroutine instead of running (under
+    pytest-xdist, other tests run after the browser tests in the same worker)."""
     with launched_chromium() as browser:
         yield browser

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from db.browse import EvidenceItem, group_near_duplicates
 from tests.adapters.monitorkit import run_monitor
 from tests.conftest import store_env
 from tests.notify.alertkit import install_clock
-from tests.web.browserkit import browser_tab
+from tests.web.browserkit import browser_tab, launched_chromium
 from tests.web.webkit import TOKEN, config_for, csrf_of, development_ids, serving, sqlite_copy
 
 # One paragraph a line; the same wire story filed by every outlet, word for word.
@@ -110,10 +110,11 @@ def test_wire_copies_are_grouped_under_their_original(wire_store: str, tmp_path:
     ]
 
 
-def test_the_browser_shows_the_copies_indented_under_the_original(
-    wire_store: str, chromium: Browser
-) -> None:
+def test_the_browser_shows_the_copies_indented_under_the_original(wire_store: str) -> None:
+    # Chromium for this test alone: while Playwright runs, a Prefect flow called in this process
+    # (a session fixture that a later test of this worker sets up) would not run.
     with (
+        launched_chromium() as chromium,
         serving(config_for(wire_store)) as client,
         browser_tab(chromium, str(client.base_url)) as tab,
     ):

@@ -1,0 +1,76 @@
+"""How `make test` shares the tests between pytest-xdist workers.
+
+xdist's scope scheduler hands work out in units, in collection order: a unit goes whole to one
+worker. Here every test module is one unit (its module-scoped fixtures, often real flow runs,
+are then set up once), except the tests named in LONGEST_FIRST, each of which is a unit of its
+own. The longest units come first, so that they start at once on different workers and the
+short ones fill in after: the workers then finish together. Without xdist this only changes
+the order of the tests.
+
+(xdist's own `--dist loadgroup` does not work with pytest 9: it renames test ids through an
+attribute pytest no longer reads. The units are therefore chosen here, by test id.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+# The longest tests and modules of the suite, longest first (from `--durations` of `make test`:
+# 10 s and more). Only the order of the work and how it is split depend on this list; a name
+# that no longer matches changes nothing else. A test (`path::name`, every parametrization) is
+# a unit alone (its module's fixtures are cheap); a module stays one unit.
+LONGEST_FIRST = (
+    "tests/flows/test_kill_matrix.py::test_kill_9_anywhere_then_rerun_equals_a_clean_run",
+    "tests/test_bench_harness.py::test_the_quick_serve_bench_measures_no_change_cycles",
+    "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
+    "tests/test_bench_harness.py::test_the_quick_latency_bench_measures_an_alert_that_arrived",
+    "tests/flows/test_feedback_cli.py",
+    "tests/deploy/test_server_worker.py",
+    "tests/flows/test_concurrent_replay.py",
+    "tests/flows/test_cli.py",
+    "tests/flows/test_alerts_cli.py",
+    "tests/flows/test_kill_run.py",
+    "tests/flows/test_alerts_secret_audit.py",
+    "tests/flows/test_cli_prefect.py",
+    "tests/flows/test_cli_detect_input.py",
+    "tests/flows/test_progress_cli.py",
+    "tests/test_bench_harness.py",
+    "tests/db/test_db_migrations.py",
+    "tests/web/test_browser.py",
+)
+
+
+def _rank(nodeid: str) -> int:
+    """The place of a test in LONGEST_FIRST (the first entry that names it), or after them all."""
+    for place, name in enumerate(LONGEST_FIRST):
+        if nodeid == name or nodeid.startswith((f"{name}::", f"{name}[")):
+            return place
+    return len(LONGEST_FIRST)
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work of a test: its own id if LONGEST_FIRST names it alone, else its module."""
+    place = _rank(nodeid)
+    if place < len(LONGEST_FIRST) and "::" in LONGEST_FIRST[place]:
+        return nodeid
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first; the rest keeps its order (the sort is stable)."""
+    items.sort(key=lambda item: _rank(item.nodeid))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's scope scheduler over the units of `unit_of`, in collection order (run with
+    --no-loadscope-reorder, which keeps xdist from sorting units by their number of tests)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return UnitScheduling(config, log)
