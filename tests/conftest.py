@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -12,6 +14,8 @@ from pathlib import Path
 # Prefect reads its settings at import: set them before anything imports it.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="watchfloor-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
+# Removed when the process exits, after the session (and its secrets audit) is over.
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
