@@ -4,6 +4,7 @@ backoff)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -74,6 +75,24 @@ def test_upsert_returns_ids_and_updates_in_place(sessions: sessionmaker[Session]
     assert health["alpha"].location == "https://new.example/rss"
     assert health["alpha"].tags == ("x",)
     assert health["alpha"].items_seen == 2  # health survives a config change
+
+
+def test_an_unchanged_upsert_keeps_ids_and_a_tags_change_alone_is_written(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Re-upserting the sources as stored (every cycle of an unchanged sources file) returns
+    the same ids; a change of tags alone is still written."""
+    with sessions.begin() as session:
+        ids = upsert_sources(session, [spec("alpha"), spec("beta")])
+    with sessions.begin() as session:
+        assert upsert_sources(session, [spec("alpha"), spec("beta")]) == ids
+    retagged = replace(spec("beta"), tags=("region:japan",))
+    with sessions.begin() as session:
+        assert upsert_sources(session, [spec("alpha"), retagged]) == ids
+    with sessions() as session:
+        health = {h.name: h for h in source_health(session)}
+    assert health["beta"].tags == ("region:japan",)
+    assert health["alpha"].tags == spec("alpha").tags
 
 
 def test_source_states_round_trip_any_json_cursor(sessions: sessionmaker[Session]) -> None:
