@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters import FetchContext, get_adapter
-from adapters.boilerplate import BOILERPLATE, strip_boilerplate
+from adapters.boilerplate import BOILERPLATE, _matching, strip_boilerplate
 from adapters.charset import choose_encoding, header_charset, xml_declared_encoding
 from adapters.htmltext import html_to_text
 from adapters.httpfetch import parse_retry_after
@@ -157,6 +157,33 @@ def test_boilerplate_words_inside_sentences_stay() -> None:
     )
     result = strip_boilerplate(text)
     assert result.text == text and result.removed == ()
+
+
+# Pieces of real boilerplate lines and of prose, so that generated lines often come close to a
+# rule (or to several) and sometimes match one.
+_LINE_PIECES = st.sampled_from(
+    [
+        "Reader Comments", "comments (12)", "3 comments", "Leave a comment", "Related stories:",
+        "You may also like", "Share this article:", "Share on Facebook Twitter", "2 min read",
+        "Advertisement", "Sponsored content", "Follow us on X", "Subscribe to our newsletter",
+        "Read more: ", "Listen to this article", "© 2026 Yonhap", "All rights reserved.",
+        "--IANS", "- Kyodo /", "(END)", "-end-", "###", "akl/sd", "(Reporting by A; Editing by B)",
+        "ad", "Ad", "the", "ministers met", " ", "\t", "(", ")", "-", "/", ":", "=", "12", "É",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_LINE_PIECES, st.text(max_size=12)), max_size=5).map("".join))
+def test_one_alternation_per_action_finds_the_rule_trying_each_in_turn_finds(line: str) -> None:
+    """The boilerplate fast path (every rule of an action as one alternation) picks the same rule
+    as trying the rules one by one in order, which it replaced."""
+    for action in ("cut_rest", "drop_line", "trailing"):
+        bare = line.strip()
+        expected = next(
+            (r for r in BOILERPLATE if r.action == action and r.pattern.match(bare)), None
+        )
+        assert _matching(line, BOILERPLATE, action) == (expected if bare else None)
 
 
 @pytest.mark.parametrize(
