@@ -38,8 +38,9 @@ from core.errors import WatchfloorError
 
 log = logging.getLogger("prefect.watchfloor.api")
 
-# What SubprocessASGIServer runs (prefect 3.8): Prefect's app factory, no UI, ephemeral mode.
-APP_FACTORY = "prefect.server.api.server:create_app"
+# What SubprocessASGIServer runs (prefect 3.8), no UI, ephemeral mode: Prefect's app, with a
+# background worker that polls less often (flows.apiapp).
+APP_FACTORY = "flows.apiapp:create_app"
 SERVER_ENVIRONMENT = {
     "PREFECT_UI_ENABLED": "0",
     "PREFECT__SERVER_EPHEMERAL": "1",

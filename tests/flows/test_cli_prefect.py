@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.apiserver import APP_FACTORY
 from tests.clikit import WATCHFLOOR
 from tests.conftest import SEEDS
 
@@ -30,7 +31,7 @@ print(json.dumps({
     "do_not_track": os.environ.get("DO_NOT_TRACK"),
 }))
 """
-SERVER_COMMAND = "prefect.server.api.server:create_app"
+SERVER_COMMAND = APP_FACTORY  # on the server process's command line
 # Upper bounds of the polling loops below, generous for a loaded machine: not speed assertions.
 SERVER_START_LIMIT_S = 240.0
 SERVER_GONE_LIMIT_S = 60.0

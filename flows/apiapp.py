@@ -1,0 +1,41 @@
+"""Prefect's API app as Watchfloor's temporary API server runs it (`flows.apiserver`).
+
+It is Prefect's own app (`prefect.server.api.server.create_app`), with one change: the server's
+background-task worker (a docket `Worker`) looks for due tasks every 2 s instead of every 250 ms.
+Idle, that polling is most of what the temporary API costs: `serve` keeps the API up for as
+long as it serves, and on this 2-core machine it took 0.84 CPU-s a minute with no client,
+0.53 with the slower polling (measured with /proc over 60 s, bench/servecpu.py measures it with
+each cycle). What the worker runs (marking late runs, cleaning up after cancelled runs,
+vacuuming) is housekeeping that does not need sub-second promptness.
+
+Prefect builds the worker inside `prefect.server.api.background_workers` with docket's
+defaults and has no setting for them, so this module gives that module a `Worker` with other
+defaults before the app starts. The server is a subprocess of its own (uvicorn imports this
+module there); nothing else in Watchfloor imports Prefect's server. Pinned: prefect 3.8,
+pydocket 0.27 (constraints.txt); tests/flows/test_apiapp.py checks the swap still takes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from docket import Docket, Worker
+from prefect.server.api import background_workers
+from prefect.server.api.server import create_app
+
+__all__ = ["UNHURRIED_CHECK", "UnhurriedWorker", "create_app"]
+
+UNHURRIED_CHECK = timedelta(seconds=2)
+
+
+class UnhurriedWorker(Worker):
+    """A docket worker that checks for due and new tasks every UNHURRIED_CHECK by default."""
+
+    def __init__(self, docket: Docket, **options: Any) -> None:
+        options.setdefault("minimum_check_interval", UNHURRIED_CHECK)
+        options.setdefault("scheduling_resolution", UNHURRIED_CHECK)
+        super().__init__(docket, **options)
+
+
+background_workers.Worker = UnhurriedWorker  # type: ignore[assignment, misc]
