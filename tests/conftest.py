@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,12 +92,34 @@ def prefect_api_url(prefect_harness: None) -> str:
     return str(PREFECT_API_URL.value())
 
 
+def made_once_per_run(
+    factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path]
+) -> Path:
+    """The folder `name`, filled by `make` once for the whole run. In one process, a folder of
+    the session; under pytest-xdist, one folder of the run that every worker shares (beside
+    the workers' own), filled by the first worker to ask while the others wait on a lock: a
+    resource that costs seconds of CPU to make is then made once, not once per worker."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make(factory.mktemp(name))
+    run = factory.getbasetemp().parent  # the run's folder, parent of every worker's
+    folder, done = run / name, run / f"{name}.done"
+    with (run / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():  # not made yet, or a worker failed making it: (re)made here
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def used_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Prefect home in which a temporary API already created its database (for copies)."""
+    """A Prefect home in which a temporary API already created its database (for copies; never
+    changed: made once per run, see `made_once_per_run`)."""
     from tests.flows.killkit import prefect_home_used_before
 
-    return prefect_home_used_before(tmp_path_factory.mktemp("prefect-home"))
+    return made_once_per_run(tmp_path_factory, "prefect-home", prefect_home_used_before)
 
 
 @pytest.fixture(scope="session")
