@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import atexit
-import fcntl
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,13 +73,41 @@ def store_env(url: str) -> Iterator[None]:
             os.environ["WATCHFLOOR_DATABASE_URL"] = before
 
 
+# Where the session's Prefect test harness kept a copy of its database as its API created it.
+_USED_PREFECT_HOME = pytest.StashKey[Path]()
+
+
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect API for every flow test (starting one costs seconds)."""
+def prefect_harness(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """One temporary Prefect API for every flow test (starting one costs seconds). Its database
+    is copied as soon as the API has created it, before any flow runs: `used_prefect_home`."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
+        home = home_with_harness_database(tmp_path_factory.mktemp("prefect-home"))
+        request.config.stash[_USED_PREFECT_HOME] = home
         yield
+
+
+def home_with_harness_database(folder: Path) -> Path:
+    """`folder`, made a Prefect home whose database is a copy of the running harness API's: as
+    a temporary API created it (migrated, Prefect's block types registered). SQLite's backup
+    copies it whole while the API has it open."""
+    import sqlite3
+
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
+    source = sqlite3.connect(f"file:{url.split(':///', 1)[1]}?mode=ro", uri=True)
+    target = sqlite3.connect(folder / "prefect.db")
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -92,34 +119,12 @@ def prefect_api_url(prefect_harness: None) -> str:
     return str(PREFECT_API_URL.value())
 
 
-def made_once_per_run(
-    factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path]
-) -> Path:
-    """The folder `name`, filled by `make` once for the whole run. In one process, a folder of
-    the session; under pytest-xdist, one folder of the run that every worker shares (beside
-    the workers' own), filled by the first worker to ask while the others wait on a lock: a
-    resource that costs seconds of CPU to make is then made once, not once per worker."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:
-        return make(factory.mktemp(name))
-    run = factory.getbasetemp().parent  # the run's folder, parent of every worker's
-    folder, done = run / name, run / f"{name}.done"
-    with (run / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not done.exists():  # not made yet, or a worker failed making it: (re)made here
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            make(folder)
-            done.touch()
-    return folder
-
-
 @pytest.fixture(scope="session")
-def used_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Prefect home in which a temporary API already created its database (for copies; never
-    changed: made once per run, see `made_once_per_run`)."""
-    from tests.flows.killkit import prefect_home_used_before
-
-    return made_once_per_run(tmp_path_factory, "prefect-home", prefect_home_used_before)
+def used_prefect_home(request: pytest.FixtureRequest, prefect_harness: None) -> Path:
+    """A Prefect home in which a temporary API already created its database, and no flow ran
+    (for copies; never changed): a run given a copy starts its own API as on a machine where
+    Prefect ran before, without the seconds (~4 CPU-s) of creating that database."""
+    return request.config.stash[_USED_PREFECT_HOME]
 
 
 @pytest.fixture(scope="session")
