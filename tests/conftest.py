@@ -73,13 +73,41 @@ def store_env(url: str) -> Iterator[None]:
             os.environ["WATCHFLOOR_DATABASE_URL"] = before
 
 
+# Where the session's Prefect test harness kept a copy of its database as its API created it.
+_USED_PREFECT_HOME = pytest.StashKey[Path]()
+
+
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect API for every flow test (starting one costs seconds)."""
+def prefect_harness(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """One temporary Prefect API for every flow test (starting one costs seconds). Its database
+    is copied as soon as the API has created it, before any flow runs: `used_prefect_home`."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
+        home = home_with_harness_database(tmp_path_factory.mktemp("prefect-home"))
+        request.config.stash[_USED_PREFECT_HOME] = home
         yield
+
+
+def home_with_harness_database(folder: Path) -> Path:
+    """`folder`, made a Prefect home whose database is a copy of the running harness API's: as
+    a temporary API created it (migrated, Prefect's block types registered). SQLite's backup
+    copies it whole while the API has it open."""
+    import sqlite3
+
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
+    source = sqlite3.connect(f"file:{url.split(':///', 1)[1]}?mode=ro", uri=True)
+    target = sqlite3.connect(folder / "prefect.db")
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -92,11 +120,11 @@ def prefect_api_url(prefect_harness: None) -> str:
 
 
 @pytest.fixture(scope="session")
-def used_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Prefect home in which a temporary API already created its database (for copies)."""
-    from tests.flows.killkit import prefect_home_used_before
-
-    return prefect_home_used_before(tmp_path_factory.mktemp("prefect-home"))
+def used_prefect_home(request: pytest.FixtureRequest, prefect_harness: None) -> Path:
+    """A Prefect home in which a temporary API already created its database, and no flow ran
+    (for copies; never changed): a run given a copy starts its own API as on a machine where
+    Prefect ran before, without the seconds (~4 CPU-s) of creating that database."""
+    return request.config.stash[_USED_PREFECT_HOME]
 
 
 @pytest.fixture(scope="session")

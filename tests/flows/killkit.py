@@ -131,22 +131,6 @@ def kill_when(proc: Any, engine: sa.Engine, probe: Probe, moment: str) -> dict[s
     pytest.fail(f"the moment {moment!r} never came")
 
 
-def prefect_home_used_before(folder: Path) -> Path:
-    """`folder`, made a Prefect home whose database a temporary API created before it stopped:
-    a run given a copy starts its own API as on a machine where Prefect ran before, without the
-    seconds (~5 here) of creating that database."""
-    environment = {**os.environ, "PREFECT_HOME": str(folder)}
-    environment.pop("PREFECT_API_URL", None)
-    script = (
-        "from prefect.server.api.server import SubprocessASGIServer\n"
-        "server = SubprocessASGIServer()\n"
-        "server.start(timeout=240)\n"
-        "server.stop()\n"
-    )
-    subprocess.run([sys.executable, "-c", script], env=environment, check=True, timeout=300)
-    return folder
-
-
 def start_watchfloor(
     tmp_path: Path,
     n: int,

@@ -2,8 +2,10 @@
 PostgreSQL): no article, development or alert is stored twice, and every delivery reaches the
 subscriber once, sent by exactly one of the two processes.
 
-Each process starts its own Prefect API first (seconds), waits at a barrier, then both replay
-the same files at once: their store, detect and send stages overlap for real.
+Each process starts its own Prefect API first (seconds; in a copy of a Prefect home used
+before, as on a machine where Prefect ran already, sparing the seconds of creating its
+database), waits at a barrier, then both replay the same files at once: their store, detect
+and send stages overlap for real.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,9 +96,15 @@ def stop_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def start_workers(
-    tmp_path: Path, url: str, hook_url: str, paths: list[str], count: int = 2
+    tmp_path: Path,
+    url: str,
+    hook_url: str,
+    paths: list[str],
+    prefect_home: Path,
+    count: int = 2,
 ) -> list[dict[str, Any]]:
-    """Start `count` replay processes, release them together, return their outputs.
+    """Start `count` replay processes, each in a copy of `prefect_home`, release them
+    together, return their outputs.
 
     Output goes to files, not pipes: a worker's Prefect server child inherits its descriptors,
     and a pipe it keeps open would block the reader. Each worker leads its own process group,
@@ -107,6 +116,7 @@ def start_workers(
     try:
         for home in homes:
             home.mkdir()
+            shutil.copytree(prefect_home, home / ".prefect")
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("WATCHFLOOR_")},
                 "PREFECT_HOME": str(home / ".prefect"),
@@ -172,12 +182,11 @@ def duplicates(url: str) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_two_replays_at_once_store_and_alert_once(
-    store_url: str, http: HttpReceiver, tmp_path: Path
+    store_url: str, http: HttpReceiver, tmp_path: Path, used_prefect_home: Path
 ) -> None:
     padding = padding_folder(tmp_path / "padding", PADDING)
-    a, b = start_workers(
-        tmp_path, store_url, f"json://127.0.0.1:{http.port}/hook", [str(SEEDS), str(padding)]
-    )
+    hook = f"json://127.0.0.1:{http.port}/hook"
+    a, b = start_workers(tmp_path, store_url, hook, [str(SEEDS), str(padding)], used_prefect_home)
 
     assert max(a["started"], b["started"]) < min(a["ended"], b["ended"]), "the runs overlapped"
     # Every alert was sent by exactly one of the two processes, and reached the subscriber once.

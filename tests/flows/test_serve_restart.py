@@ -7,14 +7,17 @@ takes over the dead process's lease at once (not after its 5-minute lapse), and 
 scheduled cycles complete and store the feed.
 
 Each `serve` starts its own temporary Prefect API on one PREFECT_HOME, as on a machine without
-a Prefect server; the test reads flow runs from that home's database. Every wait is a poll with
-an upper limit, and no assertion is about speed.
+a Prefect server; the test reads flow runs from that home's database. That home starts as a
+copy of a Prefect home used before (its database created, no flow run in it), as on a machine
+where Prefect ran already: the first `serve` is spared the seconds of creating the database.
+Every wait is a poll with an upper limit, and no assertion is about speed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -192,7 +195,7 @@ def stop_cleanly(serve: Serve, pids: list[int]) -> None:
 
 @pytest.mark.parametrize("stop", ["sigterm", "sigkill"])
 def test_serve_goes_on_after_being_stopped_mid_cycle(
-    stop: str, server: FeedServer, tmp_path: Path, sqlite_url: str
+    stop: str, server: FeedServer, tmp_path: Path, sqlite_url: str, used_prefect_home: Path
 ) -> None:
     server.reset_counters()
     sources = write_sources(
@@ -201,6 +204,7 @@ def test_serve_goes_on_after_being_stopped_mid_cycle(
         [Src("Slow Desk", f"/slow/{HOLD_MS}/rss2_korea.xml", SLOW_OK)],
     )
     home = tmp_path / "prefect"
+    shutil.copytree(used_prefect_home, home)
     first = start_serve(tmp_path, "first", sources, sqlite_url)
     pids: list[int] = []
     try:
