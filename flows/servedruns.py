@@ -32,16 +32,20 @@ serves real runs through it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import cloudpickle  # type: ignore[import-untyped]
 
-from flows.config import load_run_config, region_names
+from core.model import SourceSpec
+from flows.config import RunConfig, load_run_config, region_names
 from flows.handoff import Handoff, handing
 from flows.idle import due_sources
 from flows.keyed import keyed
@@ -65,6 +69,14 @@ class ServedRun:
     flow_run_id: UUID
     parameters: Mapping[str, Any]
     environment: Mapping[str, str]  # the run's variables, which the engine sets first
+    due: datetime | None  # when it is scheduled to start
+
+    def wait_until_due(self) -> None:
+        """Sleep until the run is due. The runner starts a run's process up to 10 s early
+        (its prefetch) and the engine waits for the scheduled time (Prefect's API delays the
+        run's start until then): a cycle polls at its tick, not before."""
+        if self.due is not None:
+            time.sleep(max(0.0, (self.due - datetime.now(UTC)).total_seconds()))
 
 
 def served_monitor_run(payload: bytes) -> ServedRun | None:
@@ -80,7 +92,8 @@ def served_monitor_run(payload: bytes) -> ServedRun | None:
         parameters = kwargs.get("parameters")
         if parameters is None:
             parameters = flow_run.parameters
-        return ServedRun(flow_run.id, dict(parameters or {}), environment)
+        due = flow_run.expected_start_time
+        return ServedRun(flow_run.id, dict(parameters or {}), environment, due)
     except Exception:  # not a call this module knows: the engine takes it as it is
         return None
 
@@ -101,24 +114,43 @@ def run_polling_first(
         with handing(Handoff(config, polling=polling)):
             engine(payload, startup_env)
 
-    try:
-        os.environ.update(run.environment)
-        files = {name: run.parameters.get(name) for name in FILE_PARAMETERS}
-        config = load_run_config(load_settings(**files))
-        specs = load_source_specs(config.settings.sources_file, region_names(config.ruleset))
-        url = config.database_url
-        chosen = specs if run.parameters.get("all_sources") else due_sources(url, specs)
-        label_run_process(run.flow_run_id, log)
-        report, _ = poll_first(config, chosen, start_engine)
-    except Exception as exc:
-        if started:
-            raise
-        log.warning("%s", keyed("served_run_engine_fallback", reason=exc))
-        engine(payload, startup_env)
-        return
-    if not started:
-        assert isinstance(report, RunReport)
-        complete_run(run.flow_run_id, report)
+    with prefect_settings_of(run):
+        try:
+            config, chosen = _due_at_its_tick(run)
+            report, _ = poll_first(config, chosen, start_engine)
+        except Exception as exc:
+            if started:
+                raise
+            log.warning("%s", keyed("served_run_engine_fallback", reason=exc))
+            engine(payload, startup_env)
+            return
+        if not started:
+            assert isinstance(report, RunReport)
+            complete_run(run.flow_run_id, report)
+
+
+def prefect_settings_of(run: ServedRun) -> contextlib.AbstractContextManager[object]:
+    """Prefect's settings as the run's environment makes them, as the engine builds them
+    first thing: the process's own are the forkserver's, read when it started, and need not
+    name the same API (a client with no API URL would start a server of its own)."""
+    from prefect.context import SettingsContext, get_settings_context
+    from prefect.settings import Settings
+
+    os.environ.update(run.environment)
+    return SettingsContext(profile=get_settings_context().profile, settings=Settings())
+
+
+def _due_at_its_tick(run: ServedRun) -> tuple[RunConfig, list[SourceSpec]]:
+    """The run's configuration, as the flow would load it, and the sources it polls: the
+    due ones at its scheduled time (after labelling the run and waiting for that time)."""
+    files = {name: run.parameters.get(name) for name in FILE_PARAMETERS}
+    config = load_run_config(load_settings(**files))
+    specs = load_source_specs(config.settings.sources_file, region_names(config.ruleset))
+    label_run_process(run.flow_run_id, log)
+    run.wait_until_due()
+    if run.parameters.get("all_sources"):
+        return config, list(specs)
+    return config, due_sources(config.database_url, specs)
 
 
 def complete_run(flow_run_id: UUID, report: RunReport) -> None:

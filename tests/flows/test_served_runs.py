@@ -7,7 +7,9 @@ warm process, against a real feed server, on the test Prefect API."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -99,6 +101,23 @@ def test_a_tick_with_nothing_new_completes_its_run_without_the_engine(
     assert server.statuses == [(FEED, 304)], "one conditional request"
     assert health(url)["Served Desk"].last_fetch_at > polled_before, "and one store write"
     assert sum(stored_items(url).values()) == 3
+    assert servers_started_in_this_test() == [], "the runs used serve's API, started none"
+
+
+def servers_started_in_this_test() -> list[int]:
+    """Prefect API servers started while this test ran (their environment says so): a run
+    whose Prefect client found no API URL would have started one of its own."""
+    marker = f"PYTEST_CURRENT_TEST={os.environ['PYTEST_CURRENT_TEST']}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+            environment = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"prefect.server.api.server:create_app" in command and marker in environment:
+            found.append(int(entry.name))
+    return found
 
 
 def test_a_tick_that_stores_something_runs_the_flow_on_that_polling(
@@ -134,3 +153,32 @@ def test_a_run_whose_sources_file_fails_before_the_engine_fails_as_any_run_does(
     assert failed.state.type == StateType.FAILED, failed.state
     assert str(settings.sources_file) in (failed.state.message or "")
     assert server.statuses == []
+
+
+def test_a_run_started_before_its_tick_polls_at_its_tick(
+    server: FeedServer, served: tuple[Settings, UUID, str]
+) -> None:
+    import prefect.flow_engine
+    from prefect.states import Pending, Scheduled
+
+    from flows.forkruns import runs_forked_from_a_warm_process
+    from flows.monitor import monitor_flow
+
+    _, deployment_id, url = served
+    with runs_forked_from_a_warm_process({}):
+        # The runner starts a run's process up to 10 s before it is due (its prefetch), as
+        # here: the process starts at once, forked from a warm process.
+        due = datetime.now(UTC) + timedelta(seconds=15)
+        run = api(
+            lambda client: client.create_flow_run_from_deployment(
+                deployment_id, state=Scheduled(scheduled_time=due)
+            )
+        )
+        api(lambda client: client.set_flow_run_state(run.id, Pending()))
+        process = prefect.flow_engine.run_flow_in_subprocess(monitor_flow, flow_run=run)
+        process.join(timeout=300)
+
+    assert process.exitcode == 0
+    polled = health(url)["Served Desk"].last_fetch_at
+    assert polled is not None
+    assert polled.replace(tzinfo=polled.tzinfo or UTC) >= due
