@@ -32,16 +32,33 @@ WARM_MODULE = "flows.warm"
 
 class _ForkserverModule:
     """Stands in for the `multiprocessing` module inside `prefect.flow_engine`, whose one use
-    of it is `get_context("spawn")` when it starts a run: the answer is the forkserver."""
+    of it is `get_context("spawn")` when it starts a run: the answer is the forkserver, whose
+    processes poll before the engine starts (`_PollingFirst`)."""
 
     def __init__(self, context: multiprocessing.context.BaseContext) -> None:
-        self._context = context
+        self._context = _PollingFirst(context)
 
-    def get_context(self, method: str | None = None) -> multiprocessing.context.BaseContext:
+    def get_context(self, method: str | None = None) -> Any:
         return self._context
 
     def __getattr__(self, name: str) -> Any:
         return getattr(multiprocessing, name)
+
+
+class _PollingFirst:
+    """The forkserver context, whose processes run `flows.servedruns.run_polling_first` with
+    Prefect's engine entry and its arguments: a monitor run polls before the engine starts."""
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+
+    def Process(self, target: Any, args: tuple[Any, ...] = (), **options: Any) -> Any:  # noqa: N802  multiprocessing's name
+        from flows.servedruns import run_polling_first
+
+        return self._context.Process(target=run_polling_first, args=(target, *args), **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
 
 
 @contextlib.contextmanager

@@ -38,16 +38,19 @@ def record_run_process(logger: Logger) -> None:
     machine, container or `serve`) from one still working, and marks the first crashed.
     Prefect's runner records no pid itself. A failure costs only that check: the run goes on.
     """
-    from prefect.client.orchestration import get_client
     from prefect.runtime import flow_run
 
-    if not flow_run.id:
-        return
+    if flow_run.id:
+        label_run_process(uuid.UUID(flow_run.id), logger)
+
+
+def label_run_process(flow_run_id: uuid.UUID, logger: Logger) -> None:
+    """Label the flow run `flow_run_id` with this process (see `record_run_process`)."""
+    from prefect.client.orchestration import get_client
+
     try:
         with get_client(sync_client=True) as client:
-            client.update_flow_run_labels(
-                uuid.UUID(flow_run.id), {PROCESS_LABEL: process_identity()}
-            )
+            client.update_flow_run_labels(flow_run_id, {PROCESS_LABEL: process_identity()})
     except Exception as exc:  # a label is not worth a failed cycle
         logger.warning("could not label the flow run with its process: %s", exc)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from core.model import SourceSpec
 from flows.cycle import cycle_report
@@ -30,6 +30,9 @@ from flows.runtime import checkpoint
 if TYPE_CHECKING:
     from flows.config import RunConfig
     from flows.progress import RunProgress
+
+# What the flow started by `poll_first` returns to its caller.
+FlowResult = TypeVar("FlowResult")
 
 NOTHING_NEW = (
     "nothing new: every polled source is unchanged and nothing awaits detection or delivery "
@@ -107,11 +110,12 @@ class Polling:
 def poll_first(
     config: RunConfig,
     specs: Sequence[SourceSpec],
-    start_flow: Callable[[Polling], RunReport],
+    start_flow: Callable[[Polling], FlowResult],
     progress: RunProgress | None = None,
-) -> tuple[RunReport, bool]:
+) -> tuple[RunReport | FlowResult, bool]:
     """Poll `specs` under the monitor lock, calling `start_flow` (the monitor flow, following
-    the polling) only when a later stage has work; (the report, whether the flow ran).
+    the polling) only when a later stage has work; (what the flow returned, or the report of a
+    polling that needed no flow; whether the flow ran).
 
     The lock is held until ingest has ended, even when the flow failed: two runs never poll the
     same sources at once.

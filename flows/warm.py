@@ -27,7 +27,10 @@ from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
 import notify  # noqa: F401  Apprise: imported by a run's send stage
 from adapters.context import shared_ssl_context
-from flows import monitor  # noqa: F401  the flow a run executes
+from flows import (
+    monitor,  # noqa: F401  the flow a run executes
+    servedruns,  # noqa: F401  what a run's process starts with
+)
 from flows.config import load_run_config, region_names
 from flows.settings import load_settings
 from flows.sourcesfile import load_source_specs
