@@ -17,6 +17,7 @@ from bench.generator import ArticleGenerator, event_sentences
 from core.model import DetectionInput, Match
 from detect.engine.detector import rule_matches
 from detect.engine.event_mentions import SentenceTrace
+from detect.engine.prefilter import could_fire
 from detect.engine.scan import article_text, find_terms, scan_article
 from flows.detect_cli import read_items
 from tests.detect.conftest import RULES
@@ -76,10 +77,24 @@ def test_an_article_without_event_words_ends_after_the_automaton_pass(
 ) -> None:
     quiet = DetectionInput("q", "Markets", " ".join(NEUTRAL[:2]), None, dated=False)
     assert find_terms(ruleset, quiet).hits  # common words of cue lists, no event word
-    assert not article_text(quiet).has_event_word(ruleset)
+    assert not could_fire(ruleset, article_text(quiet))
     assert detect.detect(ruleset, quiet) == []
     launch = DetectionInput("l", "", "North Korea fired a ballistic missile.", None, False)
-    assert article_text(launch).has_event_word(ruleset)
+    assert could_fire(ruleset, article_text(launch))
+
+
+def test_an_event_word_no_rule_reads_there_ends_before_the_whole_scan(
+    ruleset: detect.RuleSet,
+) -> None:
+    # "launch a new smartphone service": an event word in a sentence where no rule's condition
+    # could hold; the next sentence holds one in a sentence where one could.
+    phone = DetectionInput("p", "Markets", " ".join(NEUTRAL), None, dated=False)
+    assert scan_article(ruleset, phone).anchored_sentences()
+    assert not could_fire(ruleset, article_text(phone))
+    fired = "North Korea fired a ballistic missile into the sea on Tuesday."
+    both = DetectionInput("b", "Markets", " ".join((*NEUTRAL, fired)), None, dated=False)
+    assert could_fire(ruleset, article_text(both))
+    assert detect.detect(ruleset, both) == read_everything(ruleset, both) != []
 
 
 def test_entities_and_dates_wait_for_a_sentence_that_needs_them(
