@@ -261,7 +261,13 @@ def spaces_by_regex(text: str) -> str:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab 字\n" + SPACES_AND_INVISIBLES)) | st.text())
+@given(
+    st.text(alphabet=st.sampled_from("ab 字\n" + SPACES_AND_INVISIBLES))
+    | st.text()
+    | st.lists(st.sampled_from(("ab", "c", " ", "\n", "\n\n", "\t", "\r", "\x0c", "\x1f"))).map(
+        "".join
+    )
+)
 def test_collapsing_spaces_equals_the_regex_definition(text: str) -> None:
     assert collapse_spaces(text) == spaces_by_regex(text)
 
