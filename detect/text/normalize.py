@@ -25,6 +25,7 @@ from functools import cached_property
 from itertools import accumulate, chain, compress, repeat
 from operator import sub
 
+from core.text import spaced_once
 from detect.text.hanfold import HAN_FOLD
 
 _QUOTES = str.maketrans(
@@ -138,31 +139,12 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
-# ASCII characters that `str.split()` splits at, besides the space and the newline.
-_OTHER_ASCII_SPACES = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-
-
 def collapse_spaces(text: str) -> str:
     """A run of spaces as one space; a newline with the spaces and blank lines around it as one
     newline; nothing at either end."""
-    if _spaced_once(text):  # only blank lines to drop: no word of the text is split out
+    if spaced_once(text):  # only blank lines to drop: no word of the text is split out
         return "\n".join(filter(None, text.split("\n")))
     return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
-
-
-def _spaced_once(text: str) -> bool:
-    """Whether an ASCII text's lines already have their words one space apart and no space at
-    either end, so that splitting each line into words and joining them again changes nothing
-    (that took ~45% of normalising an article). A few C searches of the text decide it."""
-    return (
-        text.isascii()
-        and "  " not in text
-        and " \n" not in text
-        and "\n " not in text
-        and not text.startswith(" ")
-        and not text.endswith(" ")
-        and not any(space in text for space in _OTHER_ASCII_SPACES)
-    )
 
 
 def squash(text: str) -> str:
