@@ -73,14 +73,15 @@ def rule_matches(
 
 
 def _support_candidates(ruleset: RuleSet, rule_index: int, scan: ArticleScan) -> list[int]:
-    """Sentences where the rule's support condition could hold (a hit of a selection it needs)."""
-    needed = ruleset.rules[rule_index].support_terms
-    if not needed:
+    """Sentences where the rule's support condition could hold (a hit of a selection it needs),
+    read off the sentences' hits, so that only the few candidates get their index sorted out."""
+    if not ruleset.rules[rule_index].support_terms:
         return list(range(len(scan.sentences)))
+    needed = ruleset.support_term_ids[rule_index]
     return [
         sentence
-        for sentence, index in enumerate(scan.index)
-        if any(name in needed for _hit, name in index.selections.get(rule_index, ()))
+        for sentence, hits in enumerate(scan.hits)
+        if any(hit.term in needed for hit in hits)
     ]
 
 
