@@ -7,9 +7,9 @@ from collections.abc import Collection
 from core.model import DetectionInput, Match
 from detect.engine.clusters import attach_support, group_mentions, to_match
 from detect.engine.event_mentions import Mention, SentenceTrace, read_sentence, support_holds
+from detect.engine.prefilter import could_fire, possible_with
 from detect.engine.scan import ArticleScan, article_text, find_terms, scan_article
-from detect.rules.conditions import possible
-from detect.rules.ruleset import Rule, RuleSet, SelectionSpec
+from detect.rules.ruleset import Rule, RuleSet
 
 
 def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> bool:
@@ -23,36 +23,13 @@ def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> 
     only grows with what is present, so a "no" then is final, and the article's entities are
     resolved only for a sentence that passes."""
     found = frozenset(name for _hit, name in scan.index[sentence].selections.get(rule_index, ()))
-    if not _possible_with(scan.ruleset, rule_index, found, has_entities=True):
+    if not possible_with(scan.ruleset, rule_index, found, has_entities=True):
         return False
     if not any(spec.uses_entities for spec in rule.selections.values()):
         return True
-    return _possible_with(
+    return possible_with(
         scan.ruleset, rule_index, found, has_entities=bool(scan.entities[sentence])
     )
-
-
-def _possible_with(
-    ruleset: RuleSet, rule_index: int, found: frozenset[str], has_entities: bool
-) -> bool:
-    """`possible` for a sentence whose selections with terms are `found`. Remembered per rule
-    set: the answer depends on nothing else, and a few combinations of selections recur in
-    every article (at most two per subset of a rule's selections)."""
-    key = (rule_index, found, has_entities)
-    answer = ruleset.possible_memo.get(key)
-    if answer is None:
-        rule = ruleset.rules[rule_index]
-        present = {
-            name: name in found or (spec.uses_entities and has_entities) or _only_none(spec)
-            for name, spec in rule.selections.items()
-        }
-        answer = ruleset.possible_memo[key] = possible(rule.condition, present)
-    return answer
-
-
-def _only_none(spec: SelectionSpec) -> bool:
-    """Whether a selection is made of `none` terms alone (true wherever they are absent)."""
-    return bool(spec.none_terms) and not (spec.any_terms or spec.all_terms or spec.uses_entities)
 
 
 def rule_matches(
@@ -96,24 +73,26 @@ def rule_matches(
 
 
 def _support_candidates(ruleset: RuleSet, rule_index: int, scan: ArticleScan) -> list[int]:
-    """Sentences where the rule's support condition could hold (a hit of a selection it needs)."""
-    needed = ruleset.rules[rule_index].support_terms
-    if not needed:
+    """Sentences where the rule's support condition could hold (a hit of a selection it needs),
+    read off the sentences' hits, so that only the few candidates get their index sorted out."""
+    if not ruleset.rules[rule_index].support_terms:
         return list(range(len(scan.sentences)))
+    needed = ruleset.support_term_ids[rule_index]
     return [
         sentence
-        for sentence, index in enumerate(scan.index)
-        if any(name in needed for _hit, name in index.selections.get(rule_index, ()))
+        for sentence, hits in enumerate(scan.hits)
+        if any(hit.term in needed for hit in hits)
     ]
 
 
 def detect_rules(
     ruleset: RuleSet, item: DetectionInput, only: Collection[int] | None = None
 ) -> list[Match]:
-    """Matches of every rule (or of the rule indices in `only`) on `item`. An article without
-    any rule's event word is done after the pass of the anchor terms' automaton."""
+    """Matches of every rule (or of the rule indices in `only`) on `item`. An article where no
+    rule could fire is done after the pass of the anchor terms' automaton and a look at the
+    sentences holding them (`could_fire`)."""
     text = article_text(item)
-    if not text.has_event_word(ruleset):
+    if not could_fire(ruleset, text):
         return []
     scan = scan_article(ruleset, item, find_terms(ruleset, text))
     matches: list[Match] = []

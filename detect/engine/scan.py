@@ -2,12 +2,13 @@
 and bucket the terms per sentence; entities and dates on first use.
 
 The work is a cascade, cheapest first, because most articles report nothing: an automaton over
-the rules' anchor terms alone (`has_event_word`) decides whether an article holds any rule's
-event word at all; only those get the pass over every term (`find_terms`: cue lists hold very
-common words, ~95 hits per news article) and are split into sentences; entities and dates, the
-costliest readings, are resolved only when some rule reads a sentence closely
-(`ArticleScan.entities`, `.dates`). Each reading covers the whole article when it happens, so
-what a rule sees never depends on what was skipped."""
+the rules' anchor terms alone, and a look at the sentences holding them
+(`detect.engine.prefilter.could_fire`), decide whether any rule could fire at all; only those
+articles get the pass over every term (`find_terms`: cue lists hold very common words, ~95 hits
+per news article) and are split into sentences; entities and dates, the costliest readings, are
+resolved only when some rule reads a sentence closely (`ArticleScan.entities`, `.dates`). Each
+reading covers the whole article when it happens, so what a rule sees never depends on what was
+skipped."""
 
 from __future__ import annotations
 
@@ -98,10 +99,6 @@ class ArticleText:
     text: NormText
     title_range: tuple[int, int]
     body_range: tuple[int, int]
-
-    def has_event_word(self, ruleset: RuleSet) -> bool:
-        """Whether the text holds some rule's anchor term: without one, no rule can fire."""
-        return ruleset.anchor_matcher.finds_any(self.text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,9 @@ class RuleSet:
     # The anchor terms alone (~300 of ~3,400 terms, ~1.5 hits per news article instead of ~95):
     # whether an article holds any rule's event word, at a fraction of the whole matcher's cost.
     anchor_matcher: Matcher = field(init=False, repr=False)
+    # rule index -> the term ids of the selections its support condition needs one of
+    # (`Rule.support_terms`): which sentences could support an event, read off their hits.
+    support_term_ids: dict[int, frozenset[int]] = field(init=False, repr=False)
     # (rule index, selections with terms, any entity) -> whether the rule's condition could
     # hold in such a sentence: filled by detection as it reads (detect/engine/detector.py).
     possible_memo: dict[tuple[int, frozenset[str], bool], bool] = field(
@@ -164,6 +167,14 @@ class RuleSet:
 
     def __post_init__(self) -> None:
         self.anchor_matcher = Matcher(self.matcher.specs, only=frozenset(self.anchor_rules))
+        self.support_term_ids = {
+            index: frozenset(
+                term
+                for term, users in self.selection_users.items()
+                if any(owner == index and name in rule.support_terms for owner, name in users)
+            )
+            for index, rule in enumerate(self.rules)
+        }
         for term in self.selection_users.keys() | self.cue_users.keys():
             self.term_uses[term] = (
                 self.selection_users.get(term, []),

@@ -16,6 +16,7 @@ whole stays linear.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -113,13 +114,33 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
+def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence in [start, end), in order."""
+    for span_start, span_end in _line_spans(text, start, end):
+        for s, e in _pieces(text, span_start, span_end):
+            while s < e and text[s] == " ":
+                s += 1
+            yield s, e
+
+
 def split_sentences(text: str, parts: list[tuple[Part, int, int]]) -> list[Sentence]:
     """Sentences of `text` (cased, normalised) inside each (part, start, end) range, in order."""
     sentences: list[Sentence] = []
     for part, start, end in parts:
-        for span_start, span_end in _line_spans(text, start, end):
-            for s, e in _pieces(text, span_start, span_end):
-                while s < e and text[s] == " ":
-                    s += 1
-                sentences.append(Sentence(len(sentences), part, s, e))
+        for s, e in _line_sentences(text, start, end):
+            sentences.append(Sentence(len(sentences), part, s, e))
     return sentences
+
+
+def sentence_around(text: str, start: int, end: int, position: int) -> tuple[int, int] | None:
+    """(start, end) of the sentence of `split_sentences` over the range [start, end) that holds
+    `position` (`start <= position < end` of the sentence), or None when no sentence does.
+    Reads only the line holding `position`: lines are split independently of each other."""
+    if not start <= position < end or text[position] == "\n":
+        return None
+    line_start = text.rfind("\n", start, position) + 1 or start
+    line_end = text.find("\n", position, end)
+    for s, e in _line_sentences(text, line_start, end if line_end < 0 else line_end):
+        if s <= position < e:
+            return s, e
+    return None

@@ -187,28 +187,53 @@ class Matcher:
         ]
         self._words = _word_automaton(words, specs)
         self._substrings = _automaton(substrings)
+        # The longest key of each automaton: how far past a range a hit starting in it reaches.
+        self._word_reach = max(map(len, words), default=0)
+        self._substring_reach = max(map(len, substrings), default=0)
         self._substring_latin = self._substrings is not None and any(
             not _HAS_CJK.search(k) for k in substrings
         )
 
     def scan(self, text: NormText) -> list[Hit]:
         """Every term occurrence in `text`, sorted by position."""
-        hits = [*self._word_hits(text), *self._substring_hits(text), *self._regex_hits(text)]
+        hits = list(self.hits(text))
         hits.sort(key=lambda h: (h.start, -h.end, h.term))
         return hits
 
-    def finds_any(self, text: NormText) -> bool:
-        """Whether `text` holds any term occurrence: `scan` that stops at the first one."""
-        hits = chain(self._word_hits(text), self._substring_hits(text), self._regex_hits(text))
-        return next(hits, None) is not None
+    def hits(self, text: NormText) -> Iterator[Hit]:
+        """Every term occurrence in `text` as the passes find them (not in order): `scan`,
+        for a caller that may stop early."""
+        return chain(self._word_hits(text), self._substring_hits(text), self._regex_hits(text))
+
+    def regex_hits(self, text: NormText) -> list[Hit]:
+        """The hits of the regex terms alone (for `scan_range`)."""
+        return list(self._regex_hits(text))
+
+    def scan_range(self, text: NormText, start: int, end: int, regex_hits: list[Hit]) -> list[Hit]:
+        """The hits of `scan` that start in [start, end), reading only that stretch of the text
+        and what a hit starting there can reach, given `regex_hits(text)` (the regexes, few,
+        search the whole text: their look-arounds may read anything). The automata find every
+        key in the stretch, and the stretch keeps one real character before `start` and the
+        longest key after `end`, so each hit sees the same word boundaries as in `scan`."""
+        words = self._word_hits_in(text, max(0, start - 1), end + self._word_reach)
+        substrings = self._substring_hits_in(text, start, end + self._substring_reach)
+        hits = [h for h in chain(words, substrings, regex_hits) if start <= h.start < end]
+        hits.sort(key=lambda h: (h.start, -h.end, h.term))
+        return hits
 
     def _word_hits(self, text: NormText) -> Iterator[Hit]:
+        return self._word_hits_in(text, 0, len(text.folded))
+
+    def _word_hits_in(self, text: NormText, begin: int, stop: int) -> Iterator[Hit]:
+        """Whole-word hits in `text.folded[begin:stop]` read as if it were the whole text (the
+        edges of the stretch count as word boundaries), at their positions in `text`."""
         if self._words is None:
             return
-        for last, (length, size, plain, cased) in self._words.iter(word_view(text.folded)):
+        view = word_view(text.folded[begin:stop])
+        for last, (length, size, plain, cased) in self._words.iter(view):
             # The key starts with the padding space: the term starts one later, and the
             # view is one ahead of the text.
-            start = last - length + 1
+            start = last - length + 1 + begin
             for t in plain:
                 yield _new_hit(Hit, (t, start, start + size))
             for t in cased:
@@ -216,13 +241,20 @@ class Matcher:
                     yield _new_hit(Hit, (t, start, start + size))
 
     def _substring_hits(self, text: NormText) -> Iterator[Hit]:
-        if self._substrings is None or not (self._substring_latin or _HAS_CJK.search(text.folded)):
+        return self._substring_hits_in(text, 0, len(text.folded))
+
+    def _substring_hits_in(self, text: NormText, begin: int, stop: int) -> Iterator[Hit]:
+        """Substring hits inside `text.folded[begin:stop]`, at their positions in `text` (their
+        edges are checked in the whole text)."""
+        folded = text.folded[begin:stop]
+        if self._substrings is None or not (self._substring_latin or _HAS_CJK.search(folded)):
             return
-        for last, (length, ids) in self._substrings.iter(text.folded):
-            start = last - length + 1
+        for last, (length, ids) in self._substrings.iter(folded):
+            start = last - length + 1 + begin
+            end = last + 1 + begin
             for t in ids:
-                if not self._edgy[t] or self._edges_ok(t, text, start, last + 1):
-                    yield Hit(t, start, last + 1)
+                if not self._edgy[t] or self._edges_ok(t, text, start, end):
+                    yield Hit(t, start, end)
 
     def _regex_hits(self, text: NormText) -> Iterator[Hit]:
         for term_id, regex, on_ascii in self._regexes:

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters import FetchContext, get_adapter
-from adapters.boilerplate import BOILERPLATE, _matching, strip_boilerplate
+from adapters.boilerplate import (
+    _INLINE_SIGN_OFF,
+    BOILERPLATE,
+    _has_sign_off_dash,
+    _matching,
+    strip_boilerplate,
+)
 from adapters.charset import choose_encoding, header_charset, xml_declared_encoding
 from adapters.htmltext import html_to_text
 from adapters.httpfetch import parse_retry_after
@@ -184,6 +190,18 @@ def test_one_alternation_per_action_finds_the_rule_trying_each_in_turn_finds(lin
             (r for r in BOILERPLATE if r.action == action and r.pattern.match(bare)), None
         )
         assert _matching(line, BOILERPLATE, action) == (expected if bare else None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(_LINE_PIECES, st.sampled_from(["—", "==", "-- ", " Yonhap"])), max_size=6)
+)
+def test_a_glued_sign_off_is_searched_only_where_a_dash_could_begin_one(pieces: list[str]) -> None:
+    """A paragraph without "--", "—" or "==" is not searched for a glued sign-off: the search
+    finds none there (every sign-off holds one of them)."""
+    line = "Ties deepened." + "".join(pieces)
+    if _INLINE_SIGN_OFF.search(line) is not None:
+        assert _has_sign_off_dash(line)
 
 
 @pytest.mark.parametrize(

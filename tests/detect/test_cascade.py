@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 import detect
 from bench.generator import ArticleGenerator, event_sentences
 from core.model import DetectionInput, Match
-from detect.engine.detector import rule_matches
+from detect.engine.detector import _support_candidates, rule_matches
 from detect.engine.event_mentions import SentenceTrace
-from detect.engine.scan import article_text, find_terms, scan_article
+from detect.engine.prefilter import could_fire
+from detect.engine.scan import ArticleScan, article_text, find_terms, scan_article
 from flows.detect_cli import read_items
 from tests.detect.conftest import RULES
 from tests.detect.seeds import ORDER, seed_input
@@ -76,10 +77,24 @@ def test_an_article_without_event_words_ends_after_the_automaton_pass(
 ) -> None:
     quiet = DetectionInput("q", "Markets", " ".join(NEUTRAL[:2]), None, dated=False)
     assert find_terms(ruleset, quiet).hits  # common words of cue lists, no event word
-    assert not article_text(quiet).has_event_word(ruleset)
+    assert not could_fire(ruleset, article_text(quiet))
     assert detect.detect(ruleset, quiet) == []
     launch = DetectionInput("l", "", "North Korea fired a ballistic missile.", None, False)
-    assert article_text(launch).has_event_word(ruleset)
+    assert could_fire(ruleset, article_text(launch))
+
+
+def test_an_event_word_no_rule_reads_there_ends_before_the_whole_scan(
+    ruleset: detect.RuleSet,
+) -> None:
+    # "launch a new smartphone service": an event word in a sentence where no rule's condition
+    # could hold; the next sentence holds one in a sentence where one could.
+    phone = DetectionInput("p", "Markets", " ".join(NEUTRAL), None, dated=False)
+    assert scan_article(ruleset, phone).anchored_sentences()
+    assert not could_fire(ruleset, article_text(phone))
+    fired = "North Korea fired a ballistic missile into the sea on Tuesday."
+    both = DetectionInput("b", "Markets", " ".join((*NEUTRAL, fired)), None, dated=False)
+    assert could_fire(ruleset, article_text(both))
+    assert detect.detect(ruleset, both) == read_everything(ruleset, both) != []
 
 
 def test_entities_and_dates_wait_for_a_sentence_that_needs_them(
@@ -116,3 +131,32 @@ def test_any_mix_of_rule_examples_reads_the_same(
         assert detect.detect(ruleset, item) == read_everything(ruleset, item)
 
     check()
+
+
+def support_candidates_by_index(
+    ruleset: detect.RuleSet, rule_index: int, scan: ArticleScan
+) -> list[int]:
+    """Sentences with a hit of a selection the rule's support needs, by their sorted-out index."""
+    needed = ruleset.rules[rule_index].support_terms
+    if not needed:
+        return list(range(len(scan.sentences)))
+    return [
+        sentence
+        for sentence, index in enumerate(scan.index)
+        if any(name in needed for _hit, name in index.selections.get(rule_index, ()))
+    ]
+
+
+@pytest.mark.parametrize("event_share", [0.15, 1.0])
+def test_support_candidates_read_off_the_hits_are_those_of_the_sentence_indexes(
+    ruleset: detect.RuleSet, event_share: float
+) -> None:
+    generator = ArticleGenerator(event_sentences(str(RULES)), seed=11, event_share=event_share)
+    items = [DetectionInput(a.guid, a.title, a.body, None) for a in generator.articles(0, 60)]
+    items += [seed_input(number) for number in ORDER]
+    assert any(rule.support is not None for rule in ruleset.rules)
+    for item in items:
+        scan = scan_article(ruleset, item)
+        for rule_index in range(len(ruleset.rules)):
+            expected = support_candidates_by_index(ruleset, rule_index, scan)
+            assert _support_candidates(ruleset, rule_index, scan) == expected

@@ -1,6 +1,8 @@
 """Hand-written fast paths of the matcher and the word positions (issue 11) give exactly what
 the plain definitions give: the anchor terms' automaton finds the anchor hits of the whole
-matcher, an ASCII text's token starts and per-character token index equal the regular
+matcher, the matcher run on stretches of a text finds the whole text's hits that start there,
+the sentence around a position read from its line alone is the one the whole split puts it in,
+an ASCII text's token starts and per-character token index equal the regular
 expression's, and the date finder, which tries its patterns only where a word is followed by
 what they need, finds what trying them after every word that can begin one finds.
 Property-based, over rule terms mixed with words, punctuation and CJK."""
@@ -17,11 +19,20 @@ from hypothesis import strategies as st
 import detect
 from detect.engine import entity_mentions
 from detect.text import dates
-from detect.text.normalize import _TOKEN, NormText, normalize
+from detect.text.normalize import _TOKEN, NormText, normalize, normalize_parts
+from detect.text.sentences import sentence_around, split_sentences
 from detect.text.terms import Hit
 
 FILLER = ("the", "in", "at", "of", "will", "missile", "Seoul", "N.", "2026", "-", ",", ".", "\n")
+CJK_FILLER = ("発射", "미사일을", "北朝鮮", "し", "x発")
 PUNCTUATION = " -_.,'\"()\n\t"
+# Sentence ends of every kind the splitter knows (abbreviations, initials, glued stops, CJK
+# stops, runs of stops, quotes after a stop), words, spaces and line breaks.
+SENTENCE_PIECES = (
+    "Seoul", "fired", " ", " ", "  ", ". ", ".", "! ", "? ", "...", ". . .", "\n", "\n\n",
+    "Mr. ", "U.S. ", "a.m. ", "Co. ", "Jan. ", "N. ", '." ', ".The ", "wednesday.The ", "。",
+    "발사했다. ", "！", "!北", "“Yes.” ", "(Yonhap) -- ", "x" * 700, "a. ",
+)  # fmt: skip
 
 
 def regex_token_starts(folded: str) -> tuple[int, ...]:
@@ -59,18 +70,68 @@ def test_the_anchor_automaton_finds_what_the_whole_matcher_finds_of_anchors(
         text = normalize((glue or " ").join(words))
         expected = anchor_hits(ruleset, text)
         assert ruleset.anchor_matcher.scan(text) == expected
-        assert ruleset.anchor_matcher.finds_any(text) == bool(expected)
 
     check()
+
+
+def test_the_matcher_on_a_range_finds_the_whole_texts_hits_that_start_in_it(
+    ruleset: detect.RuleSet, term_words: tuple[str, ...]
+) -> None:
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.lists(st.sampled_from(term_words + FILLER + CJK_FILLER), max_size=30),
+        st.text(PUNCTUATION),
+        st.data(),
+    )
+    def check(words: list[str], glue: str, data: st.DataObject) -> None:
+        text = normalize((glue or " ").join(words))
+        # Ranges start anywhere, inside words too, and end anywhere (past the text as well).
+        position = st.integers(0, len(text.folded) + 2)
+        ranges = data.draw(st.lists(st.tuples(position, st.integers(0, 60)), max_size=8))
+        ranges = [(start, start + length) for start, length in ranges]
+        matcher = ruleset.matcher
+        whole = matcher.scan(text)
+        assert sorted(matcher.hits(text)) == sorted(whole)
+        for start, end in ranges:
+            expected = [h for h in whole if start <= h.start < end]
+            assert matcher.scan_range(text, start, end, matcher.regex_hits(text)) == expected
+
+    check()
+
+
+def test_a_range_starting_inside_a_word_finds_no_term_that_word_ends_with(
+    ruleset: detect.RuleSet,
+) -> None:
+    text = normalize("Talks within Seoul were held")  # "in" ends "within": no hit there
+    inside = text.folded.index("in ")
+    found = ruleset.matcher.scan_range(text, inside, inside + 9, ruleset.matcher.regex_hits(text))
+    assert found == [h for h in ruleset.matcher.scan(text) if inside <= h.start < inside + 9]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(SENTENCE_PIECES), max_size=25).map("".join),
+    st.integers(0, 2),
+    st.data(),
+)
+def test_the_sentence_around_a_position_is_the_one_the_whole_split_puts_it_in(
+    body: str, title_words: int, data: st.DataObject
+) -> None:
+    text = normalize_parts([" ".join(body.split(" ")[:title_words]), body])
+    cased, ranges = text[0].cased, text[1]
+    sentences = split_sentences(cased, [("title", *ranges[0]), ("body", *ranges[1])])
+    position = data.draw(st.integers(0, max(0, len(cased) - 1)))
+    holding = [(s.start, s.end) for s in sentences if s.start <= position < s.end]
+    part_of = [sentence_around(cased, start, end, position) for start, end in ranges]
+    assert [span for span in part_of if span is not None] == holding
 
 
 def test_the_anchor_automaton_holds_only_anchor_terms(ruleset: detect.RuleSet) -> None:
     quiet = normalize("Exports of memory chips rose in the third month of the year, at last.")
     assert ruleset.matcher.scan(quiet)  # "in", "of", "at": cue words
     assert ruleset.anchor_matcher.scan(quiet) == []
-    assert not ruleset.anchor_matcher.finds_any(quiet)
     launch = normalize("North Korea fired a ballistic missile.")
-    assert ruleset.anchor_matcher.finds_any(launch)
+    assert ruleset.anchor_matcher.scan(launch)
 
 
 @settings(max_examples=500, deadline=None)

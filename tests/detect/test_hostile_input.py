@@ -15,7 +15,21 @@ from hypothesis import strategies as st
 import detect
 from core.model import DetectionInput, Match
 from detect.text.dates import EARLIEST_YEAR, LATEST_YEAR, find_dates
-from detect.text.normalize import _ESCAPES, _INVISIBLE, collapse_spaces, normalize, squash, visible
+from detect.text.hanfold import HAN_FOLD
+from detect.text.normalize import (
+    _ESCAPES,
+    _HAN,
+    _HYPHEN,
+    _INVISIBLE,
+    _QUOTES,
+    _hyphen,
+    _straight_quotes,
+    collapse_spaces,
+    fold,
+    normalize,
+    squash,
+    visible,
+)
 from detect.text.sentences import split_sentences
 from detect.text.terms import _NOT_LATIN_WORD, word_view
 from tests.detect.seeds import REFERENCE, seed_input
@@ -261,9 +275,31 @@ def spaces_by_regex(text: str) -> str:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab 字\n" + SPACES_AND_INVISIBLES)) | st.text())
+@given(
+    st.text(alphabet=st.sampled_from("ab 字\n" + SPACES_AND_INVISIBLES))
+    | st.text()
+    | st.lists(st.sampled_from(("ab", "c", " ", "\n", "\n\n", "\t", "\r", "\x0c", "\x1f"))).map(
+        "".join
+    )
+)
 def test_collapsing_spaces_equals_the_regex_definition(text: str) -> None:
     assert collapse_spaces(text) == spaces_by_regex(text)
+
+
+QUOTES_AND_HAN = "`'\"’‘“”–—−-發射発发ab 字"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(QUOTES_AND_HAN)) | st.text(st.characters(max_codepoint=127))
+)
+def test_the_ascii_shortcuts_of_quotes_and_han_folding_change_what_the_tables_change(
+    text: str,
+) -> None:
+    assert _straight_quotes(text) == text.translate(_QUOTES)
+    lowered = text.lower()
+    plain = lowered.translate(HAN_FOLD) if _HAN.search(lowered) else lowered
+    assert fold(text) == _HYPHEN.sub(lambda m: _hyphen(plain, m.start()), plain)
 
 
 @settings(max_examples=400, deadline=None)
