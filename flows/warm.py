@@ -20,13 +20,24 @@ from typing import Any
 
 import anyio._core._eventloop
 import certifi
+
+# Prefect imports some modules only when a run needs them; imported here, each run finds them:
+# its flow engine (and the observer it starts for a deployment's run), the task engine, what a
+# task's submission imports (visualization), and the emoji table of Prefect's console log
+# handler (rich). ~50 ms of CPU a run (py-spy).
+import prefect._internal.observers
 import prefect._internal.version_checking
 import prefect.client.orchestration
+import prefect.flow_engine
+import prefect.task_engine
+import prefect.utilities.visualization
+import rich._emoji_codes  # noqa: F401  (see above)
 import sqlalchemy.orm
 from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
 import notify  # noqa: F401  Apprise: imported by a run's send stage
 from adapters.context import shared_ssl_context
+from db.engine import head_revision
 from flows import (
     monitor,  # noqa: F401  the flow a run executes
     servedruns,  # noqa: F401  what a run's process starts with
@@ -96,6 +107,9 @@ except Exception as exc:  # the run reports it properly; a warm-up must not stop
 # imports its asyncio backend when Prefect's engine first asks for it.
 sqlalchemy.orm.configure_mappers()
 anyio._core._eventloop.get_async_backend("asyncio")
+# A run checks that the store is at the schema's head: the head is read from the migration
+# scripts once, here.
+head_revision()
 
 # Everything loaded above lives as long as the forkserver. Frozen, the garbage collector of
 # each forked run never walks it: a full collection in a run would otherwise visit every
