@@ -92,7 +92,8 @@ def run_settings_environment(settings: Settings) -> dict[str, str]:
 
 def served_runs_prefect_environment(api_started_here: bool) -> dict[str, str]:
     """Prefect settings for the runs `serve` starts, sparing each run requests to the API
-    that `serve` has already made for it (four of a no-change run's 17).
+    that `serve` has already made for it: 2 of the 4 of a run that polls without the engine
+    (`flows.servedruns`), 4-5 of the 17-20 of one that starts it.
 
     - No server version check: `serve`'s own client checked the same API's version when it
       started, and every run would ask again (GET /admin/version, twice a run: Prefect's
