@@ -37,6 +37,20 @@ def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class SetCookieJar(httpx.Cookies):
+    """A client's cookies, read from a response only when it sets one.
+
+    httpx looks for cookies in every response by wrapping it, and its request, in urllib's
+    types for `http.cookiejar`: ~70 ms of CPU over 1,000 unchanged feeds, 15% of fetching them,
+    and a feed rarely sets a cookie. Without a Set-Cookie header the jar's own reading (its
+    default policy, which ignores the obsolete Set-Cookie2) takes nothing, so skipping it
+    changes nothing: cookies a response sets are kept and sent back as before."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
 class HostLimiter:
     """At most `per_host` requests in flight to one host, across every thread using it."""
 
@@ -109,6 +123,8 @@ class FetchContext:
                 follow_redirects=False,
                 transport=guarded_transport(self.policy, limits, shared_ssl_context()),
             )
+            # httpx keeps its cookie jar in this attribute, and takes no jar of another class.
+            client._cookies = SetCookieJar()
             self._clients.append(client)
             return client
 

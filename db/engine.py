@@ -13,6 +13,7 @@ and transaction-scoped advisory locks (:func:`transaction_lock`) where it needs 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 import time
@@ -368,8 +369,10 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str:
-    """The latest schema revision this code knows."""
+    """The latest schema revision this code knows (read from the migration scripts once: they
+    are this code's, and do not change while it runs)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()

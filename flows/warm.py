@@ -4,13 +4,15 @@ once before it forks each run (see flows.forkruns).
 It imports the monitor flow with everything a run uses (Prefect, SQLAlchemy, httpx,
 feedparser, Apprise, the detection engine), loads the rules and subscribers the settings name
 into `flows.config`'s cache, parses the sources file into `flows.sourcesfile`'s, builds the TLS
-contexts of the fetch clients and of Prefect's clients, then freezes what it loaded out of the
-garbage collector's sight (`gc.freeze`). A configuration that does not load is left for the run
+contexts of the fetch clients and of Prefect's clients and the validators of Prefect's models
+that wait for their first use, then freezes what it loaded out of the garbage collector's sight
+(`gc.freeze`). A configuration that does not load is left for the run
 itself to report, with its file and line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
@@ -20,13 +22,25 @@ from typing import Any
 
 import anyio._core._eventloop
 import certifi
+
+# Prefect imports some modules only when a run needs them; imported here, each run finds them:
+# its flow engine (and the observer it starts for a deployment's run), the task engine, what a
+# task's submission imports (visualization), and the emoji table of Prefect's console log
+# handler (rich). ~50 ms of CPU a run (py-spy).
+import prefect._internal.observers
 import prefect._internal.version_checking
 import prefect.client.orchestration
+import prefect.flow_engine
+import prefect.task_engine
+import prefect.utilities.visualization
+import pydantic
+import rich._emoji_codes  # noqa: F401  (see above)
 import sqlalchemy.orm
 from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
 import notify  # noqa: F401  Apprise: imported by a run's send stage
 from adapters.context import shared_ssl_context
+from db.engine import head_revision
 from flows import (
     monitor,  # noqa: F401  the flow a run executes
     servedruns,  # noqa: F401  what a run's process starts with
@@ -96,6 +110,34 @@ except Exception as exc:  # the run reports it properly; a warm-up must not stop
 # imports its asyncio backend when Prefect's engine first asks for it.
 sqlalchemy.orm.configure_mappers()
 anyio._core._eventloop.get_async_backend("asyncio")
+# A run checks that the store is at the schema's head: the head is read from the migration
+# scripts once, here.
+head_revision()
+
+
+def _subclasses(cls: type[Any]) -> set[type[Any]]:
+    found: set[type[Any]] = set()
+    waiting = [cls]
+    while waiting:
+        for subclass in waiting.pop().__subclasses__():
+            if subclass not in found:
+                found.add(subclass)
+                waiting.append(subclass)
+    return found
+
+
+def complete_pydantic_models() -> None:
+    """Build the validators of the pydantic models that wait for their first use to build them
+    (Prefect's client schemas, events and artifacts refer to one another before all are
+    defined): each run would otherwise build those it uses, again, after the fork. One that
+    cannot be completed now is left to complete itself when used, as before."""
+    for model in _subclasses(pydantic.BaseModel):
+        if not model.__pydantic_complete__:
+            with contextlib.suppress(Exception):
+                model.model_rebuild()
+
+
+complete_pydantic_models()
 
 # Everything loaded above lives as long as the forkserver. Frozen, the garbage collector of
 # each forked run never walks it: a full collection in a run would otherwise visit every

@@ -8,6 +8,7 @@ Routes (all GET; FILE is a name under fixtures/):
   /gzip/FILE                                     gzip Content-Encoding
   /hop/N/CODE/FILE                               N redirects (CODE) then /feed/FILE
   /relhop/FILE                                   a redirect with a relative Location
+  /cookiehop/FILE                                a redirect setting a cookie (wf=hop)
   /loop/a, /loop/b                               redirect to each other
   /status/CODE                                   that status, small body
   /fail/TOKEN/TIMES/CODE/FILE?retry_after=X      CODE the first TIMES times (per TOKEN), then FILE
@@ -224,6 +225,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def route_relhop(self, args: list[str], query: dict[str, str]) -> None:
         self.redirect(302, f"../feed/{args[0]}")
+
+    def route_cookiehop(self, args: list[str], query: dict[str, str]) -> None:
+        headers = {"Location": self.server.url(f"/feed/{args[0]}"), "Set-Cookie": "wf=hop; Path=/"}
+        self.send_body(302, b"moved", "text/plain", headers)
 
     def route_loop(self, args: list[str], query: dict[str, str]) -> None:
         self.redirect(302, "/loop/b" if args[0] == "a" else "/loop/a")

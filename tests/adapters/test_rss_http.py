@@ -167,6 +167,15 @@ def test_temporary_redirects_and_relative_location(server: FeedServer) -> None:
     assert all(a.url and a.url.startswith("https://tw.example.org/") for a in relative.articles)
 
 
+def test_a_cookie_set_on_a_redirect_is_sent_to_its_target(server: FeedServer) -> None:
+    spec = rss_spec("s", server.url("/cookiehop/rdf_taiwan.xml"))
+    [result] = fetch_many([spec], allow_networks=LOOPBACK)
+    assert result.status == "ok" and len(result.articles) == 2
+    # The target, fetched by the same client after the redirect, carries the cookie.
+    sent = [(path, headers.get("cookie")) for path, headers in server.requests]
+    assert sent == [("/cookiehop/rdf_taiwan.xml", None), ("/feed/rdf_taiwan.xml", "wf=hop")]
+
+
 def test_too_many_redirects(server: FeedServer) -> None:
     result = fetch_with_good(server, rss_spec("s", server.url("/hop/6/302/atom_japan.xml")))
     assert_error(result, transient=False, http_status=302, says="too many redirects (more than 5)")

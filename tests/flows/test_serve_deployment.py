@@ -20,7 +20,13 @@ from typer.testing import CliRunner
 
 from core.errors import ConfigError
 from flows.cli import app
-from flows.deployments import check_cron, monitor_deployment, schedule_next_run, serve_monitor
+from flows.deployments import (
+    check_cron,
+    monitor_deployment,
+    schedule_next_run,
+    serve_monitor,
+    served_runs_prefect_environment,
+)
 from flows.settings import load_settings
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, prefect_api, stored_items, write_sources
@@ -105,6 +111,18 @@ def test_served_deployment_executes_a_due_run(
     finished = api(lambda client: client.read_flow_run(flow_run.id))
     assert finished.state.type == StateType.COMPLETED, finished.state
     assert sum(stored_items(url).values()) == 4
+
+
+def test_served_runs_skip_the_requests_serve_made_for_them() -> None:
+    from prefect.settings import PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED, temporary_settings
+
+    no_version_check = {"PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": "false"}
+    no_csrf = {"PREFECT_CLIENT_CSRF_SUPPORT_ENABLED": "false"}
+    assert served_runs_prefect_environment(True) == no_version_check | no_csrf
+    # Another server may protect against CSRF: its runs keep asking for tokens.
+    assert served_runs_prefect_environment(False) == no_version_check
+    with temporary_settings({PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED: True}):
+        assert served_runs_prefect_environment(True) == no_version_check
 
 
 def test_serving_on_the_temporary_api_schedules_each_next_run_once(tmp_path: Path) -> None:
