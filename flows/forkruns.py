@@ -10,11 +10,13 @@ subscribers (`flows.warm`); each run is then a fork of it and finds them in memo
 Forking that process is safe where forking `serve` itself would not be: it runs no threads.
 
 Everything else about a run stays Prefect's: `run_flow_in_subprocess` builds the child's
-environment, settings and control channel as before; only the process it starts comes from
-the forkserver. Prefect reads its multiprocessing context from `multiprocessing.get_context`
-in `prefect.flow_engine`, so that module's `multiprocessing` name is pointed at a stand-in that
-answers with the forkserver context. The children are the forkserver's, not `serve`'s: Prefect
-cancels them by process id, which works the same.
+environment, settings and control channel as before. Two things differ: the process it starts
+comes from the forkserver, and that process starts with `flows.servedruns.run_polling_first`,
+which polls before handing Prefect's own target to the engine (or completes a quiet run without
+it). Prefect reads its multiprocessing context from `multiprocessing.get_context` in
+`prefect.flow_engine`, so that module's `multiprocessing` name is pointed at a stand-in that
+answers with the forkserver context, whose `Process` wraps the target. The children are the
+forkserver's, not `serve`'s: Prefect cancels them by process id, which works the same.
 """
 
 from __future__ import annotations
