@@ -311,9 +311,8 @@ def settle_prefect_home(ws: Workspace) -> None:
     `watchfloor run` does: Prefect creates its database there on the first start."""
     log("settle Watchfloor's Prefect home (its database is created on the first start)")
     code = (
-        "from flows.apiserver import start_server, stop_server\n"
-        "server, _ = start_server()\n"
-        "stop_server(server)\n"
+        "from flows.apiserver import start_server\n"
+        "start_server().stop()\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ws.env, check=True)
 

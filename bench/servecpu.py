@@ -9,10 +9,11 @@ the bench waits for it to end and go quiet. Every later tick is a no-change cycl
 answers 304.
 
 CPU is read from /proc for every process of serve's session: each live process's own time
-plus the time of the children it reaped. That is `serve` itself (the runner and its scheduler),
-the forkserver with the runs forked from it (`flows.forkruns`: a run's CPU lands in the
-forkserver's children's time when it ends), and Prefect's temporary API server (a subprocess of
-serve; it answers every run's requests). The session is sampled 15 s before each tick, when
+plus the time of the children it reaped. That is `serve` itself (the runner and its scheduler,
+and Prefect's temporary API, which serve runs in a thread and which answers every run's
+requests), the forkserver with the runs forked from it (`flows.forkruns`: a run's CPU lands in
+the forkserver's children's time when it ends), and anything else serve started (its orphan
+watcher). The session is sampled 15 s before each tick, when
 no run is alive (Prefect's runner starts a run's process up to 10 s early); one cycle's figure
 is the difference between the samples around its tick, so it also holds what serve does while
 it waits for the next tick.
@@ -61,7 +62,7 @@ class SessionCpu:
 
     serve: float
     runs: float  # the forkserver and every run forked from it
-    other: float  # Prefect's temporary API server, and anything else serve started
+    other: float  # anything else serve started (its orphan watcher)
     live_runs: int
 
     @property
@@ -152,7 +153,7 @@ def measured_cycle(
         "cpu_s": after.total - before.total,
         "serve_cpu_s": after.serve - before.serve,
         "runs_cpu_s": after.runs - before.runs,
-        "api_and_other_cpu_s": after.other - before.other,
+        "other_cpu_s": after.other - before.other,
         "responses_304": seen["304"],
         "alerts_received": len(events["hooks"]),
         "to_last_fetch_s": seen["last_at"] - tick,
@@ -237,8 +238,8 @@ def print_figure(r: dict[str, Any]) -> None:
     )
     for c in r["cycles"]:
         print(
-            f"    {c['cpu_s']:.2f} CPU-s: runs {c['runs_cpu_s']:.2f}, serve "
-            f"{c['serve_cpu_s']:.2f}, Prefect API {c['api_and_other_cpu_s']:.2f}; last feed "
+            f"    {c['cpu_s']:.2f} CPU-s: runs {c['runs_cpu_s']:.2f}, serve with its Prefect "
+            f"API {c['serve_cpu_s']:.2f}, other {c['other_cpu_s']:.2f}; last feed "
             f"{c['to_last_fetch_s']:.1f} s "
             f"after the tick; {c['alerts_received']} webhook(s)"
         )

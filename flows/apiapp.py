@@ -1,4 +1,4 @@
-"""Prefect's API app as Watchfloor's temporary API server runs it (`flows.apiserver`).
+"""Prefect's API app as Watchfloor's temporary API runs it (`flows.apiserver`).
 
 It is Prefect's own app (`prefect.server.api.server.create_app`), with one change: the server's
 background-task worker (a docket `Worker`) looks for due tasks every 2 s instead of every 250 ms.
@@ -10,8 +10,8 @@ vacuuming) is housekeeping that does not need sub-second promptness.
 
 Prefect builds the worker inside `prefect.server.api.background_workers` with docket's
 defaults and has no setting for them, so this module gives that module a `Worker` with other
-defaults before the app starts. The server is a subprocess of its own (uvicorn imports this
-module there); nothing else in Watchfloor imports Prefect's server. Pinned: prefect 3.8,
+defaults before the app starts. Only `flows.apiserver` imports this module (and with it
+Prefect's server), when a command starts its temporary API. Pinned: prefect 3.8,
 pydocket 0.27 (constraints.txt); tests/flows/test_apiapp.py checks the swap still takes.
 """
 

@@ -1,58 +1,116 @@
-"""Prefect's temporary API server, started by the CLI without importing Prefect's server.
+"""Prefect's temporary API, served by the CLI process itself in a thread.
 
 Without PREFECT_API_URL a Prefect client starts a temporary local API itself
 (`prefect.server.api.server.SubprocessASGIServer`): a uvicorn subprocess serving Prefect's app,
-stopped at exit. To get there it imports the whole server package into the client process
-first, ~830 modules and ~1.8 s of CPU that a `watchfloor run`, `replay` or `serve` never uses
-(the subprocess imports them again to serve). `temporary_api` starts the same subprocess with
-the same command line and environment, waits for its health check as Prefect does, and hands
-its URL to Prefect in this process (its settings) and to the processes this one starts (the
-environment), so no Prefect client here starts another.
+stopped at exit. That subprocess imports Python, Prefect, pydantic, SQLAlchemy, httpx and the
+server package again: ~2.9 CPU-s before it answers (a Prefect home whose database exists; this
+2-core machine). `temporary_api` serves the same app (`flows.apiapp`) with uvicorn in a thread
+of the CLI process instead, where all but the server package is already imported: ~1.3 CPU-s.
+The app, its settings (the caller's, as Prefect passes them to its subprocess), its database
+and its start-up timeout are Prefect's; the UI is off, as in Prefect's subprocess.
 
-A killed CLI leaves the subprocess to `flows.process.watch_for_orphans`: it inherits the CLI's
-marker like every process the CLI starts.
+Its URL goes to Prefect in this process (its settings) and to the processes this one starts
+(the environment), so no Prefect client here starts another. The socket is bound before the
+thread starts, so no other process can take the port in between. A killed CLI takes the API
+with it: it is part of the process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import socket
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-import prefect
 from prefect.settings import (
     PREFECT_API_URL,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    get_current_settings,
     temporary_settings,
 )
 
 from core.errors import WatchfloorError
 
+if TYPE_CHECKING:
+    import uvicorn
+
 log = logging.getLogger("prefect.watchfloor.api")
 
-# What SubprocessASGIServer runs (prefect 3.8), no UI, ephemeral mode: Prefect's app, with a
-# background worker that polls less often (flows.apiapp).
-APP_FACTORY = "flows.apiapp:create_app"
-SERVER_ENVIRONMENT = {
-    "PREFECT_UI_ENABLED": "0",
-    "PREFECT__SERVER_EPHEMERAL": "1",
-    "PREFECT__SERVER_FINAL": "1",
-}
-PORT_IN_USE_EXIT = 3  # uvicorn's exit status when it cannot bind its port
-HEALTH_POLL_S = 0.1
+STARTED_POLL_S = 0.02
 STOP_GRACE_S = 5.0
+THREAD_NAME = "watchfloor-prefect-api"
 
 
 class TemporaryApiError(WatchfloorError):
-    """Prefect's temporary API did not start (it exited, or never answered its health check)."""
+    """Prefect's temporary API did not start (it stopped, or was not serving in time)."""
+
+
+class TemporaryApi:
+    """Prefect's API app served by uvicorn in a daemon thread of this process, on a socket
+    bound before the thread starts."""
+
+    def __init__(self) -> None:
+        self._socket = _loopback_socket()
+        self.port: int = self._socket.getsockname()[1]
+        self._server: uvicorn.Server | None = None  # once the app is built
+        self._stopping = threading.Event()
+        self.failure: BaseException | None = None
+        # The caller's context: Prefect's server reads the caller's settings, as its own
+        # subprocess would from the environment Prefect gives it.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._serve,), name=THREAD_NAME, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def serving(self) -> bool:
+        """The app finished its start-up (migrations, block types) and accepts requests."""
+        return self._server is not None and self._server.started
+
+    @property
+    def stopped(self) -> bool:
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Ask the server to finish (its lifespan shuts Prefect's services down) and wait for it
+        a grace period; a thread still busy after that (say, importing) ends with the process."""
+        self._stopping.set()
+        server = self._server
+        if server is not None:
+            server.should_exit = True
+        self._thread.join(STOP_GRACE_S)
+        if server is not None and self._thread.is_alive():
+            server.force_exit = True  # open connections and tasks are not waited for
+            self._thread.join(STOP_GRACE_S)
+        self._socket.close()
+
+    def _serve(self) -> None:
+        try:
+            import uvicorn
+
+            from flows.apiapp import create_app
+
+            app = create_app(ephemeral=True, final=True)
+            config = uvicorn.Config(app, log_config=None, log_level="error", lifespan="on")
+            server = uvicorn.Server(config)
+            self._server = server
+            if not self._stopping.is_set():
+                server.run(sockets=[self._socket])
+        except BaseException as exc:  # start_server reports it while starting; later, this log
+            self.failure = exc
+            if self.serving:
+                log.error("Prefect's temporary API server stopped: %s", _reason(self))
 
 
 @contextlib.contextmanager
@@ -63,49 +121,45 @@ def temporary_api() -> Iterator[bool]:
     if PREFECT_API_URL.value():
         yield False
         return
-    server, api_url = start_server()
-    os.environ["PREFECT_API_URL"] = api_url
+    api = start_server()
+    os.environ["PREFECT_API_URL"] = api.url
     try:
-        with temporary_settings({PREFECT_API_URL: api_url}):
+        with temporary_settings({PREFECT_API_URL: api.url}):
             yield True
     finally:
         try:
             drain_prefect_workers()
         finally:  # the server stops whatever draining met
             os.environ.pop("PREFECT_API_URL", None)
-            stop_server(server)
+            api.stop()
 
 
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
-    """Start the server on a free loopback port and wait until it answers; (process, API URL).
-    Raises TemporaryApiError when it exits or does not answer within Prefect's start-up
-    timeout (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)."""
+def start_server() -> TemporaryApi:
+    """Start the API and wait until it serves. Raises TemporaryApiError when it stops first or
+    does not serve within Prefect's start-up timeout
+    (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)."""
     timeout_s = float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
     deadline = time.monotonic() + timeout_s
-    port = free_port()
-    server = _launch(port)
-    log.info("Starting temporary server on http://127.0.0.1:%d", port)
+    api = TemporaryApi()
+    log.info("Starting temporary server on http://127.0.0.1:%d", api.port)
+    api.start()
     try:
-        with httpx.Client(trust_env=False) as client:
-            while time.monotonic() < deadline:
-                if server.poll() == PORT_IN_USE_EXIT:  # taken since it was found free
-                    port = free_port()
-                    server = _launch(port)
-                elif server.poll() is not None:
-                    raise TemporaryApiError(
-                        f"Prefect's temporary API server exited with status {server.returncode}"
-                    )
-                elif _healthy(client, port):
-                    return server, f"http://127.0.0.1:{port}/api"
-                time.sleep(HEALTH_POLL_S)
+        while not api.serving:
+            if api.stopped:
+                raise TemporaryApiError(
+                    f"Prefect's temporary API server stopped while starting: {_reason(api)}"
+                )
+            if time.monotonic() >= deadline:
+                raise TemporaryApiError(
+                    f"Prefect's temporary API server did not answer within {timeout_s:.0f} s "
+                    "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); a loaded machine may "
+                    "need more"
+                )
+            time.sleep(STARTED_POLL_S)
     except BaseException:
-        stop_server(server)
+        api.stop()
         raise
-    stop_server(server)
-    raise TemporaryApiError(
-        f"Prefect's temporary API server did not answer within {timeout_s:.0f} s "
-        "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); a loaded machine may need more"
-    )
+    return api
 
 
 def drain_prefect_workers() -> None:
@@ -119,40 +173,18 @@ def drain_prefect_workers() -> None:
         worker.drain_all(timeout=STOP_GRACE_S)
 
 
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    """Terminate the server, and kill it if it has not exited after a grace period."""
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+def _loopback_socket() -> socket.socket:
+    """A listening-ready TCP socket bound to a free loopback port (the kernel's choice)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on now (the kernel's choice)."""
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _launch(port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(_prefect_parent())]
-    command += ["--factory", APP_FACTORY, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--log-level", "error", "--lifespan", "on"]
-    settings = get_current_settings().to_environment_variables(exclude_unset=True)
-    return subprocess.Popen(command, env={**os.environ, **SERVER_ENVIRONMENT, **settings})
-
-
-def _prefect_parent() -> Path:
-    """The folder holding the `prefect` package, as SubprocessASGIServer gives uvicorn."""
-    return Path(prefect.__module_path__).parent
-
-
-def _healthy(client: httpx.Client, port: int) -> bool:
-    try:
-        return client.get(f"http://127.0.0.1:{port}/api/health").status_code == 200
-    except httpx.TransportError:
-        return False
+def _reason(api: TemporaryApi) -> str:
+    """What stopped the server: its error, or (uvicorn exits on a failed start-up after logging
+    why) a pointer to the log."""
+    failure = api.failure
+    if failure is None or isinstance(failure, SystemExit):
+        return "see the server's log above"
+    return f"{type(failure).__name__}: {failure}"

@@ -3,11 +3,11 @@ runs them.
 
 `apply_prefect_defaults` gives Prefect settings that hold on a small, loaded machine and send
 nothing anywhere, before Prefect is imported. Without PREFECT_API_URL a command that runs a flow
-starts a temporary API server (a uvicorn subprocess, `flows.apiserver`) and stops it when done.
+serves a temporary Prefect API in a thread (`flows.apiserver`) and stops it when done.
 `exit_cleanly_on_signals` makes SIGTERM and SIGHUP an orderly exit, as SIGINT already is, so
 that cleanup (and atexit) runs. A SIGKILLed process runs nothing, so `watch_for_orphans` starts
-a small watcher that outlives it and stops what it left behind: the API server, `serve`'s
-forkserver and its runs. (PR_SET_PDEATHSIG would not cover them all: it is set per child, and
+a small watcher that outlives it and stops what it left behind: `serve`'s forkserver and its
+runs, and any process Prefect started. (PR_SET_PDEATHSIG would not cover them all: it is set per child, and
 fires when the *thread* that started the child exits, not the process.)
 
 This module imports only the standard library: every command, `--help` included, loads it.

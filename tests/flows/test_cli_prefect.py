@@ -1,20 +1,24 @@
-"""Prefect as the CLI runs it on a small machine: generous ephemeral-server start-up, no
-analytics, and no ephemeral server left behind by a killed CLI. Real processes, read in /proc."""
+"""Prefect as the CLI runs it on a small machine: generous temporary-API start-up, no
+analytics, and no API or process left behind by a finished or killed CLI. Real processes, read
+in /proc."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
+import httpx
 import pytest
 
-from flows.apiserver import APP_FACTORY
 from tests.clikit import WATCHFLOOR
 from tests.conftest import SEEDS
 
@@ -31,7 +35,7 @@ print(json.dumps({
     "do_not_track": os.environ.get("DO_NOT_TRACK"),
 }))
 """
-SERVER_COMMAND = APP_FACTORY  # on the server process's command line
+API_STARTED = re.compile(r"Starting temporary server on http://127\.0\.0\.1:(\d+)")
 # Upper bounds of the polling loops below, generous for a loaded machine: not speed assertions.
 SERVER_START_LIMIT_S = 240.0
 SERVER_GONE_LIMIT_S = 60.0
@@ -87,7 +91,7 @@ def test_a_setting_in_the_active_prefect_profile_wins(tmp_path: Path) -> None:
     assert probe(tmp_path)["startup_timeout"] == 45
 
 
-# --- a killed CLI takes its ephemeral server down ----------------------------------------------
+# --- a killed CLI takes its temporary API down ------------------------------------------------
 
 
 def children_of(pid: int) -> list[int]:
@@ -132,78 +136,111 @@ def wait_for(condition: Callable[[], object], limit_s: float, what: str) -> obje
     raise AssertionError(f"{what}: not within {limit_s:.0f} s")
 
 
-def ephemeral_server_of(cli: subprocess.Popen[bytes]) -> int | None:
-    if cli.poll() is not None:
-        raise AssertionError(f"the CLI ended (exit {cli.returncode}) before its server started")
-    servers = [pid for pid in children_of(cli.pid) if SERVER_COMMAND in command_line(pid)]
-    return servers[0] if servers else None
+def api_port_in(lines: list[str]) -> int | None:
+    """The port of the temporary API a CLI logged it started, if it did."""
+    for line in lines:
+        found = API_STARTED.search(line)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def answers(port: int) -> bool:
+    """Prefect's API on this loopback port answers its health check."""
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def collect_lines(stream: IO[bytes], lines: list[str]) -> threading.Thread:
+    """Read a process's output in a thread (so it never blocks on a full pipe) into `lines`."""
+
+    def read() -> None:
+        for raw in stream:
+            lines.append(raw.decode(errors="replace"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return reader
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_a_killed_replay_leaves_no_ephemeral_server(tmp_path: Path, sig: signal.Signals) -> None:
-    # Many copies of the seeds, so the replay is still running when its server is up.
+def test_a_killed_replay_leaves_no_api_and_no_process(tmp_path: Path, sig: signal.Signals) -> None:
+    # Many copies of the seeds, so the replay is still running when its API is up.
     corpus = tmp_path / "articles"
     corpus.mkdir()
     for copy in range(40):
         for seed in SEEDS.iterdir():
             if seed.is_file():
                 (corpus / f"{copy:02d}-{seed.name}").write_bytes(seed.read_bytes())
+    home = tmp_path / ".prefect"
     cli = subprocess.Popen(
         [WATCHFLOOR, "replay", str(corpus), "--db", f"sqlite:///{tmp_path / 'kill.db'}"],
         cwd=tmp_path,
         env=bare_environment(tmp_path),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    server: int | None = None
+    assert cli.stderr is not None
+    lines: list[str] = []
+    reader = collect_lines(cli.stderr, lines)
     try:
-        found = wait_for(
-            lambda: ephemeral_server_of(cli), SERVER_START_LIMIT_S, "the ephemeral server started"
-        )
-        assert isinstance(found, int) and alive(found)
-        server = found
+        found = wait_for(lambda: api_port_in(lines), SERVER_START_LIMIT_S, "the API started")
+        assert isinstance(found, int)
+        port = found
+        wait_for(lambda: answers(port), SERVER_START_LIMIT_S, "the API answered")
+        assert cli.poll() is None, "the replay was still running when its API answered"
         cli.send_signal(sig)
         cli.wait(timeout=SERVER_GONE_LIMIT_S)
-        wait_for(lambda: not alive(found), SERVER_GONE_LIMIT_S, f"server {found} stopped")
         if sig == signal.SIGTERM:
             assert cli.returncode == 128 + signal.SIGTERM, "a clean exit, not a kill"
+        assert not answers(port)
+        wait_for(lambda: not processes_with_home(home), SERVER_GONE_LIMIT_S, "its processes ended")
     finally:
         if cli.poll() is None:
             cli.kill()
             cli.wait()
-        if server is not None and alive(server):  # a failed run must not leave it either
-            os.kill(server, signal.SIGKILL)
+        reader.join(timeout=10)
 
 
 # --- the CLI starts Prefect's temporary API itself (flows.apiserver) ---------------------------
 
-# A replay in a process that reports, after the command, whether Prefect's server package was
-# imported there and which servers it left running.
+# A replay in a process that reports, after the command, the threads and processes it left and
+# whether the temporary API it logged still answers.
 REPLAY_PROBE = """
-import json, sys
-from pathlib import Path
-from tests.flows.test_cli_prefect import SERVER_COMMAND, children_of, command_line
+import json, os, sys, threading
+from tests.flows.test_cli_prefect import answers, children_of, command_line
+from flows import apiserver
 from flows.cli import app
+ports = []
+start = apiserver.TemporaryApi.start
+def recording_start(api):
+    ports.append(api.port)
+    start(api)
+apiserver.TemporaryApi.start = recording_start
 try:
     app(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
 print(json.dumps({
     "exit": code,
-    "server_package_imported": "prefect.server.api.server" in sys.modules,
-    "servers_left": [p for p in children_of(__import__("os").getpid())
-                     if SERVER_COMMAND in command_line(p)],
+    "apis_started": len(ports),
+    "api_answers_after": any(answers(port) for port in ports),
+    "api_threads_left": [t.name for t in threading.enumerate() if t.name == apiserver.THREAD_NAME],
+    "subprocess_servers": [p for p in children_of(os.getpid()) if "uvicorn" in command_line(p)],
 }), file=sys.stderr)
 """
 
 
-def servers_started_with_home(home: Path) -> list[int]:
-    """Live Prefect API servers whose environment names `home` as PREFECT_HOME."""
+def processes_with_home(home: Path) -> list[int]:
+    """Live processes whose environment names `home` as PREFECT_HOME: whatever a CLI given
+    that home started (a Prefect API subprocess, an orphan watcher, a forkserver)."""
     marker = f"PREFECT_HOME={home}".encode()
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and SERVER_COMMAND in command_line(int(entry.name)):
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
                 environ = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
@@ -213,9 +250,7 @@ def servers_started_with_home(home: Path) -> list[int]:
     return found
 
 
-def test_a_replay_runs_on_an_api_it_started_without_importing_prefects_server(
-    tmp_path: Path,
-) -> None:
+def test_a_replay_runs_on_an_api_it_serves_itself_and_stops(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'probe.db'}"
     result = subprocess.run(
         [sys.executable, "-c", REPLAY_PROBE, "replay", str(SEEDS), "--json", "--db", store],
@@ -227,7 +262,13 @@ def test_a_replay_runs_on_an_api_it_started_without_importing_prefects_server(
         check=False,
     )
     facts = json.loads(result.stderr.strip().splitlines()[-1])
-    assert facts == {"exit": 0, "server_package_imported": False, "servers_left": []}
+    assert facts == {
+        "exit": 0,
+        "apis_started": 1,
+        "api_answers_after": False,
+        "api_threads_left": [],
+        "subprocess_servers": [],  # Prefect's client started no server of its own
+    }
     report = json.loads(result.stdout)
     assert report["articles"] == 5 and report["developments"], "the flow ran on that API"
     assert "Error logging to API" not in result.stderr, "the run's last logs reached the API"
@@ -253,4 +294,4 @@ def test_an_api_that_does_not_answer_in_time_is_one_line_and_leaves_no_server(
         "error Prefect's temporary API server did not answer within 1 s "
         "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); a loaded machine may need more"
     ]
-    assert servers_started_with_home(home) == []
+    assert processes_with_home(home) == []
