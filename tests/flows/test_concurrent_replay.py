@@ -84,7 +84,7 @@ def padding_folder(folder: Path, count: int) -> Path:
 
 
 def stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """End a worker and what it started (its Prefect API server) by the worker's process group."""
+    """End a worker and whatever it started by the worker's process group."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
     try:

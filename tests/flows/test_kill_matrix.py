@@ -1,18 +1,17 @@
 """Kill -9 at any moment, rerun: the result equals a clean run's.
 
-Real processes: `watchfloor replay` over ~475 real article files (the labelled corpus, each
-text published on two dates, plus the seeds) into a real store, alerting a real webhook
-receiver on 127.0.0.1 that answers slowly enough for sending to take a while. A run is killed
-with SIGKILL (its whole process group, Prefect's API server included, as when a container or
-machine dies) at a moment read off the store: right after the store committed, during
-detection, between detection and sending, at the first sent alert, halfway through sending.
-Then the same command runs again to the end. Every time, the store holds exactly the clean
-run's developments, nothing awaits detection or sending, and the receiver got every alert of
-the clean run, at most one of them twice per kill (the documented window: a send whose record
-was not written). The clean run and the reruns, which are not killed, use the session's Prefect
-API and a receiver that answers at once: they are spared the seconds those two waits cost. A
-killed run starts its API on a copy of a Prefect home used before, as on a machine where
-Prefect ran already, sparing the seconds of creating its database.
+Real processes: `watchfloor replay` over ~475 real article files (the labelled corpus, each text
+published on two dates, plus the seeds) into a real store, alerting a real webhook receiver on
+127.0.0.1 that answers slowly enough for sending to take a while. A run is killed with SIGKILL (its
+whole process group, as when a container or machine dies) at a moment read off the store: right
+after the store committed, during detection, between detection and sending, at the first sent
+alert, halfway through sending. Then the same command runs again to the end. Every time, the store
+holds exactly the clean run's developments, nothing awaits detection or sending, and the receiver
+got every alert of the clean run, at most one of them twice per kill (the documented window: a send
+whose record was not written). The clean run and the reruns, which are not killed, use the
+session's Prefect API and a receiver that answers at once: they are spared the seconds those two
+waits cost. A killed run starts its API on a copy of a Prefect home used before, as on a machine
+where Prefect ran already, sparing the seconds of creating its database.
 """
 
 from __future__ import annotations
