@@ -7,8 +7,8 @@ serves a temporary Prefect API in a thread (`flows.apiserver`) and stops it when
 `exit_cleanly_on_signals` makes SIGTERM and SIGHUP an orderly exit, as SIGINT already is, so
 that cleanup (and atexit) runs. A SIGKILLed process runs nothing, so `watch_for_orphans` starts
 a small watcher that outlives it and stops what it left behind: `serve`'s forkserver and its
-runs, and any process Prefect started. (PR_SET_PDEATHSIG would not cover them all: it is set per child, and
-fires when the *thread* that started the child exits, not the process.)
+runs, and any process Prefect started. (PR_SET_PDEATHSIG would not cover them all: it is set
+per child, and fires when the *thread* that started the child exits, not the process.)
 
 This module imports only the standard library: every command, `--help` included, loads it.
 """
