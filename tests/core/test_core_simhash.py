@@ -157,3 +157,4 @@ def test_simhashes_of_texts_with_tokens_at_the_length_limit() -> None:
                 cases.append(" ".join([*words[:at], long, *words[at:]]))
     cases.append(" ".join(["ไทย" * 30, *words]))  # Thai runs make long tokens
     assert_both_equal_the_reference(cases)
+    assert_both_equal_the_reference(cases[-1:])  # a batch with nothing for the arrays
