@@ -62,7 +62,7 @@ NEAR_DUPLICATE_DISTANCE = SIMHASH_BANDS - 1
 MIN_SIMHASH_TOKENS = 40
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # Seed of the low half's CRC-32 (the high half's is 0): stored SimHashes depend on it.
-_LOW_SEED = 0x9E3779B9
+SIMHASH_LOW_SEED = 0x9E3779B9
 _UINT32 = next(code for code in "IL" if array(code).itemsize == 4)
 
 
@@ -70,7 +70,7 @@ _UINT32 = next(code for code in "IL" if array(code).itemsize == 4)
 _ASCII_NON_WORD = bytes(b if chr(b).isalnum() else ord(" ") for b in range(128)) + bytes(128)
 
 
-def _token_bytes(text: str) -> list[bytes]:
+def token_bytes(text: str) -> list[bytes]:
     """The UTF-8 bytes of each token (see _tokens). An ASCII text, most of them, goes through a
     byte table: NFKC changes nothing there, casefold is lower, and the words are the runs the
     table keeps, 4x faster than the regular expression."""
@@ -134,15 +134,16 @@ def simhash(text: str) -> int | None:
     land within NEAR_DUPLICATE_DISTANCE bits of each other. None for texts too short to tell.
 
     Each distinct shingle hashes to 64 bits, two seeded CRC-32s (the high half seeded 0, the
-    low half _LOW_SEED); a bit of the result is set when more than half of the shingles have it
-    set. Stored values depend on exactly this: tests/core compares it with a plain reference.
+    low half SIMHASH_LOW_SEED); a bit of the result is set when more than half of the shingles
+    have it set. Stored values depend on exactly this: tests/core compares it with a plain
+    reference. core.simhashes computes the same for a batch of texts, with numpy.
     """
-    tokens = _token_bytes(text)
+    tokens = token_bytes(text)
     if len(tokens) < MIN_SIMHASH_TOKENS:
         return None
     shingles = _shingles(tokens)
     high = _majority_bits(map(zlib.crc32, shingles), len(shingles))
-    low = _majority_bits(map(zlib.crc32, shingles, repeat(_LOW_SEED)), len(shingles))
+    low = _majority_bits(map(zlib.crc32, shingles, repeat(SIMHASH_LOW_SEED)), len(shingles))
     value = (high << 32) | low
     return value - (1 << SIMHASH_BITS) if value >= 1 << (SIMHASH_BITS - 1) else value
 

@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from core.model import Article
-from core.text import NEAR_DUPLICATE_DISTANCE, simhash, simhash_bands, simhash_distance
+from core.simhashes import simhashes
+from core.text import NEAR_DUPLICATE_DISTANCE, simhash_bands, simhash_distance
 from db._sql import chunked, insert_for
 from db.models import articles
 from db.types import as_utc
@@ -151,8 +152,7 @@ def _offset_minutes(value: datetime | None) -> int | None:
     return None if offset is None else int(offset.total_seconds() // 60)
 
 
-def _simhash_columns(text: str) -> dict[str, int | None]:
-    value = simhash(text)
+def _simhash_columns(value: int | None) -> dict[str, int | None]:
     bands: tuple[int | None, ...] = simhash_bands(value) if value is not None else (None,) * 4
     return {"simhash": value, **{f"simhash_band{i}": band for i, band in enumerate(bands)}}
 
@@ -360,15 +360,19 @@ def store_articles(
     keyed = _keyed(source_ids, articles_in)
     incoming, kept_in = _rows_to_insert(keyed, fetched_at, readings or {})
     known = _known(session, incoming)
-    rows: list[dict] = []
+    decided_rows: list[dict] = []
     kept: list[Article] = []
     for row, article in zip(incoming, kept_in, strict=True):
         decided = _decide(known, row)
         if decided is not None:
             known.add(decided)
-            # SimHash only for rows to insert: re-polled feeds are mostly repeats.
-            rows.append({**decided, **_simhash_columns(article.text)})
+            decided_rows.append(decided)
             kept.append(article)
+    # SimHash only for rows to insert (re-polled feeds are mostly repeats), all in one batch.
+    rows = [
+        {**decided, **_simhash_columns(value)}
+        for decided, value in zip(decided_rows, simhashes([a.text for a in kept]), strict=True)
+    ]
     if not rows:
         return StoreResult(new=[], duplicates=len(articles_in), linked=0)
     stmt = (
