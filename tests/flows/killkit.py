@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,44 @@ def developments(engine: sa.Engine) -> list[tuple[Any, ...]]:
         key = (category, status, bool(background), title, str(event_date))
         grouped.setdefault(key, set()).add((source, guid))
     return sorted((*key, tuple(sorted(ev))) for key, ev in grouped.items())
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    """What a run that was not killed left: its store's developments and counts, and the
+    alerts the receiver got."""
+
+    developments: list[tuple[Any, ...]]
+    counts: dict[str, int]
+    alerts: Counter[str]
+
+
+def clean_run(engine: sa.Engine, receiver: HttpReceiver) -> CleanRun:
+    """What the clean run left in the store at `engine` and sent to `receiver`; checks that
+    it left nothing awaiting detection or sending, and sent each alert once."""
+    clean = CleanRun(developments(engine), counts(engine), take(receiver))
+    assert clean.counts["alerts"] == sum(clean.alerts.values()), clean.counts
+    assert clean.counts["pending"] == clean.counts["unsent"] == 0, clean.counts
+    assert sum(clean.alerts.values()) == len(clean.alerts), "a clean run sends each once"
+    return clean
+
+
+def repeats_after_rerun(
+    engine: sa.Engine, receiver: HttpReceiver, clean: CleanRun, moment: str
+) -> int:
+    """After a kill at `moment` and a rerun: checks that the store at `engine` holds exactly
+    the clean run's developments and alerts with nothing awaiting detection or sending, and
+    that `receiver` got every alert of the clean run and no other; returns how many it got
+    twice (at most one: the documented window, a send whose record was not written)."""
+    received = take(receiver)
+    after = counts(engine)
+    assert developments(engine) == clean.developments, moment
+    expected = (0, 0, clean.counts["alerts"])
+    assert (after["pending"], after["unsent"], after["alerts"]) == expected, (moment, after)
+    assert set(received) == set(clean.alerts), moment  # every alert, no other
+    repeats = sum(received.values()) - len(received)
+    assert repeats <= 1, f"{moment}: {repeats} alerts sent twice"
+    return repeats
 
 
 def kill_group(proc: Any) -> None:
