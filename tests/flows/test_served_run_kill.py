@@ -58,7 +58,7 @@ Probe = Callable[[FeedServer, dict[str, int]], bool]
 MOMENTS: dict[str, Probe] = {
     # both feeds asked, nothing stored yet
     "fetching": lambda s, c: s.hits[KOREA] >= 1 and s.hits[JAPAN] >= 1 and c["articles"] == 0,
-    # the Korean articles stored, none detected: the engine has not started
+    # the Korean articles stored, none detected yet: the engine that detects them is starting
     "stored": lambda s, c: c["articles"] > 0 and c["detected"] == 0,
     # an alert delivered, others written and not
     "sending": lambda s, c: c["sent"] >= 1,
