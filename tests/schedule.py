@@ -26,6 +26,7 @@ LONGEST_FIRST = (
     "tests/test_bench_harness.py::test_the_quick_serve_bench_measures_no_change_cycles",
     "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
     "tests/test_bench_harness.py::test_the_quick_latency_bench_measures_an_alert_that_arrived",
+    "tests/flows/test_served_run_kill.py",
     "tests/flows/test_feedback_cli.py",
     "tests/deploy/test_server_worker.py",
     "tests/flows/test_concurrent_replay.py",
