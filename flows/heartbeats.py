@@ -50,6 +50,7 @@ def send_heartbeats(engine: Any, join_on_exit: bool = True) -> Iterator[None]:
         while not stop.is_set():
             run = engine.flow_run
             if run and run.state and run.state.is_final():
+                engine.logger.debug("Flow run in terminal state, stopping heartbeat")
                 return
             try:
                 engine._emit_flow_run_heartbeat(resource, related)
@@ -60,9 +61,11 @@ def send_heartbeats(engine: Any, join_on_exit: bool = True) -> Iterator[None]:
     # The thread sees the caller's context (Prefect's settings context: its API URL).
     thread = threading.Thread(target=contextvars.copy_context().run, args=(beat,), daemon=True)
     thread.start()
+    engine.logger.debug("Started flow run heartbeat context")
     try:
         yield
     finally:
         stop.set()
         if join_on_exit:
             thread.join(timeout=2)
+        engine.logger.debug("Stopped flow run heartbeat context")
