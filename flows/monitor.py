@@ -43,11 +43,12 @@ def run_process_recorded(logger: Logger) -> Iterator[None]:
     machine, container or `serve`) from one still working, and marks the first crashed.
     Prefect's runner records no pid itself. A failure costs only that check: the run goes on.
 
-    Written beside the block, not before it: the Prefect API, busy on its SQLite database with
-    the events of the runs before, answered the label in up to 1.8 s (2 of 12 no-change cycles
-    of 1,000 feeds, otherwise ~15 ms), and the cycle waited. A run killed before the label is
-    written is one `serve` cannot tell dead, as a run killed before the label ever was; the
-    runs `serve` starts are labelled before their engine starts (`flows.servedruns`).
+    Written beside the block, not before it: the temporary Prefect API, its SQLite database
+    busy with the events of the runs before, answers the label 503 now and then (2-3 of 12
+    no-change cycles of 1,000 feeds; otherwise ~15 ms), and Prefect's client asks again ~2 s
+    later: the cycle waited those seconds, and now works meanwhile. A run killed before the
+    label is written is one `serve` cannot tell dead, as a run killed before the label ever
+    was; the runs `serve` starts are labelled before their engine starts (`flows.servedruns`).
     """
     from prefect.runtime import flow_run
 
