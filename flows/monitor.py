@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 import db
-from flows.config import load_run_config, region_names
-from flows.handoff import handed
+from flows.config import RunConfig, load_run_config, region_names
+from flows.handoff import Handoff, handed
 from flows.idle import due_sources
 from flows.liveness import process_identity
 from flows.monitorlock import monitor_lock, skipped_report
@@ -31,26 +34,57 @@ ARTIFACT_KEY = "watchfloor-monitor"
 PROCESS_LABEL = "watchfloor.process"
 
 
-def record_run_process(logger: Logger) -> None:
-    """Label the current flow run with the process that runs it (`watchfloor.process`).
+@contextmanager
+def run_process_recorded(logger: Logger) -> Iterator[None]:
+    """Label the current flow run with the process that runs it (`watchfloor.process`) while
+    the block runs; the block ends once the label is written.
 
     `watchfloor serve` reads the label to tell a run whose process has ended (killed with its
     machine, container or `serve`) from one still working, and marks the first crashed.
     Prefect's runner records no pid itself. A failure costs only that check: the run goes on.
+
+    Written beside the block, not before it: the temporary Prefect API, its SQLite database
+    busy with the events of the runs before, answers the label 503 now and then (2-3 of 12
+    no-change cycles of 1,000 feeds; otherwise ~15 ms), and Prefect's client asks again ~2 s
+    later: the cycle waited those seconds, and now works meanwhile. A run killed before the
+    label is written is one `serve` cannot tell dead, as a run killed before the label ever
+    was; the runs `serve` starts are labelled before their engine starts (`flows.servedruns`).
     """
     from prefect.runtime import flow_run
 
-    if flow_run.id:
-        label_run_process(uuid.UUID(flow_run.id), logger)
+    if not flow_run.id:
+        yield
+        return
+    run_id = uuid.UUID(flow_run.id)
+    # The thread sees the run's context: its Prefect settings and client.
+    labelling = threading.Thread(
+        target=contextvars.copy_context().run,
+        args=(label_run_process, run_id, logger),
+        name="label-run",
+        daemon=True,
+    )
+    labelling.start()
+    try:
+        yield
+    finally:
+        labelling.join()
 
 
 def label_run_process(flow_run_id: uuid.UUID, logger: Logger) -> None:
-    """Label the flow run `flow_run_id` with this process (see `record_run_process`)."""
+    """Label the flow run `flow_run_id` with this process (see `run_process_recorded`),
+    through the client of the flow run in whose context it is called, else a client of its own.
+    """
     from prefect.client.orchestration import get_client
+    from prefect.context import SyncClientContext
 
+    labels: dict[str, bool | int | float | str] = {PROCESS_LABEL: process_identity()}
     try:
+        running = SyncClientContext.get()
+        if running is not None:  # the run's client, which its task runs' threads share too
+            running.client.update_flow_run_labels(flow_run_id, labels)
+            return
         with get_client(sync_client=True) as client:
-            client.update_flow_run_labels(flow_run_id, {PROCESS_LABEL: process_identity()})
+            client.update_flow_run_labels(flow_run_id, labels)
     except Exception as exc:  # a label is not worth a failed cycle
         logger.warning("could not label the flow run with its process: %s", exc)
 
@@ -79,9 +113,17 @@ def monitor_flow(
         if handoff is not None
         else load_run_config(load_settings(**files))
     )
-    bars = handoff.progress if handoff is not None else None
     logger = get_run_logger()
-    record_run_process(logger)
+    with run_process_recorded(logger):
+        return monitor_cycle(config, handoff, logger, all_sources=all_sources)
+
+
+def monitor_cycle(
+    config: RunConfig, handoff: Handoff | None, logger: Logger, *, all_sources: bool
+) -> RunReport:
+    """The monitor flow's cycle: follow a handed-over polling, or poll the due sources (every
+    one with `all_sources`) under the store's monitor lock; then publish the artifact."""
+    bars = handoff.progress if handoff is not None else None
     if handoff is not None and handoff.polling is not None:
         report = run_cycle(config, [], progress=bars, polling=handoff.polling)
         publish_monitor_artifact(config.database_url, report)

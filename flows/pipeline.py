@@ -15,6 +15,7 @@ from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
 from core.model import SourceSpec
+from flows import heartbeats
 from flows.config import RunConfig
 from flows.cycle import cycle_report
 from flows.ingest import FetchPlan, IngestOutcome, StoreSignal, fetch_plan
@@ -31,6 +32,9 @@ from flows.stages import (
 )
 
 _T = TypeVar("_T")
+
+# A cycle's flow run ends when its work does, not at the next second of its heartbeat thread.
+heartbeats.install()
 
 
 def _quoted(value: _T) -> _T:

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.adapters.feedserver import FeedServer
-from tests.adapters.monitorkit import Src, add_feeds, run_monitor, task_run_names, write_sources
+from tests.adapters.monitorkit import (
+    Src,
+    add_feeds,
+    prefect_api,
+    run_monitor,
+    task_run_names,
+    write_sources,
+)
 from tests.conftest import store_env
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -54,3 +61,16 @@ def test_fetch_batches_stay_inside_one_ingest_task(
     tasks, stored = cycle(server, tmp_path, 60)
     assert stored == 120
     assert tasks == Counter(STAGES)  # a window of 25 sources, in one task
+
+
+def test_a_monitor_run_ends_labelled_with_its_process(server: FeedServer, tmp_path: Path) -> None:
+    # The label is written beside the cycle (flows.monitor.run_process_recorded), and the run
+    # ends only once it is: `serve` reads it to tell a run whose process has ended.
+    from flows.liveness import process_identity
+    from flows.monitor import PROCESS_LABEL
+
+    path = write_sources(tmp_path / "sources.yaml", server, [Src("feed-00", "/feed/feed-00.xml")])
+    with store_env(f"sqlite:///{tmp_path / 'store.db'}"):
+        _, run_id = run_monitor(sources_file=str(path))
+    (run,) = prefect_api("/flow_runs/filter", {"flow_runs": {"id": {"any_": [str(run_id)]}}})
+    assert run["labels"][PROCESS_LABEL] == process_identity()
