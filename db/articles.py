@@ -14,7 +14,6 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from core.model import Article
-from core.simhashes import simhashes
 from core.text import NEAR_DUPLICATE_DISTANCE, simhash_bands, simhash_distance
 from db._sql import chunked, insert_for
 from db.models import articles
@@ -369,6 +368,10 @@ def store_articles(
             decided_rows.append(decided)
             kept.append(article)
     # SimHash only for rows to insert (re-polled feeds are mostly repeats), all in one batch.
+    # Imported here: numpy's import (~60 ms) would otherwise slow every command that reads the
+    # store (`developments`, `web`), not only those that store.
+    from core.simhashes import simhashes
+
     rows = [
         {**decided, **_simhash_columns(value)}
         for decided, value in zip(decided_rows, simhashes([a.text for a in kept]), strict=True)
