@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from prefect.settings import (
     PREFECT_API_URL,
+    PREFECT_HOME,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
     temporary_settings,
 )
@@ -59,6 +60,8 @@ class TemporaryApi:
         self._server: uvicorn.Server | None = None  # once the app is built
         self._stopping = threading.Event()
         self.failure: BaseException | None = None
+        # What failed the app's start-up (uvicorn logs it, with its traceback, and exits).
+        self.startup_error = _StartupError()
         # The caller's context: Prefect's server reads the caller's settings, as its own
         # subprocess would from the environment Prefect gives it.
         context = contextvars.copy_context()
@@ -106,7 +109,8 @@ class TemporaryApi:
             server = uvicorn.Server(config)
             self._server = server
             if not self._stopping.is_set():
-                server.run(sockets=[self._socket])
+                with self.startup_error.caught():
+                    server.run(sockets=[self._socket])
         except BaseException as exc:  # start_server reports it while starting; later, this log
             self.failure = exc
             if self.serving:
@@ -147,7 +151,8 @@ def start_server() -> TemporaryApi:
         while not api.serving:
             if api.stopped:
                 raise TemporaryApiError(
-                    f"Prefect's temporary API server stopped while starting: {_reason(api)}"
+                    f"Prefect's temporary API server stopped while starting "
+                    f"(PREFECT_HOME {PREFECT_HOME.value()}): {_reason(api)}"
                 )
             if time.monotonic() >= deadline:
                 raise TemporaryApiError(
@@ -159,6 +164,7 @@ def start_server() -> TemporaryApi:
     except BaseException:
         api.stop()
         raise
+    api.startup_error.started()
     return api
 
 
@@ -173,6 +179,56 @@ def drain_prefect_workers() -> None:
         worker.drain_all(timeout=STOP_GRACE_S)
 
 
+class _StartupError(logging.Filter):
+    """Keeps what failed the app's start-up (a Prefect database that cannot be opened or
+    migrated, say) out of uvicorn's log, where it is a whole traceback, for start_server's
+    one-line error. Only while starting: later errors are logged as they come."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.message: str | None = None
+        self._starting = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._starting or record.levelno < logging.ERROR:
+            return True
+        if self.message is None:
+            self.message = _exception_line(record)
+        return False
+
+    @contextlib.contextmanager
+    def caught(self) -> Iterator[None]:
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addFilter(self)
+        try:
+            yield
+        finally:
+            uvicorn_log.removeFilter(self)
+
+    def started(self) -> None:
+        self._starting = False
+
+
+def _exception_line(record: logging.LogRecord) -> str | None:
+    """The exception a log record reports, as `Type: message` on one line: from its exc_info,
+    or from the traceback text starlette sends uvicorn when an app's start-up fails (the line
+    after the last traceback's frames)."""
+    if record.exc_info and record.exc_info[1] is not None:
+        return _one_line(record.exc_info[1])
+    lines = record.getMessage().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+    if not starts:
+        return None
+    after = (line for line in lines[starts[-1] + 1 :] if line and not line[0].isspace())
+    return next(after, None)
+
+
+def _one_line(failure: BaseException) -> str:
+    text = str(failure).strip()
+    name = type(failure).__name__
+    return f"{name}: {text.splitlines()[0]}" if text else name
+
+
 def _loopback_socket() -> socket.socket:
     """A listening-ready TCP socket bound to a free loopback port (the kernel's choice)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -182,9 +238,9 @@ def _loopback_socket() -> socket.socket:
 
 
 def _reason(api: TemporaryApi) -> str:
-    """What stopped the server: its error, or (uvicorn exits on a failed start-up after logging
-    why) a pointer to the log."""
+    """What stopped the server, on one line: its error, or what failed the app's start-up
+    (uvicorn then exits)."""
     failure = api.failure
-    if failure is None or isinstance(failure, SystemExit):
-        return "see the server's log above"
-    return f"{type(failure).__name__}: {failure}"
+    if failure is not None and not isinstance(failure, SystemExit):
+        return _one_line(failure)
+    return api.startup_error.message or "no error was reported"

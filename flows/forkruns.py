@@ -71,9 +71,8 @@ def runs_forked_from_a_warm_process(settings_environment: Mapping[str, str]) -> 
     (WATCHFLOOR_* variables naming the rules and subscribers the runs will load, so the
     warm-up loads the same ones, and settings meant for the runs only), and warms up while
     `serve` starts. Its forks inherit that environment; Prefect then copies this process's
-    environment over it in each run. On exit Prefect spawns
-    again and the forkserver is stopped, so a later `serve` in the same process (tests) gets
-    one with its own environment.
+    environment over it in each run. On exit Prefect spawns again and the forkserver is
+    stopped, so a later `serve` in the same process (tests) gets one with its own environment.
     """
     import prefect.flow_engine
 

@@ -6,8 +6,8 @@ feedparser, Apprise, the detection engine), loads the rules and subscribers the 
 into `flows.config`'s cache, parses the sources file into `flows.sourcesfile`'s, builds the TLS
 contexts of the fetch clients and of Prefect's clients and the validators of Prefect's models
 that wait for their first use, then freezes what it loaded out of the garbage collector's sight
-(`gc.freeze`). A configuration that does not load is left for the run
-itself to report, with its file and line.
+(`gc.freeze`). A configuration that does not load is left for the run itself to report, with
+its file and line.
 """
 
 from __future__ import annotations

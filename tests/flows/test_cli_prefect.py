@@ -296,3 +296,26 @@ def test_an_api_that_does_not_answer_in_time_is_one_line_and_leaves_no_process(
     ]
     # Its orphan watcher sees it gone and ends too.
     wait_for(lambda: not processes_with_home(home), SERVER_GONE_LIMIT_S, "its processes ended")
+
+
+def test_an_api_whose_database_cannot_open_is_one_line_naming_the_prefect_home(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "not-a-folder"
+    home.write_text("a file where Prefect's home should be\n", encoding="utf-8")
+    result = subprocess.run(
+        [WATCHFLOOR, "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'store.db'}"],
+        cwd=tmp_path,
+        env={**bare_environment(tmp_path), "PREFECT_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=SERVER_START_LIMIT_S,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert errors == [
+        f"error Prefect's temporary API server stopped while starting (PREFECT_HOME {home}): "
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) unable to open database file"
+    ]

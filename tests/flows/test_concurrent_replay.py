@@ -106,8 +106,8 @@ def start_workers(
     """Start `count` replay processes, each in a copy of `prefect_home`, release them
     together, return their outputs.
 
-    Output goes to files, not pipes: a worker's Prefect server child inherits its descriptors,
-    and a pipe it keeps open would block the reader. Each worker leads its own process group,
+    Output goes to files, not pipes: whatever a worker starts inherits its descriptors, and a
+    pipe it keeps open would block the reader. Each worker leads its own process group,
     ended whole whatever happens.
     """
     go = tmp_path / "go"
