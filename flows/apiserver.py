@@ -86,16 +86,28 @@ class TemporaryApi:
         return not self._thread.is_alive()
 
     def stop(self) -> None:
-        """Ask the server to finish (its lifespan shuts Prefect's services down) and wait for it
-        a grace period; a thread still busy after that (say, importing) ends with the process."""
+        """Ask the server to finish (its lifespan shuts Prefect's services down) and wait until
+        it has: after a grace period without open connections and tasks.
+
+        The wait has no bound because a daemon thread still running when the interpreter
+        exits can abort the process (SIGABRT, seen in a start that timed out on a loaded
+        machine while the API was still creating its database through aiosqlite's threads).
+        What is left is finite: imports, or a start-up that returns as soon as it is done
+        (uvicorn serves nothing once `should_exit` is set)."""
         self._stopping.set()
         server = self._server
         if server is not None:
             server.should_exit = True
         self._thread.join(STOP_GRACE_S)
-        if server is not None and self._thread.is_alive():
-            server.force_exit = True  # open connections and tasks are not waited for
-            self._thread.join(STOP_GRACE_S)
+        if self._thread.is_alive():
+            server = self._server
+            if server is not None and server.started:
+                server.force_exit = True  # open connections and tasks are not waited for
+            # A server still starting is left to finish its start-up and then its lifespan's
+            # shutdown, which stops Prefect's services (cancelled instead, each logs a warning
+            # with a traceback).
+            log.info("Waiting for Prefect's temporary API server to finish before exiting")
+            self._thread.join()
         self._socket.close()
 
     def _serve(self) -> None:

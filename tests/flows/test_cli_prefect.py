@@ -209,11 +209,13 @@ def test_a_killed_replay_leaves_no_api_and_no_process(tmp_path: Path, sig: signa
 
 # A replay in a process that reports, after the command, the threads and processes it left and
 # whether the temporary API it logged still answers.
+# flows.cli first, as the console script imports it: it sets Prefect's defaults (a start-up
+# timeout for a loaded machine) before anything imports Prefect.
 REPLAY_PROBE = """
 import json, os, sys, threading
+from flows.cli import app
 from tests.flows.test_cli_prefect import answers, children_of, command_line
 from flows import apiserver
-from flows.cli import app
 ports = []
 start = apiserver.TemporaryApi.start
 def recording_start(api):
