@@ -8,6 +8,7 @@ big-integer `bit_count` instead of a Python loop per shingle. Its values must ne
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sys
@@ -54,13 +55,13 @@ def content_hash(title: str, text: str) -> str:
 
 
 _WORDS = re.compile(r"[^\W_]+")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]{2,}")
+# Korean, Japanese and Chinese letters.
+_CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
 SIMHASH_BITS = 64
 SIMHASH_BANDS = 4
 _BAND_BITS = SIMHASH_BITS // SIMHASH_BANDS
 NEAR_DUPLICATE_DISTANCE = SIMHASH_BANDS - 1
 MIN_SIMHASH_TOKENS = 40
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # Seed of the low half's CRC-32 (the high half's is 0): stored SimHashes depend on it.
 SIMHASH_LOW_SEED = 0x9E3779B9
 _UINT32 = next(code for code in "IL" if array(code).itemsize == 4)
@@ -82,17 +83,29 @@ def token_bytes(text: str) -> list[bytes]:
     return " ".join(tokens).encode("utf-8", "surrogatepass").split(b" ") if tokens else []
 
 
+@functools.cache
+def _cjk_char() -> re.Pattern[str]:
+    # Compiled at first use: `re` expands a class this wide code point by code point, ~10 ms
+    # that every command importing the vocabulary paid, and most never tokenize a text.
+    return re.compile(_CJK)
+
+
+@functools.cache
+def _cjk_run() -> re.Pattern[str]:
+    return re.compile(_CJK + "{2,}")
+
+
 def _tokens(text: str) -> list[str]:
     """Casefolded words; runs of Korean, Japanese or Chinese become character bigrams, since
     those scripts do not separate words with spaces."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     words = _WORDS.findall(folded)
     # Most texts have no CJK character at all: one search spares a fullmatch per word.
-    if not _CJK_CHAR.search(folded):
+    if not _cjk_char().search(folded):
         return words
     tokens: list[str] = []
     for word in words:
-        if _CJK_RUN.fullmatch(word):
+        if _cjk_run().fullmatch(word):
             # word[i] + word[i + 1] for each i, paired in C.
             tokens.extend(map(add, word, word[1:]))
         else:

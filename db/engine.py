@@ -13,18 +13,18 @@ and transaction-scoped advisory locks (:func:`transaction_lock`) where it needs 
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.errors import WatchfloorError
 from db.types import json_dumps
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 _HERE = Path(__file__).resolve().parent
+_VERSIONS = _HERE / "migrations" / "versions"
+# Alembic's table of the revision a store is at (its default name, which env.py keeps).
+_VERSION_TABLE = "alembic_version"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 MIGRATION_LOCK = "watchfloor:migrations"
 DETECTION_LOCK = "watchfloor:detection"
@@ -257,6 +263,10 @@ def transaction_lock(session: Session | Connection, name: str) -> None:
 
 def alembic_config() -> Config:
     """The packaged Alembic configuration, with absolute paths so any working directory works."""
+    # Alembic is imported where migrations run: importing it costs ~0.1 s of CPU, which
+    # commands that only read the store need not pay (they read revisions without it, below).
+    from alembic.config import Config
+
     config = Config(str(_HERE / "alembic.ini"))
     # ConfigParser interpolates '%': escape it in paths.
     config.set_main_option("script_location", str(_HERE / "migrations").replace("%", "%%"))
@@ -270,6 +280,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     lock (an advisory lock on PostgreSQL, the write lock on SQLite), and whoever comes second
     finds the schema at head and does nothing. On SQLite, see :func:`migration_transaction`.
     """
+    from alembic import command
+
     config = alembic_config()
     with migration_transaction(engine) as connection:
         config.attributes["connection"] = connection
@@ -340,10 +352,13 @@ def _set_sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
 
 
 def _revision_of(connection: Connection) -> str | None:
-    """The Alembic revision as `connection` sees it (inside its transaction)."""
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision()
+    """The Alembic revision as `connection` sees it (inside its transaction), or None for an
+    empty database: the one row of Alembic's version table, read as Alembic reads it."""
+    if not sa.inspect(connection).has_table(_VERSION_TABLE):
+        return None
+    return connection.execute(
+        sa.select(sa.column("version_num")).select_from(sa.table(_VERSION_TABLE))
+    ).scalar_one_or_none()
 
 
 def _check_sqlite_foreign_keys(connection: Connection, before: str | None) -> None:
@@ -363,27 +378,41 @@ def _check_sqlite_foreign_keys(connection: Connection, before: str | None) -> No
 
 def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or None for an empty database."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision_of(connection)
 
 
 @functools.cache
-def head_revision() -> str:
-    """The latest schema revision this code knows (read from the migration scripts once: they
-    are this code's, and do not change while it runs)."""
-    from alembic.script import ScriptDirectory
+def _migration_graph() -> dict[str, tuple[str, ...]]:
+    """Each migration's revision and the revisions it follows, read once from the scripts'
+    `revision` and `down_revision` lines (they are this code's, and do not change while it
+    runs). Alembic would import every script, and itself: ~0.1 s of CPU that every command
+    reading the store paid to compare two revisions. tests/db checks these against Alembic's."""
+    graph: dict[str, tuple[str, ...]] = {}
+    for path in sorted(_VERSIONS.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        values = dict(
+            re.findall(r"^(revision|down_revision)\b[^=\n]*=(.+)$", path.read_text(), re.M)
+        )
+        if "revision" not in values:
+            raise RuntimeError(f"{path}: no `revision = ...` line")
+        follows = ast.literal_eval(values.get("down_revision", "None").strip())
+        revision = ast.literal_eval(values["revision"].strip())
+        graph[revision] = (follows,) if isinstance(follows, str) else tuple(follows or ())
+    return graph
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no migrations found in {_HERE / 'migrations'}")
-    return head
+
+def head_revision() -> str:
+    """The latest schema revision this code knows: the one no other migration follows."""
+    graph = _migration_graph()
+    followed = {parent for parents in graph.values() for parent in parents}
+    heads = [revision for revision in graph if revision not in followed]
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one head revision in {_VERSIONS}, found {heads}")
+    return heads[0]
 
 
 def known_revisions() -> set[str]:
     """Every schema revision this code knows (a store at another one is newer than the code)."""
-    from alembic.script import ScriptDirectory
-
-    scripts = ScriptDirectory.from_config(alembic_config())
-    return {script.revision for script in scripts.walk_revisions()}
+    return set(_migration_graph())

@@ -27,7 +27,8 @@ from sqlalchemy.pool import StaticPool
 from adapters import FetchContext, get_adapter
 from core.model import SourceSpec
 from db import checkpoint_wal, create_engine_for, current_revision, source_states, upgrade
-from db.engine import StoreError, alembic_config, migration_transaction
+from db.engine import StoreError, alembic_config, known_revisions, migration_transaction
+from db.engine import head_revision as engine_head_revision
 from db.models import Base
 from tests.adapters.feedserver import FeedServer
 from tests.storekit import engine_at
@@ -62,6 +63,13 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def test_revisions_are_read_from_the_scripts_as_alembic_reads_them() -> None:
+    """db.engine reads the head and the known revisions without importing Alembic."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert engine_head_revision() == scripts.get_current_head()
+    assert known_revisions() == {script.revision for script in scripts.walk_revisions()}
 
 
 def test_downgrade_and_upgrade_again(empty_url: str) -> None:
