@@ -143,11 +143,13 @@ def test_ascii_token_starts_equal_the_regex_definition(text: str) -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="ab9_ -.\n字한") | st.text())
-def test_the_token_index_equals_the_one_token_at_a_time_definition(text: str) -> None:
+def test_token_at_equals_the_one_token_at_a_time_definition(text: str) -> None:
     norm = NormText(text, text)
     starts = regex_token_starts(text)
     assert norm.token_starts == starts
-    assert norm.token_index == plain_token_index(starts, len(text))
+    last = max(0, len(starts) - 1)  # past the end: the last token
+    expected = (0, 0, *plain_token_index(starts, len(text)), last, last)
+    assert tuple(map(norm.token_at, range(-2, len(text) + 2))) == expected
 
 
 # Date phrases of every pattern, words they begin with or continue with, and the digits and
