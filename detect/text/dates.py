@@ -645,7 +645,7 @@ def _cjk(text: NormText) -> list[DateExpr]:
 def find_dates(text: NormText) -> list[DateExpr]:
     """Date expressions in a normalised text, earliest first, not overlapping."""
     found = _latin(text)
-    if _HAS_CJK.search(text.cased):
+    if not text.cased.isascii() and _HAS_CJK.search(text.cased):  # isascii: one flag
         found += _cjk(text)
     found.sort(key=lambda d: (d.start, -(d.end - d.start)))
     kept: list[DateExpr] = []

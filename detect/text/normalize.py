@@ -88,12 +88,13 @@ _KANA_HANGUL = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31f
 
 def is_chinese(text: str) -> bool:
     """Han characters with no kana or Hangul: Chinese, whose verbs carry no tense."""
-    return bool(_HAN.search(text)) and not _KANA_HANGUL.search(text)
+    return not text.isascii() and bool(_HAN.search(text)) and not _KANA_HANGUL.search(text)
 
 
 def has_cjk(text: str) -> bool:
-    """Whether `text` holds a Han, Kana or Hangul character."""
-    return bool(_CJK.search(text))
+    """Whether `text` holds a Han, Kana or Hangul character. `isascii` reads one flag of the
+    string where the search reads every character: most texts are ASCII."""
+    return not text.isascii() and bool(_CJK.search(text))
 
 
 def is_word_char(char: str) -> bool:
