@@ -197,3 +197,18 @@ def test_dates_found_after_the_follow_test_equal_those_found_after_every_word(
 def test_name_runs_of_words_are_the_name_runs_that_hold_a_space(text: str) -> None:
     runs = [m.span() for m in entity_mentions._NAME_RUN.finditer(text) if " " in m.group()]
     assert [m.span() for m in entity_mentions._NAME_RUN_OF_WORDS.finditer(text)] == runs
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(("Kim", "Ahn Gyu-back", "Lee Jae Myung", "the", ". ", " ", "x"))).map(
+        "".join
+    )
+)
+def test_the_words_of_a_name_run_are_its_runs_of_non_spaces(text: str) -> None:
+    for run in entity_mentions._NAME_RUN_OF_WORDS.finditer(text):
+        words = [
+            (run.start() + m.start(), run.start() + m.end())
+            for m in re.finditer(r"\S+", run.group())
+        ]
+        assert entity_mentions._word_spans(run.group().split(" "), run.start()) == words
