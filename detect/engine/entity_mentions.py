@@ -28,7 +28,6 @@ _NAME_RUN_OF_WORDS = re.compile(
 )
 _KNOWN_PEOPLE_CACHED = 65536  # spellings whose person is remembered per table (then forgotten)
 _WORD = re.compile(r"\b[A-Z][a-z]+\b")
-_NAME_WORD = re.compile(r"\S+")
 _FUZZY_GIVEN = 0.75  # given names this alike (surnames equal) are one person: "Sanaa" ~ "Sanae"
 
 
@@ -38,6 +37,15 @@ def _longest(spans: Iterable[tuple[int, int, object]]) -> list[tuple[int, int, o
         if not kept or start >= kept[-1][1]:
             kept.append((start, end, value))
     return kept
+
+
+def _word_spans(words: list[str], start: int) -> list[tuple[int, int]]:
+    """(start, end) of each of `words`, written one space apart from `start` on."""
+    spans = []
+    for word in words:
+        spans.append((start, start + len(word)))
+        start += len(word) + 1
+    return spans
 
 
 class _Spans:
@@ -102,11 +110,15 @@ class _Resolver:
 
     def variants(self) -> None:
         """Known people under another spelling ("Ahn Kyu Baek", "Sanaa Takaichi")."""
+        surnames = self.table.surnames
         for run in _NAME_RUN_OF_WORDS.finditer(self.text.cased):
-            base = run.start()
-            words = [(m.start() + base, m.end() + base) for m in _NAME_WORD.finditer(run.group())]
-            # A known name starts or ends with a known surname: only those spans are worth a look.
-            known = [skeleton(self.text.cased[s:e]) in self.table.surnames for s, e in words]
+            # A run's words are one space apart. A known name starts or ends with a known
+            # surname: only those spans are worth a look, and most runs have none.
+            names = run.group().split(" ")
+            known = [skeleton(name) in surnames for name in names]
+            if not any(known):
+                continue
+            words = _word_spans(names, run.start())
             for size in (3, 2):
                 for i in range(len(words) - size + 1):
                     if not (known[i] or known[i + size - 1]):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -124,13 +124,15 @@ class _Overlaps:
         return count > 0 and self.furthest[count - 1] > start
 
 
-def words_between(tokens: Sequence[int], start: int, end: int, anchor: tuple[int, int]) -> int:
-    """Words between the span [start, end) and an anchor (0 when they overlap), `tokens`
-    giving the word position of each character."""
+def words_between(
+    token: Callable[[int], int], start: int, end: int, anchor: tuple[int, int]
+) -> int:
+    """Words between the span [start, end) and an anchor (0 when they overlap), `token`
+    giving the word position of a character."""
     if end <= anchor[0]:
-        return tokens[anchor[0]] - tokens[max(start, end - 1)]
+        return token(anchor[0]) - token(max(start, end - 1))
     if start >= anchor[1]:
-        return tokens[start] - tokens[anchor[1] - 1]
+        return token(start) - token(anchor[1] - 1)
     return 0
 
 
@@ -140,16 +142,16 @@ class _NearestAnchor:
     into or past it can be nearest (reading every anchor for every term was quadratic in a
     sentence with many event words)."""
 
-    def __init__(self, anchors: Sequence[tuple[int, int]], tokens: Sequence[int]) -> None:
+    def __init__(self, anchors: Sequence[tuple[int, int]], token: Callable[[int], int]) -> None:
         self.anchors = anchors
-        self.tokens = tokens
+        self.token = token
         self.ends = [end for _start, end in anchors]
         self.starts = [start for start, _end in anchors]
         self.first = anchors[0][0] if anchors else 0
         # Per anchor, the earliest anchor ending in the same word: as near to what follows.
         self.same_word_from: list[int] = []
         for i, (_start, end) in enumerate(anchors):
-            shares = i and tokens[self.ends[i - 1] - 1] == tokens[end - 1]
+            shares = i and token(self.ends[i - 1] - 1) == token(end - 1)
             self.same_word_from.append(self.same_word_from[i - 1] if shares else i)
 
     def anchor(self, start: int, end: int) -> tuple[int, int]:
@@ -160,7 +162,7 @@ class _NearestAnchor:
             candidates.append(self.anchors[self.same_word_from[ahead - 1]])
         if ahead < len(self.anchors):
             candidates.append(self.anchors[ahead])
-        return min(candidates, key=lambda a: (words_between(self.tokens, start, end, a), a[0]))
+        return min(candidates, key=lambda a: (words_between(self.token, start, end, a), a[0]))
 
     def first_after(self, end: int) -> tuple[int, int] | None:
         """The first anchor starting at or after `end`."""
@@ -177,9 +179,8 @@ class _SentenceReader:
         self.scan = scan
         self.index = sentence
         self.text = scan.text
-        # Token index per character: `token(i)` is the word position of character i.
-        self.tokens = scan.text.token_index
-        self.token = self.tokens.__getitem__
+        # `token(i)` is the word position of character i.
+        self.token = scan.text.token_at
         index = scan.index[sentence]
         self.selection_hits = index.selections.get(rule_index, [])
         self.cues = outermost([*index.cues.get(COMMON, ()), *index.cues.get(rule_index, ())])
@@ -196,11 +197,11 @@ class _SentenceReader:
         self.foreign_by_end = sorted(foreign, key=lambda h: h.end)
         self.foreign_ends = [h.end for h in self.foreign_by_end]
         self.foreign_starts = sorted(h.start for h in foreign)
-        self.nearest = _NearestAnchor([], self.tokens)
+        self.nearest = _NearestAnchor([], self.token)
 
     def distance(self, start: int, end: int, anchor: tuple[int, int]) -> int:
         """Words between a span and an anchor (0 when they overlap)."""
-        return words_between(self.tokens, start, end, anchor)
+        return words_between(self.token, start, end, anchor)
 
     def selection_state(
         self, hits: Sequence[tuple[Hit, str]], entities: Sequence[EntityMention]
@@ -302,7 +303,7 @@ class _SentenceReader:
     def partition(self, anchors: list[tuple[int, int]]) -> list[_Part]:
         parts = [_Part(a) for a in anchors]
         fronted = self.fronted_end(anchors)
-        self.nearest = _NearestAnchor(anchors, self.tokens)
+        self.nearest = _NearestAnchor(anchors, self.token)
         part_at = dict(zip(anchors, parts, strict=True))
 
         def targets(

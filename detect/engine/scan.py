@@ -172,7 +172,7 @@ class ArticleScan:
         sentence = self.sentences[index]
         if sentence.part == "title":
             return True
-        first_body = next(s.index for s in self.sentences if s.part == "body")
+        first_body = next(s.number for s in self.sentences if s.part == "body")
         return index - first_body < LEDE_SENTENCES
 
     def sentence_text(self, index: int) -> str:

@@ -18,15 +18,11 @@ import ahocorasick
 from detect.text.normalize import (
     ASCII_NOT_WORD,
     NormText,
+    has_cjk,
     is_cjk,
     is_word_char,
     normalize_term,
     squash,
-)
-
-_HAS_CJK = re.compile(
-    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    r"\uac00-\ud7af\uf900-\ufaff]"
 )
 
 
@@ -174,7 +170,7 @@ class Matcher:
                 continue
             if spec.regex:
                 self._regexes.append(_regex_term(term_id, spec))
-            elif spec.substring or _HAS_CJK.search(spec.pattern):
+            elif spec.substring or has_cjk(spec.pattern):
                 substrings.setdefault(spec.pattern, []).append(term_id)
             else:
                 key = word_view(spec.pattern)[: -1 if spec.prefix else None]
@@ -191,7 +187,7 @@ class Matcher:
         self._word_reach = max(map(len, words), default=0)
         self._substring_reach = max(map(len, substrings), default=0)
         self._substring_latin = self._substrings is not None and any(
-            not _HAS_CJK.search(k) for k in substrings
+            not has_cjk(k) for k in substrings
         )
 
     def scan(self, text: NormText) -> list[Hit]:
@@ -247,7 +243,7 @@ class Matcher:
         """Substring hits inside `text.folded[begin:stop]`, at their positions in `text` (their
         edges are checked in the whole text)."""
         folded = text.folded[begin:stop]
-        if self._substrings is None or not (self._substring_latin or _HAS_CJK.search(folded)):
+        if self._substrings is None or not (self._substring_latin or has_cjk(folded)):
             return
         for last, (length, ids) in self._substrings.iter(folded):
             start = last - length + 1 + begin

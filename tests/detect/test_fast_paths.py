@@ -143,11 +143,13 @@ def test_ascii_token_starts_equal_the_regex_definition(text: str) -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="ab9_ -.\n字한") | st.text())
-def test_the_token_index_equals_the_one_token_at_a_time_definition(text: str) -> None:
+def test_token_at_equals_the_one_token_at_a_time_definition(text: str) -> None:
     norm = NormText(text, text)
     starts = regex_token_starts(text)
     assert norm.token_starts == starts
-    assert norm.token_index == plain_token_index(starts, len(text))
+    last = max(0, len(starts) - 1)  # past the end: the last token
+    expected = (0, 0, *plain_token_index(starts, len(text)), last, last)
+    assert tuple(map(norm.token_at, range(-2, len(text) + 2))) == expected
 
 
 # Date phrases of every pattern, words they begin with or continue with, and the digits and
@@ -195,3 +197,18 @@ def test_dates_found_after_the_follow_test_equal_those_found_after_every_word(
 def test_name_runs_of_words_are_the_name_runs_that_hold_a_space(text: str) -> None:
     runs = [m.span() for m in entity_mentions._NAME_RUN.finditer(text) if " " in m.group()]
     assert [m.span() for m in entity_mentions._NAME_RUN_OF_WORDS.finditer(text)] == runs
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(("Kim", "Ahn Gyu-back", "Lee Jae Myung", "the", ". ", " ", "x"))).map(
+        "".join
+    )
+)
+def test_the_words_of_a_name_run_are_its_runs_of_non_spaces(text: str) -> None:
+    for run in entity_mentions._NAME_RUN_OF_WORDS.finditer(text):
+        words = [
+            (run.start() + m.start(), run.start() + m.end())
+            for m in re.finditer(r"\S+", run.group())
+        ]
+        assert entity_mentions._word_spans(run.group().split(" "), run.start()) == words

@@ -250,9 +250,9 @@ def test_the_nearest_anchor_is_the_one_every_anchor_compared_gives(
     if not anchors:
         return
     tokens = [i // words for i in range(100)]  # a word every `words` characters
-    nearest = _NearestAnchor(anchors, tokens)
+    nearest = _NearestAnchor(anchors, tokens.__getitem__)
     start, end = probe
-    expected = min(anchors, key=lambda a: (words_between(tokens, start, end, a), a[0]))
+    expected = min(anchors, key=lambda a: (words_between(tokens.__getitem__, start, end, a), a[0]))
     assert nearest.anchor(start, end) == expected
 
 
