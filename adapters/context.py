@@ -64,8 +64,10 @@ class HostLimiter:
     @contextmanager
     def slot(self, host: str) -> Iterator[None]:
         """Hold one of `host`'s slots for the duration of the block (waits for a free one)."""
-        with self._lock:
-            semaphore = self._slots.setdefault(host, threading.BoundedSemaphore(self.per_host))
+        semaphore = self._slots.get(host)
+        if semaphore is None:  # a host's first request builds its semaphore, once
+            with self._lock:
+                semaphore = self._slots.setdefault(host, threading.BoundedSemaphore(self.per_host))
         with semaphore:
             yield
 

@@ -128,7 +128,8 @@ def fetch_url(
             sleep(wait)
             attempt += 1
             continue
-        return dataclasses.replace(outcome, attempts=attempt + 1)
+        # Copied only when it differs from what one attempt made (a dataclass copy per fetch).
+        return outcome if attempt == 0 else dataclasses.replace(outcome, attempts=attempt + 1)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -177,8 +178,9 @@ def _follow_redirects(request: _Request, url: str) -> HttpOutcome:
     for _ in range(request.options.max_redirects + 1):
         outcome, location = _get_once(request, current)
         if outcome is not None:
-            moved = current if all_permanent and current != url else None
-            return dataclasses.replace(outcome, moved_to=moved)
+            if all_permanent and current != url:
+                return dataclasses.replace(outcome, moved_to=current)
+            return outcome
         assert location is not None
         status, target = location
         all_permanent = all_permanent and status in PERMANENT_REDIRECTS

@@ -15,7 +15,7 @@ from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
 from core.model import SourceSpec
-from flows import heartbeats
+from flows import heartbeats, longlived
 from flows.config import RunConfig
 from flows.cycle import cycle_report
 from flows.ingest import FetchPlan, IngestOutcome, StoreSignal, fetch_plan
@@ -63,6 +63,7 @@ def run_cycle(
     `polling` (a one-off run's ingest, started before Prefect: `flows.oneoff`) stands for the
     ingest stage: the cycle detects and sends beside it.
     """
+    longlived.freeze_loaded()  # the first cycle's process keeps what it loaded for good
     if polling is not None:
         ingested, alerted = followed_stages(config, polling, progress)
     else:
