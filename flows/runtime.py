@@ -37,20 +37,15 @@ def engine_for(url: str) -> Engine:
 
 
 def ensure_schema(url: str) -> None:
-    """Apply migrations once per process, so the SQLite default upgrades itself at start.
-
-    A store already at head is only read (one query): Alembic's upgrade would load every
-    migration script and its environment to find nothing to do, ~15 ms of CPU that each of
-    `serve`'s forked runs paid. Whatever is not at head goes through the upgrade, which takes
-    the migration lock and rechecks there. An unusable URL or an unreachable server is a
+    """Apply migrations once per process, so the SQLite default upgrades itself at start (a
+    store at head is only read: `db.upgrade`). An unusable URL or an unreachable server is a
     StoreError naming it (password masked)."""
     with _upgrade_lock:
         if url in _upgraded:
             return
         engine = engine_for(url)
         check_reachable(engine)
-        if db.current_revision(engine) != head_revision():
-            db.upgrade(engine)
+        db.upgrade(engine)
         _upgraded.add(url)
 
 

@@ -276,23 +276,28 @@ def test_a_replay_runs_on_an_api_it_serves_itself_and_stops(tmp_path: Path) -> N
     assert "Error logging to API" not in result.stderr, "the run's last logs reached the API"
 
 
-def test_an_api_that_does_not_answer_in_time_is_one_line_and_leaves_no_process(
-    tmp_path: Path,
-) -> None:
-    home = tmp_path / ".prefect"
+def replay_error_lines(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """The `error` lines of a `watchfloor replay` that must fail with exit 1 and no traceback."""
     result = subprocess.run(
-        [WATCHFLOOR, "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'slow.db'}"],
+        [WATCHFLOOR, "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'store.db'}"],
         cwd=tmp_path,
-        env=bare_environment(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1"),
+        env=env,
         capture_output=True,
         text=True,
         timeout=SERVER_START_LIMIT_S,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
-    assert errors == [
+    return [line for line in result.stderr.splitlines() if line.startswith("error")]
+
+
+def test_an_api_that_does_not_answer_in_time_is_one_line_and_leaves_no_process(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / ".prefect"
+    env = bare_environment(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1")
+    assert replay_error_lines(tmp_path, env) == [
         "error Prefect's temporary API server did not answer within 1 s "
         "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); a loaded machine may need more"
     ]
@@ -305,19 +310,8 @@ def test_an_api_whose_database_cannot_open_is_one_line_naming_the_prefect_home(
 ) -> None:
     home = tmp_path / "not-a-folder"
     home.write_text("a file where Prefect's home should be\n", encoding="utf-8")
-    result = subprocess.run(
-        [WATCHFLOOR, "replay", str(SEEDS), "--db", f"sqlite:///{tmp_path / 'store.db'}"],
-        cwd=tmp_path,
-        env={**bare_environment(tmp_path), "PREFECT_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=SERVER_START_LIMIT_S,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
-    assert errors == [
+    env = {**bare_environment(tmp_path), "PREFECT_HOME": str(home)}
+    assert replay_error_lines(tmp_path, env) == [
         f"error Prefect's temporary API server stopped while starting (PREFECT_HOME {home}): "
         "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) unable to open database file"
     ]
