@@ -35,6 +35,7 @@ from prefect.settings import (
 )
 
 from core.errors import WatchfloorError
+from flows.apireach import require_reachable_api
 
 if TYPE_CHECKING:
     import uvicorn
@@ -133,8 +134,9 @@ class TemporaryApi:
 def temporary_api() -> Iterator[bool]:
     """Inside the block Prefect's API is reachable from this process and its children: the one
     PREFECT_API_URL names, or a temporary one started here and stopped on the way out. Yields
-    True when it started one."""
-    if PREFECT_API_URL.value():
+    True when it started one. Raises ApiUnreachableError when the named one does not answer."""
+    if given := PREFECT_API_URL.value():
+        require_reachable_api(given)
         yield False
         return
     api = start_server()
