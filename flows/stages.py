@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,13 +46,17 @@ DETECT_CHUNK = 200
 
 @dataclass(slots=True)
 class DetectOutcome:
-    """What the detect stage did over the articles it took from the store."""
+    """What the detect stage did over the articles it took from the store. `article_ids` are
+    their store ids: besides this run's own articles, work an earlier run stored and left
+    undetected (it crashed, or could not reach Prefect's API), whose developments the run's
+    report shows too."""
 
     articles: int = 0
     matches: int = 0
     changes: int = 0
     alert_ids: list[int] = field(default_factory=list)
     failed: list[FailedItem] = field(default_factory=list)
+    article_ids: array[int] = field(default_factory=lambda: array("q"))
 
 
 def analyse(
@@ -124,7 +129,8 @@ def record_chunk(
     failed = [
         FailedItem(i, by_id[i].source, by_id[i].guid, error) for i, error in sorted(errors.items())
     ]
-    return DetectOutcome(len(queued), len(matches), changes, alert_ids, failed)
+    taken = array("q", (item.id for item in queued))
+    return DetectOutcome(len(queued), len(matches), changes, alert_ids, failed, taken)
 
 
 def analysed(ruleset: detect.RuleSet, queued: Sequence[db.QueuedArticle]) -> Analysis:
@@ -185,7 +191,11 @@ def _detect_alone(
         error = describe(exc)
     with transaction(database_url) as session:
         db.mark_failed(session, {item.id: error}, rules_version)
-    return DetectOutcome(articles=1, failed=[FailedItem(item.id, item.source, item.guid, error)])
+    return DetectOutcome(
+        articles=1,
+        failed=[FailedItem(item.id, item.source, item.guid, error)],
+        article_ids=array("q", [item.id]),
+    )
 
 
 def merge(total: DetectOutcome, part: DetectOutcome) -> DetectOutcome:
@@ -196,6 +206,7 @@ def merge(total: DetectOutcome, part: DetectOutcome) -> DetectOutcome:
         changes=total.changes + part.changes,
         alert_ids=total.alert_ids + part.alert_ids,
         failed=total.failed + part.failed,
+        article_ids=total.article_ids + part.article_ids,
     )
 
 

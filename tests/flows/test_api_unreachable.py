@@ -113,6 +113,10 @@ def test_a_run_on_an_api_that_does_not_answer_keeps_what_it_polled_for_the_next_
     assert report["sources"] == []
     assert awaiting_detection(sqlite_url) == 0
     assert report["alerts_sent"] == 2, "the articles the failed run stored were not alerted"
+    assert sorted(d["category"] for d in report["developments"]) == [
+        "ministerial_meeting",
+        "missile_launch",
+    ], "the report left out what the run detected of the failed run's articles"
     assert stored_items(sqlite_url) == polled
 
 
