@@ -3,8 +3,9 @@ it (its own working folder, exactly its environment, `watchfloor ARGS` as its co
 stdout and stderr captured at the file descriptors, its exit code), importing the CLI once:
 a store-reading command in a process of its own costs ~0.5 CPU-s, nearly all of it imports.
 For commands whose tests are about what a command does, not about a process starting; flow
-commands (replay, run, serve) start Prefect, whose settings are read once per process, and run
-in processes of their own (tests/clikit.py).
+commands (replay, run, serve) start Prefect, whose settings are read once per process, and `db`
+migrates with Alembic, which configures logging for the process: they run in processes of their
+own (tests/clikit.py).
 
 Protocol: one JSON request a line on the descriptor that was stdin at start, {"argv", "cwd",
 "env"}; one JSON answer a line on the one that was stdout, {"returncode", "stdout", "stderr"}."""
@@ -17,6 +18,7 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -43,14 +45,16 @@ def descriptors_to(out: BinaryIO, err: BinaryIO) -> Iterator[None]:
 
 @contextlib.contextmanager
 def environment(env: dict[str, str], cwd: str, argv: list[str]) -> Iterator[None]:
-    """Exactly `env`, in `cwd`, with `watchfloor ARGV` as sys.argv, inside; as before after."""
+    """Exactly `env`, in `cwd`, with `watchfloor ARGV` as sys.argv, inside; as before after.
+    Warnings shown by an earlier command are shown again (catch_warnings forgets them)."""
     before_env, before_cwd, before_argv = dict(os.environ), Path.cwd(), sys.argv
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
     sys.argv = ["watchfloor", *argv]
     try:
-        yield
+        with warnings.catch_warnings():
+            yield
     finally:
         os.environ.clear()
         os.environ.update(before_env)

@@ -15,8 +15,9 @@ from typing import Any
 
 WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 ROOT = Path(__file__).resolve().parent.parent
-# Commands that start Prefect, whose settings a process reads once: never run in a CLI host.
-FLOW_COMMANDS = frozenset({"replay", "run", "serve"})
+# Commands never run in a CLI host: the flow commands start Prefect, whose settings a process
+# reads once, and `db` migrates with Alembic, which configures the process's logging.
+OWN_PROCESS_COMMANDS = frozenset({"replay", "run", "serve", "db"})
 
 
 def run_captured(
@@ -99,8 +100,16 @@ def run_in_host(
     *args: str, cwd: Path, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """What run_watchfloor gives, from this test process's CLI host: for store-reading commands
-    (never replay, run or serve) whose test is about what they do, not about a process."""
-    if args and args[0] in FLOW_COMMANDS:
-        raise ValueError(f"`watchfloor {args[0]}` starts Prefect: run it in a process of its own")
+    (never those of OWN_PROCESS_COMMANDS) whose test is about what they do, not a process."""
+    if args and args[0] in OWN_PROCESS_COMMANDS:
+        raise ValueError(f"`watchfloor {args[0]}` runs in a process of its own: run_watchfloor")
     environment = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect"), **(env or {})}
     return _HOST.run(args, cwd=cwd, env=environment)
+
+
+def run_watchfloor_or_host(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """run_watchfloor for a command of OWN_PROCESS_COMMANDS, else run_in_host."""
+    run = run_watchfloor if args[0] in OWN_PROCESS_COMMANDS else run_in_host
+    return run(*args, cwd=cwd, env=env)
