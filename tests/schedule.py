@@ -23,10 +23,11 @@ from typing import Any
 
 import pytest
 
-# The longest tests and modules of the suite, longest first (from `--durations` of `make test`:
-# 10 s and more). Only the order of the work and how it is split depend on this list; a name
-# that no longer matches changes nothing else. A test (`path::name`, every parametrization) is
-# a unit alone (its module's fixtures are cheap); a module stays one unit.
+# The longest tests and modules of the suite, longest first (from `--durations` of `make test`,
+# or the per-module wall of `-p tests.cputime`: 10 s and more). Only the order of the work and
+# how it is split depend on this list; a name that no longer matches changes nothing else. A
+# test (`path::name`, every parametrization) is a unit alone (its module's fixtures are cheap);
+# a module stays one unit.
 LONGEST_FIRST = (
     # Minutes of waiting for a one-minute cron's ticks, at little CPU: on two workers, while
     # the others keep the cores busy.
@@ -36,14 +37,14 @@ LONGEST_FIRST = (
     "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
     "tests/flows/test_served_run_kill.py",
     "tests/flows/test_kill_run.py",
-    "tests/deploy/test_server_worker.py",
-    "tests/flows/test_concurrent_replay.py",
-    "tests/flows/test_cli.py",
     "tests/flows/test_alerts_secret_audit.py",
+    "tests/deploy/test_server_worker.py",
     "tests/flows/test_cli_prefect.py",
-    "tests/flows/test_alerts_cli.py",
-    "tests/flows/test_cli_detect_input.py",
+    "tests/flows/test_cli.py",
+    "tests/flows/test_concurrent_replay.py",
     "tests/flows/test_progress_cli.py",
+    "tests/flows/test_cli_detect_input.py",
+    "tests/flows/test_alerts_cli.py",
     "tests/flows/test_feedback_cli.py",
     "tests/test_bench_harness.py",
     "tests/db/test_db_migrations.py",
