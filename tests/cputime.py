@@ -3,9 +3,9 @@ of its descendants: those it waited for (`resource.getrusage`) and those still a
 /proc (a server a session fixture keeps counts at each test for what it did meanwhile). A
 process that left the tree before its end (a killed run's orphaned server) is not counted.
 Off unless asked for:
-`pytest -p tests.cputime --cputime=FILE` appends one JSON line per test phase to FILE (each xdist
-worker appends its own lines, with its name and start time: the per-worker timeline).
-`python -m tests.cputime FILE` sums them per module, and per worker over time."""
+`pytest --cputime=FILE` (`PYTEST_ADDOPTS=--cputime=FILE make test`) appends a JSON line a test to
+FILE (each xdist worker appends its own lines, with its name and start time: the per-worker
+timeline). `python -m tests.cputime FILE` sums them per module, and per worker over time."""
 
 from __future__ import annotations
 
@@ -111,4 +111,4 @@ def summary(path: Path) -> str:
 
 
 if __name__ == "__main__":
-    print(summary(Path(sys.argv[1])))
+    sys.stdout.write(summary(Path(sys.argv[1])) + "\n")
