@@ -5,7 +5,9 @@ process that left the tree before its end (a killed run's orphaned server) is no
 Off unless asked for:
 `pytest --cputime=FILE` (`PYTEST_ADDOPTS=--cputime=FILE make test`) appends a JSON line a test to
 FILE (each xdist worker appends its own lines, with its name and start time: the per-worker
-timeline). `python -m tests.cputime FILE` sums them per module, and per worker over time."""
+timeline). `python -m tests.cputime FILE` sums them per module, and per worker over time.
+`python -m tests.cputime run CMD...` runs CMD as a child subreaper and prints its wall and the
+CPU of every process it started, orphans included (a killed run's server)."""
 
 from __future__ import annotations
 
@@ -110,5 +112,30 @@ def summary(path: Path) -> str:
     return "\n".join(lines)
 
 
+def run_counting_everything(command: list[str]) -> int:
+    """Run `command`; adopt (as a child subreaper) and reap every process it leaves, so that
+    RUSAGE_CHILDREN holds them all; print wall and CPU seconds; its exit status."""
+    import ctypes
+    import subprocess
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+    started = time.time()
+    status = subprocess.call(command)
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            break
+    spent = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sys.stderr.write(
+        f"wall {time.time() - started:.1f} s, CPU {spent.ru_utime + spent.ru_stime:.1f} s "
+        f"(user {spent.ru_utime:.1f}, system {spent.ru_stime:.1f}), exit {status}\n"
+    )
+    return status
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "run":
+        sys.exit(run_counting_everything(sys.argv[2:]))
     sys.stdout.write(summary(Path(sys.argv[1])) + "\n")
