@@ -32,8 +32,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Tests run in TEST_WORKERS parallel pytest-xdist workers (many of them wait on subprocesses and
-# servers rather than compute); `make test TEST_WORKERS=0` runs them in one process.
-TEST_WORKERS ?= 3
+# servers rather than compute: two of them spend minutes waiting for a bench's cron ticks, and
+# the other two keep both cores busy meanwhile); `make test TEST_WORKERS=0` runs them in one
+# process.
+TEST_WORKERS ?= 4
 
 test: lint bytecode
 	$(BIN)/pytest -n $(TEST_WORKERS)

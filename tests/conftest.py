@@ -31,6 +31,7 @@ import pytest  # noqa: E402
 pytest_plugins = [
     "tests.secret_audit",
     "tests.schedule",
+    "tests.cputime",
     "tests.notify.fixtures",
     "tests.adapters.feedfixtures",
 ]

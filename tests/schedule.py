@@ -7,6 +7,12 @@ own. The longest units come first, so that they start at once on different worke
 short ones fill in after: the workers then finish together. Without xdist this only changes
 the order of the tests.
 
+A worker runs a test once it holds the next one (or is told to stop): a worker whose only
+pending test is a unit's last, or a unit of one test, waits for more work. Only then does it
+get the next unit (xdist's scheduler sends more while two are pending, so that a unit waited
+behind a long test while other workers went idle); and behind a long test of its own, the
+last unit of the queue (a short one): it waits for the long test to end.
+
 (xdist's own `--dist loadgroup` does not work with pytest 9: it renames test ids through an
 attribute pytest no longer reads. The units are therefore chosen here, by test id.)
 """
@@ -17,26 +23,29 @@ from typing import Any
 
 import pytest
 
-# The longest tests and modules of the suite, longest first (from `--durations` of `make test`:
-# 10 s and more). Only the order of the work and how it is split depend on this list; a name
-# that no longer matches changes nothing else. A test (`path::name`, every parametrization) is
-# a unit alone (its module's fixtures are cheap); a module stays one unit.
+# The longest tests and modules of the suite, longest first (from `--durations` of `make test`,
+# or the per-module wall of `-p tests.cputime`: 10 s and more). Only the order of the work and
+# how it is split depend on this list; a name that no longer matches changes nothing else. A
+# test (`path::name`, every parametrization) is a unit alone (its module's fixtures are cheap);
+# a module stays one unit.
 LONGEST_FIRST = (
-    "tests/flows/test_kill_matrix.py::test_kill_9_anywhere_then_rerun_equals_a_clean_run",
+    # Minutes of waiting for a one-minute cron's ticks, at little CPU: on two workers, while
+    # the others keep the cores busy.
     "tests/test_bench_harness.py::test_the_quick_serve_bench_measures_no_change_cycles",
-    "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
     "tests/test_bench_harness.py::test_the_quick_latency_bench_measures_an_alert_that_arrived",
+    "tests/flows/test_kill_matrix.py::test_kill_9_anywhere_then_rerun_equals_a_clean_run",
+    "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
     "tests/flows/test_served_run_kill.py",
-    "tests/flows/test_feedback_cli.py",
-    "tests/deploy/test_server_worker.py",
-    "tests/flows/test_concurrent_replay.py",
-    "tests/flows/test_cli.py",
-    "tests/flows/test_alerts_cli.py",
     "tests/flows/test_kill_run.py",
     "tests/flows/test_alerts_secret_audit.py",
+    "tests/deploy/test_server_worker.py",
     "tests/flows/test_cli_prefect.py",
-    "tests/flows/test_cli_detect_input.py",
+    "tests/flows/test_cli.py",
+    "tests/flows/test_concurrent_replay.py",
     "tests/flows/test_progress_cli.py",
+    "tests/flows/test_cli_detect_input.py",
+    "tests/flows/test_alerts_cli.py",
+    "tests/flows/test_feedback_cli.py",
     "tests/test_bench_harness.py",
     "tests/db/test_db_migrations.py",
     "tests/web/test_browser.py",
@@ -59,6 +68,11 @@ def unit_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
+def is_long_alone(nodeid: str) -> bool:
+    """Whether the test is one of LONGEST_FIRST that is a unit alone."""
+    return _rank(nodeid) < len(LONGEST_FIRST) and unit_of(nodeid) == nodeid
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest first; the rest keeps its order (the sort is stable)."""
     items.sort(key=lambda item: _rank(item.nodeid))
@@ -73,5 +87,25 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class UnitScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return unit_of(nodeid)
+
+        def _reschedule(self, node: Any) -> None:
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) <= 1:  # it waits for more
+                self._assign_work_unit(node)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            pending = [
+                nodeid
+                for unit in self.assigned_work.get(node, {}).values()
+                for nodeid, done in unit.items()
+                if not done
+            ]
+            if len(pending) == 1 and is_long_alone(pending[0]):
+                self.workqueue.move_to_end(next(reversed(self.workqueue)), last=False)
+            super()._assign_work_unit(node)
 
     return UnitScheduling(config, log)

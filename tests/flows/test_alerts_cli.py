@@ -1,6 +1,8 @@
 """`watchfloor alerts test | list | retry` as a user runs them: real processes, a private
-PREFECT_HOME, a real SQLite file and a real local webhook. Every output is handed to the
-secrets audit and checked here too: only Apprise's privacy form of a URL may appear."""
+PREFECT_HOME, a real SQLite file and a real local webhook. The replay runs in a process of its
+own; the alerts commands, one after another in the test process's CLI host (tests/clihost.py),
+each as its own process would run it. Every output is handed to the secrets audit and checked
+here too: only Apprise's privacy form of a URL may appear."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 import notify
-from tests.clikit import run_watchfloor
+from tests.clikit import run_watchfloor_or_host
 from tests.conftest import SEEDS
 from tests.notify.alertkit import hook_url, write_subscribers
 from tests.notify.receivers import HttpReceiver, free_port
@@ -24,8 +26,9 @@ pytestmark = pytest.mark.slow
 def watchfloor(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed CLI; its output goes to the secrets audit and must hold no secret."""
-    result = run_watchfloor(*args, cwd=cwd, env=env)
+    """Run the CLI (a flow command in a process of its own, any other in the CLI host); its
+    output goes to the secrets audit and must hold no secret."""
+    result = run_watchfloor_or_host(*args, cwd=cwd, env=env)
     # The label names the command only: its arguments may hold a subscriber URL.
     record_output(f"watchfloor {' '.join(a for a in args[:2] if '://' not in a)}", result.stdout)
     record_output(f"watchfloor {args[0]} (stderr)", result.stderr)

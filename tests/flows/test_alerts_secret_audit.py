@@ -44,6 +44,9 @@ def inner_session(
         "SECRET_AUDIT_DIR": str(tmp_path / "audit"),
     }
     args = [sys.executable, "-m", "pytest", "test_inner.py", "-q", "-p", "no:cacheprovider"]
+    # Hypothesis's plugin imports Hypothesis in every process (~0.6 CPU-s, three processes a
+    # session in workers); no inner test uses it.
+    args += ["-p", "no:hypothesispytest"]
     # Its temporary folder inside this test's: not left in the machine's.
     args += ["-n", str(workers), f"--basetemp={tmp_path / 'basetemp'}"]
     for plugin in plugins or ("tests.secret_audit",):

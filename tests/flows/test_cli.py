@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.clikit import run_watchfloor
+from tests.clikit import run_watchfloor, run_watchfloor_or_host
 from tests.conftest import DEVELOPMENT_KEYS, RULES, SEEDS
 from tests.secret_audit import record_output
 
@@ -20,6 +20,17 @@ def watchfloor(
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI in `cwd` with a private Prefect home; its output goes to the audit."""
     result = run_watchfloor(*args, cwd=cwd, env=env)
+    record_output(f"watchfloor {' '.join(args)}", result.stdout + result.stderr)
+    return result
+
+
+def watchfloor_hosted(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`watchfloor` as above, run by this test process's CLI host (tests/clihost.py) unless it
+    needs a process of its own (replay, run, serve, db): for tests about what commands do, not
+    about a process starting."""
+    result = run_watchfloor_or_host(*args, cwd=cwd, env=env)
     record_output(f"watchfloor {' '.join(args)}", result.stdout + result.stderr)
     return result
 

@@ -1,6 +1,8 @@
 """Everything a user types that can be wrong is one line naming the problem and the fix, exit 2,
-no traceback, no password; and read commands never create a store. The installed command in a
-real process, on real files and a real (refused) TCP port."""
+no traceback, no password; and read commands never create a store. The installed command, on
+real files and a real (refused) TCP port: replay and db in real processes of their own, read
+commands one after another in the test process's CLI host (tests/clihost.py), each as its own
+process would run it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 
 import db
 from tests.conftest import SEEDS
-from tests.flows.test_cli import watchfloor
+from tests.flows.test_cli import watchfloor_hosted
 
 PASSWORD = "s3cr3t-Pa55"
 
@@ -36,20 +38,20 @@ def refused_port() -> int:
 
 @pytest.mark.parametrize("command", [["developments"], ["alerts", "list"], ["db", "upgrade"]])
 def test_a_database_url_without_scheme_suggests_sqlite(tmp_path: Path, command: list[str]) -> None:
-    message = clean_failure(watchfloor(*command, "--db", "x.db", cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted(*command, "--db", "x.db", cwd=tmp_path))
     assert "has no scheme" in message and "sqlite:///x.db" in message
     assert not (tmp_path / "x.db").exists()
 
 
 def test_replay_with_a_bad_url_fails_before_prefect_starts(tmp_path: Path) -> None:
-    message = clean_failure(watchfloor("replay", str(SEEDS), "--db", "x.db", cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted("replay", str(SEEDS), "--db", "x.db", cwd=tmp_path))
     assert "sqlite:///x.db" in message
     assert not (tmp_path / ".prefect").exists() or not any((tmp_path / ".prefect").glob("*.db"))
 
 
 def test_an_unknown_driver_names_the_supported_ones(tmp_path: Path) -> None:
     message = clean_failure(
-        watchfloor("developments", "--db", f"foo://user:{PASSWORD}@host/db", cwd=tmp_path)
+        watchfloor_hosted("developments", "--db", f"foo://user:{PASSWORD}@host/db", cwd=tmp_path)
     )
     assert "unknown driver 'foo'" in message
     assert "sqlite:///PATH" in message and "postgresql://" in message
@@ -62,7 +64,7 @@ def test_an_unreachable_postgresql_is_one_line_with_host_and_port(
 ) -> None:
     port = refused_port()
     url = f"postgresql://watchfloor:{PASSWORD}@127.0.0.1:{port}/watchfloor"
-    message = clean_failure(watchfloor(*command, "--db", url, cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted(*command, "--db", url, cwd=tmp_path))
     assert f"cannot reach the database at 127.0.0.1:{port}:" in message
     assert "refused" in message.lower()
 
@@ -70,14 +72,14 @@ def test_an_unreachable_postgresql_is_one_line_with_host_and_port(
 @pytest.mark.slow
 def test_replay_on_an_unreachable_postgresql_fails_before_any_flow(tmp_path: Path) -> None:
     url = f"postgresql://watchfloor:{PASSWORD}@127.0.0.1:{refused_port()}/watchfloor"
-    message = clean_failure(watchfloor("replay", str(SEEDS), "--db", url, cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted("replay", str(SEEDS), "--db", url, cwd=tmp_path))
     assert "cannot reach the database" in message
 
 
 def test_replay_of_a_missing_path_exits_2(tmp_path: Path) -> None:
     missing = tmp_path / "nonexistent"
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    message = clean_failure(watchfloor("replay", str(missing), "--db", url, cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted("replay", str(missing), "--db", url, cwd=tmp_path))
     assert f"{missing}: no such file or folder" in message
     assert not (tmp_path / "store.db").exists()
 
@@ -89,14 +91,14 @@ def test_replay_of_a_missing_path_exits_2(tmp_path: Path) -> None:
 def test_read_commands_never_create_a_store(tmp_path: Path, command: list[str]) -> None:
     folder = tmp_path / "not" / "there"
     url = f"sqlite:///{folder / 'store.db'}"
-    message = clean_failure(watchfloor(*command, "--db", url, cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted(*command, "--db", url, cwd=tmp_path))
     assert f"no store at {url}" in message
     assert "watchfloor replay" in message and "watchfloor db upgrade" in message
     assert not (tmp_path / "not").exists()
 
 
 def test_read_commands_on_the_default_url_create_nothing(tmp_path: Path) -> None:
-    clean_failure(watchfloor("developments", cwd=tmp_path))
+    clean_failure(watchfloor_hosted("developments", cwd=tmp_path))
     assert not (tmp_path / "watchfloor.db").exists()
 
 
@@ -107,7 +109,7 @@ def test_a_store_behind_on_migrations_asks_for_db_upgrade(tmp_path: Path) -> Non
         db.upgrade(engine, revision="0001")
     finally:
         engine.dispose()
-    message = clean_failure(watchfloor("developments", "--db", url, cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted("developments", "--db", url, cwd=tmp_path))
     assert "run `watchfloor db upgrade`" in message
     engine = db.create_engine_for(url)
     try:
@@ -118,12 +120,12 @@ def test_a_store_behind_on_migrations_asks_for_db_upgrade(tmp_path: Path) -> Non
 
 def test_an_empty_but_existing_store_lists_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    upgraded = watchfloor("db", "upgrade", "--db", url, cwd=tmp_path)
+    upgraded = watchfloor_hosted("db", "upgrade", "--db", url, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
-    listed = watchfloor("developments", "--db", url, "--json", cwd=tmp_path)
+    listed = watchfloor_hosted("developments", "--db", url, "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.strip() == "[]"
-    alerts = watchfloor("alerts", "list", "--db", url, "--json", cwd=tmp_path)
+    alerts = watchfloor_hosted("alerts", "list", "--db", url, "--json", cwd=tmp_path)
     assert alerts.returncode == 0, alerts.stderr
     assert alerts.stdout.strip() == "[]"
 
@@ -131,7 +133,9 @@ def test_an_empty_but_existing_store_lists_nothing(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.db"
     bogus.write_text("these are my notes, not a database\n" * 200, encoding="utf-8")
-    message = clean_failure(watchfloor("developments", "--db", f"sqlite:///{bogus}", cwd=tmp_path))
+    message = clean_failure(
+        watchfloor_hosted("developments", "--db", f"sqlite:///{bogus}", cwd=tmp_path)
+    )
     assert str(bogus) in message and "not a database" in message
     assert bogus.read_text(encoding="utf-8").startswith("these are my notes")
 
@@ -147,7 +151,9 @@ def test_a_bad_setting_names_its_variable(
     tmp_path: Path, variable: str, value: str, expected: str
 ) -> None:
     message = clean_failure(
-        watchfloor("developments", "--db", "sqlite:///x.db", cwd=tmp_path, env={variable: value})
+        watchfloor_hosted(
+            "developments", "--db", "sqlite:///x.db", cwd=tmp_path, env={variable: value}
+        )
     )
     assert message.startswith(f"config error {variable} (environment or .env): ")
     assert expected in message
@@ -155,7 +161,7 @@ def test_a_bad_setting_names_its_variable(
 
 def test_a_bad_setting_from_dotenv_is_one_line_too(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("WATCHFLOOR_FETCH_CONCURRENCY=0\n", encoding="utf-8")
-    message = clean_failure(watchfloor("replay", str(SEEDS), cwd=tmp_path))
+    message = clean_failure(watchfloor_hosted("replay", str(SEEDS), cwd=tmp_path))
     assert "WATCHFLOOR_FETCH_CONCURRENCY (environment or .env)" in message
 
 
@@ -164,7 +170,7 @@ def test_notify_urls_that_are_not_json_are_one_line_without_the_value(tmp_path: 
     # variable nor the expected form; the value may hold a token, so it is not echoed.
     value = f'["json://user:{PASSWORD}@127.0.0.1:9/"'
     message = clean_failure(
-        watchfloor("replay", str(SEEDS), cwd=tmp_path, env={"WATCHFLOOR_NOTIFY_URLS": value})
+        watchfloor_hosted("replay", str(SEEDS), cwd=tmp_path, env={"WATCHFLOOR_NOTIFY_URLS": value})
     )
     assert message.startswith("config error WATCHFLOOR_NOTIFY_URLS (environment or .env): ")
     assert "must be a JSON list of Apprise URLs" in message

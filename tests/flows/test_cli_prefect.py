@@ -1,12 +1,15 @@
 """Prefect as the CLI runs it on a small machine: generous temporary-API start-up, no
 analytics, and no API or process left behind by a finished or killed CLI. Real processes, read
-in /proc."""
+in /proc. A replay that is to start its temporary API and run gets a copy of a Prefect home used
+before (`used_prefect_home`: its database created, no flow run in it), as on a machine where
+Prefect ran already: what is checked comes after the start, which is spared creating it."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -167,7 +170,9 @@ def collect_lines(stream: IO[bytes], lines: list[str]) -> threading.Thread:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_a_killed_replay_leaves_no_api_and_no_process(tmp_path: Path, sig: signal.Signals) -> None:
+def test_a_killed_replay_leaves_no_api_and_no_process(
+    tmp_path: Path, sig: signal.Signals, used_prefect_home: Path
+) -> None:
     # Many copies of the seeds, so the replay is still running when its API is up.
     corpus = tmp_path / "articles"
     corpus.mkdir()
@@ -176,6 +181,7 @@ def test_a_killed_replay_leaves_no_api_and_no_process(tmp_path: Path, sig: signa
             if seed.is_file():
                 (corpus / f"{copy:02d}-{seed.name}").write_bytes(seed.read_bytes())
     home = tmp_path / ".prefect"
+    shutil.copytree(used_prefect_home, home)
     cli = subprocess.Popen(
         [WATCHFLOOR, "replay", str(corpus), "--db", f"sqlite:///{tmp_path / 'kill.db'}"],
         cwd=tmp_path,
@@ -252,7 +258,10 @@ def processes_with_home(home: Path) -> list[int]:
     return found
 
 
-def test_a_replay_runs_on_an_api_it_serves_itself_and_stops(tmp_path: Path) -> None:
+def test_a_replay_runs_on_an_api_it_serves_itself_and_stops(
+    tmp_path: Path, used_prefect_home: Path
+) -> None:
+    shutil.copytree(used_prefect_home, tmp_path / ".prefect")
     store = f"sqlite:///{tmp_path / 'probe.db'}"
     result = subprocess.run(
         [sys.executable, "-c", REPLAY_PROBE, "replay", str(SEEDS), "--json", "--db", store],

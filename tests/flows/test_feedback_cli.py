@@ -1,5 +1,7 @@
-"""`watchfloor feedback ...` as an analyst runs it: the installed CLI over copies of a SQLite
-store made by a real replay of the seeds (alerts to a dead webhook, so deliveries wait)."""
+"""`watchfloor feedback ...` as an analyst runs it: the CLI over copies of a SQLite store made by
+a real replay of the seeds (alerts to a dead webhook, so deliveries wait). The commands run in
+the test process's CLI host (tests/clihost.py), each as its own process would run it, without
+paying the CLI's imports for each."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from db.models import alerts, deliveries
 from flows.replay import replay_flow
 from flows.runtime import transaction
 from tests.conftest import store_env
-from tests.flows.test_cli import json_of, watchfloor
+from tests.flows.test_cli import json_of, watchfloor_hosted
 from tests.web.webkit import APPRISE_URL
 
 
@@ -47,7 +49,7 @@ def store(replayed: Path, tmp_path: Path) -> str:
 
 
 def run(tmp_path: Path, *args: str) -> Any:
-    return watchfloor(*args, cwd=tmp_path, env={"WATCHFLOOR_NOTIFY_URLS": ""})
+    return watchfloor_hosted(*args, cwd=tmp_path, env={"WATCHFLOOR_NOTIFY_URLS": ""})
 
 
 def ids_by_category(tmp_path: Path, store: str, *extra: str) -> dict[str, int]:
