@@ -17,6 +17,8 @@ from core.model import FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import LOOPBACK, feed_cursor, rss_spec, state_after
 from tests.adapters.feedserver import FeedServer
 
+# Timeouts no healthy loopback answer meets, even on a machine loaded far past its cores.
+UNHURRIED = {"connect_timeout_s": 10.0, "read_timeout_s": 10.0, "total_timeout_s": 30.0}
 GOOD_FEEDS = {
     "good-rss": ("/feed/rss2_korea.xml", 4),
     "good-atom": ("/feed/atom_japan.xml", 3),
@@ -28,7 +30,9 @@ def fetch_with_good(
     server: FeedServer, spec: SourceSpec, state: SourceState | None = None
 ) -> FetchResult:
     """Fetch `spec` in one batch with three healthy feeds; check those, return `spec`'s result."""
-    good = [rss_spec(name, server.url(path)) for name, (path, _) in GOOD_FEEDS.items()]
+    # The healthy feeds wait as long as a loaded machine needs: only `spec` is under test, and
+    # a test-sized timeout on them failed a test whose feed was fine (read timed out, load 12).
+    good = [rss_spec(name, server.url(path), **UNHURRIED) for name, (path, _) in GOOD_FEEDS.items()]
     results = fetch_many(
         [*good, spec], {spec.name: state or SourceState()}, concurrency=4, allow_networks=LOOPBACK
     )
@@ -354,7 +358,12 @@ def test_wrong_or_missing_charset_declarations(
 
 
 def test_per_host_limit_bounds_concurrent_requests(server: FeedServer) -> None:
-    specs = [rss_spec(f"s{i}", server.url(f"/slow/120/rdf_taiwan.xml?i={i}")) for i in range(8)]
+    # No timeout may cut in: a request that timed out and was retried left its first attempt in
+    # the server, which then counted three at once under load.
+    specs = [
+        rss_spec(f"s{i}", server.url(f"/slow/120/rdf_taiwan.xml?i={i}"), **UNHURRIED)
+        for i in range(8)
+    ]
     results = fetch_many(specs, {}, concurrency=8, per_host=2, allow_networks=LOOPBACK)
     assert all(r.status == "ok" for r in results)
     # Never more than two at once. (Reaching two depends on scheduling: on a loaded machine two
@@ -422,7 +431,9 @@ def test_every_fault_in_one_batch_leaves_the_healthy_sources_whole(server: FeedS
     specs = [
         rss_spec(name, server.url(path), max_bytes=500_000) for name, (path, *_) in faults.items()
     ]
-    good = [rss_spec(name, server.url(path)) for name, (path, _) in GOOD_FEEDS.items()]
+    # The healthy feeds wait as long as a loaded machine needs: only `spec` is under test, and
+    # a test-sized timeout on them failed a test whose feed was fine (read timed out, load 12).
+    good = [rss_spec(name, server.url(path), **UNHURRIED) for name, (path, _) in GOOD_FEEDS.items()]
     results = {
         r.source: r
         for r in fetch_many([*specs, *good], {}, concurrency=8, per_host=8, allow_networks=LOOPBACK)
