@@ -431,8 +431,7 @@ def test_every_fault_in_one_batch_leaves_the_healthy_sources_whole(server: FeedS
     specs = [
         rss_spec(name, server.url(path), max_bytes=500_000) for name, (path, *_) in faults.items()
     ]
-    # The healthy feeds wait as long as a loaded machine needs: only `spec` is under test, and
-    # a test-sized timeout on them failed a test whose feed was fine (read timed out, load 12).
+    # The healthy feeds wait as long as a loaded machine needs: only the faults are under test.
     good = [rss_spec(name, server.url(path), **UNHURRIED) for name, (path, _) in GOOD_FEEDS.items()]
     results = {
         r.source: r
