@@ -118,13 +118,26 @@ def _clean_text(value: str) -> str:
     return value
 
 
+# Values `_clean` keeps as they are (exact types: a subclass takes the general path).
+_KEPT = frozenset({int, float, bool, type(None)})
+
+
 def _clean(value: Any) -> Any:
-    """Text that every backend can store, in nested values: see `_clean_text`."""
-    if isinstance(value, str):
+    """Text that every backend can store, in nested values: see `_clean_text`. Mappings become
+    dicts with text keys, tuples lists.
+
+    Exact types are tried first (feed fields are str, dict, list and numbers): an ABC check
+    (`isinstance(value, Mapping)`) costs more than the cleaning of most values, and a `raw`
+    mapping holds a dozen or more of them per article.
+    """
+    kind = type(value)
+    if kind in _KEPT:
+        return value
+    if kind is str or (kind is not dict and kind is not list and isinstance(value, str)):
         return _clean_text(value)
-    if isinstance(value, Mapping):
-        return {_clean_text(str(k)): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is dict or isinstance(value, Mapping):
+        return {_clean_text(k if type(k) is str else str(k)): _clean(v) for k, v in value.items()}
+    if kind is list or isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
 
@@ -177,7 +190,7 @@ def _row(
         "published_at": _published(article.published),
         "fetched_at": fetched_at,
         "content_hash": article.content_hash,
-        "raw": _clean(dict(article.raw)),
+        "raw": _clean(article.raw),
         "detect_state": "pending",
         "reference_at": _published(reference),
         "reference_offset_min": _offset_minutes(reference),
