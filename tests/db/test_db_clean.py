@@ -42,11 +42,9 @@ keys = st.one_of(
     st.booleans(),
     st.none(),
     st.floats(allow_nan=False),
-    texts.map(Label),
 )
 leaves = st.one_of(
     texts,
-    texts.map(Label),
     st.integers(),
     st.floats(allow_nan=False),
     st.booleans(),
@@ -72,6 +70,12 @@ def test_clean_equals_the_plain_definition(value: Any) -> None:
     cleaned = _clean(value)
     assert cleaned == reference_clean(value)
     assert type(cleaned) is type(reference_clean(value))
+
+
+def test_clean_reads_str_subclasses_as_text() -> None:
+    # Not drawn by hypothesis: its example database cannot replay str subclasses.
+    value = {Label("k\x00"): Label("v\ud800"), "t": (Label("a"),)}
+    assert _clean(value) == reference_clean(value) == {"k": "v?", "t": ["a"]}
 
 
 def test_clean_keeps_clean_text_and_walks_long_hostile_text() -> None:
