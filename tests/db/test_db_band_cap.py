@@ -59,7 +59,7 @@ def test_a_crowded_band_is_read_capped_and_the_true_copy_is_still_linked(
         session.execute(insert(articles), crowd)
         session.execute(insert(articles), [_row(ids["wire"], "w1", near)])
         band0 = simhash_bands(value)[0]
-        candidates = _near_duplicate_candidates(session, [value])
+        candidates = _near_duplicate_candidates(session, [value], {})
         assert len(candidates[(0, band0)]) == MAX_BAND_CANDIDATES
         assert sum(len(rows) for rows in candidates.values()) <= 4 * MAX_BAND_CANDIDATES
         result = store_articles(session, ids, [article("outlet", 1, text=TEXT)], T0)
@@ -81,7 +81,7 @@ def test_many_copies_of_one_text_link_to_the_earliest(sessions: sessionmaker[Ses
             insert(articles), [_row(ids["boiler"], f"b{n}", value) for n in range(CROWD)]
         )
         first = session.scalar(select(ArticleRow.id).where(ArticleRow.guid == "b0"))
-        candidates = _near_duplicate_candidates(session, [value])
+        candidates = _near_duplicate_candidates(session, [value], {})
         assert all(len(rows) == MAX_BAND_CANDIDATES for rows in candidates.values())
         [stored] = store_articles(session, ids, [article("outlet", 1, text=TEXT)], T0).new
         linked_to = session.scalar(
