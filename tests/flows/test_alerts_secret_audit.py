@@ -33,8 +33,11 @@ def inner_session(
     `workers` xdist workers if not 0)."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(body), encoding="utf-8")
-    # This test may itself run in an xdist worker: the inner session is a session of its own.
+    # This test may itself run in an xdist worker: the inner session is a session of its own,
+    # without the outer session's options (PYTEST_ADDOPTS=--cputime=FILE names a plugin of
+    # this repository's conftest, which the inner session does not load).
     outer = {name for name in os.environ if name.startswith("PYTEST_XDIST_")}
+    outer.add("PYTEST_ADDOPTS")
     env = {
         **{name: value for name, value in os.environ.items() if name not in outer},
         "PYTHONPATH": str(ROOT),
