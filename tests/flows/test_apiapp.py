@@ -6,7 +6,7 @@ import inspect
 from datetime import timedelta
 
 from docket import Docket
-from prefect.server.api import background_workers
+from prefect.server.api import background_workers, server
 
 from flows.apiapp import UNHURRIED_CHECK, UnhurriedWorker
 
@@ -27,3 +27,9 @@ def test_an_unhurried_worker_checks_every_two_seconds_unless_told_otherwise() ->
     told = UnhurriedWorker(docket, scheduling_resolution=timedelta(milliseconds=100))
     assert told.scheduling_resolution == timedelta(milliseconds=100)
     assert told.minimum_check_interval == UNHURRIED_CHECK
+
+
+def test_fastapi_keeps_included_routes_in_place_so_final_would_only_collect_garbage() -> None:
+    # What Prefect's `final` would drop when FastAPI copies routes (before 0.137): an upgrade or
+    # downgrade that brings the copies back fails here, and `temporary_app` needs `final` again.
+    assert server._FASTAPI_COPIES_ROUTES_ON_INCLUDE is False

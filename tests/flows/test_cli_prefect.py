@@ -36,6 +36,7 @@ print(json.dumps({
     "startup_timeout": settings.server.ephemeral.startup_timeout_seconds,
     "analytics": settings.server.analytics_enabled,
     "do_not_track": os.environ.get("DO_NOT_TRACK"),
+    "key_value_beartype_off": os.environ.get("PY_KEY_VALUE_DISABLE_BEARTYPE"),
 }))
 """
 API_STARTED = re.compile(r"Starting temporary server on http://127\.0\.0\.1:(\d+)")
@@ -46,7 +47,12 @@ SERVER_GONE_LIMIT_S = 60.0
 
 def bare_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a user who set none of Prefect's settings (the test suite sets some)."""
-    drop = {"DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_API_URL"}
+    drop = {
+        "DO_NOT_TRACK",
+        "PREFECT_SERVER_ANALYTICS_ENABLED",
+        "PREFECT_API_URL",
+        "PY_KEY_VALUE_DISABLE_BEARTYPE",
+    }
     env = {
         name: value
         for name, value in os.environ.items()
@@ -70,7 +76,12 @@ def probe(tmp_path: Path, **extra: str) -> dict[str, object]:
 
 
 def test_prefect_sees_the_cli_defaults(tmp_path: Path) -> None:
-    assert probe(tmp_path) == {"startup_timeout": 120, "analytics": False, "do_not_track": "1"}
+    assert probe(tmp_path) == {
+        "startup_timeout": 120,
+        "analytics": False,
+        "do_not_track": "1",
+        "key_value_beartype_off": "true",
+    }
 
 
 def test_a_users_explicit_prefect_settings_win(tmp_path: Path) -> None:
@@ -79,8 +90,14 @@ def test_a_users_explicit_prefect_settings_win(tmp_path: Path) -> None:
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300",
         PREFECT_SERVER_ANALYTICS_ENABLED="true",
         DO_NOT_TRACK="0",
+        PY_KEY_VALUE_DISABLE_BEARTYPE="false",
     )
-    assert seen == {"startup_timeout": 300, "analytics": True, "do_not_track": "0"}
+    assert seen == {
+        "startup_timeout": 300,
+        "analytics": True,
+        "do_not_track": "0",
+        "key_value_beartype_off": "false",
+    }
 
 
 def test_a_setting_in_the_active_prefect_profile_wins(tmp_path: Path) -> None:
