@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from flows.apireach import unreachable_message, without_credentials
 from flows.config import load_run_config
 from flows.runtime import transaction
 from flows.settings import load_settings
-from tests.adapters.feedserver import FeedServer
+from tests.adapters.feedserver import FeedServer, serving_feeds
 from tests.adapters.monitorkit import Src, run_json, stored_items, write_sources
 from tests.conftest import SEEDS
 from tests.secret_audit import record_output
@@ -78,10 +79,9 @@ def test_a_replay_on_an_api_that_does_not_answer_is_one_line_without_its_credent
 
 
 @pytest.fixture
-def server() -> FeedServer:
-    feeds = FeedServer().start()
-    yield feeds
-    feeds.close()
+def server() -> Iterator[FeedServer]:
+    with serving_feeds() as feeds:
+        yield feeds
 
 
 @pytest.mark.usefixtures("prefect_harness")
