@@ -9,7 +9,7 @@ server's TLS, authentication and timeout settings apply exactly as they do to th
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import httpx
 
 from core.errors import WatchfloorError
 
@@ -38,11 +38,9 @@ def unreachable_message(url: str, failure: BaseException) -> str:
 
 
 def without_credentials(url: str) -> str:
-    """`url` without a user or password it may carry, fit for a message."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    """`url` without a user or password it may carry, fit for a message (httpx parses it as
+    the client does; a URL it cannot parse is not shown at all)."""
+    try:
+        return str(httpx.URL(url).copy_with(userinfo=b""))
+    except httpx.InvalidURL:
+        return "(a URL that does not parse)"

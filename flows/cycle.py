@@ -24,11 +24,10 @@ def cycle_report(
     """The run's report: what ingest read and stored, the developments those articles and the
     ones detection took (an earlier run's left work among them) are evidence of, and what
     detection and sending did (nothing, when they did not run)."""
-    handled = ingested.stored.article_ids
-    if detected is not None:  # its own articles again, mostly: repeats cost a lookup, not a row
-        handled = handled + detected.article_ids
+    # Detection took this run's own articles again, mostly: a repeat costs a lookup, not a row.
+    taken = [] if detected is None else [detected.article_ids]
     with transaction(database_url) as session:
-        views = db.developments_evidenced_by(session, handled)
+        views = db.developments_evidenced_by(session, ingested.stored.article_ids, *taken)
     stored = ingested.stored
     report = RunReport(
         articles=stored.read,

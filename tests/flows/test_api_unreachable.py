@@ -126,5 +126,6 @@ def test_the_message_never_carries_a_password() -> None:
     )
     assert without_credentials("http://u@[::1]:4200/api") == "http://[::1]:4200/api"
     assert without_credentials("http://127.0.0.1:4200/api") == "http://127.0.0.1:4200/api"
+    assert without_credentials("http://u:secret@h:port/api") == "(a URL that does not parse)"
     line = unreachable_message("http://u:secret@h/api", OSError("refused"))
     assert "secret" not in line and "http://h/api" in line
