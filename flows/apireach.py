@@ -30,7 +30,7 @@ def require_reachable_api(url: str) -> None:
 
 def unreachable_message(url: str, failure: BaseException) -> str:
     """One line: which API, why, and the two ways out."""
-    reason = str(failure).strip() or type(failure).__name__
+    reason = " ".join(str(failure).split()) or type(failure).__name__  # one line, always
     return (
         f"Prefect's API at {without_credentials(url)} (PREFECT_API_URL) did not answer: "
         f"{reason}. Start that server, or unset PREFECT_API_URL to run on a temporary local API."

@@ -129,3 +129,5 @@ def test_the_message_never_carries_a_password() -> None:
     assert without_credentials("http://u:secret@h:port/api") == "(a URL that does not parse)"
     line = unreachable_message("http://u:secret@h/api", OSError("refused"))
     assert "secret" not in line and "http://h/api" in line
+    folded = unreachable_message("http://h/api", OSError("TLS handshake:\n  certificate expired"))
+    assert "\n" not in folded and "did not answer: TLS handshake: certificate expired." in folded
