@@ -61,6 +61,9 @@ def run(
     earlier runs. A run that finds every source unchanged and nothing waiting, or no source
     due, ends without starting Prefect, and says so (on stderr with --json).
     """
+    from flows.gcpace import collect_in_larger_steps
+
+    collect_in_larger_steps()  # before the imports below: they allocate too
     from flows.config import region_names
     from flows.handoff import Handoff, handing
     from flows.idle import NOTHING_TO_DO, due_sources, stored_work

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import io
+import warnings
 import xml.sax
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 
 import adapters.feedparse  # noqa: F401  (installs the fast paths, as the rss adapter does)
 from adapters.feedparserfast import (
+    _OWN,
+    _PLAIN,
     BufferedExpatParser,
     copy_content_params,
     memoised_safe_uri,
@@ -111,9 +114,14 @@ def _parse(body: bytes) -> dict[str, Any]:
     return result
 
 
+def _set_dict_methods(methods: dict[str, Any]) -> None:
+    for name, method in methods.items():
+        setattr(FeedParserDict, name, method)
+
+
 def _own_parse(body: bytes) -> dict[str, Any]:
-    """`_parse` with feedparser's original driver list, URI resolution and deepcopy (the fast
-    paths restored afterwards)."""
+    """`_parse` with feedparser's original driver list, URI resolution, deepcopy and
+    FeedParserDict methods (the fast paths restored afterwards)."""
     fast = (
         list(feedparser.api.PREFERRED_XML_PARSERS),
         feedparser.mixin.make_safe_absolute_uri,
@@ -122,17 +130,21 @@ def _own_parse(body: bytes) -> dict[str, Any]:
     feedparser.api.PREFERRED_XML_PARSERS[:] = []
     feedparser.mixin.make_safe_absolute_uri = feedparser.urls.make_safe_absolute_uri
     feedparser.mixin.copy = copy
+    _set_dict_methods(_OWN)
     try:
         return _parse(body)
     finally:
         feedparser.api.PREFERRED_XML_PARSERS[:] = fast[0]
         feedparser.mixin.make_safe_absolute_uri = fast[1]
         feedparser.mixin.copy = fast[2]
+        _set_dict_methods(_PLAIN)
 
 
 def test_the_fast_paths_are_what_feedparser_uses() -> None:
     parser = xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)
     assert isinstance(parser, BufferedExpatParser)
+    for name, method in _PLAIN.items():
+        assert FeedParserDict.__dict__[name] is method
     assert feedparser.mixin.make_safe_absolute_uri is memoised_safe_uri
     assert feedparser.mixin.copy.deepcopy is copy_content_params
 
@@ -189,3 +201,48 @@ def test_content_params_copy_is_a_deepcopy(items: dict[str, Any]) -> None:
 @given(st.one_of(st.none(), BASES, st.text(max_size=20)), st.one_of(st.none(), LINKS, st.text()))
 def test_memoised_uri_is_feedparsers(base: str | None, rel: str | None) -> None:
     assert memoised_safe_uri(base, rel) == feedparser.urls.make_safe_absolute_uri(base, rel)
+
+
+# Keys FeedParserDict treats specially (aliases, computed ones) and plain ones, and values that
+# its computed keys read (tags, links) in the shapes feedparser stores them.
+_DICT_KEYS = st.one_of(
+    st.sampled_from(
+        [*FeedParserDict.keymap, "category", "enclosures", "license", "updated", "updated_parsed"]
+    ),
+    st.sampled_from(["summary", "subtitle", "href", "feed", "entries", "id", "published", "tags"]),
+    st.sampled_from(["links", "rel", "term", "rights", "title_detail", "published_parsed"]),
+    st.text(max_size=4),
+    st.integers(-2, 2),
+)
+_LINK = st.fixed_dictionaries(
+    {"rel": st.sampled_from(["enclosure", "license", "alternate"])},
+    optional={"href": st.text(max_size=3), "type": st.text(max_size=3)},
+)
+_DICT_VALUES = st.one_of(
+    _VALUES,
+    st.lists(_LINK.map(FeedParserDict), max_size=2),
+    st.lists(st.fixed_dictionaries({"term": _VALUES}).map(FeedParserDict), max_size=2),
+)
+
+
+def _outcome(call: Any) -> tuple[str, Any]:
+    """What a call returned, or the type of what it raised."""
+    try:
+        return "returned", call()
+    except Exception as exc:  # the plain look-ups must raise what FeedParserDict raises
+        return "raised", type(exc).__name__
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(_DICT_KEYS, _DICT_VALUES, max_size=6), _DICT_KEYS, _VALUES)
+def test_plain_lookups_are_feedparserdicts(items: dict[Any, Any], key: Any, value: Any) -> None:
+    fast, own = FeedParserDict(items), FeedParserDict(items)
+    for name in ("__getitem__", "__contains__", "get"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            got = _outcome(lambda name=name: _PLAIN[name](fast, key))
+            expected = _outcome(lambda name=name: _OWN[name](own, key))
+        assert got == expected, name
+    _PLAIN["__setitem__"](fast, key, value)
+    _OWN["__setitem__"](own, key, value)
+    assert dict(fast) == dict(own)
