@@ -36,14 +36,18 @@ lint: $(STAMP)
 # the other two keep both cores busy meanwhile); `make test TEST_WORKERS=0` runs them in one
 # process.
 TEST_WORKERS ?= 4
+# pytest rewrites the asserts of every test module it imports (~4.7 CPU-s a process for the whole
+# suite, in each worker) and keeps the result beside the module's bytecode, unless
+# PYTHONDONTWRITEBYTECODE is set: unset for pytest, a run reuses what the last one rewrote.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 test: lint bytecode
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(PYTEST) -n $(TEST_WORKERS)
 
 # The edit-test loop, in about a minute: lint, types, and the tests of the pure layers (core and
 # detect: no Prefect, no store, no network). `make test` runs everything.
 check: lint
-	$(BIN)/pytest tests/core tests/detect -q -m "not slow and not postgres" --durations=5
+	$(PYTEST) tests/core tests/detect -q -m "not slow and not postgres" --durations=5
 
 bench: bytecode
 	$(BIN)/python -m bench
