@@ -35,6 +35,7 @@ def session_api(template_folder: Path) -> Iterator[None]:
     """Prefect's test harness, on a copy of the session's template database; the first process
     to get here makes the template from its own harness's database, the others wait for it."""
     template = template_folder / TEMPLATE_NAME
+    template_folder.mkdir(parents=True, exist_ok=True)  # an inherited folder may be gone
     with contextlib.ExitStack() as harness:
         with _exclusive(template_folder / "lock"):
             first = not template.exists()
