@@ -35,7 +35,8 @@ LONGEST_FIRST = (
     # the others keep the cores busy.
     "tests/test_bench_harness.py::test_the_quick_serve_bench_measures_no_change_cycles",
     "tests/test_bench_harness.py::test_the_quick_latency_bench_measures_an_alert_that_arrived",
-    "tests/flows/test_served_run_kill.py",
+    # A module of one long test: alone, so that its worker takes a short unit as its next.
+    "tests/flows/test_served_run_kill.py::test_a_served_run_killed_mid_cycle_is_finished_by_the_next_tick",
     "tests/flows/test_kill_matrix.py::test_kill_9_anywhere_then_rerun_equals_a_clean_run",
     "tests/deploy/test_server_worker.py",
     "tests/db/test_db_migrations.py",
@@ -45,7 +46,7 @@ LONGEST_FIRST = (
     "tests/flows/test_served_runs.py",
     "tests/web/test_web_cli.py",
     "tests/db/test_db_concurrency.py",
-    "tests/flows/test_kill_run.py",
+    "tests/flows/test_kill_run.py::test_kill_9_a_run_anywhere_then_rerun_equals_a_clean_run",
     "tests/flows/test_idle_start.py",
     "tests/flows/test_progress_cli.py",
     "tests/flows/test_concurrent_replay.py",
