@@ -16,8 +16,9 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="watchfloor-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 # Removed when the process exits, after the session (and its secrets audit) is over.
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
-# Where the session's Prefect API database template is kept (tests/prefectdb.py): made by the
-# outermost process, inherited by the xdist workers and the pytest sessions that tests start.
+# Where the session's Prefect API database template is kept (tests/prefectdb.py's
+# TEMPLATE_FOLDER): made by the outermost process, inherited by the xdist workers and the pytest
+# sessions that tests start.
 if not os.environ.get("TESTS_PREFECT_TEMPLATE_DIR"):
     os.environ["TESTS_PREFECT_TEMPLATE_DIR"] = tempfile.mkdtemp(prefix="watchfloor-template-")
     atexit.register(shutil.rmtree, os.environ["TESTS_PREFECT_TEMPLATE_DIR"], ignore_errors=True)
@@ -84,9 +85,9 @@ def prefect_harness() -> Iterator[None]:
     """One temporary Prefect API for every flow test of this process (starting one costs
     seconds), on a copy of the database that Prefect created for the session's first one
     (tests/prefectdb.py)."""
-    from tests.prefectdb import session_api
+    from tests.prefectdb import TEMPLATE_FOLDER, session_api
 
-    with session_api(Path(os.environ["TESTS_PREFECT_TEMPLATE_DIR"])):
+    with session_api(Path(os.environ[TEMPLATE_FOLDER])):
         yield
 
 
@@ -104,10 +105,10 @@ def used_prefect_home(prefect_harness: None, tmp_path_factory: pytest.TempPathFa
     """A Prefect home in which a temporary API already created its database, and no flow ran
     (for copies; never changed): a run given a copy starts its own API as on a machine where
     Prefect ran before, without the seconds (~4 CPU-s) of creating that database."""
-    from tests.prefectdb import TEMPLATE_NAME
+    from tests.prefectdb import TEMPLATE_FOLDER, TEMPLATE_NAME
 
     home = tmp_path_factory.mktemp("prefect-home")
-    template = Path(os.environ["TESTS_PREFECT_TEMPLATE_DIR"]) / TEMPLATE_NAME
+    template = Path(os.environ[TEMPLATE_FOLDER]) / TEMPLATE_NAME
     shutil.copyfile(template, home / "prefect.db")
     return home
 
