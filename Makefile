@@ -33,17 +33,21 @@ lint: $(STAMP)
 
 # Tests run in TEST_WORKERS parallel pytest-xdist workers (many of them wait on subprocesses and
 # servers rather than compute: two of them spend minutes waiting for a bench's cron ticks, and
-# the other two keep both cores busy meanwhile); `make test TEST_WORKERS=0` runs them in one
-# process.
-TEST_WORKERS ?= 4
+# no test keeps a core busy all the time, so three others keep both cores busy meanwhile);
+# `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 5
+# pytest rewrites the asserts of every test module it imports (~4.7 CPU-s a process for the whole
+# suite, in each worker) and keeps the result beside the module's bytecode, unless
+# PYTHONDONTWRITEBYTECODE is set: unset for pytest, a run reuses what the last one rewrote.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 test: lint bytecode
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(PYTEST) -n $(TEST_WORKERS)
 
 # The edit-test loop, in about a minute: lint, types, and the tests of the pure layers (core and
 # detect: no Prefect, no store, no network). `make test` runs everything.
 check: lint
-	$(BIN)/pytest tests/core tests/detect -q -m "not slow and not postgres" --durations=5
+	$(PYTEST) tests/core tests/detect -q -m "not slow and not postgres" --durations=5
 
 bench: bytecode
 	$(BIN)/python -m bench

@@ -16,6 +16,12 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="watchfloor-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 # Removed when the process exits, after the session (and its secrets audit) is over.
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
+# Where the session's Prefect API database template is kept (tests/prefectdb.py's
+# TEMPLATE_FOLDER): made by the outermost process, inherited by the xdist workers and the pytest
+# sessions that tests start.
+if not os.environ.get("TESTS_PREFECT_TEMPLATE_DIR"):
+    os.environ["TESTS_PREFECT_TEMPLATE_DIR"] = tempfile.mkdtemp(prefix="watchfloor-template-")
+    atexit.register(shutil.rmtree, os.environ["TESTS_PREFECT_TEMPLATE_DIR"], ignore_errors=True)
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
@@ -74,41 +80,15 @@ def store_env(url: str) -> Iterator[None]:
             os.environ["WATCHFLOOR_DATABASE_URL"] = before
 
 
-# Where the session's Prefect test harness kept a copy of its database as its API created it.
-_USED_PREFECT_HOME = pytest.StashKey[Path]()
-
-
 @pytest.fixture(scope="session")
-def prefect_harness(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
-    """One temporary Prefect API for every flow test (starting one costs seconds). Its database
-    is copied as soon as the API has created it, before any flow runs: `used_prefect_home`."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for every flow test of this process (starting one costs
+    seconds), on a copy of the database that Prefect created for the session's first one
+    (tests/prefectdb.py)."""
+    from tests.prefectdb import TEMPLATE_FOLDER, session_api
 
-    with prefect_test_harness(server_startup_timeout=120):
-        home = home_with_harness_database(tmp_path_factory.mktemp("prefect-home"))
-        request.config.stash[_USED_PREFECT_HOME] = home
+    with session_api(Path(os.environ[TEMPLATE_FOLDER])):
         yield
-
-
-def home_with_harness_database(folder: Path) -> Path:
-    """`folder`, made a Prefect home whose database is a copy of the running harness API's: as
-    a temporary API created it (migrated, Prefect's block types registered). SQLite's backup
-    copies it whole while the API has it open."""
-    import sqlite3
-
-    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
-
-    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
-    source = sqlite3.connect(f"file:{url.split(':///', 1)[1]}?mode=ro", uri=True)
-    target = sqlite3.connect(folder / "prefect.db")
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
-    return folder
 
 
 @pytest.fixture(scope="session")
@@ -121,11 +101,16 @@ def prefect_api_url(prefect_harness: None) -> str:
 
 
 @pytest.fixture(scope="session")
-def used_prefect_home(request: pytest.FixtureRequest, prefect_harness: None) -> Path:
+def used_prefect_home(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Prefect home in which a temporary API already created its database, and no flow ran
     (for copies; never changed): a run given a copy starts its own API as on a machine where
     Prefect ran before, without the seconds (~4 CPU-s) of creating that database."""
-    return request.config.stash[_USED_PREFECT_HOME]
+    from tests.prefectdb import TEMPLATE_FOLDER, TEMPLATE_NAME
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    template = Path(os.environ[TEMPLATE_FOLDER]) / TEMPLATE_NAME
+    shutil.copyfile(template, home / "prefect.db")
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -23,32 +23,52 @@ from typing import Any
 
 import pytest
 
-# The longest tests and modules of the suite, longest first (from `--durations` of `make test`,
-# or the per-module wall of `-p tests.cputime`: 10 s and more). Only the order of the work and
-# how it is split depend on this list; a name that no longer matches changes nothing else. A
-# test (`path::name`, every parametrization) is a unit alone (its module's fixtures are cheap);
-# a module stays one unit.
+# The longest tests and modules of the suite, longest first (the per-unit wall of
+# `PYTEST_ADDOPTS=--cputime=FILE make test`, `python -m tests.cputime FILE`: 10 s and more). Only
+# the order of the work and how it is split depend on this list; a name that no longer matches
+# changes nothing else. A test (`path::name`, every parametrization) is a unit alone (its
+# module's fixtures are cheap); a module stays one unit. Units left out of the list, or run late
+# in it, are the short ones that fill in while the long ones end: a long module left to the end
+# of the queue would keep one worker busy after the others stopped.
 LONGEST_FIRST = (
     # Minutes of waiting for a one-minute cron's ticks, at little CPU: on two workers, while
     # the others keep the cores busy.
     "tests/test_bench_harness.py::test_the_quick_serve_bench_measures_no_change_cycles",
     "tests/test_bench_harness.py::test_the_quick_latency_bench_measures_an_alert_that_arrived",
+    # A module of one long test: alone, so that its worker takes a short unit as its next.
+    "tests/flows/test_served_run_kill.py::test_a_served_run_killed_mid_cycle_is_finished_by_the_next_tick",
     "tests/flows/test_kill_matrix.py::test_kill_9_anywhere_then_rerun_equals_a_clean_run",
-    "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
-    "tests/flows/test_served_run_kill.py",
-    "tests/flows/test_kill_run.py",
-    "tests/flows/test_alerts_secret_audit.py",
     "tests/deploy/test_server_worker.py",
-    "tests/flows/test_cli_prefect.py",
-    "tests/flows/test_cli.py",
-    "tests/flows/test_concurrent_replay.py",
-    "tests/flows/test_progress_cli.py",
-    "tests/flows/test_cli_detect_input.py",
-    "tests/flows/test_alerts_cli.py",
-    "tests/flows/test_feedback_cli.py",
-    "tests/test_bench_harness.py",
     "tests/db/test_db_migrations.py",
+    "tests/flows/test_alerts_secret_audit.py",
+    "tests/flows/test_cli_prefect.py",
+    "tests/flows/test_serve_restart.py::test_serve_goes_on_after_being_stopped_mid_cycle",
+    "tests/flows/test_served_runs.py",
+    "tests/web/test_web_cli.py",
+    "tests/db/test_db_concurrency.py",
+    "tests/flows/test_kill_run.py::test_kill_9_a_run_anywhere_then_rerun_equals_a_clean_run",
+    "tests/flows/test_idle_start.py",
+    "tests/flows/test_progress_cli.py",
+    "tests/flows/test_concurrent_replay.py",
+    "tests/flows/test_cli_detect_input.py",
+    "tests/flows/test_cli_errors.py",
+    "tests/flows/test_cli.py",
+    "tests/flows/test_alerts_e2e.py",
+    "tests/flows/test_db_cli.py",
+    "tests/detect/test_fast_paths.py",
     "tests/web/test_browser.py",
+    "tests/flows/test_monitor_lock.py",
+    "tests/db/test_db_sources.py",
+    "tests/flows/test_serve_deployment.py",
+    "tests/flows/test_alerts_ledger.py",
+    "tests/db/test_db_outbox.py",
+    "tests/flows/test_api_unreachable.py",
+    "tests/notify/test_notify_throughput.py",
+    "tests/flows/test_forked_runs.py",
+    "tests/flows/test_serve_secret_parameters.py",
+    "tests/db/test_db_articles.py",
+    "tests/detect/test_linear_work.py",
+    "tests/test_bench_harness.py",
 )
 
 

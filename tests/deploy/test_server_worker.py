@@ -1,12 +1,15 @@
 """The recipe of deploy/server/ on loopback: a Prefect server, the `watchfloor` process work pool,
 the deployments of deploy/prefect.yaml, a worker, and a replay run triggered through the server
 that stores the seed developments and alerts a local webhook; with SQLite behind Prefect and
-Watchfloor, and with PostgreSQL behind both. Every process is gone after."""
+Watchfloor, and with PostgreSQL behind both. Every process is gone after. A server on SQLite
+starts in a Prefect home used before (`used_prefect_home`: its database created), as on a
+machine where Prefect ran already; the one on PostgreSQL creates its database itself."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -85,13 +88,24 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str | Non
     return prefect.replace("postgresql+psycopg://", "postgresql+asyncpg://"), store
 
 
+def server_home(tmp_path: Path, used_prefect_home: Path) -> Path:
+    """The server's Prefect home: a copy of one used before."""
+    home = tmp_path / "prefect"
+    shutil.copytree(used_prefect_home, home)
+    return home
+
+
 def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
-    tmp_path: Path, http: HttpReceiver, databases: tuple[str | None, str]
+    tmp_path: Path,
+    http: HttpReceiver,
+    databases: tuple[str | None, str],
+    used_prefect_home: Path,
 ) -> None:
     prefect_db, store = databases
+    home = tmp_path / "prefect" if prefect_db else server_home(tmp_path, used_prefect_home)
     # No scheduler: the monitor's cron must not start a run that polls the real feeds.
     stack = recipe.Stack(
-        tmp_path / "prefect",
+        home,
         prefect_db_url=prefect_db,
         scheduler=False,
         # Secrets in the worker's environment, never in parameters.
@@ -118,9 +132,9 @@ def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
     assert len(http.received) == 4, "the worker's WATCHFLOOR_NOTIFY_URLS reached the flow run"
 
 
-def test_server_schedules_the_monitor_deployment(tmp_path: Path) -> None:
+def test_server_schedules_the_monitor_deployment(tmp_path: Path, used_prefect_home: Path) -> None:
     stack = recipe.Stack(
-        tmp_path / "prefect",
+        server_home(tmp_path, used_prefect_home),
         scheduler=True,
         server_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1"},
     )

@@ -42,6 +42,8 @@ def json_of(result: subprocess.CompletedProcess[str]) -> Any:
 
 @pytest.mark.slow
 def test_replay_json_twice_in_a_real_process(tmp_path: Path) -> None:
+    # In a new Prefect home, as a user's first replay on a new machine (`make run`): its
+    # temporary API creates its database (other replays start in a copy of a used home).
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     first = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
     assert first["articles"] == 5

@@ -23,9 +23,11 @@ import httpx
 import pytest
 
 from tests.clikit import WATCHFLOOR
-from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
+# Not imported from tests.conftest: REPLAY_PROBE imports this module in a CLI process, where
+# the conftest would give Prefect a new, empty home instead of the test's.
+SEEDS = ROOT / "seeds"
 # What Prefect itself reads, in a process that imported the CLI the way the console script does.
 PROBE = """
 import json, os
