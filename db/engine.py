@@ -40,6 +40,9 @@ _VERSIONS = _HERE / "migrations" / "versions"
 # Alembic's table of the revision a store is at (its default name, which env.py keeps).
 _VERSION_TABLE = "alembic_version"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# How long a checkpoint waits for readers of an older snapshot: a page being read ends well
+# within it; a reader that stays longer only leaves the checkpoint partial.
+CHECKPOINT_WAIT_S = 1.0
 MIGRATION_LOCK = "watchfloor:migrations"
 DETECTION_LOCK = "watchfloor:detection"
 
@@ -221,16 +224,23 @@ def checkpoint_wal(engine: Engine) -> None:
     SQLite only checkpoints automatically in small steps and never shrinks the log, so a
     1,000-feed first poll left a 23 MB `-wal` beside an 86 MB database. A reader in another
     process holding an old snapshot leaves the checkpoint partial (SQLite reports it busy
-    without raising); a later run finishes it, so that is not an error.
+    without raising); a later run finishes it, so that is not an error. SQLite's busy handler
+    would make the checkpoint wait for such a reader as long as any statement waits for a lock
+    (SQLITE_BUSY_TIMEOUT_S): a run ending while `watchfloor web` reads would stall that long.
+    The checkpoint waits CHECKPOINT_WAIT_S at most.
     """
     if engine.dialect.name != "sqlite":
         return
     # The raw connection, outside SQLAlchemy's transaction: the checkpoint cannot run inside
     # the BEGIN IMMEDIATE that every SQLAlchemy transaction on SQLite opens.
     connection = engine.raw_connection()
+    cursor = connection.cursor()
     try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        cursor.execute(f"PRAGMA busy_timeout = {int(CHECKPOINT_WAIT_S * 1000)}")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     finally:
+        # The connection goes back to the pool: its statements wait as long as any others.
+        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         connection.close()
 
 

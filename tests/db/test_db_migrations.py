@@ -27,7 +27,13 @@ from sqlalchemy.pool import StaticPool
 from adapters import FetchContext, get_adapter
 from core.model import SourceSpec
 from db import checkpoint_wal, create_engine_for, current_revision, source_states, upgrade
-from db.engine import StoreError, alembic_config, known_revisions, migration_transaction
+from db.engine import (
+    SQLITE_BUSY_TIMEOUT_S,
+    StoreError,
+    alembic_config,
+    known_revisions,
+    migration_transaction,
+)
 from db.engine import head_revision as engine_head_revision
 from db.models import Base
 from tests.adapters.feedserver import FeedServer
@@ -151,9 +157,19 @@ def test_a_checkpoint_beside_a_reader_is_partial_not_an_error(tmp_path: Path) ->
         reader.execute("BEGIN")
         assert reader.execute("SELECT count(*) FROM t").fetchone() == (10,)  # holds a snapshot
         write_rows(engine, 10)
-        checkpoint_wal(engine)  # cannot truncate past the reader's snapshot: no exception
+        # Cannot truncate past the reader's snapshot: no exception, and no wait for the reader
+        # to finish (it finishes only after the checkpoint has ended, or the wait has run out).
+        checkpoint = threading.Thread(target=checkpoint_wal, args=(engine,))
+        checkpoint.start()
+        checkpoint.join(timeout=SQLITE_BUSY_TIMEOUT_S / 2)
+        ended_beside_the_reader = not checkpoint.is_alive()
         assert reader.execute("SELECT count(*) FROM t").fetchone() == (10,)
         reader.execute("COMMIT")
+        checkpoint.join()
+        assert ended_beside_the_reader
+        with engine.connect() as connection:  # the pooled connection waits for locks again
+            timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert timeout == SQLITE_BUSY_TIMEOUT_S * 1000
         checkpoint_wal(engine)
         assert Path(f"{path}-wal").stat().st_size == 0
 
