@@ -99,14 +99,25 @@ _QUEUE_ORDER = (
 )
 
 
-def still_awaiting(session: Session, rules_version: str, ids: Collection[int]) -> set[int]:
-    """Those of `ids` that still await detection under `rules_version` (not taken by another
-    run since they were read): only their ids, with no text and no order to read."""
-    found: set[int] = set()
+def take_awaiting(session: Session, rules_version: str, ids: Collection[int]) -> set[int]:
+    """Mark those of `ids` that still await detection under `rules_version` (not taken by
+    another run since they were read) detected with it, and return them.
+
+    One UPDATE ... RETURNING per slice: reading the state first and writing it after read each
+    row twice, and on SQLite the state sits past the row's text and raw, in overflow pages.
+    The caller's transaction writes the taken articles' changes too, and `mark_failed` turns
+    those whose analysis raised into failures.
+    """
+    taken: set[int] = set()
     for part in chunked(sorted(ids)):
-        query = select(articles.c.id).where(articles.c.id.in_(part), _awaiting(rules_version))
-        found.update(session.execute(query).scalars())
-    return found
+        query = (
+            update(articles)
+            .where(articles.c.id.in_(part), _awaiting(rules_version))
+            .values(detect_state="done", rules_version=rules_version, detect_error=None)
+            .returning(articles.c.id)
+        )
+        taken.update(session.execute(query).scalars())
+    return taken
 
 
 def _queued(session: Session, condition: Any, limit: int) -> list[QueuedArticle]:
@@ -174,17 +185,6 @@ def count_pending_detection(session: Session, rules_version: str) -> int:
     """How many articles await detection under `rules_version`."""
     query = select(func.count()).select_from(articles).where(_awaiting(rules_version))
     return int(session.scalar(query) or 0)
-
-
-def mark_detected(session: Session, ids: Collection[int], rules_version: str) -> None:
-    """Record that `ids` were analysed with `rules_version` (their changes are in this
-    transaction)."""
-    for part in chunked(sorted(ids)):
-        session.execute(
-            update(articles)
-            .where(articles.c.id.in_(part))
-            .values(detect_state="done", rules_version=rules_version, detect_error=None)
-        )
 
 
 def mark_failed(session: Session, errors: Mapping[int, str], rules_version: str) -> None:

@@ -97,6 +97,9 @@ def replay(
     When every file is already stored as it is and nothing in the store awaits detection or
     delivery, the replay answers without starting Prefect, and says so (on stderr with --json).
     """
+    from flows.gcpace import collect_in_larger_steps
+
+    collect_in_larger_steps()  # before the imports below: they allocate too
     from flows.apiserver import temporary_api
     from flows.handoff import Handoff, handing
     from flows.progress import terminal_progress

@@ -10,6 +10,11 @@ its thread time (gc.callbacks, 2 runs each), and the full ones walked every obje
 had loaded. With a young collection every FIRST_GENERATION_EVERY allocations, the same poll
 ran 16-18 young collections, one middle and no full one: 0.3-0.4 CPU-s.
 
+`watchfloor replay` does the same from its start: a whole-process replay of 10,000 seed files
+took 15.6 -> 14.8 and 16.7 -> 15.9 CPU-s (medians of 4, two A/B series at load 1.5-6.7;
+with the detection queue's one-statement take, whose own share is ~0.06 CPU-s), peak RSS
+282 -> 287 MB.
+
 What is cyclic garbage waits longer to be freed: at most about FIRST_GENERATION_EVERY young
 objects (a few MB); peak RSS of that poll moved by less than its run-to-run spread (330-355 MB
 both ways). A process that keeps running (`serve`) keeps the defaults: its cycles are small,

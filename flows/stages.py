@@ -116,14 +116,13 @@ def record_chunk(
     """Write an analysed chunk's changes, alerts and marks in the caller's transaction, which
     holds the detection lock. Articles another run detected since they were read are left out:
     the chunk was analysed outside the lock, so that storing goes on meanwhile."""
-    still = db.still_awaiting(session, rules_version, [item.id for item in analysis.queued])
+    still = db.take_awaiting(session, rules_version, [item.id for item in analysis.queued])
     queued = [item for item in analysis.queued if item.id in still]
     errors = {i: error for i, error in analysis.errors.items() if i in still}
     ok = [item for item in queued if item.id not in errors]
     kept = {str(item.id) for item in ok}
     matches = [m for m in analysis.matches if m.article_key in kept]
     changes, alert_ids = _apply_matches(session, matches, ok, lookback_days)
-    db.mark_detected(session, [item.id for item in ok], rules_version)
     db.mark_failed(session, errors, rules_version)
     by_id = {item.id: item for item in queued}
     failed = [

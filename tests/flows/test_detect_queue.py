@@ -32,7 +32,7 @@ from flows.ingest import FetchPolicy, fetch_states, store_batch
 from flows.replay import replay_source
 from flows.runtime import transaction
 from flows.settings import load_settings
-from flows.stages import detect_stage
+from flows.stages import analysed, detect_stage, record_chunk
 from tests.conftest import ROOT, RULES, SEEDS
 
 MARK = "FAULT-INJECTED"
@@ -144,6 +144,26 @@ def with_bad_article(url: str) -> tuple[list[SourceSpec], list[FetchResult]]:
     )
     articles = (*result.articles[:2], bad, *result.articles[2:])
     return specs, [replace(result, articles=articles)]
+
+
+def test_a_chunk_leaves_out_what_another_run_detected_since_it_was_read(
+    url: str, tmp_path: Path
+) -> None:
+    config = config_for(url)
+    store_batch(url, *seed_results(url))
+    with transaction(url) as session:
+        queued = db.pending_detection(session, config.rules_version, 10)
+    first, later = analysed(config.ruleset, queued[:2]), analysed(config.ruleset, queued)
+    # Another run records the first two articles between this run's read and its write.
+    with transaction(url) as session:
+        assert record_chunk(session, first, config.rules_version, 30).articles == 2
+    with transaction(url) as session:
+        outcome = record_chunk(session, later, config.rules_version, 30)
+    assert outcome.articles == 3
+    assert list(outcome.article_ids) == [item.id for item in queued[2:]]
+    assert states(url) == {"done": 5}
+    assert developments(url) == developments(clean_run(tmp_path))
+    assert len(alert_rows(url)) == 4
 
 
 @pytest.mark.usefixtures("faulty_detector")

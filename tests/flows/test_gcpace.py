@@ -1,5 +1,5 @@
 """A one-off command's process collects the youngest generation in larger steps
-(flows.gcpace), and a one-off run sets it."""
+(flows.gcpace), and a one-off run and a replay set it."""
 
 from __future__ import annotations
 
@@ -37,4 +37,11 @@ def test_the_thresholds_are_the_larger_steps() -> None:
 def test_a_one_off_run_collects_in_larger_steps(tmp_path: Path) -> None:
     # A sources file that does not exist: the run stops at its configuration, after the setting.
     CliRunner().invoke(app, ["run", "--sources", str(tmp_path / "missing.yaml")])
+    assert gc.get_threshold() == LARGER_STEPS
+
+
+@pytest.mark.usefixtures("default_thresholds")
+def test_a_replay_collects_in_larger_steps(tmp_path: Path) -> None:
+    # A path that does not exist: the replay stops at its arguments, after the setting.
+    CliRunner().invoke(app, ["replay", str(tmp_path / "missing")])
     assert gc.get_threshold() == LARGER_STEPS
