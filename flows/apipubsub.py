@@ -7,7 +7,7 @@ pub/sub for a message with a 0.1 s timeout, again and again, and burner-redis wa
 one by handing a blocking `queue.get(timeout=0.1)` to a thread of the loop's default executor:
 ten thread hand-offs a second, every second `serve` runs. Idle, they were a third of the
 API's CPU: 0.30 CPU-s per 40 s without a client, 0.18 waiting on the loop instead (medians of
-2, this 2-core machine).
+4, interleaved, this 2-core machine).
 
 `wait_on_the_loop` takes the message the same way, without the thread: it looks in the queue
 and, while it is empty, sleeps on the loop for at most 0.1 s at a time until the timeout. The
