@@ -17,7 +17,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -213,12 +214,7 @@ def _get_once(request: _Request, url: str) -> tuple[HttpOutcome | None, tuple[in
             # Headers and body included: every socket operation below is bounded by it.
             with (
                 exchange_deadline(time.monotonic() + remaining),
-                request.client.stream(
-                    "GET",
-                    url,
-                    headers=request.headers,
-                    timeout=_timeouts(request.options, remaining),
-                ) as resp,
+                _exchange(request, url, _timeouts(request.options, remaining)) as resp,
             ):
                 return _handle_response(request, url, resp)
     except FetchError:
@@ -251,6 +247,33 @@ def _get_once(request: _Request, url: str) -> tuple[HttpOutcome | None, tuple[in
             request.source,
             f"HTTP failure fetching {display_url(url)}: {type(exc).__name__}: {exc}",
         ) from exc
+
+
+@contextmanager
+def _exchange(request: _Request, url: str, timeout: httpx.Timeout) -> Iterator[httpx.Response]:
+    """GET `url` through the client's transport, its response streamed, closed on the way out.
+
+    What `client.stream("GET", ...)` does for a fetch, without the rest of its machinery:
+    the client's headers with the request's, the client's cookies sent and the response's
+    kept, the timeouts. Redirects are followed by the fetcher (the client follows none), and
+    the client has no auth, event hooks or base URL, so `Client.send`'s layers for them only
+    cost: ~15% of the CPU of fetching 1,000 unchanged feeds (0.50 -> 0.43 CPU-s, medians of
+    8, interleaved, loopback). The transport is the one the client was built with
+    (`adapters.netguard.guarded_transport`, httpx 0.28 pinned in constraints.txt).
+    """
+    client = request.client
+    headers = httpx.Headers(client.headers)
+    headers.update(request.headers)
+    outgoing = httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout.as_dict()})
+    if client.cookies.jar:
+        client.cookies.set_cookie_header(outgoing)
+    response = client._transport.handle_request(outgoing)
+    response.request = outgoing
+    try:
+        client.cookies.extract_cookies(response)
+        yield response
+    finally:
+        response.close()
 
 
 def _timeouts(options: HttpOptions, remaining: float) -> httpx.Timeout:

@@ -1,9 +1,10 @@
 """Prefect's API app as Watchfloor's temporary API runs it (`flows.apiserver`).
 
 It is Prefect's own app (`prefect.server.api.server.create_app`), built as Prefect's temporary
-API subprocess builds it but not `final` (`temporary_app` says why), with one change: the
+API subprocess builds it but not `final` (`temporary_app` says why), with two changes: the
 server's background-task worker (a docket `Worker`) looks for due tasks every 2 s instead of
-every 250 ms.
+every 250 ms, and its in-memory Redis waits for pub/sub messages on the event loop instead of
+in a thread (`flows.apipubsub`).
 Idle, that polling is most of what the temporary API costs: `serve` keeps the API up for as
 long as it serves, and on this 2-core machine it took 0.84 CPU-s a minute with no client,
 0.53 with the slower polling (measured with /proc over 60 s, bench/servecpu.py measures it with
@@ -26,6 +27,8 @@ from docket import Docket, Worker
 from fastapi import FastAPI
 from prefect.server.api import background_workers
 from prefect.server.api.server import create_app
+
+import flows.apipubsub  # noqa: F401  (its pub/sub waits on the loop: see the module)
 
 __all__ = ["UNHURRIED_CHECK", "UnhurriedWorker", "temporary_app"]
 

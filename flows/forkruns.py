@@ -30,6 +30,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 WARM_MODULE = "flows.warm"
+# The warm-up imports numpy (the store's SimHash), and OpenBLAS, which numpy loads, starts a
+# thread per core at import unless told otherwise: the forkserver must run no threads, and no
+# run multiplies matrices. A value the operator set wins.
+SINGLE_THREADED_MATH = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 class _ForkserverModule:
@@ -69,16 +73,18 @@ def runs_forked_from_a_warm_process(settings_environment: Mapping[str, str]) -> 
 
     The forkserver starts here, with this process's environment plus `settings_environment`
     (WATCHFLOOR_* variables naming the rules and subscribers the runs will load, so the
-    warm-up loads the same ones, and settings meant for the runs only), and warms up while
-    `serve` starts. Its forks inherit that environment; Prefect then copies this process's
-    environment over it in each run. On exit Prefect spawns again and the forkserver is
-    stopped, so a later `serve` in the same process (tests) gets one with its own environment.
+    warm-up loads the same ones, and settings meant for the runs only) and
+    SINGLE_THREADED_MATH, and warms up while `serve` starts. Its forks inherit that
+    environment; Prefect then copies this process's environment over it in each run. On exit
+    Prefect spawns again and the forkserver is stopped, so a later `serve` in the same process
+    (tests) gets one with its own environment.
     """
     import prefect.flow_engine
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([WARM_MODULE])
-    with _environment(settings_environment):
+    math = {name: value for name, value in SINGLE_THREADED_MATH.items() if name not in os.environ}
+    with _environment(math | dict(settings_environment)):
         multiprocessing.forkserver.ensure_running()
     prefect.flow_engine.multiprocessing = _ForkserverModule(context)  # type: ignore[assignment]
     try:

@@ -37,6 +37,14 @@ PREFECT_DEFAULTS = {
     # (warnings only). Its documented switch turns those checks off: ~0.08 CPU-s less to import
     # the API. Its own TypeError checks (`bear_enforce`) stay.
     "PY_KEY_VALUE_DISABLE_BEARTYPE": "true",
+    # The temporary API's automation services (reactive and proactive triggers, and the actions
+    # they fire; Prefect's reference: "Evaluates reactive automation triggers", "Runs the
+    # actions triggered by automations") serve automations only, which Watchfloor never
+    # creates and a temporary API, with no UI and gone when its command ends, has no one to
+    # create. Proactive evaluation alone ran every 5 s while `serve` served: ~0.07 CPU-s a
+    # minute idle. Only a Prefect server reads it: one that PREFECT_API_URL names keeps its
+    # own setting, and the user's own value wins here as for every default.
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
 }
 # Every process the CLI starts inherits this marker, which is how the orphan watcher finds them.
 CLI_PID_MARKER = "WATCHFLOOR_CLI_PID"

@@ -38,6 +38,7 @@ import rich._emoji_codes  # noqa: F401  (see above)
 import sqlalchemy.orm
 from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
+import core.simhashes  # noqa: F401  numpy: imported by a run's store, ~0.2 CPU-s a run (py-spy)
 import notify  # noqa: F401  Apprise: imported by a run's send stage
 from adapters.context import shared_ssl_context
 from db.engine import head_revision

@@ -57,6 +57,8 @@ def describe_run_process(report: str, rules_dir: str) -> None:
         # Prefect's clients take the context the warm-up built (flows.warm).
         "prefect_context_shared": preloaded and _prefect_clients_share_the_warm_context(),
         "frozen": gc.get_freeze_count() > 0,
+        "numpy_loaded": "core.simhashes" in sys.modules and "numpy" in sys.modules,
+        "parent_threads": sum(1 for _ in Path(f"/proc/{os.getppid()}/task").iterdir()),
     }
     Path(report).write_text(json.dumps(facts), encoding="utf-8")
 
@@ -118,6 +120,8 @@ def test_runs_are_forked_warm_and_compile_rules_only_when_they_change(tmp_path: 
         assert facts["parent"] != os.getpid(), "a fork of the forkserver, not of this process"
         assert facts["tls_contexts"] == 1 and facts["frozen"] is True
         assert facts["prefect_context_shared"] is True
+        assert facts["numpy_loaded"] is True, "the store's SimHash, imported once"
+        assert facts["parent_threads"] == 1, "the forkserver runs no threads (OpenBLAS's none)"
     assert (first["compiled"], second["compiled"]) == (0, 0)
     assert after_edit["compiled"] == 1
     assert "WATCHFLOOR_RULES_DIR" not in os.environ, "the warm-up's variables are given back"

@@ -1,0 +1,60 @@
+"""The temporary API's in-memory Redis waits for pub/sub messages on the event loop
+(flows.apipubsub): what docket's cancellation listener asks of it still works, with no thread."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from burner_redis.pubsub import PubSub  # type: ignore[import-untyped]
+from docket import Docket
+
+from flows.apipubsub import wait_on_the_loop
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """The loop's default executor, counting what is handed to it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.submitted = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+async def listen_publish_and_time_out(executor: CountingExecutor) -> tuple[Any, Any, Any]:
+    """As docket's cancellation listener: subscribe to a pattern, read the confirmation, read a
+    published message, then time out on an empty queue."""
+    asyncio.get_running_loop().set_default_executor(executor)
+    async with (
+        Docket(name="apipubsub-test", url="memory://") as docket,
+        docket._pubsub() as pubsub,
+    ):
+        await pubsub.psubscribe(docket.key("cancel:*"))
+        confirmed = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+        await docket._publish(docket.cancel_channel("a-task"), "a-task")
+        message = None
+        while message is None:  # delivered by burner-redis's own task, soon
+            message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=0.1)
+        nothing = await pubsub.get_message(ignore_subscribe_messages=False, timeout=0.05)
+        await pubsub.punsubscribe()
+    return confirmed, message, nothing
+
+
+def test_the_temporary_apis_pub_sub_waits_on_the_loop() -> None:
+    import flows.apiapp  # noqa: F401  what the temporary API imports, and with it the wait
+
+    assert PubSub._queue_get is wait_on_the_loop
+
+
+def test_messages_arrive_and_an_empty_wait_times_out_without_a_thread() -> None:
+    executor = CountingExecutor()
+    confirmed, message, nothing = asyncio.run(listen_publish_and_time_out(executor))
+    assert confirmed["type"] == "psubscribe"
+    assert message["type"] == "pmessage"
+    assert message["data"] in (b"a-task", "a-task")
+    assert nothing is None
+    assert executor.submitted == 0  # no wait went to a thread
