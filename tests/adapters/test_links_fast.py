@@ -64,7 +64,7 @@ def general(link: str | None, base: str | None) -> str | None:
     return parsed_canonical_url(link.strip(), base)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(links, bases)
 def test_the_fast_path_answers_as_the_general_path(link: str, base: str | None) -> None:
     assert outcome(canonical_url, link, base) == outcome(general, link, base)
