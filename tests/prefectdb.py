@@ -8,18 +8,23 @@ API created it, before any flow ran (`TEMPLATE_NAME` in the folder named by `TEM
 which the outermost process makes and its children inherit); the others wait for it and start
 theirs on a copy. What Prefect does after its start is the same on both.
 
-The API runs without Prefect's automation services (`SERVER_SETTINGS`): no test and no part of
-Watchfloor makes an automation, and idle they poll the database every 5 s, ~10% of the idle
-API's CPU (0.61 instead of 0.68 CPU-s a minute, ~2 CPU-s a `make test`). The rest is pydocket's
-worker polling its in-memory broker (every 100-250 ms), which Prefect 3.8 has no setting for.
+The API process is the one a Watchfloor command serves itself: `flows.apiapp`'s app (Prefect's,
+whose background-task worker checks every 2 s instead of 250 ms and whose in-memory Redis waits
+on its loop), with the Prefect defaults of a Watchfloor command (`flows.process`: no automation
+services, which no test and no part of Watchfloor uses). Prefect's stock API process took
+3.5-3.6 CPU-s to start on a copy and 0.41-0.43 CPU-s per 30 s idle; this one 3.1-3.3 and 0.12-0.16
+(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,12 +38,8 @@ TEMPLATE_NAME = "prefect-test.db"
 # What `prefect_test_harness` names its database, in the folder it makes with `mkdtemp`.
 HARNESS_DATABASE = "prefect-test.db"
 STARTUP_TIMEOUT_S = 120
-# Prefect settings of the session's API process: its automation services (reactive and proactive
-# triggers, and the actions they would take) off.
-SERVER_SETTINGS = {
-    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
-    "PREFECT_SERVER_SERVICES_ACTIONS_ENABLED": "false",
-}
+# The folder `flows.apiapp` is imported from.
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
@@ -81,18 +82,54 @@ def copy_running_database(source: Path, target: Path) -> None:
 
 @contextlib.contextmanager
 def _harness() -> Iterator[None]:
-    """Prefect's test harness, its API process started with `SERVER_SETTINGS`."""
-    from prefect.testing.utilities import prefect_test_harness
+    """Prefect's test harness, its API process Watchfloor's (`flows.apiapp`, with a Watchfloor
+    command's Prefect defaults)."""
+    import prefect.testing.utilities
+
+    from flows.process import apply_prefect_defaults
 
     with contextlib.ExitStack() as harness:
-        # In the environment only while the harness starts its API process, which inherits it
-        # (the harness's settings, which it builds then, hold them too, but only the server reads
-        # them); the processes tests start later do not inherit them.
+        # Only while the harness starts its API process, which inherits the environment (the
+        # harness's settings, which it builds then, hold the defaults too; only a server reads
+        # them). setattr fails loudly if a Prefect upgrade no longer builds its server there.
         with pytest.MonkeyPatch.context() as patch:
-            for name, value in SERVER_SETTINGS.items():
-                patch.setenv(name, value)
-            harness.enter_context(prefect_test_harness(server_startup_timeout=STARTUP_TIMEOUT_S))
+            server_environ = dict(os.environ)
+            apply_prefect_defaults(server_environ)
+            for name in server_environ.keys() - os.environ.keys():
+                patch.setenv(name, server_environ[name])
+            patch.setattr(prefect.testing.utilities, "SubprocessASGIServer", _api_server_class())
+            harness.enter_context(
+                prefect.testing.utilities.prefect_test_harness(
+                    server_startup_timeout=STARTUP_TIMEOUT_S
+                )
+            )
         yield
+
+
+def _api_server_class() -> type:
+    """Prefect's API subprocess (`SubprocessASGIServer`), serving `flows.apiapp`'s app."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import get_current_settings
+
+    class WatchfloorAPIServer(SubprocessASGIServer):
+        def _run_uvicorn_command(self) -> subprocess.Popen[bytes]:
+            """Prefect's command and environment (prefect 3.8's `_run_uvicorn_command`), for
+            `flows.apiapp`'s app, imported from the project's folder, and not `final`
+            (PREFECT__SERVER_FINAL), as `flows.apiapp.temporary_app` says why."""
+            app = ["--app-dir", str(PROJECT), "--factory", "flows.apiapp:temporary_app"]
+            address = ["--host", "127.0.0.1", "--port", str(self.port)]
+            quiet = ["--log-level", "error", "--lifespan", "on"]
+            return subprocess.Popen(
+                args=[sys.executable, "-m", "uvicorn", *app, *address, *quiet],
+                env={
+                    **os.environ,
+                    "PREFECT_UI_ENABLED": "0",
+                    "PREFECT__SERVER_EPHEMERAL": "1",
+                    **get_current_settings().to_environment_variables(exclude_unset=True),
+                },
+            )
+
+    return WatchfloorAPIServer
 
 
 @contextlib.contextmanager
