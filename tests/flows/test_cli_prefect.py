@@ -39,6 +39,7 @@ print(json.dumps({
     "analytics": settings.server.analytics_enabled,
     "do_not_track": os.environ.get("DO_NOT_TRACK"),
     "key_value_beartype_off": os.environ.get("PY_KEY_VALUE_DISABLE_BEARTYPE"),
+    "triggers": settings.server.services.triggers.enabled,
 }))
 """
 API_STARTED = re.compile(r"Starting temporary server on http://127\.0\.0\.1:(\d+)")
@@ -54,6 +55,7 @@ def bare_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED",
         "PREFECT_API_URL",
         "PY_KEY_VALUE_DISABLE_BEARTYPE",
+        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED",
     }
     env = {
         name: value
@@ -83,6 +85,7 @@ def test_prefect_sees_the_cli_defaults(tmp_path: Path) -> None:
         "analytics": False,
         "do_not_track": "1",
         "key_value_beartype_off": "true",
+        "triggers": False,
     }
 
 
@@ -93,12 +96,14 @@ def test_a_users_explicit_prefect_settings_win(tmp_path: Path) -> None:
         PREFECT_SERVER_ANALYTICS_ENABLED="true",
         DO_NOT_TRACK="0",
         PY_KEY_VALUE_DISABLE_BEARTYPE="false",
+        PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
     )
     assert seen == {
         "startup_timeout": 300,
         "analytics": True,
         "do_not_track": "0",
         "key_value_beartype_off": "false",
+        "triggers": True,
     }
 
 

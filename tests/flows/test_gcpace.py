@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.gcpace import FIRST_GENERATION_EVERY, OLDER_GENERATIONS_EVERY, collect_in_larger_steps
+from flows.gcpace import FIRST_GENERATION_EVERY, OLDER_GENERATIONS_EVERY
 
 LARGER_STEPS = (FIRST_GENERATION_EVERY, *OLDER_GENERATIONS_EVERY)
 
@@ -25,12 +25,6 @@ def default_thresholds() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-@pytest.mark.usefixtures("default_thresholds")
-def test_the_thresholds_are_the_larger_steps() -> None:
-    collect_in_larger_steps()
-    assert gc.get_threshold() == LARGER_STEPS
 
 
 @pytest.mark.usefixtures("default_thresholds")
