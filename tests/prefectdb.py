@@ -50,8 +50,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 @contextlib.contextmanager
 def session_api(template_folder: Path) -> Iterator[None]:
-    """Prefect's test harness, on a copy of the session's template database; the first process
-    to get here makes the template from its own harness's database, the others wait for it."""
+    """This process's test harness (a temporary Prefect API), on a copy of the session's
+    template database; the first process to get here makes the template from its own
+    harness's database, the others wait for it."""
     template = template_folder / TEMPLATE_NAME
     template_folder.mkdir(parents=True, exist_ok=True)  # an inherited folder may be gone
     with contextlib.ExitStack() as harness:
