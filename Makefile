@@ -25,11 +25,13 @@ run: $(STAMP)
 	@mkdir -p .run && rm -f .run/replay.db .run/replay.db-wal .run/replay.db-shm
 	$(BIN)/watchfloor replay seeds/ --db sqlite:///.run/replay.db
 
+# The checks, in order, each named before it runs; the first that fails stops them (its status).
+# A shell loop rather than a sub-make, so that `make -n test` runs nothing.
+RUN_LINT = for check in "ruff check ." "ruff format --check ." lint-imports mypy; do \
+	echo "$(BIN)/$$check"; $(BIN)/$$check || exit; done
+
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
-	$(BIN)/mypy
+	@$(RUN_LINT)
 
 # Tests run in TEST_WORKERS parallel pytest-xdist workers (many of them wait on subprocesses and
 # servers rather than compute: two of them spend minutes waiting for a bench's cron ticks, and
@@ -46,7 +48,7 @@ PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 # output comes after the tests', and `make test` fails if either failed.
 test: bytecode
 	@lint_log=$$(mktemp); \
-	$(MAKE) --no-print-directory lint >"$$lint_log" 2>&1 & lint_pid=$$!; \
+	( $(RUN_LINT) ) >"$$lint_log" 2>&1 & lint_pid=$$!; \
 	$(PYTEST) -n $(TEST_WORKERS); tests_status=$$?; \
 	wait $$lint_pid; lint_status=$$?; \
 	echo "--- make lint, run beside the tests (exit $$lint_status):"; \
