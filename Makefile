@@ -38,10 +38,13 @@ lint: $(STAMP)
 # no test keeps a core busy all the time, so three others keep both cores busy meanwhile);
 # `make test TEST_WORKERS=0` runs them in one process.
 TEST_WORKERS ?= 5
-# pytest rewrites the asserts of every test module it imports (~4.7 CPU-s a process for the whole
+# pytest rewrites the asserts of every test module it imports (~2.2 CPU-s a process for the whole
 # suite, in each worker) and keeps the result beside the module's bytecode, unless
 # PYTHONDONTWRITEBYTECODE is set: unset for pytest, a run reuses what the last one rewrote.
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
+# When a test file changed since (on a fresh checkout: always), `make test` first writes them all
+# in one process (tests/assertcache.py, ~3.3 CPU-s) rather than in each worker at once.
+ASSERTS_STAMP := tests/__pycache__/assertcache.stamp
 
 # Lint (ruff, the import contracts, mypy: ~15 s of one core on a fresh checkout) runs beside the
 # tests, which keep both cores busy, rather than before them while the other core idles; its
@@ -49,6 +52,11 @@ PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 test: bytecode
 	@lint_log=$$(mktemp); \
 	( $(RUN_LINT) ) >"$$lint_log" 2>&1 & lint_pid=$$!; \
+	if [ ! -e $(ASSERTS_STAMP) ] || [ -n "$$(find tests -name '*.py' -newer $(ASSERTS_STAMP))" ]; \
+	then \
+		asserts=$$($(PYTEST) -p tests.assertcache -q -p no:cacheprovider 2>&1) \
+			&& touch $(ASSERTS_STAMP) || echo "$$asserts"; \
+	fi; \
 	$(PYTEST) -n $(TEST_WORKERS); tests_status=$$?; \
 	wait $$lint_pid; lint_status=$$?; \
 	echo "--- make lint, run beside the tests (exit $$lint_status):"; \
