@@ -50,6 +50,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "results.json", help="results file"
     )
+    parser.add_argument(
+        "--prefect-home-template",
+        type=Path,
+        default=None,
+        help="a Prefect home whose database exists, copied as each part's new home instead of "
+        "letting Prefect create one (the tests' quick runs; a figure of a start is then lower)",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="watchfloor-bench-"))
     started = time.perf_counter()
     try:
-        ws = Workspace(root, child_env(root, hook_url=""))
+        ws = Workspace(root, child_env(root, hook_url=""), args.prefect_home_template)
         if args.only:
             results = measure_parts(plan, ws, args.only, args.out)
         else:

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -36,10 +37,22 @@ class Workspace:
 
     root: Path
     env: dict[str, str]
+    # A Prefect home whose database a temporary API already created (`--prefect-home-template`:
+    # the tests hand their session's), copied into each part's new home; None in `make bench`.
+    prefect_template: Path | None = None
 
     def path(self, *parts: str) -> Path:
         """A path inside the scratch folder."""
         return self.root.joinpath(*parts)
+
+    def prefect_home(self, folder: Path) -> Path:
+        """A new Prefect home in `folder`: empty, so that the first API started on it creates
+        its database as on a new machine (~3.5 CPU-s); a copy of `prefect_template` when the
+        run was given one, which spares the quick runs of the tests that creation."""
+        home = folder / "prefect"
+        if self.prefect_template is not None:
+            shutil.copytree(self.prefect_template, home)
+        return home
 
     def sqlite_url(self, name: str) -> str:
         """A fresh SQLite file URL in the scratch folder."""

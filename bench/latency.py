@@ -315,7 +315,7 @@ def run(ws: Workspace, feeds: int, stall_s: float) -> dict[str, Any]:
     with feed_server(ws, feeds, 1) as server:
         port = server.rsplit(":", 1)[1]
         env = ws.env | {
-            "PREFECT_HOME": str(folder / "prefect"),
+            "PREFECT_HOME": str(ws.prefect_home(folder)),
             "WATCHFLOOR_NOTIFY_URLS": json.dumps([f"json://127.0.0.1:{port}/hook"]),
         }
         sources = write_sources(folder / "sources.yaml", server, feeds)

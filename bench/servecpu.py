@@ -216,7 +216,7 @@ def run(ws: Workspace, feeds: int, items: int, cycles: int) -> dict[str, Any]:
     with feed_server(ws, feeds, items) as server:
         port = server.rsplit(":", 1)[1]
         env = ws.env | {
-            "PREFECT_HOME": str(folder / "prefect"),
+            "PREFECT_HOME": str(ws.prefect_home(folder)),
             "WATCHFLOOR_NOTIFY_URLS": json.dumps([f"json://127.0.0.1:{port}/hook"]),
         }
         figures = measure(folder, server, feeds, cycles, env)

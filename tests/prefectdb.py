@@ -1,58 +1,65 @@
 """The test session's Prefect API, started on a database that Prefect created once per session.
 
-Every test process starts one temporary Prefect API (`prefect_test_harness`): each xdist worker,
-and each inner pytest session of the secrets-audit tests. Prefect creates the API's SQLite
-database at its first start (its Alembic migrations, its block types): ~3.6 of the ~7 CPU-s of
-that start. So the first process of a session to start one keeps a copy of its database as the
-API created it, before any flow ran (`TEMPLATE_NAME` in the folder named by `TEMPLATE_FOLDER`,
-which the outermost process makes and its children inherit); the others wait for it and start
-theirs on a copy. What Prefect does after its start is the same on both.
+Every test process starts one temporary Prefect API (as Prefect's `prefect_test_harness`): each
+xdist worker, and each inner pytest session of the secrets-audit tests. Prefect creates the API's
+SQLite database at its first start (its Alembic migrations, its block types): ~3.6 of the ~7 CPU-s
+of that start. So the first process of a session to start one keeps a copy of its database as the
+API created it, before any flow ran (`TEMPLATE_NAME` in the folder named by `TEMPLATE_FOLDER`, which
+the outermost process makes and its children inherit); the others wait for it and start theirs on a
+copy. What Prefect does after its start is the same on both.
 
 The API process is the one a Watchfloor command serves itself: `flows.apiapp`'s app (Prefect's,
 whose background-task worker checks every 2 s instead of 250 ms and whose in-memory Redis waits
 on its loop), with the Prefect defaults of a Watchfloor command (`flows.process`: no automation
 services, which no test and no part of Watchfloor uses). Prefect's stock API process took
 3.5-3.6 CPU-s to start on a copy and 0.41-0.43 CPU-s per 30 s idle; this one 3.1-3.3 and 0.12-0.16
-(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`.
+(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`. The harness is this
+module's, not `prefect_test_harness`, whose module imports Prefect's server package (~1 CPU-s a
+process) into a test process that only needs a client.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 # The environment variable naming the session's template folder (not WATCHFLOOR_*: the test
 # session clears those).
 TEMPLATE_FOLDER = "TESTS_PREFECT_TEMPLATE_DIR"
 TEMPLATE_NAME = "prefect-test.db"
-# What `prefect_test_harness` names its database, in the folder it makes with `mkdtemp`.
+# The harness's database, in a folder of its own.
 HARNESS_DATABASE = "prefect-test.db"
+DATABASE_PREFIX = "watchfloor-prefect-api-"
 STARTUP_TIMEOUT_S = 120
+STARTUP_ATTEMPTS = 3
+PORT_TAKEN = 3  # uvicorn's exit status when it cannot bind its port
 # The folder `flows.apiapp` is imported from.
 PROJECT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
 def session_api(template_folder: Path) -> Iterator[None]:
-    """Prefect's test harness, on a copy of the session's template database; the first process
-    to get here makes the template from its own harness's database, the others wait for it."""
+    """This process's test harness (a temporary Prefect API), on a copy of the session's
+    template database; the first process to get here makes the template from its own
+    harness's database, the others wait for it."""
     template = template_folder / TEMPLATE_NAME
     template_folder.mkdir(parents=True, exist_ok=True)  # an inherited folder may be gone
     with contextlib.ExitStack() as harness:
         with _exclusive(template_folder / "lock"):
             first = not template.exists()
             if first:
-                harness.enter_context(_harness())
+                harness.enter_context(_harness(Path(tempfile.mkdtemp(prefix=DATABASE_PREFIX))))
                 copy_running_database(harness_database(), template)
         if not first:
             harness.enter_context(_harness_on_copy_of(template))
@@ -81,71 +88,132 @@ def copy_running_database(source: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def _harness() -> Iterator[None]:
-    """Prefect's test harness, its API process Watchfloor's (`flows.apiapp`, with a Watchfloor
-    command's Prefect defaults)."""
-    import prefect.testing.utilities
+def _harness(database_folder: Path) -> Iterator[None]:
+    """This process's temporary Prefect API, as Prefect's `prefect_test_harness` starts one but
+    without importing Prefect's server package here (~1 CPU-s a process, which only the API
+    process needs): on the SQLite database in `database_folder` (created by the API at its first
+    start there), named by PREFECT_API_URL in this process's settings. The folder is removed
+    when this process exits, as Prefect removes its own: after the secrets audit searched it."""
+    import prefect.context
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
+
+    from flows.apiserver import drain_prefect_workers
+
+    atexit.register(shutil.rmtree, database_folder, ignore_errors=True)
+    database = f"sqlite+aiosqlite:///{database_folder / HARNESS_DATABASE}"
+    with contextlib.ExitStack() as harness:
+        harness.enter_context(
+            temporary_settings(updates={PREFECT_SERVER_DATABASE_CONNECTION_URL: database})
+        )
+        api_url = harness.enter_context(_api_process())
+        harness.enter_context(temporary_settings(updates={PREFECT_API_URL: api_url}))
+        # As Prefect's harness: also the process-wide settings, for code running in a context
+        # copied before the harness started.
+        harness.enter_context(
+            prefect.context._temporary_global_settings_context(
+                prefect.context.get_settings_context()
+            )
+        )
+        yield
+        drain_prefect_workers()  # the last logs and events, while the API still answers
+
+
+@contextlib.contextmanager
+def _api_process() -> Iterator[str]:
+    """Watchfloor's API process (`flows.apiapp`) on 127.0.0.1, with this process's Prefect
+    settings and a Watchfloor command's Prefect defaults; its API URL once it answers. Stopped
+    on the way out (and at exit, should the process end without unwinding)."""
+    for _ in range(STARTUP_ATTEMPTS):
+        port = _free_port()
+        process = _start_api(port)
+        atexit.register(_stop, process)
+        try:
+            if _answers(port, process):
+                break
+        except BaseException:
+            _stop(process)
+            raise
+    else:
+        raise RuntimeError(f"Prefect's test API lost its port {STARTUP_ATTEMPTS} times")
+    try:
+        yield f"http://127.0.0.1:{port}/api"
+    finally:
+        _stop(process)
+
+
+def _start_api(port: int) -> subprocess.Popen[bytes]:
+    """Prefect's API process command (prefect 3.8's `SubprocessASGIServer`) for `flows.apiapp`'s
+    app, imported from the project's folder, and not `final` (PREFECT__SERVER_FINAL), as
+    `flows.apiapp.temporary_app` says why."""
+    from prefect.settings import get_current_settings
 
     from flows.process import apply_prefect_defaults
 
-    with contextlib.ExitStack() as harness:
-        # Only while the harness starts its API process, which inherits the environment (the
-        # harness's settings, which it builds then, hold the defaults too; only a server reads
-        # them). setattr fails loudly if a Prefect upgrade no longer builds its server there.
-        with pytest.MonkeyPatch.context() as patch:
-            server_environ = dict(os.environ)
-            apply_prefect_defaults(server_environ)
-            for name in server_environ.keys() - os.environ.keys():
-                patch.setenv(name, server_environ[name])
-            patch.setattr(prefect.testing.utilities, "SubprocessASGIServer", _api_server_class())
-            harness.enter_context(
-                prefect.testing.utilities.prefect_test_harness(
-                    server_startup_timeout=STARTUP_TIMEOUT_S
-                )
-            )
-        yield
+    environment = dict(os.environ)
+    apply_prefect_defaults(environment)  # only a server reads them
+    environment |= {
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        **get_current_settings().to_environment_variables(exclude_unset=True),
+    }
+    app = ["--app-dir", str(PROJECT), "--factory", "flows.apiapp:temporary_app"]
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    quiet = ["--log-level", "error", "--lifespan", "on"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", *app, *address, *quiet], env=environment
+    )
 
 
-def _api_server_class() -> type:
-    """Prefect's API subprocess (`SubprocessASGIServer`), serving `flows.apiapp`'s app."""
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import get_current_settings
+def _answers(port: int, process: subprocess.Popen[bytes]) -> bool:
+    """Whether the API on `port` answers its health check within STARTUP_TIMEOUT_S: True when it
+    does, False when its process ended for want of the port (uvicorn's exit status 3: another
+    process took it first). RuntimeError when it ended otherwise, or never answered."""
+    import httpx
 
-    class WatchfloorAPIServer(SubprocessASGIServer):
-        def _run_uvicorn_command(self) -> subprocess.Popen[bytes]:
-            """Prefect's command and environment (prefect 3.8's `_run_uvicorn_command`), for
-            `flows.apiapp`'s app, imported from the project's folder, and not `final`
-            (PREFECT__SERVER_FINAL), as `flows.apiapp.temporary_app` says why."""
-            app = ["--app-dir", str(PROJECT), "--factory", "flows.apiapp:temporary_app"]
-            address = ["--host", "127.0.0.1", "--port", str(self.port)]
-            quiet = ["--log-level", "error", "--lifespan", "on"]
-            return subprocess.Popen(
-                args=[sys.executable, "-m", "uvicorn", *app, *address, *quiet],
-                env={
-                    **os.environ,
-                    "PREFECT_UI_ENABLED": "0",
-                    "PREFECT__SERVER_EPHEMERAL": "1",
-                    **get_current_settings().to_environment_variables(exclude_unset=True),
-                },
-            )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            if process.poll() == PORT_TAKEN:
+                return False
+            if process.poll() is not None:
+                raise RuntimeError(f"Prefect's test API exited with {process.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                if client.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
+                    return True
+            time.sleep(0.1)
+    raise RuntimeError(f"Prefect's test API did not answer within {STARTUP_TIMEOUT_S} s")
 
-    return WatchfloorAPIServer
+
+def _free_port() -> int:
+    """A port of 127.0.0.1 that no process listens on now."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End the API process (SIGTERM, then SIGKILL after 5 s), as Prefect's harness does."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager
 def _harness_on_copy_of(template: Path) -> Iterator[None]:
-    """Prefect's test harness, whose database folder (its `mkdtemp`, removed at exit as Prefect
-    removes its own) already holds a copy of `template`: Prefect then only checks it."""
-    import prefect.testing.utilities
-
-    folder = tempfile.mkdtemp(prefix="watchfloor-prefect-api-")
-    shutil.copyfile(template, Path(folder) / HARNESS_DATABASE)
-    with contextlib.ExitStack() as harness:
-        # Only while the harness starts: it makes its folder then. setattr fails loudly if a
-        # Prefect upgrade no longer calls `mkdtemp` from that module.
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(prefect.testing.utilities, "mkdtemp", lambda: folder)
-            harness.enter_context(_harness())
+    """The harness, on a copy of `template` in its database folder: Prefect then only checks
+    the database."""
+    folder = Path(tempfile.mkdtemp(prefix=DATABASE_PREFIX))
+    shutil.copyfile(template, folder / HARNESS_DATABASE)
+    with _harness(folder):
         yield
 
 

@@ -13,10 +13,10 @@ Apprise lower-cases host names):
   log capture keeps its WARNING threshold unless --log-level says otherwise;
 - the captured output of every test (stdout, stderr, log and failure reports) and what tests
   hand to `record_output` (the output of `watchfloor` run in a subprocess), in `outputs.log`;
-- every Prefect database the session used (its PREFECT_HOME, the `prefect_test_harness`
-  database: flow-run parameters, artifacts, logs, events) and every SQLite file under the
-  session's temporary folder (Watchfloor stores, `.prefect` folders of CLI subprocesses),
-  byte for byte, including pages SQLite has freed.
+- every Prefect database the session used (its PREFECT_HOME, the database of the test
+  harness's API, tests/prefectdb.py: flow-run parameters, artifacts, logs, events) and every
+  SQLite file under the session's temporary folder (Watchfloor stores, `.prefect` folders of CLI
+  subprocesses), byte for byte, including pages SQLite has freed.
 
 A finding fails the session (exit status 1) with the file, and for a database the table and
 column, where the marker was found; what was found is masked in the report. The audit's own
@@ -25,7 +25,7 @@ kept for inspection after a finding.
 
 Under pytest-xdist the controller creates that folder and hands it to every worker
 (`workerinput`); each worker writes its log and outputs to a subfolder named after it. A
-worker searches only its Prefect API files (Prefect deletes its test harness database when the
+worker searches only its Prefect API files (the test harness deletes its database when the
 worker process exits) and leaves what it found in `prefect-files.json` there. The controller
 then searches every log and outputs file in the folder, the session's temporary folder (which
 holds each worker's own) and its Prefect home, adds the workers' findings and fails the

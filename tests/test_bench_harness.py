@@ -26,11 +26,18 @@ from tests.clikit import run_captured
 from tests.conftest import ROOT
 
 
-def quick_bench(part: str, tmp_path: Path, timeout: float) -> tuple[dict[str, Any], str]:
-    """(results, printed report) of `python -m bench --quick --only part`, which must succeed."""
+def quick_bench(
+    part: str, tmp_path: Path, timeout: float, prefect_home: Path | None = None
+) -> tuple[dict[str, Any], str]:
+    """(results, printed report) of `python -m bench --quick --only part`, which must succeed;
+    the Prefect homes of its parts are copies of `prefect_home` when given (its database
+    already created: ~3.5 CPU-s less a home)."""
     out = tmp_path / "results.json"
+    args = ["--quick", "--only", part, "--out", str(out)]
+    if prefect_home is not None:
+        args += ["--prefect-home-template", str(prefect_home)]
     done = run_captured(
-        [sys.executable, "-m", "bench", "--quick", "--only", part, "--out", str(out)],
+        [sys.executable, "-m", "bench", *args],
         cwd=ROOT,
         env=os.environ,
         timeout=timeout,
@@ -48,8 +55,10 @@ def test_the_quick_detection_bench_runs_and_reports_both_mixes(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) -> None:
-    results, printed = quick_bench("latency", tmp_path, timeout=480)
+def test_the_quick_latency_bench_measures_an_alert_that_arrived(
+    tmp_path: Path, used_prefect_home: Path
+) -> None:
+    results, printed = quick_bench("latency", tmp_path, timeout=480, prefect_home=used_prefect_home)
     latency = results["latency"]
     assert (latency["feeds"], latency["stall_s"]) == (20, 3.0)
     serve, run = latency["serve"], latency["run"]
@@ -66,8 +75,10 @@ def test_the_quick_latency_bench_measures_an_alert_that_arrived(tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_the_quick_serve_bench_measures_no_change_cycles(tmp_path: Path) -> None:
-    results, printed = quick_bench("serve", tmp_path, timeout=480)
+def test_the_quick_serve_bench_measures_no_change_cycles(
+    tmp_path: Path, used_prefect_home: Path
+) -> None:
+    results, printed = quick_bench("serve", tmp_path, timeout=480, prefect_home=used_prefect_home)
     figures = results["serve_cpu"]
     assert figures["feeds"] == 20 and len(figures["cycles"]) == 2
     for cycle in figures["cycles"]:

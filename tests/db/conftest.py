@@ -2,13 +2,15 @@
 
 Storage tests take `engine` / `sessions`, parametrised over both backends. The PostgreSQL server
 starts once per test session (`pg_server`, tests/conftest.py); each test gets a fresh database
-copied from a migrated template, so tests never see each other's rows. Missing PostgreSQL
+copied from a migrated template, so tests never see each other's rows; a SQLite store is a copy
+of a migrated file likewise. Missing PostgreSQL
 binaries make the PostgreSQL tests FAIL with install instructions: CI must not skip them.
 """
 
 from __future__ import annotations
 
 import itertools
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,14 +71,23 @@ def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     yield from _fresh_pg(request.getfixturevalue("pg_server"), template=None)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store at the latest migration, copied for each test as PostgreSQL's template is
+    (a copy ~1 ms, migrating ~60 ms of CPU)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "watchfloor.db"
+    with engine_at(f"sqlite:///{path}") as engine:  # disposed: nothing left in a -wal file
+        upgrade(engine)
+    return path
+
+
 @pytest.fixture
 def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of a database at the latest migration on `backend`."""
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'watchfloor.db'}"
-        with engine_at(url) as engine:
-            upgrade(engine)
-        yield url
+        path = tmp_path / "watchfloor.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     request.getfixturevalue("pg_template")
     yield from _fresh_pg(request.getfixturevalue("pg_server"), template=_TEMPLATE)

@@ -70,21 +70,27 @@ def take(receiver: HttpReceiver) -> Counter[str]:
     return Counter(json.dumps(body, sort_keys=True) for body in bodies)
 
 
+COUNTS = {
+    "articles": "SELECT count(*) FROM articles",
+    "detected": "SELECT count(*) FROM articles WHERE detect_state <> 'pending'",
+    "pending": "SELECT count(*) FROM articles WHERE detect_state = 'pending'",
+    "alerts": "SELECT count(*) FROM alerts",
+    "sent": "SELECT count(*) FROM deliveries WHERE state = 'sent'",
+    "unsent": "SELECT count(*) FROM deliveries WHERE state <> 'sent'",
+}
+# Every count in one statement: one snapshot of the store, and one round trip a poll (kill
+# moments are polled every 10 ms: six statements cost 1.3 ms of client and PostgreSQL CPU).
+ALL_COUNTS = sa.text("SELECT " + ", ".join(f"({q}) AS {k}" for k, q in COUNTS.items()))
+
+
 def counts(engine: sa.Engine) -> dict[str, int]:
     """What the store holds now (zeros before the schema exists)."""
-    queries = {
-        "articles": "SELECT count(*) FROM articles",
-        "detected": "SELECT count(*) FROM articles WHERE detect_state <> 'pending'",
-        "pending": "SELECT count(*) FROM articles WHERE detect_state = 'pending'",
-        "alerts": "SELECT count(*) FROM alerts",
-        "sent": "SELECT count(*) FROM deliveries WHERE state = 'sent'",
-        "unsent": "SELECT count(*) FROM deliveries WHERE state <> 'sent'",
-    }
     try:
         with engine.connect() as connection:
-            return {k: int(connection.scalar(sa.text(q)) or 0) for k, q in queries.items()}
+            row = connection.execute(ALL_COUNTS).one()
     except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-        return dict.fromkeys(queries, 0)
+        return dict.fromkeys(COUNTS, 0)
+    return {k: int(v or 0) for k, v in row._mapping.items()}
 
 
 def developments(engine: sa.Engine) -> list[tuple[Any, ...]]:

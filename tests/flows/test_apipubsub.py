@@ -7,10 +7,8 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from burner_redis.pubsub import PubSub  # type: ignore[import-untyped]
-from docket import Docket
-
-from flows.apipubsub import wait_on_the_loop
+# docket and burner-redis are imported by the tests that use them: at the top of this module,
+# every test process would import them when it collects the suite.
 
 
 class CountingExecutor(ThreadPoolExecutor):
@@ -28,6 +26,8 @@ class CountingExecutor(ThreadPoolExecutor):
 async def listen_publish_and_time_out(executor: CountingExecutor) -> tuple[Any, Any, Any]:
     """As docket's cancellation listener: subscribe to a pattern, read the confirmation, read a
     published message, then time out on an empty queue."""
+    from docket import Docket
+
     asyncio.get_running_loop().set_default_executor(executor)
     async with (
         Docket(name="apipubsub-test", url="memory://") as docket,
@@ -45,12 +45,17 @@ async def listen_publish_and_time_out(executor: CountingExecutor) -> tuple[Any, 
 
 
 def test_the_temporary_apis_pub_sub_waits_on_the_loop() -> None:
+    from burner_redis.pubsub import PubSub  # type: ignore[import-untyped]
+
     import flows.apiapp  # noqa: F401  what the temporary API imports, and with it the wait
+    from flows.apipubsub import wait_on_the_loop
 
     assert PubSub._queue_get is wait_on_the_loop
 
 
 def test_messages_arrive_and_an_empty_wait_times_out_without_a_thread() -> None:
+    import flows.apipubsub  # noqa: F401  installs the wait on the loop
+
     executor = CountingExecutor()
     confirmed, message, nothing = asyncio.run(listen_publish_and_time_out(executor))
     assert confirmed["type"] == "psubscribe"

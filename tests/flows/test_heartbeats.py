@@ -3,17 +3,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from prefect import flow, flow_engine
+from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
-from prefect.testing.fixtures import asserting_events_worker
 
 import flows.pipeline  # noqa: F401  (installs flows.heartbeats, as the monitor and replay flows do)
 from flows import heartbeats
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-__all__ = ["asserting_events_worker"]  # Prefect's fixture: records the events a run emits
+
+@pytest.fixture
+def asserting_events_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[EventsWorker]:
+    """The events worker, recording the events a run emits: Prefect's fixture of that name
+    (prefect 3.8's `prefect.testing.fixtures`, whose module imports Prefect's server package,
+    ~1 CPU-s, into every test process that collects this file)."""
+    worker = EventsWorker.instance(AssertingEventsClient)
+    monkeypatch.setattr(EventsWorker, "instance", lambda *_: worker)  # every instance asked for
+    try:
+        yield worker
+    finally:
+        worker.drain()
 
 
 @flow(name="heartbeats-quick")
