@@ -53,7 +53,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     from core.model import SourceState
     from flows.config import load_run_config
     from flows.ingest import store_batch
-    from flows.replay import replay_source
+    from flows.replayplan import replay_source
     from flows.settings import load_settings
     from flows.stages import detect_stage, send_stage
 

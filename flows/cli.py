@@ -100,12 +100,6 @@ def replay(
     from flows.gcpace import collect_in_larger_steps
 
     collect_in_larger_steps()  # before the imports below: they allocate too
-    from flows.apiserver import temporary_api
-    from flows.handoff import Handoff, handing
-    from flows.progress import terminal_progress
-    from flows.replay import replay_flow
-    from flows.report import print_summary
-
     require_paths(paths or [])
     use_notify_urls(notify_urls)
     use_database_url(database)
@@ -113,6 +107,14 @@ def replay(
     url = open_store_for_writing(None)  # the URL is in the environment now
     if _replay_answered_idle(url, paths, config, as_json):
         return
+    # Prefect and the flow's stack (~1.2 CPU-s), only once there is something to replay: a
+    # bad path, setting or store, or a replay with nothing left to do, answers without them.
+    from flows.apiserver import temporary_api
+    from flows.handoff import Handoff, handing
+    from flows.progress import terminal_progress
+    from flows.replay import replay_flow
+    from flows.report import print_summary
+
     with (
         stdout_reserved_for_json(as_json),
         terminal_progress(as_json) as progress,
@@ -134,15 +136,13 @@ def _replay_answered_idle(
     url: str, paths: list[Path] | None, config: RunConfig, as_json: bool
 ) -> bool:
     """Print the replay's report and say it had nothing to do, when it had not; else False."""
-    import adapters
     import db
     from flows.idle import NOTHING_TO_REPLAY, stored_replay
-    from flows.replay import REPLAY_CHUNK_FILES, replay_source
+    from flows.replayplan import plan_replay_of
     from flows.report import RunReport, print_summary
     from flows.runtime import transaction
 
-    source = replay_source([str(p) for p in paths] if paths else [str(config.settings.seeds_dir)])
-    plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
+    _, plan = plan_replay_of([str(p) for p in paths or []], config.settings.seeds_dir)
     stored = None if plan.problems else stored_replay(url, plan.chunks, config.rules_version)
     if stored is None:
         return False

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import overload
 
 from prefect import flow
 
-import adapters
 from core.model import SourceSpec
 from flows.config import load_run_config
 from flows.handoff import handed
 from flows.pipeline import run_cycle
+from flows.replayplan import plan_replay_of
 from flows.report import RunReport, publish_artifact
 from flows.settings import load_settings
-
-REPLAY_SOURCE = "replay"
-# Files read and stored at a time: bounds a replay's memory whatever its size (an article is
-# ~3-10 KB in memory with its raw original), while a chunk is still large enough that the
-# store's per-batch costs stay small.
-REPLAY_CHUNK_FILES = 1_000
-
-
-def replay_source(paths: Sequence[str]) -> SourceSpec:
-    """The one seedfiles source a replay reads: the given files and folders, in order."""
-    resolved = [str(Path(p)) for p in paths]
-    return SourceSpec(
-        name=REPLAY_SOURCE,
-        kind="seedfiles",
-        location=resolved[0],
-        options={"paths": resolved},
-    )
 
 
 class ChunkBatches(Sequence[Sequence[SourceSpec]]):
@@ -79,8 +61,7 @@ def replay_flow(
         if handoff is not None
         else load_run_config(load_settings(**files))
     )
-    source = replay_source(paths or [str(config.settings.seeds_dir)])
-    plan = adapters.plan_replay(source, REPLAY_CHUNK_FILES)
+    source, plan = plan_replay_of(paths or [], config.settings.seeds_dir)
     bars = handoff.progress if handoff is not None else None
     if bars is not None and plan.files is not None:
         bars.reading(plan.files, "files")

@@ -6,8 +6,10 @@ process would run it."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +84,37 @@ def test_replay_of_a_missing_path_exits_2(tmp_path: Path) -> None:
     message = clean_failure(watchfloor_hosted("replay", str(missing), "--db", url, cwd=tmp_path))
     assert f"{missing}: no such file or folder" in message
     assert not (tmp_path / "store.db").exists()
+
+
+# The `watchfloor` console script, in a process that says afterwards whether Prefect was imported.
+IMPORTS_PREFECT = """
+import sys
+from flows.cli import app
+try:
+    app()
+finally:
+    print("prefect imported:", "prefect" in sys.modules, file=sys.stderr)
+"""
+
+
+def test_a_replay_that_fails_or_has_nothing_to_do_never_imports_prefect(tmp_path: Path) -> None:
+    # Prefect and the flow's stack cost ~1.2 CPU-s to import: a replay told to read a missing
+    # path, or told to replay what is already stored and done, answers without them.
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+
+    def replay(path: Path) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-c", IMPORTS_PREFECT, "replay", str(path), "--db", url]
+        env = {**os.environ, "PREFECT_HOME": str(tmp_path / ".prefect")}
+        return subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+
+    missing = replay(tmp_path / "nonexistent")
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[-1] == "prefect imported: False"
+    assert replay(SEEDS).returncode == 0  # stores the seeds: Prefect starts
+    again = replay(SEEDS)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "nothing to do" in again.stderr + again.stdout
+    assert again.stderr.splitlines()[-1] == "prefect imported: False"
 
 
 @pytest.mark.parametrize(

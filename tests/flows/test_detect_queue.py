@@ -29,7 +29,7 @@ from core.model import Article, FetchResult, SourceSpec
 from db.models import ArticleRow, alerts
 from flows.config import RunConfig, load_run_config
 from flows.ingest import FetchPolicy, fetch_states, store_batch
-from flows.replay import replay_source
+from flows.replayplan import replay_source
 from flows.runtime import transaction
 from flows.settings import load_settings
 from flows.stages import analysed, detect_stage, record_chunk
