@@ -57,7 +57,7 @@ def test_replay_json_twice_in_a_real_process(tmp_path: Path) -> None:
     assert set(first["developments"][0]) == DEVELOPMENT_KEYS
     second = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
     assert second["alerts_sent"] == 0
-    listed = json_of(watchfloor("developments", "--db", url, "--json", cwd=tmp_path))
+    listed = json_of(watchfloor_hosted("developments", "--db", url, "--json", cwd=tmp_path))
     assert sorted(d["id"] for d in listed) == sorted(d["id"] for d in first["developments"])
 
 
