@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
 import dbworker
 
-from tests.clihost import exit_code
+from tests.clihost import exit_status_of
 
 
 def run_worker(argv: list[str], stderr: str) -> int:
@@ -29,14 +28,7 @@ def run_worker(argv: list[str], stderr: str) -> int:
         os.dup2(errors.fileno(), 1)
         os.dup2(errors.fileno(), 2)
     sys.argv = [dbworker.__file__, *argv]
-    try:
-        dbworker.main()
-        code = 0
-    except SystemExit as exc:
-        code = exit_code(exc)
-    except BaseException:  # what an uncaught exception does to a process
-        traceback.print_exc()
-        code = 1
+    code = exit_status_of(dbworker.main)
     sys.stdout.flush()
     sys.stderr.flush()
     return code
