@@ -19,7 +19,7 @@ import sys
 import tempfile
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -72,6 +72,19 @@ def exit_code(exc: SystemExit) -> int:
     return 1
 
 
+def exit_status_of(main: Callable[[], object]) -> int:
+    """Call `main` as a process runs its entry point: the exit status the process would end
+    with (an uncaught exception printed to stderr, status 1)."""
+    try:
+        main()
+    except SystemExit as exc:
+        return exit_code(exc)
+    except BaseException:  # what an uncaught exception does to a process
+        traceback.print_exc()
+        return 1
+    return 0
+
+
 def run_one(app: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Run one command as its own process would, and what it printed and exited with."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -79,14 +92,7 @@ def run_one(app: Any, request: dict[str, Any]) -> dict[str, Any]:
             descriptors_to(out, err),
             environment(request["env"], request["cwd"], request["argv"]),
         ):
-            try:
-                app(args=request["argv"], prog_name="watchfloor")
-                code = 0
-            except SystemExit as exc:
-                code = exit_code(exc)
-            except BaseException:  # what an uncaught exception does to a process
-                traceback.print_exc()
-                code = 1
+            code = exit_status_of(lambda: app(args=request["argv"], prog_name="watchfloor"))
         out.seek(0)
         err.seek(0)
         return {

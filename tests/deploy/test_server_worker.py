@@ -1,9 +1,10 @@
 """The recipe of deploy/server/ on loopback: a Prefect server, the `watchfloor` process work pool,
-the deployments of deploy/prefect.yaml, a worker, and a replay run triggered through the server
-that stores the seed developments and alerts a local webhook; with SQLite behind Prefect and
-Watchfloor, and with PostgreSQL behind both. Every process is gone after. A server on SQLite
-starts in a Prefect home used before (`used_prefect_home`: its database created), as on a
-machine where Prefect ran already; the one on PostgreSQL creates its database itself."""
+the deployments of deploy/prefect.yaml, the scheduler's monitor runs, a worker, and a replay run
+triggered through the server that stores the seed developments and alerts a local webhook; with
+SQLite behind Prefect and Watchfloor, and with PostgreSQL behind both. Every process is gone
+after. One stack a backend serves the module's tests. A server on SQLite starts in a Prefect
+home used before (`used_prefect_home`: its database created), as on a machine where Prefect ran
+already; the one on PostgreSQL creates its database itself."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -73,53 +76,98 @@ def deploy(stack: Any) -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def databases(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str | None, str]:
+@dataclass
+class Deployed:
+    """A stack of one backend, deployed, and what its scheduler did before its schedules were
+    paused (so that no monitor run of the real feeds starts on the worker a test adds)."""
+
+    stack: Any
+    store: str
+    runs: list[dict[str, Any]]
+    left: list[dict[str, Any]]
+    server_log: str
+
+
+def databases(backend: str, folder: Path, request: pytest.FixtureRequest) -> tuple[str | None, str]:
     """(Prefect's database URL or None for its SQLite default, Watchfloor's store URL): both
     SQLite on one machine, or both PostgreSQL as at scale (two databases of one server)."""
-    if request.param == "sqlite":
-        return None, f"sqlite:///{tmp_path / 'store' / 'watchfloor.db'}"
+    if backend == "sqlite":
+        return None, f"sqlite:///{folder / 'store' / 'watchfloor.db'}"
     from tests.pgserver import create_database
 
     server = request.getfixturevalue("pg_server")
-    suffix = tmp_path.name.lower().replace("-", "_")[-20:]
+    suffix = folder.name.lower().replace("-", "_")[-20:]
     prefect = create_database(server, f"prefect_{suffix}")
     store = create_database(server, f"store_{suffix}")
     return prefect.replace("postgresql+psycopg://", "postgresql+asyncpg://"), store
 
 
-def server_home(tmp_path: Path, used_prefect_home: Path) -> Path:
+def server_home(folder: Path, used_prefect_home: Path) -> Path:
     """The server's Prefect home: a copy of one used before."""
-    home = tmp_path / "prefect"
+    home = folder / "prefect"
     shutil.copytree(used_prefect_home, home)
     return home
 
 
-def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
-    tmp_path: Path,
-    http: HttpReceiver,
-    databases: tuple[str | None, str],
+def observe_schedules(stack: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The monitor runs the scheduler created (waiting up to 90 s for the first), then its
+    schedules paused: (the runs, those still scheduled after the pause)."""
+    deadline = time.monotonic() + 90
+    runs = stack.scheduled_runs("monitor/monitor")
+    while not runs and time.monotonic() < deadline:
+        time.sleep(1)
+        runs = stack.scheduled_runs("monitor/monitor")
+    stack.pause_schedules("monitor/monitor")
+    left = [r for r in stack.scheduled_runs("monitor/monitor") if r["state"] == "SCHEDULED"]
+    return runs, left
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def deployed(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
     used_prefect_home: Path,
-) -> None:
-    prefect_db, store = databases
-    home = tmp_path / "prefect" if prefect_db else server_home(tmp_path, used_prefect_home)
-    # No scheduler: the monitor's cron must not start a run that polls the real feeds.
+) -> Iterator[Deployed]:
+    """One stack a backend for the module's tests (a server, its pool and deployments cost
+    ~9 CPU-s): deployed, its scheduler observed, its schedules paused. A server on SQLite starts
+    in a copy of a used home; the one on PostgreSQL creates its database itself."""
+    folder = tmp_path_factory.mktemp(f"stack-{request.param}")
+    prefect_db, store = databases(request.param, folder, request)
+    home = folder / "prefect" if prefect_db else server_home(folder, used_prefect_home)
     stack = recipe.Stack(
         home,
         prefect_db_url=prefect_db,
-        scheduler=False,
-        # Secrets in the worker's environment, never in parameters.
-        watchfloor_env={
-            "WATCHFLOOR_NOTIFY_URLS": json.dumps([f"json://127.0.0.1:{http.port}/hook"]),
-            "WATCHFLOOR_DATABASE_URL": store,
-        },
+        scheduler=True,
+        server_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1"},
     )
     with stack:
         deploy(stack)
-        stack.start_worker()
+        runs, left = observe_schedules(stack)
+        yield Deployed(stack, store, runs, left, stack.log_tail("server", 15))
+        pids = all_pids(stack)
+    assert_all_stopped(pids)
+
+
+def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
+    deployed: Deployed, http: HttpReceiver
+) -> None:
+    stack = deployed.stack
+    # Secrets in the worker's environment, never in parameters.
+    stack.watchfloor_env = {
+        "WATCHFLOOR_NOTIFY_URLS": json.dumps([f"json://127.0.0.1:{http.port}/hook"]),
+        "WATCHFLOOR_DATABASE_URL": deployed.store,
+    }
+    stack.start_worker()
+    worker = stack.processes[-1]
+    try:
         flow_run_id = stack.trigger("replay/replay", {})
         outcome = stack.wait_for(flow_run_id, timeout=300)
-        pids = all_pids(stack)
+    finally:
+        pids = [worker.pid, *recipe.descendants(worker.pid)]
+        recipe.stop_tree(worker)
+        stack.processes.remove(worker)
     assert_all_stopped(pids)
 
     assert outcome.state == "COMPLETED", outcome
@@ -128,31 +176,13 @@ def test_worker_runs_the_replay_deployment_and_stores_the_seed_developments(
     assert sorted(d.category for d in report.developments) == SEED_CATEGORIES
     assert outcome.artifact is not None
     assert sorted(row["category"] for row in outcome.artifact) == SEED_CATEGORIES
-    assert stored_categories(store) == SEED_CATEGORIES
+    assert stored_categories(deployed.store) == SEED_CATEGORIES
     assert len(http.received) == 4, "the worker's WATCHFLOOR_NOTIFY_URLS reached the flow run"
 
 
-def test_server_schedules_the_monitor_deployment(tmp_path: Path, used_prefect_home: Path) -> None:
-    stack = recipe.Stack(
-        server_home(tmp_path, used_prefect_home),
-        scheduler=True,
-        server_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1"},
-    )
-    with stack:
-        deploy(stack)
-        deadline = time.monotonic() + 90
-        runs = stack.scheduled_runs("monitor/monitor")
-        while not runs and time.monotonic() < deadline:
-            time.sleep(1)
-            runs = stack.scheduled_runs("monitor/monitor")
-        server_log = stack.log_tail("server", 15)
-        if runs:
-            stack.pause_schedules("monitor/monitor")
-            left = [r for r in stack.scheduled_runs("monitor/monitor") if r["state"] == "SCHEDULED"]
-        pids = all_pids(stack)
-    assert_all_stopped(pids)
-
-    assert runs, f"the scheduler created no monitor runs; server log:\n{server_log}"
+def test_server_schedules_the_monitor_deployment(deployed: Deployed) -> None:
+    runs = deployed.runs
+    assert runs, f"the scheduler created no monitor runs; server log:\n{deployed.server_log}"
     assert all(r["auto_scheduled"] and r["state"] == "SCHEDULED" for r in runs)
     assert all(r["expected_start_time"].minute % 10 == 0 for r in runs)  # */10 * * * *
-    assert left == [], "pausing the schedule removes the runs it had scheduled"
+    assert deployed.left == [], "pausing the schedule removes the runs it had scheduled"

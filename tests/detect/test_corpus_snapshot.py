@@ -12,20 +12,15 @@ the differences (`git diff`, after recording), and record the new output, from t
 from __future__ import annotations
 
 import difflib
-import os
 
-from tests.clikit import WATCHFLOOR, run_captured
+from tests.clikit import run_in_host
 from tests.detect.test_corpus_eval import CORPUS
 
 RECORDED = CORPUS / "detect.json"
 
 
 def test_the_corpus_reads_exactly_as_recorded() -> None:
-    result = run_captured(
-        [WATCHFLOOR, "detect", "--json", str(CORPUS / "articles.jsonl")],
-        cwd=CORPUS,
-        env=dict(os.environ),
-    )
+    result = run_in_host("detect", "--json", str(CORPUS / "articles.jsonl"), cwd=CORPUS)
     assert result.returncode == 0, result.stderr
     recorded = RECORDED.read_text(encoding="utf-8")
     if result.stdout != recorded:

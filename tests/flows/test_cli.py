@@ -57,7 +57,7 @@ def test_replay_json_twice_in_a_real_process(tmp_path: Path) -> None:
     assert set(first["developments"][0]) == DEVELOPMENT_KEYS
     second = json_of(watchfloor("replay", str(SEEDS), "--db", url, "--json", cwd=tmp_path))
     assert second["alerts_sent"] == 0
-    listed = json_of(watchfloor("developments", "--db", url, "--json", cwd=tmp_path))
+    listed = json_of(watchfloor_hosted("developments", "--db", url, "--json", cwd=tmp_path))
     assert sorted(d["id"] for d in listed) == sorted(d["id"] for d in first["developments"])
 
 
@@ -74,7 +74,7 @@ def test_detect_reads_json_lines_without_a_database(tmp_path: Path) -> None:
         {"id": 7, "title": "Samsung event", "text": "Samsung will launch a new phone on Friday."},
     ]
     articles.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    result = watchfloor("detect", str(articles), "--json", cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(articles), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["id"] for line in lines] == ["a1", 7]
@@ -117,7 +117,7 @@ def test_bad_rule_file_fails_at_start_with_file_and_line(tmp_path: Path) -> None
 def test_detect_reports_bad_json_line_with_its_number(tmp_path: Path) -> None:
     articles = tmp_path / "bad.jsonl"
     articles.write_text('{"id": 1, "text": "fine"}\n{not json}\n', encoding="utf-8")
-    result = watchfloor("detect", str(articles), cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(articles), cwd=tmp_path)
     assert result.returncode == 1, "a skipped line: the others are processed"
     assert f"{articles}:2: skipped: invalid JSON" in result.stderr
     assert result.stdout.splitlines() == ["1: -"]

@@ -1,5 +1,5 @@
-"""`watchfloor detect` on real-world and hostile JSON Lines: the installed command in a real
-process, reading real files."""
+"""`watchfloor detect` on real-world and hostile JSON Lines: the installed command reading real
+files, run by the test process's CLI host (tests/clihost.py) as its own process would run it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from flows.detect_cli import published_datetime
-from tests.flows.test_cli import watchfloor
+from tests.flows.test_cli import watchfloor_hosted
 
 LAUNCH = (
     "North Korea fired a ballistic missile into the East Sea on Tuesday, "
@@ -125,7 +125,7 @@ def test_three_thousand_adversarial_inputs_one_line_each(tmp_path: Path) -> None
         for record in records:
             # ensure_ascii keeps the lone surrogate writable: json reads it back as one.
             handle.write(json.dumps(record) + "\n")
-    result = watchfloor("detect", str(articles), "--json", cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(articles), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     lines = result.stdout.split("\n")
@@ -158,7 +158,7 @@ def test_bad_lines_are_skipped_with_their_numbers_and_the_rest_processed(tmp_pat
         json.dumps({"id": 2, "text": LAUNCH, "published": 1706339520}),
     ]
     articles.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = watchfloor("detect", str(articles), "--json", cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(articles), "--json", cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["ok-1", 2]
@@ -178,7 +178,7 @@ def test_plain_output_keeps_one_line_per_input(tmp_path: Path) -> None:
         {"id": "c\u2028d", "text": "nothing here"},
     ]
     articles.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    result = watchfloor("detect", str(articles), cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(articles), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.split("\n")
     assert len(lines) == 3 and lines[-1] == ""
@@ -194,7 +194,7 @@ def test_a_file_not_in_utf8_is_one_clear_message(tmp_path: Path) -> None:
         )
         + b"\n"
     )
-    result = watchfloor("detect", str(korean), cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(korean), cwd=tmp_path)
     assert result.returncode == 2
     assert f"{korean}:1: not UTF-8 text" in result.stderr
     assert "convert the file to UTF-8" in result.stderr
@@ -202,16 +202,16 @@ def test_a_file_not_in_utf8_is_one_clear_message(tmp_path: Path) -> None:
 
     utf16 = tmp_path / "utf16.jsonl"
     utf16.write_text(json.dumps({"id": 1, "text": "x"}) + "\n", encoding="utf-16")
-    result = watchfloor("detect", str(utf16), cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(utf16), cwd=tmp_path)
     assert result.returncode == 2
     assert "UTF-16/UTF-32 byte order mark" in result.stderr
 
 
 def test_a_missing_or_unreadable_file_exits_2(tmp_path: Path) -> None:
-    result = watchfloor("detect", str(tmp_path / "absent.jsonl"), cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(tmp_path / "absent.jsonl"), cwd=tmp_path)
     assert result.returncode == 2
     assert "no such file" in result.stderr
-    result = watchfloor("detect", str(tmp_path), cwd=tmp_path)
+    result = watchfloor_hosted("detect", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert "is a folder" in result.stderr
     assert "Traceback" not in result.stderr

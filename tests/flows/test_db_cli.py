@@ -1,5 +1,6 @@
 """`watchfloor db upgrade` and `watchfloor db purge` as an operator runs them: the installed
-command in a real process, on SQLite and on a real PostgreSQL."""
+command in a real process, on SQLite and on a real PostgreSQL (the store read after, in the test
+process's CLI host)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from alembic.script import ScriptDirectory
 import db
 from db.engine import alembic_config
 from db.models import alerts, articles, deliveries, developments, evidence
+from tests.clikit import run_in_host
 from tests.clikit import run_watchfloor as watchfloor
 from tests.conftest import SEEDS, store_env
 
@@ -165,7 +167,7 @@ def test_db_purge_clears_old_bodies_and_keeps_history(
     assert all(kept == (False, False) for g, kept in after.items() if not g.startswith("004_"))
     assert history(engine) == before
 
-    listed = json.loads(ok(watchfloor("developments", "--db", store_url, "--json", cwd=tmp_path)))
+    listed = json.loads(ok(run_in_host("developments", "--db", store_url, "--json", cwd=tmp_path)))
     assert sorted(d["category"] for d in listed) == [
         "military_exercise",
         "ministerial_meeting",
