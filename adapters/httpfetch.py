@@ -325,7 +325,7 @@ def _request_headers(
 ) -> list[tuple[bytes, bytes]]:
     """The client's headers updated with `extra`, after a Host header unless one is given:
     what `httpx.Headers.update` and `httpx.Request` make of them, in the same order."""
-    added = [(key.encode("ascii"), value.encode("ascii")) for key, value in extra.items()]
+    added = httpx.Headers(extra).raw  # encoded (and refused) as httpx does
     replaced = {key.lower() for key, _ in added}
     headers = [pair for pair in client.headers.raw if pair[0].lower() not in replaced]
     headers.extend(added)
