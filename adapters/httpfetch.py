@@ -294,9 +294,11 @@ def _exchange(
     request and response models for it: the client's headers merged with the request's and a
     Host header, as an `httpx.Request` orders them; the client's cookies sent and a response's
     Set-Cookie kept; the timeouts. Redirects are followed by the fetcher (the client follows
-    none), and the client has no auth, event hooks or base URL. httpx's models cost ~0.1 CPU-s
-    per 1,000 unchanged feeds, a third of fetching them (loopback, 16 threads); a 2xx body is
-    still read through an `httpx.Response` (`_read_capped`), for its content decoding.
+    none), and the client has no auth, event hooks or base URL. Building httpx's models cost
+    ~11% of the CPU of fetching 1,000 unchanged feeds (16 threads, loopback: 0.38 -> 0.34
+    CPU-s, medians of 5, interleaved), and in a no-change monitor cycle the fetching took
+    0.64 -> 0.51 s (medians of 4 processes x 10 cycles). A 2xx body is still read through an
+    `httpx.Response` (`_decoded`), for its content decoding.
     """
     client = request.client
     target = httpx.URL(url)
@@ -313,6 +315,8 @@ def _exchange(
     )
     response = client.pool.handle_request(outgoing)
     try:
+        # The jar reads a response through urllib's types (~70 us each): only one that sets a
+        # cookie is worth it, and a feed rarely does.
         if any(name.lower() == b"set-cookie" for name, _ in response.headers):
             client.cookies.extract_cookies(_as_httpx_response(response, url, headers))
         yield response
