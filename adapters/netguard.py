@@ -136,21 +136,32 @@ def exchange_deadline(deadline: float) -> Iterator[None]:
 
 def guarded_transport(
     policy: NetworkPolicy, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None
-) -> httpx.HTTPTransport:
+) -> GuardedTransport:
     """An httpx transport whose every connection goes through `GuardedBackend(policy)`;
     `ssl_context` may be shared between transports (building one costs ~1 ms)."""
-    ssl_context = ssl_context or httpx.create_ssl_context()
-    transport = httpx.HTTPTransport(verify=ssl_context, limits=limits)
-    # httpx offers no parameter for httpcore's network backend; the pool is rebuilt with the
-    # same settings as HTTPTransport's own (httpx 0.28, pinned in constraints.txt).
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(policy),
-    )
-    return transport
+    return GuardedTransport(policy, limits, ssl_context or httpx.create_ssl_context())
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport over `pool`, an httpcore connection pool built here, whose every
+    connection goes through `GuardedBackend`. The pool is public: a fetch may send its
+    requests to it directly, without httpx's request and response models
+    (`adapters.httpfetch`), and they go through the same guard."""
+
+    def __init__(
+        self, policy: NetworkPolicy, limits: httpx.Limits, ssl_context: ssl.SSLContext
+    ) -> None:
+        super().__init__(verify=ssl_context, limits=limits)
+        # httpx offers no parameter for httpcore's network backend; the pool is rebuilt with the
+        # same settings as HTTPTransport's own (httpx 0.28, pinned in constraints.txt).
+        self.pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(policy),
+        )
+        self._pool = self.pool
 
 
 class GuardedBackend(httpcore.NetworkBackend):

@@ -143,11 +143,15 @@ def monitor_cycle(
 def publish_monitor_artifact(database_url: str, report: RunReport) -> None:
     """A Markdown artifact of the run: developments, the alerts it raised, unhealthy sources."""
     unhealthy = any(s.status == "error" for s in report.sources)
-    with transaction(database_url) as session:
-        raised = db.list_alerts(session, ids=report.raised_alert_ids)
-        # Every source's health, read only for the failed ones' backoff: a cycle in which all
-        # answered skips reading a row per source.
-        health = {h.name: h for h in db.source_health(session)} if unhealthy else {}
+    raised: list[db.AlertView] = []
+    health: dict[str, db.SourceHealth] = {}
+    # A cycle that raised no alert and whose sources all answered has nothing to read.
+    if report.raised_alert_ids or unhealthy:
+        with transaction(database_url) as session:
+            raised = db.list_alerts(session, ids=report.raised_alert_ids)
+            # Every source's health, read only for the failed ones' backoff: a cycle in which
+            # all answered skips reading a row per source.
+            health = {h.name: h for h in db.source_health(session)} if unhealthy else {}
     markdown = monitor_markdown(report, raised, health)
     create_markdown_artifact(markdown=markdown, key=ARTIFACT_KEY, description=summary_line(report))
 

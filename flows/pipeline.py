@@ -15,7 +15,7 @@ from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
 from core.model import SourceSpec
-from flows import heartbeats, longlived
+from flows import heartbeats, longlived, prefecttls
 from flows.config import RunConfig
 from flows.cycle import cycle_report
 from flows.ingest import FetchPlan, IngestOutcome, StoreSignal, fetch_plan
@@ -35,6 +35,8 @@ _T = TypeVar("_T")
 
 # A cycle's flow run ends when its work does, not at the next second of its heartbeat thread.
 heartbeats.install()
+# Its Prefect clients load the CA bundle once a process, not once a client.
+prefecttls.install()
 
 
 def _quoted(value: _T) -> _T:

@@ -13,11 +13,8 @@ its file and line.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import logging
-import ssl
-import types
 from typing import Any
 
 import anyio._core._eventloop
@@ -32,7 +29,7 @@ import prefect._internal.version_checking
 import prefect.client.orchestration
 import prefect.flow_engine
 import prefect.task_engine
-import prefect.utilities.visualization
+import prefect.utilities.visualization  # noqa: F401  (see above)
 import pydantic
 import rich._emoji_codes  # noqa: F401  (see above)
 import sqlalchemy.orm
@@ -44,57 +41,17 @@ from adapters.context import shared_ssl_context
 from db.engine import head_revision
 from flows import (
     monitor,  # noqa: F401  the flow a run executes
+    prefecttls,
     servedruns,  # noqa: F401  what a run's process starts with
 )
 from flows.config import load_run_config, region_names
+from flows.prefecttls import verified_context
 from flows.settings import load_settings
 from flows.sourcesfile import load_source_specs
 
-
-class _SslWithSharedVerifiedContexts(types.ModuleType):
-    """The `ssl` module as Prefect's client modules see it: `create_default_context(cafile=F)`,
-    the verifying context Prefect builds for every client it makes, is built once per CA file.
-    Every other call and name is `ssl`'s own; a context Prefect goes on to change (its
-    skip-verify setting builds one without a CA file, then turns verification off) is never
-    shared."""
-
-    def __init__(self) -> None:
-        super().__init__("ssl", ssl.__doc__)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(ssl, name)
-
-    @staticmethod
-    def create_default_context(
-        purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH,
-        *,
-        cafile: str | None = None,
-        capath: str | None = None,
-        cadata: str | bytes | None = None,
-    ) -> ssl.SSLContext:
-        if purpose is ssl.Purpose.SERVER_AUTH and cafile and capath is None and cadata is None:
-            return verified_context(cafile)
-        return ssl.create_default_context(purpose, cafile=cafile, capath=capath, cadata=cadata)
-
-
-@functools.cache
-def verified_context(cafile: str) -> ssl.SSLContext:
-    """The one verifying TLS context for `cafile` that Prefect's clients share in this process."""
-    return ssl.create_default_context(cafile=cafile)
-
-
-# Prefect builds a verifying TLS context for each client it makes (a run's engine, its log
-# worker, its label and its artifact, and the server-version check), loading the CA bundle each
-# time (~25 ms of CPU) though the temporary API is plain HTTP on loopback. Built once here, the
-# forks share it. Prefect's clients all take the same HTTP/2 setting, so the protocols httpcore
-# sets on the context agree. A Prefect whose modules no longer hold `ssl` under that name is
-# left as it is: slower, never different (tests/flows/test_forked_runs.py fails loudly then).
-# The fetch clients use a context of their own (`shared_ssl_context`, ~60 ms).
-_PREFECT_SSL_USERS = (prefect.client.orchestration, prefect._internal.version_checking)
-if all(getattr(module, "ssl", None) is ssl for module in _PREFECT_SSL_USERS):
-    _shared = _SslWithSharedVerifiedContexts()
-    for module in _PREFECT_SSL_USERS:
-        module.ssl = _shared  # type: ignore[attr-defined]
+# Prefect's clients share one verifying TLS context per CA file (`flows.prefecttls`, installed by
+# the monitor flow's modules): built here, the forks share it.
+if prefecttls.install():
     verified_context(PREFECT_API_SSL_CERT_FILE.value() or certifi.where())  # as Prefect picks
 shared_ssl_context()
 try:
