@@ -21,7 +21,8 @@ def _report(lines: SourceLines) -> RunReport:
 
 def test_source_lines_read_as_the_list_they_were_given() -> None:
     lines = SourceLines(iter(LINES))
-    assert lines == LINES and LINES == lines and lines != LINES[:1]
+    assert lines == LINES and lines != LINES[:1]
+    assert LINES.__eq__(lines) is NotImplemented  # so `LINES == lines` asks SourceLines
     assert len(lines) == 2 and lines[1].name == "beta" and list(lines[:1]) == LINES[:1]
     assert [line.status for line in lines] == ["not_modified", "error"]
     assert SourceLines() == [] and not SourceLines()
