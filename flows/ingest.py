@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -304,6 +305,17 @@ def ingest_batch(
         per_host=policy.per_host,
         allow_networks=policy.allow_networks,
     )
+    store = partial(
+        store_group,
+        database_url,
+        batch,
+        source_ids=registered.ids,
+        clocks=clocks,
+        outcome=outcome,
+        locations=locations,
+        signal=signal,
+        progress=progress,
+    )
     # Results with no article to store (unchanged, failed) wait for the next group that has
     # some, or for a window of them: a no-change cycle writes a few transactions, not hundreds.
     waiting: list[tuple[int, FetchResult]] = []
@@ -311,34 +323,14 @@ def ingest_batch(
     for group in results:
         waiting += group
         if len(waiting) >= policy.window or any(result.articles for _, result in group):
-            store_group(
-                database_url,
-                batch,
-                waiting,
-                registered.ids,
-                clocks,
-                outcome,
-                locations,
-                signal,
-                progress,
-            )
+            store(waiting)
             since_trim += len(waiting)
             waiting = []
         if since_trim >= policy.window:  # about a window's articles freed since the last trim
             release_freed_memory()
             since_trim = 0
     if waiting:
-        store_group(
-            database_url,
-            batch,
-            waiting,
-            registered.ids,
-            clocks,
-            outcome,
-            locations,
-            signal,
-            progress,
-        )
+        store(waiting)
 
 
 def store_group(
