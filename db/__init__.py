@@ -86,10 +86,12 @@ from db.outbox import (
 )
 from db.retention import PurgeResult, purge
 from db.sources import (
+    RegisteredSources,
     SourceHealth,
     due_source_names,
     failure_delay_s,
     record_fetches,
+    register_sources,
     source_health,
     source_states,
     upsert_sources,
@@ -115,6 +117,7 @@ __all__ = [
     "FeedbackRecord",
     "PurgeResult",
     "QueuedArticle",
+    "RegisteredSources",
     "SourceHealth",
     "StoreCensus",
     "StorePulse",
@@ -157,6 +160,7 @@ __all__ = [
     "record_delivery",
     "record_fetches",
     "record_outcome",
+    "register_sources",
     "release_lock",
     "renew_lock",
     "requeue_failed",

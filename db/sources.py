@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, null, select, update
+from sqlalchemy import Boolean, Integer, bindparam, case, null, select, update
 from sqlalchemy.orm import Session
 
 from core.cursor import Cursor
@@ -64,25 +64,55 @@ def failure_delay_s(interval_s: float, failures: int, retry_after_s: float | Non
     return delay
 
 
-def upsert_sources(session: Session, specs: Sequence[SourceSpec]) -> dict[str, int]:
-    """Insert or update the configured sources; return their ids by name.
+@dataclass(frozen=True, slots=True)
+class RegisteredSources:
+    """The configured sources as stored once registered: each one's id and its kind's cursor,
+    read in one query (a cycle used to read the same rows three times: for the cursors, the
+    upsert and the health record)."""
+
+    ids: dict[str, int]
+    states: dict[str, SourceState]
+
+
+def register_sources(session: Session, specs: Sequence[SourceSpec]) -> RegisteredSources:
+    """Insert or update the configured sources; return their ids and cursors by name.
 
     Health and cursors of existing sources are kept, except that a source whose kind changed
     loses its cursor: it was the old kind's, opaque to the new one. A name given twice keeps
-    its last spec.
+    its last spec. A new source, or one whose stored cursor is not a JSON object, has an empty
+    state.
     """
     by_name = {spec.name: spec for spec in specs}
     if not by_name:
-        return {}
+        return RegisteredSources({}, {})
     stored = _stored_definitions(session, list(by_name))
-    ids = {name: source_id for name, (source_id, _) in stored.items()}
     changed = [
         s
         for s in by_name.values()
-        if s.name not in stored or stored[s.name][1] != (s.kind, s.location, list(s.tags))
+        if s.name not in stored or stored[s.name].definition != (s.kind, s.location, list(s.tags))
     ]
+    ids = {name: row.id for name, row in stored.items()}
+    states = {
+        name: SourceState(Cursor.from_json(stored[name].cursor))
+        if name in stored
+        else SourceState()
+        for name in by_name
+    }
     if not changed:  # every source stored as configured: each cycle of an unchanged file
-        return ids
+        return RegisteredSources(ids, states)
+    _write_definitions(session, changed)
+    for spec in changed:  # new, or a changed kind's cursor dropped (see _write_definitions)
+        if spec.name not in stored or stored[spec.name].definition[0] != spec.kind:
+            states[spec.name] = SourceState()
+    return RegisteredSources(ids | _ids_by_name(session, [s.name for s in changed]), states)
+
+
+def upsert_sources(session: Session, specs: Sequence[SourceSpec]) -> dict[str, int]:
+    """Insert or update the configured sources (see :func:`register_sources`); their ids."""
+    return register_sources(session, specs).ids
+
+
+def _write_definitions(session: Session, changed: Sequence[SourceSpec]) -> None:
     rows = [
         {"name": s.name, "kind": s.kind, "location": s.location, "tags": list(s.tags)}
         for s in changed
@@ -98,21 +128,25 @@ def upsert_sources(session: Session, specs: Sequence[SourceSpec]) -> dict[str, i
         },
     )
     session.execute(stmt, rows)
-    return ids | _ids_by_name(session, [s.name for s in changed])
 
 
-def _stored_definitions(
-    session: Session, names: Sequence[str]
-) -> dict[str, tuple[int, tuple[str, str, list[str]]]]:
-    """The id and stored (kind, location, tags) of each of `names` already stored: the
+@dataclass(frozen=True, slots=True)
+class _StoredDefinition:
+    id: int
+    definition: tuple[str, str, list[str]]  # kind, location, tags
+    cursor: Any
+
+
+def _stored_definitions(session: Session, names: Sequence[str]) -> dict[str, _StoredDefinition]:
+    """The id, stored (kind, location, tags) and cursor of each of `names` already stored: the
     sources whose definition is unchanged need no write (a write per source per cycle was
     most of a no-change cycle's store time)."""
     c = sources.c
-    found: dict[str, tuple[int, tuple[str, str, list[str]]]] = {}
+    found: dict[str, _StoredDefinition] = {}
     for part in chunked(names):
-        query = select(c.name, c.id, c.kind, c.location, c.tags).where(c.name.in_(part))
-        for name, source_id, kind, location, tags in session.execute(query):
-            found[name] = (source_id, (kind, location, list(tags or ())))
+        query = select(c.name, c.id, c.kind, c.location, c.tags, c.cursor).where(c.name.in_(part))
+        for name, source_id, kind, location, tags, cursor in session.execute(query):
+            found[name] = _StoredDefinition(source_id, (kind, location, list(tags or ())), cursor)
     return found
 
 
@@ -143,6 +177,7 @@ def record_fetches(
     results: Sequence[FetchResult],
     now: datetime,
     poll_intervals: Mapping[str, int],
+    source_ids: Mapping[str, int] | None = None,
 ) -> None:
     """Record what each fetch did to its source's health and cursor, in one batch.
 
@@ -153,22 +188,88 @@ def record_fetches(
     read anyway), if any. Failure: failures + 1, next poll after :func:`failure_delay_s`,
     cursor kept. A source is never disabled: it is polled again, later and later, and
     recovers on success.
+    `source_ids`: the sources' ids, when the caller has them (:func:`register_sources`); else
+    they are looked up.
     Raises ValueError for a result whose source was never upserted.
     """
     latest = {result.source: result for result in results}
     if not latest:
         return
     now = as_utc(now)
-    current = _current_health(session, list(latest))
-    missing = sorted(set(latest) - set(current))
+    if any(result.status not in SUCCESS_STATUSES for result in latest.values()):
+        _record_with_failures(session, latest, now, poll_intervals)
+        return
+    ids = _ids_by_name(session, list(latest)) if source_ids is None else source_ids
+    _raise_for_unknown(set(latest) - set(ids))
+    rows = [
+        _success_row(ids[name], result, now, poll_intervals.get(name, DEFAULT_POLL_INTERVAL_S))
+        for name, result in latest.items()
+    ]
+    rows.sort(key=lambda row: row["row_id"])  # one lock order for every writer
+    session.execute(_RECORD_SUCCESS, rows)
+
+
+def _raise_for_unknown(missing: Collection[str]) -> None:
     if missing:
-        raise ValueError(f"record_fetches: unknown sources {missing}: upsert_sources first")
+        raise ValueError(f"record_fetches: unknown sources {sorted(missing)}: upsert_sources first")
+
+
+def _record_with_failures(
+    session: Session,
+    latest: Mapping[str, FetchResult],
+    now: datetime,
+    poll_intervals: Mapping[str, int],
+) -> None:
+    """A batch with a failure: a failure's count and backoff follow the stored count, so the
+    rows are read and locked first (in one order) and written in full."""
+    current = _current_health(session, list(latest))
+    _raise_for_unknown(set(latest) - set(current))
     rows = [
         _health_row(current[name], result, now, poll_intervals.get(name, DEFAULT_POLL_INTERVAL_S))
         for name, result in latest.items()
     ]
     rows.sort(key=lambda row: row["id"])  # one lock order for every writer
     session.execute(update(Source), rows)
+
+
+# A batch of successes needs nothing read: each row's new health follows from the fetch alone,
+# the counts and the kept cursor from the row itself. One executemany, no read of the 250 rows
+# (most of a no-change cycle's store time was that read and the ORM's bulk update).
+_RECORD_SUCCESS = (
+    update(sources)
+    .where(sources.c.id == bindparam("row_id"))
+    .values(
+        last_status=bindparam("status"),
+        last_fetch_at=bindparam("now"),
+        last_success_at=bindparam("now"),
+        http_status=bindparam("http"),
+        consecutive_failures=0,
+        last_error=bindparam("error"),
+        next_due_at=bindparam("due"),
+        cursor=case(
+            (bindparam("keep_cursor", type_=Boolean), sources.c.cursor),
+            else_=bindparam("new_cursor", type_=sources.c.cursor.type),
+        ),
+        items_seen=sources.c.items_seen + bindparam("read", type_=Integer),
+    )
+)
+
+
+def _success_row(
+    source_id: int, result: FetchResult, now: datetime, interval_s: int
+) -> dict[str, Any]:
+    """The parameters of one successful fetch's row in :data:`_RECORD_SUCCESS`."""
+    return {
+        "row_id": source_id,
+        "status": result.status,
+        "now": now,
+        "http": result.http_status,
+        "error": "; ".join(result.problems) or None,
+        "due": now + timedelta(seconds=interval_s),
+        "keep_cursor": result.cursor is None,
+        "new_cursor": None if result.cursor is None else result.cursor.to_json(),
+        "read": len(result.articles),
+    }
 
 
 def _current_health(session: Session, names: Sequence[str]) -> dict[str, dict[str, Any]]:

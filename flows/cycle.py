@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import db
-from flows.report import RunReport
+from flows.report import RunReport, SourceLines
 from flows.runtime import transaction
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def cycle_report(
         new_articles=stored.new,
         developments=list(views),
         alerts_sent=0,
-        sources=list(ingested.sources.values()),
+        sources=SourceLines(ingested.sources.values()),
         problems=ingested.problems + stored.failed,
     )
     if detected is not None:

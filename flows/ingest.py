@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -118,16 +119,18 @@ class IngestOutcome:
     problems: list[str] = field(default_factory=list)
 
 
-def fetch_states(
+def register_batch(
     database_url: str, specs: Sequence[SourceSpec], policy: FetchPolicy
-) -> dict[str, SourceState]:
-    """What each source's last fetch left (its kind's cursor), or a fresh state when the
-    policy fetches unconditionally or the source was never fetched."""
-    states: dict[str, SourceState] = {spec.name: SourceState() for spec in specs}
+) -> db.RegisteredSources:
+    """Register a batch's sources before fetching them (`db.register_sources`), reading each
+    one's stored row once for the whole batch: its id, for every store of the batch's results,
+    and what its last fetch left (its kind's cursor), or a fresh state when the policy fetches
+    unconditionally."""
+    with transaction(database_url) as session:
+        registered = db.register_sources(session, specs)
     if policy.conditional:
-        with transaction(database_url) as session:
-            states.update(db.source_states(session, [spec.name for spec in specs]))
-    return states
+        return registered
+    return db.RegisteredSources(registered.ids, {spec.name: SourceState() for spec in specs})
 
 
 def reading_times(
@@ -197,6 +200,7 @@ def store_batch(
     specs: Sequence[SourceSpec],
     results: Sequence[FetchResult],
     clocks: dict[str, datetime] | None = None,
+    source_ids: dict[str, int] | None = None,
 ) -> StoreOutcome:
     """Store every fetched article and the sources' health in one transaction.
 
@@ -204,16 +208,19 @@ def store_batch(
     run gives it, so whichever run detects it reads it the same way. Validators (ETag, body
     hash) advance only together with the articles they cover, so a failed store never makes the
     next poll skip items that were never saved. `clocks` carries each source's replay clock
-    from one batch to the next.
+    from one batch to the next. `source_ids`: the ids of `specs` when the caller registered
+    them (`register_batch`); else `specs` are registered here.
     """
     now = clock.utcnow()
     articles = [article for result in results for article in result.articles]
     readings = reading_times(results, fallback=now, clocks=clocks)
     with transaction(database_url) as session:
-        source_ids = db.upsert_sources(session, specs)
+        if source_ids is None:
+            source_ids = db.upsert_sources(session, specs)
         stored, failed = _store_each(session, source_ids, articles, now, readings)
         read_ids = db.stored_ids(session, source_ids, [(a.source, a.guid) for a in articles])
-        db.record_fetches(session, results, now=now, poll_intervals=poll_intervals(specs, results))
+        intervals = poll_intervals(specs, results)
+        db.record_fetches(session, results, now, intervals, source_ids)
     outcome = StoreOutcome(
         new=len(stored.new),
         read=len(articles),
@@ -288,14 +295,26 @@ def ingest_batch(
     """Fetch one batch and store each group of results as it completes, folding it into
     `outcome`: a slow source delays only its own items. A function of its own so that the
     batch's articles are freed when it returns, and the memory they took handed back."""
+    registered = register_batch(database_url, batch, policy)
     results = adapters.fetch_stream(
         batch,
-        fetch_states(database_url, batch, policy),
+        registered.states,
         window=policy.window,
         gather_s=GATHER_S,
         concurrency=policy.concurrency,
         per_host=policy.per_host,
         allow_networks=policy.allow_networks,
+    )
+    store = partial(
+        store_group,
+        database_url,
+        batch,
+        source_ids=registered.ids,
+        clocks=clocks,
+        outcome=outcome,
+        locations=locations,
+        signal=signal,
+        progress=progress,
     )
     # Results with no article to store (unchanged, failed) wait for the next group that has
     # some, or for a window of them: a no-change cycle writes a few transactions, not hundreds.
@@ -304,20 +323,21 @@ def ingest_batch(
     for group in results:
         waiting += group
         if len(waiting) >= policy.window or any(result.articles for _, result in group):
-            store_group(database_url, batch, waiting, clocks, outcome, locations, signal, progress)
+            store(waiting)
             since_trim += len(waiting)
             waiting = []
         if since_trim >= policy.window:  # about a window's articles freed since the last trim
             release_freed_memory()
             since_trim = 0
     if waiting:
-        store_group(database_url, batch, waiting, clocks, outcome, locations, signal, progress)
+        store(waiting)
 
 
 def store_group(
     database_url: str,
     batch: Sequence[SourceSpec],
     group: Sequence[tuple[int, FetchResult]],
+    source_ids: dict[str, int],
     clocks: dict[str, datetime],
     outcome: IngestOutcome,
     locations: dict[str, str],
@@ -325,9 +345,10 @@ def store_group(
     progress: RunProgress | None = None,
 ) -> None:
     """Store one group of fetch results (indexes in `batch`), fold it into `outcome`, tell
-    `progress`, and wake detection when articles were stored."""
+    `progress`, and wake detection when articles were stored. `source_ids`: the batch's
+    sources' ids (`register_batch`)."""
     fetched = [result for _, result in group]
-    stored = store_batch(database_url, [batch[i] for i, _ in group], fetched, clocks)
+    stored = store_batch(database_url, [batch[i] for i, _ in group], fetched, clocks, source_ids)
     add_batch(outcome, fetched, stored, locations)
     for result in fetched:
         log_source_outcome(result, stored.new_per_source.get(result.source, 0))

@@ -20,6 +20,7 @@ from db import (
     due_source_names,
     failure_delay_s,
     record_fetches,
+    register_sources,
     source_health,
     source_states,
     upsert_sources,
@@ -178,6 +179,45 @@ def test_a_change_of_kind_forgets_the_cursor_a_change_of_location_does_not(
         assert _cursor(session, "alpha")["etag"] == '"v1"'
         assert _cursor(session, "beta") == {}
         assert {h.name: h.items_seen for h in source_health(session)} == {"alpha": 2, "beta": 2}
+
+
+def test_registering_reads_each_sources_id_and_cursor_as_the_fetch_needs_it(
+    sessions: sessionmaker[Session],
+) -> None:
+    """One read for a batch: the cursor handed to the fetch is the one stored after the upsert
+    (a changed kind's is gone), and the ids are the upsert's."""
+    with sessions.begin() as session:
+        ids = upsert_sources(session, [spec("alpha"), spec("beta")])
+        record_fetches(session, [_ok("alpha"), _ok("beta")], T0, INTERVAL)
+    files = SourceSpec(name="beta", kind="seedfiles", location="/srv/seeds")
+    with sessions.begin() as session:
+        registered = register_sources(session, [spec("alpha"), files, spec("gamma")])
+        stored = source_states(session, ["alpha", "beta", "gamma"])
+    assert registered.states == stored
+    assert registered.states["alpha"].cursor.to_json()["etag"] == '"v1"'
+    assert registered.states["beta"] == registered.states["gamma"] == SourceState()
+    assert {name: registered.ids[name] for name in ids} == ids and "gamma" in registered.ids
+
+
+def test_recording_with_the_registered_ids_keeps_counts_cursors_and_failures(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A batch of successes is written without reading the rows: counts still add up, a result
+    without a cursor keeps the stored one; a batch with a failure still counts it."""
+    with sessions.begin() as session:
+        ids = register_sources(session, [spec("alpha"), spec("beta")]).ids
+        record_fetches(session, [_ok("alpha"), _ok("beta", n=3)], T0, INTERVAL, ids)
+        not_modified = FetchResult(source="alpha", status="not_modified", http_status=304)
+        record_fetches(session, [not_modified, _ok("beta", '"v2"', n=1)], at(600), INTERVAL, ids)
+        record_fetches(session, [_fail("alpha"), _ok("beta", n=0)], at(1200), INTERVAL, ids)
+        health = {h.name: h for h in source_health(session)}
+        assert _cursor(session, "alpha")["etag"] == '"v1"'
+        assert _cursor(session, "beta")["etag"] == '"v1"'
+    assert (health["alpha"].items_seen, health["beta"].items_seen) == (2, 4)
+    assert health["alpha"].consecutive_failures == 1 and health["alpha"].last_success_at == at(600)
+    assert health["beta"].last_success_at == at(1200) and health["beta"].next_due_at == at(1500)
+    with sessions.begin() as session, pytest.raises(ValueError, match="nobody"):
+        record_fetches(session, [_ok("nobody")], T0, INTERVAL, ids)
 
 
 def test_backoff_grows_with_failures_then_recovers(sessions: sessionmaker[Session]) -> None:

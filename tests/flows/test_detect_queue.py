@@ -28,7 +28,7 @@ from adapters.rss import source_zone
 from core.model import Article, FetchResult, SourceSpec
 from db.models import ArticleRow, alerts
 from flows.config import RunConfig, load_run_config
-from flows.ingest import FetchPolicy, fetch_states, store_batch
+from flows.ingest import FetchPolicy, register_batch, store_batch
 from flows.replayplan import replay_source
 from flows.runtime import transaction
 from flows.settings import load_settings
@@ -45,7 +45,7 @@ def config_for(url: str) -> RunConfig:
 
 def seed_results(url: str) -> tuple[list[SourceSpec], list[FetchResult]]:
     spec = replay_source([str(SEEDS)])
-    states = fetch_states(url, [spec], FetchPolicy(4, 2, conditional=False))
+    states = register_batch(url, [spec], FetchPolicy(4, 2, conditional=False)).states
     return [spec], adapters.fetch_many([spec], states)
 
 
