@@ -35,9 +35,11 @@ lint: $(STAMP)
 
 # Tests run in TEST_WORKERS parallel pytest-xdist workers (many of them wait on subprocesses and
 # servers rather than compute: two of them spend minutes waiting for a bench's cron ticks, and
-# no test keeps a core busy all the time, so three others keep both cores busy meanwhile);
-# `make test TEST_WORKERS=0` runs them in one process.
-TEST_WORKERS ?= 5
+# no test keeps a core busy all the time, so four others keep both cores busy meanwhile; warm
+# runs on an idle 2-core machine: 5 workers 366 s, 6 348 s, 7 363 s, each worker's start and
+# Prefect test API costing more CPU than it fills); `make test TEST_WORKERS=0` runs them in one
+# process.
+TEST_WORKERS ?= 6
 # pytest rewrites the asserts of every test module it imports (~2.2 CPU-s a process for the whole
 # suite, in each worker) and keeps the result beside the module's bytecode, unless
 # PYTHONDONTWRITEBYTECODE is set: unset for pytest, a run reuses what the last one rewrote.
