@@ -201,12 +201,23 @@ def record_fetches(
         return
     ids = _ids_by_name(session, list(latest)) if source_ids is None else source_ids
     _raise_for_unknown(set(latest) - set(ids))
+    _write_successes(session, ids, latest, now, poll_intervals)
+
+
+def _write_successes(
+    session: Session,
+    ids: Mapping[str, int],
+    results: Mapping[str, FetchResult],
+    now: datetime,
+    poll_intervals: Mapping[str, int],
+) -> None:
     rows = [
         _success_row(ids[name], result, now, poll_intervals.get(name, DEFAULT_POLL_INTERVAL_S))
-        for name, result in latest.items()
+        for name, result in results.items()
     ]
     rows.sort(key=lambda row: row["row_id"])  # one lock order for every writer
-    session.execute(_RECORD_SUCCESS, rows)
+    if rows:
+        session.execute(_RECORD_SUCCESS, rows)
 
 
 def _raise_for_unknown(missing: Collection[str]) -> None:
@@ -221,12 +232,17 @@ def _record_with_failures(
     poll_intervals: Mapping[str, int],
 ) -> None:
     """A batch with a failure: a failure's count and backoff follow the stored count, so the
-    rows are read and locked first (in one order) and written in full."""
+    batch's rows are read and locked first (all of them, in one order, before any write), then
+    the successes written as in a batch of successes and the failures in full."""
     current = _current_health(session, list(latest))
     _raise_for_unknown(set(latest) - set(current))
+    ok = {name: r for name, r in latest.items() if r.status in SUCCESS_STATUSES}
+    ids = {name: row["id"] for name, row in current.items()}
+    _write_successes(session, ids, ok, now, poll_intervals)
     rows = [
-        _health_row(current[name], result, now, poll_intervals.get(name, DEFAULT_POLL_INTERVAL_S))
+        _failure_row(current[name], result, now, poll_intervals.get(name, DEFAULT_POLL_INTERVAL_S))
         for name, result in latest.items()
+        if name not in ok
     ]
     rows.sort(key=lambda row: row["id"])  # one lock order for every writer
     session.execute(update(Source), rows)
@@ -277,8 +293,6 @@ def _current_health(session: Session, names: Sequence[str]) -> dict[str, dict[st
         sources.c.id,
         sources.c.name,
         sources.c.consecutive_failures,
-        sources.c.last_success_at,
-        sources.c.cursor,
         sources.c.items_seen,
     )
     found: dict[str, dict[str, Any]] = {}
@@ -290,29 +304,21 @@ def _current_health(session: Session, names: Sequence[str]) -> dict[str, dict[st
     return found
 
 
-def _health_row(
+def _failure_row(
     old: Mapping[str, Any], result: FetchResult, now: datetime, interval_s: int
 ) -> dict[str, Any]:
-    """The full new health row of one source (every row has the same keys: one executemany)."""
-    ok = result.status in SUCCESS_STATUSES
-    cursor = result.cursor if ok else None  # only a successful fetch moves the cursor
-    failures = 0 if ok else old["consecutive_failures"] + 1
-    if ok:
-        delay = float(interval_s)
-        error = "; ".join(result.problems) or None
-    else:
-        delay = failure_delay_s(interval_s, failures, result.retry_after_s)
-        error = result.error or "; ".join(result.problems) or "fetch failed"
+    """The new health of a source whose fetch failed: one more failure, the next poll after
+    its backoff, cursor and last success kept (every row has the same keys: one executemany)."""
+    failures = old["consecutive_failures"] + 1
+    delay = failure_delay_s(interval_s, failures, result.retry_after_s)
     return {
         "id": old["id"],
         "last_status": result.status,
         "last_fetch_at": now,
-        "last_success_at": now if ok else old["last_success_at"],
         "http_status": result.http_status,
         "consecutive_failures": failures,
-        "last_error": error,
+        "last_error": result.error or "; ".join(result.problems) or "fetch failed",
         "next_due_at": now + timedelta(seconds=delay),
-        "cursor": old["cursor"] if cursor is None else cursor.to_json(),
         "items_seen": old["items_seen"] + len(result.articles),
     }
 
