@@ -47,8 +47,8 @@ from datetime import datetime, timedelta
 import db
 import notify
 from core.model import Alert, Target
-from flows.keyed import log_stage
 from flows.liveness import process_identity, process_is_gone
+from flows.outcomes import log_summary, logged_as
 from flows.runtime import transaction
 from notify import Subscribers
 
@@ -73,8 +73,8 @@ class SendOutcome:
     `digests`: digest messages sent.
     """
 
-    alerts_sent: set[int] = field(default_factory=set)
-    delivered: int = 0
+    alerts_sent: set[int] = field(default_factory=set, metadata=logged_as(None))
+    delivered: int = field(default=0, metadata=logged_as("sent"))
     failed: int = 0
     gave_up: int = 0
     held: int = 0
@@ -264,19 +264,6 @@ def _defer(run: _Run, claims: Sequence[db.ClaimedDelivery], until: datetime) -> 
         run.outcome.held += len(claims)
 
 
-def log_send_summary(outcome: SendOutcome) -> None:
-    """The send stage's one summary line."""
-    log_stage(
-        "send",
-        sent=outcome.delivered,
-        digests=outcome.digests,
-        failed=outcome.failed,
-        gave_up=outcome.gave_up,
-        held=outcome.held,
-        unrouted=outcome.unrouted,
-    )
-
-
 def retry_failed_deliveries(
     database_url: str,
     subscribers: Subscribers,
@@ -290,5 +277,5 @@ def retry_failed_deliveries(
     if not subscribers:
         return requeued, None
     outcome = deliver_pending(database_url, subscribers, max_attempts, now, route_new=False)
-    log_send_summary(outcome)
+    log_summary("send", outcome)
     return requeued, outcome

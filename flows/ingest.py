@@ -28,6 +28,7 @@ import db
 from core.model import Article, FetchResult, SourceSpec, SourceState
 from flows import clock
 from flows.keyed import log_source_outcome, log_stage
+from flows.outcomes import fold
 from flows.report import SourceLine, source_lines
 from flows.runtime import transaction
 
@@ -419,16 +420,7 @@ def add_batch(
     locations: dict[str, str],
 ) -> None:
     """Fold one batch's fetch results and store outcome into the stage's outcome."""
-    total = outcome.stored
-    total.new += stored.new
-    total.read += stored.read
-    total.duplicates += stored.duplicates
-    total.linked += stored.linked
-    total.revised += stored.revised
-    total.failed += stored.failed
-    total.article_ids.extend(stored.article_ids)
-    for source, count in stored.new_per_source.items():
-        total.new_per_source[source] = total.new_per_source.get(source, 0) + count
+    fold(outcome.stored, stored)
     for line in source_lines(results, locations, stored.new_per_source):
         earlier = outcome.sources.get(line.name)
         outcome.sources[line.name] = line if earlier is None else joined_line(earlier, line)

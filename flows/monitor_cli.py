@@ -1,10 +1,11 @@
-"""`watchfloor run`, `serve` and `sources check`: live monitoring from the command line (the
-`sources` group's `import` and `export` live in `flows.sources_cli`)."""
+"""The commands that run the flows: `watchfloor replay` (local files), `run` and `serve` (live
+monitoring), and `sources check` (the `sources` group's `import` and `export` live in
+`flows.sources_cli`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,16 +21,98 @@ from flows.cli_common import (
     fail_cleanly,
     open_store_for_writing,
     print_json,
+    require_paths,
     stdout_reserved_for_json,
     use_database_url,
     use_notify_urls,
     validate_config,
 )
 
+if TYPE_CHECKING:
+    from flows.config import RunConfig
+
 SourcesOption = Annotated[
     Path | None,
     typer.Option("--sources", help="Sources YAML (default: WATCHFLOOR_SOURCES_FILE)."),
 ]
+
+
+@fail_cleanly
+def replay(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Article files or folders (default: seeds/).")
+    ] = None,
+    database: DbOption = None,
+    notify_urls: NotifyOption = None,
+    apprise_config: AppriseOption = None,
+    rules_dir: RulesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay local article files offline: store, detect developments, send alerts.
+
+    When every file is already stored as it is and nothing in the store awaits detection or
+    delivery, the replay answers without starting Prefect, and says so (on stderr with --json).
+    """
+    from flows.gcpace import collect_in_larger_steps
+
+    collect_in_larger_steps()  # before the imports below: they allocate too
+    require_paths(paths or [])
+    use_notify_urls(notify_urls)
+    use_database_url(database)
+    config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
+    url = open_store_for_writing(None)  # the URL is in the environment now
+    if _replay_answered_idle(url, paths, config, as_json):
+        return
+    # Prefect and the flow's stack (~1.2 CPU-s), only once there is something to replay: a
+    # bad path, setting or store, or a replay with nothing left to do, answers without them.
+    from flows.apiserver import temporary_api
+    from flows.handoff import Handoff, handing
+    from flows.progress import terminal_progress
+    from flows.replay import replay_flow
+    from flows.report import print_summary
+
+    with (
+        stdout_reserved_for_json(as_json),
+        terminal_progress(as_json) as progress,
+        handing(Handoff(config, progress)),
+        temporary_api(),
+    ):
+        report = replay_flow(
+            paths=[str(p) for p in paths] if paths else None,
+            apprise_config=str(apprise_config) if apprise_config else None,
+            rules_dir=str(rules_dir) if rules_dir else None,
+        )
+    if as_json:
+        print_json(report.replay_json())
+    else:
+        print_summary(report, console)
+
+
+def _replay_answered_idle(
+    url: str, paths: list[Path] | None, config: RunConfig, as_json: bool
+) -> bool:
+    """Print the replay's report and say it had nothing to do, when it had not; else False."""
+    import db
+    from flows.idle import NOTHING_TO_REPLAY, stored_replay
+    from flows.replayplan import plan_replay_of
+    from flows.report import RunReport, print_summary
+    from flows.runtime import transaction
+
+    _, plan = plan_replay_of([str(p) for p in paths or []], config.settings.seeds_dir)
+    stored = None if plan.problems else stored_replay(url, plan.chunks, config.rules_version)
+    if stored is None:
+        return False
+    read, ids = stored
+    with transaction(url) as session:
+        views = db.developments_evidenced_by(session, ids)
+    report = RunReport(articles=read, new_articles=0, developments=list(views), alerts_sent=0)
+    if as_json:
+        err_console.print(NOTHING_TO_REPLAY, highlight=False)
+        print_json(report.replay_json())
+    else:
+        print_summary(report, console)
+        console.print(NOTHING_TO_REPLAY, highlight=False)
+    return True
 
 
 @fail_cleanly

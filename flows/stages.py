@@ -26,9 +26,9 @@ import db
 import detect
 from core.model import DetectionInput, DevelopmentChange, Match
 from flows import clock
-from flows.delivery import SendOutcome, deliver_pending, log_send_summary
+from flows.delivery import SendOutcome, deliver_pending
 from flows.ingest import StoreSignal, describe, ingest
-from flows.keyed import log_stage
+from flows.outcomes import fold, log_summary, logged_as
 from flows.report import FailedItem
 from flows.runtime import transaction
 from notify import Subscribers
@@ -54,9 +54,9 @@ class DetectOutcome:
     articles: int = 0
     matches: int = 0
     changes: int = 0
-    alert_ids: list[int] = field(default_factory=list)
+    alert_ids: list[int] = field(default_factory=list, metadata=logged_as("alerts"))
     failed: list[FailedItem] = field(default_factory=list)
-    article_ids: array[int] = field(default_factory=lambda: array("q"))
+    article_ids: array[int] = field(default_factory=lambda: array("q"), metadata=logged_as(None))
 
 
 def analyse(
@@ -163,7 +163,7 @@ def _detect_next_chunk(
     outcome = DetectOutcome()
     for item in queued:
         alone = _detect_alone(database_url, ruleset, rules_version, item, lookback_days)
-        outcome = merge(outcome, alone)
+        fold(outcome, alone)
     return outcome
 
 
@@ -197,32 +197,8 @@ def _detect_alone(
     )
 
 
-def merge(total: DetectOutcome, part: DetectOutcome) -> DetectOutcome:
-    """Two detect outcomes as one."""
-    return DetectOutcome(
-        articles=total.articles + part.articles,
-        matches=total.matches + part.matches,
-        changes=total.changes + part.changes,
-        alert_ids=total.alert_ids + part.alert_ids,
-        failed=total.failed + part.failed,
-        article_ids=total.article_ids + part.article_ids,
-    )
-
-
 # Ingest's work as a task run; the function itself also runs without Prefect (`flows.oneoff`).
 ingest_stage = task(name="ingest", cache_policy=NO_CACHE, retries=0)(ingest)
-
-
-def log_detect_summary(outcome: DetectOutcome) -> None:
-    """The detect stage's one summary line."""
-    log_stage(
-        "detect",
-        articles=outcome.articles,
-        matches=outcome.matches,
-        changes=outcome.changes,
-        alerts=len(outcome.alert_ids),
-        failed=len(outcome.failed),
-    )
 
 
 def detect_pending(
@@ -244,7 +220,7 @@ def detect_pending(
     while (
         part := _detect_next_chunk(database_url, ruleset, rules_version, lookback_days, chunk_size)
     ) is not None:
-        outcome = merge(outcome, part)
+        fold(outcome, part)
         if progress is not None:
             progress.detected(part.articles, len(part.alert_ids))
     return outcome
@@ -256,7 +232,7 @@ def _summarised(detect_fn: Callable[P, DetectOutcome]) -> Callable[P, DetectOutc
     @functools.wraps(detect_fn)
     def logged(*args: P.args, **kwargs: P.kwargs) -> DetectOutcome:
         outcome = detect_fn(*args, **kwargs)
-        log_detect_summary(outcome)
+        log_summary("detect", outcome)
         return outcome
 
     return logged
@@ -271,7 +247,7 @@ detect_stage = task(name="detect", cache_policy=NO_CACHE)(_summarised(detect_pen
 def send_stage(database_url: str, targets: Subscribers, max_attempts: int) -> SendOutcome:
     """Route new alerts to subscribers and deliver every due delivery exactly once."""
     outcome = deliver_pending(database_url, targets, max_attempts, now=clock.utcnow())
-    log_send_summary(outcome)
+    log_summary("send", outcome)
     return outcome
 
 
@@ -305,24 +281,11 @@ def detect_and_send_stage(
         part = detect_pending(
             database_url, ruleset, rules_version, lookback_days, progress=progress
         )
-        detected = merge(detected, part)
+        fold(detected, part)
         if part.alert_ids or finished:
             delivered = deliver_pending(database_url, targets, max_attempts, now=clock.utcnow())
-            sent = merge_sent(sent, delivered)
+            fold(sent, delivered)
         if finished:
-            log_detect_summary(detected)
-            log_send_summary(sent)
+            log_summary("detect", detected)
+            log_summary("send", sent)
             return AlertOutcome(detected, sent)
-
-
-def merge_sent(total: SendOutcome, part: SendOutcome) -> SendOutcome:
-    """Two send outcomes as one."""
-    return SendOutcome(
-        alerts_sent=total.alerts_sent | part.alerts_sent,
-        delivered=total.delivered + part.delivered,
-        failed=total.failed + part.failed,
-        gave_up=total.gave_up + part.gave_up,
-        held=total.held + part.held,
-        unrouted=total.unrouted + part.unrouted,
-        digests=total.digests + part.digests,
-    )
