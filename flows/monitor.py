@@ -39,27 +39,30 @@ def run_process_recorded(logger: Logger) -> Iterator[None]:
     """Label the current flow run with the process that runs it (`watchfloor.process`) while
     the block runs; the block ends once the label is written.
 
-    `watchfloor serve` reads the label to tell a run whose process has ended (killed with its
-    machine, container or `serve`) from one still working, and marks the first crashed.
-    Prefect's runner records no pid itself. A failure costs only that check: the run goes on.
+    `watchfloor serve` reads the label of its deployment's runs to tell a run whose process has
+    ended (killed with its machine, container or `serve`) from one still working, and marks the
+    first crashed (`flows.deployments.recover_runs`). Prefect's runner records no pid itself. A
+    failure costs only that check: the run goes on. A run of no deployment (a one-off `run`, a
+    flow called in a process) is never checked, and a run `serve` started is labelled before
+    its engine starts (`flows.servedruns`): neither is labelled again here, which spares each
+    cycle a write to the API (and, on a Prefect API over SQLite, the ~2 s retry of a 503 now
+    and then; see `flows.apiapp`). A deployment's run that a work pool's worker started is.
 
-    Written beside the block, not before it: the temporary Prefect API, its SQLite database
-    busy with the events of the runs before, answers the label 503 now and then (2-3 of 12
-    no-change cycles of 1,000 feeds; otherwise ~15 ms), and Prefect's client asks again ~2 s
-    later: the cycle waited those seconds, and now works meanwhile. A run killed before the
-    label is written is one `serve` cannot tell dead, as a run killed before the label ever
-    was; the runs `serve` starts are labelled before their engine starts (`flows.servedruns`).
+    Written beside the block, not before it: a busy API answers slowly now and then, and the
+    cycle works meanwhile. A run killed before the label is written is one `serve` cannot tell
+    dead, as a run killed before the label ever was.
     """
-    from prefect.runtime import flow_run
+    from prefect.context import FlowRunContext
 
-    if not flow_run.id:
+    context = FlowRunContext.get()
+    run = context.flow_run if context is not None else None
+    if run is None or run.deployment_id is None or _labelled_here(run.labels):
         yield
         return
-    run_id = uuid.UUID(flow_run.id)
     # The thread sees the run's context: its Prefect settings and client.
     labelling = threading.Thread(
         target=contextvars.copy_context().run,
-        args=(label_run_process, run_id, logger),
+        args=(label_run_process, run.id, logger),
         name="label-run",
         daemon=True,
     )
@@ -68,6 +71,11 @@ def run_process_recorded(logger: Logger) -> Iterator[None]:
         yield
     finally:
         labelling.join()
+
+
+def _labelled_here(labels: dict[str, Any] | None) -> bool:
+    """Whether a run's labels already name this process."""
+    return labels is not None and labels.get(PROCESS_LABEL) == process_identity()
 
 
 def label_run_process(flow_run_id: uuid.UUID, logger: Logger) -> None:

@@ -63,14 +63,38 @@ def test_fetch_batches_stay_inside_one_ingest_task(
     assert tasks == Counter(STAGES)  # a window of 25 sources, in one task
 
 
-def test_a_monitor_run_ends_labelled_with_its_process(server: FeedServer, tmp_path: Path) -> None:
-    # The label is written beside the cycle (flows.monitor.run_process_recorded), and the run
-    # ends only once it is: `serve` reads it to tell a run whose process has ended.
+def test_a_deployment_run_ends_labelled_with_its_process(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # As a work pool's worker runs one: the engine on a run of a deployment that nobody labelled
+    # first. The label is written beside the cycle (flows.monitor.run_process_recorded) and the
+    # run ends only once it is: `serve` reads it to tell a run whose process has ended.
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+
     from flows.liveness import process_identity
+    from flows.monitor import PROCESS_LABEL, monitor_flow
+
+    path = write_sources(tmp_path / "sources.yaml", server, [Src("feed-00", "/feed/feed-00.xml")])
+    parameters = {"sources_file": str(path)}
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow(monitor_flow)
+        deployment_id = client.create_deployment(flow_id, "worker-run", parameters=parameters)
+        run = client.create_flow_run_from_deployment(deployment_id, parameters=parameters)
+    with store_env(f"sqlite:///{tmp_path / 'store.db'}"):
+        run_flow(monitor_flow, flow_run=run, parameters=parameters)
+    (read,) = prefect_api("/flow_runs/filter", {"flow_runs": {"id": {"any_": [str(run.id)]}}})
+    assert read["state_type"] == "COMPLETED"
+    assert read["labels"][PROCESS_LABEL] == process_identity()
+
+
+def test_a_run_of_no_deployment_is_not_labelled(server: FeedServer, tmp_path: Path) -> None:
+    # `serve` checks only its deployment's runs: a one-off run skips the write.
     from flows.monitor import PROCESS_LABEL
 
     path = write_sources(tmp_path / "sources.yaml", server, [Src("feed-00", "/feed/feed-00.xml")])
     with store_env(f"sqlite:///{tmp_path / 'store.db'}"):
         _, run_id = run_monitor(sources_file=str(path))
     (run,) = prefect_api("/flow_runs/filter", {"flow_runs": {"id": {"any_": [str(run_id)]}}})
-    assert run["labels"][PROCESS_LABEL] == process_identity()
+    assert run["state_type"] == "COMPLETED"
+    assert PROCESS_LABEL not in (run["labels"] or {})
