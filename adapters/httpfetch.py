@@ -341,9 +341,19 @@ def _request_headers(
 def _with_cookies(
     client: FetchClient, url: str, headers: list[tuple[bytes, bytes]]
 ) -> list[tuple[bytes, bytes]]:
-    """`headers` with the Cookie header the client's jar gives `url`, put as httpx puts it."""
+    """`headers` with the Cookie header the client's jar gives `url`, put as httpx puts it.
+
+    A cookie a server set with bytes beyond ASCII (read as UTF-8 or ISO-8859-1, as httpx reads
+    headers) is sent encoded as UTF-8: httpx would encode the header as ASCII and raise
+    UnicodeEncodeError on every later request to that site, a source failing for good on what
+    one answer set."""
     outgoing = httpx.Request("GET", url, headers=headers)
-    client.cookies.set_cookie_header(outgoing)
+    try:
+        client.cookies.set_cookie_header(outgoing)
+    except UnicodeEncodeError:
+        outgoing = httpx.Request("GET", url, headers=headers)
+        outgoing.headers.encoding = "utf-8"
+        client.cookies.set_cookie_header(outgoing)
     return outgoing.headers.raw
 
 

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 import httpcore
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.context import ACCEPT, USER_AGENT, FetchContext
 from adapters.freshness import header_freshness_s
@@ -156,6 +158,22 @@ def test_cookies_are_kept_from_any_answer_and_sent_as_httpx_sends_them(
     assert b"\r\nCookie: wf=1; b=2" in raw.heads[1]
 
 
+@pytest.mark.parametrize(
+    "value", ["café".encode(), "café".encode("latin-1")], ids=["utf-8", "latin-1"]
+)
+def test_a_cookie_beyond_ascii_is_sent_as_utf8_where_httpx_raises(
+    raw: RawServer, context: FetchContext, value: bytes
+) -> None:
+    raw.answer = answer(b"304 Not Modified", b"Set-Cookie: wf=" + value)
+    fetch_once(context, raw.base + "/feed")
+    assert fetch_once(context, raw.base + "/feed").not_modified
+    assert raw.heads[1].endswith("\r\nCookie: wf=café".encode())
+    with httpx.Client() as client:  # httpx's own client fails on every later request
+        client.get(raw.base + "/feed")
+        with pytest.raises(UnicodeEncodeError):
+            client.get(raw.base + "/feed")
+
+
 # --- what is read from the answer ------------------------------------------------------------
 
 
@@ -258,3 +276,74 @@ def test_a_header_that_cannot_be_sent_is_a_permanent_error(
     assert isinstance(error, PermanentFetchError)
     assert error.reason.startswith(f"cannot request {raw.base}/feed: ")
     assert type(error.__cause__) is httpx.LocalProtocolError
+
+
+# --- any header bytes a server sends ----------------------------------------------------------
+
+# Header names whose values the fetch reads, and a few it only carries; framing headers
+# (Content-Length, Transfer-Encoding, Connection, Content-Encoding) are the answer's own.
+READ_HEADERS = [
+    b"ETag",
+    b"Last-Modified",
+    b"Content-Type",
+    b"Cache-Control",
+    b"Expires",
+    b"Retry-After",
+    b"Set-Cookie",
+    b"X-Anything",
+]
+# What h11 lets a header value hold: any byte but CR, LF and NUL (the others are refused as a
+# protocol error, by both clients alike).
+header_values = st.binary(max_size=40).map(
+    lambda value: value.replace(b"\r", b"").replace(b"\n", b"").replace(b"\0", b"")
+)
+headers_sent = st.lists(
+    st.tuples(
+        st.one_of(st.sampled_from(READ_HEADERS), st.from_regex(rb"\A[A-Za-z][A-Za-z0-9-]{0,15}\Z")),
+        header_values,
+    ),
+    max_size=8,
+)
+
+
+def test_any_header_bytes_read_as_httpx_reads_them_or_a_fetch_error() -> None:
+    # Every answer a server may send: the fetch returns what httpx's client reads of it, or
+    # refuses it with a FetchError, never another exception (which would cost the batch).
+    server = RawServer()
+    context = FetchContext(concurrency=1, per_host=1, allow_networks=LOOPBACK)
+    try:
+
+        @settings(max_examples=120, deadline=None)
+        @given(
+            status=st.sampled_from([b"200 OK", b"304 Not Modified", b"404 Not Found", b"503 Busy"]),
+            headers=headers_sent,
+        )
+        def check(status: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+            lines = [name + b": " + value for name, value in headers]
+            server.answer = answer(status, *lines, body=FEED if status == b"200 OK" else b"")
+            try:
+                ours: HttpOutcome | FetchError = fetch_once(context, server.base + "/feed")
+            except FetchError as exc:
+                ours = exc
+            try:
+                reference = through_httpx(server.base + "/feed", {})
+            except httpx.HTTPError:  # what httpx refuses, ours refuses as a FetchError
+                assert isinstance(ours, FetchError)
+                return
+            read = reference.headers
+            if reference.status_code in (200, 304):
+                assert isinstance(ours, HttpOutcome), ours
+                assert (ours.etag, ours.last_modified, ours.content_type) == (
+                    read.get("etag"),
+                    read.get("last-modified"),
+                    read.get("content-type"),
+                )
+            else:
+                assert isinstance(ours, FetchError) and ours.http_status == reference.status_code
+                transient = reference.status_code == 503
+                assert isinstance(ours, TransientFetchError if transient else PermanentFetchError)
+
+        with context:
+            check()
+    finally:
+        server.sock.close()
