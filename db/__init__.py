@@ -93,7 +93,6 @@ from db.sources import (
     record_fetches,
     register_sources,
     source_health,
-    source_states,
     upsert_sources,
 )
 
@@ -169,7 +168,6 @@ __all__ = [
     "route_alert",
     "sending_claimers",
     "source_health",
-    "source_states",
     "split_development",
     "store_articles",
     "store_census",

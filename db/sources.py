@@ -158,20 +158,6 @@ def _ids_by_name(session: Session, names: Sequence[str]) -> dict[str, int]:
     return ids
 
 
-def source_states(session: Session, names: Collection[str]) -> dict[str, SourceState]:
-    """The stored cursor of each named source, for its kind's next fetch.
-
-    Every name is in the result; a source never fetched (or unknown) has an empty cursor, and
-    so has one whose stored value is not a JSON object.
-    """
-    states = {name: SourceState() for name in names}
-    for part in chunked(list(states)):
-        query = select(sources.c.name, sources.c.cursor).where(sources.c.name.in_(part))
-        for name, cursor in session.execute(query):
-            states[name] = SourceState(Cursor.from_json(cursor))
-    return states
-
-
 def record_fetches(
     session: Session,
     results: Sequence[FetchResult],

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from adapters import FetchContext, SourceAdapter, get_adapter, kinds
 from core.cursor import Cursor
 from core.model import FetchResult, SourceSpec, SourceState
-from db import create_engine_for, record_fetches, source_states, upgrade, upsert_sources
+from db import create_engine_for, record_fetches, register_sources, upgrade, upsert_sources
 from tests.adapters.adapterkit import SEEDS, rss_spec
 from tests.adapters.feedserver import FeedServer
 
@@ -151,8 +151,8 @@ def stored_state(database_url: str, spec: SourceSpec, result: FetchResult) -> So
         with Session(engine) as session, session.begin():
             upsert_sources(session, [spec])
             record_fetches(session, [result], datetime.now(UTC), {})
-        with Session(engine) as session:
-            state = source_states(session, [spec.name])[spec.name]
+        with Session(engine) as session, session.begin():  # as the next run reads it
+            state = register_sources(session, [spec]).states[spec.name]
     finally:
         engine.dispose()
     assert state.cursor.to_json() == result.cursor.to_json()

@@ -26,7 +26,7 @@ from sqlalchemy.pool import StaticPool
 
 from adapters import FetchContext, get_adapter
 from core.model import SourceSpec
-from db import checkpoint_wal, create_engine_for, current_revision, source_states, upgrade
+from db import checkpoint_wal, create_engine_for, current_revision, register_sources, upgrade
 from db.engine import (
     SQLITE_BUSY_TIMEOUT_S,
     StoreError,
@@ -729,10 +729,11 @@ def test_validators_migrated_into_the_cursor_still_get_a_304(empty_url: str) -> 
                     },
                 )
             upgrade(engine)
-            with Session(engine) as session:
-                state = source_states(session, ["f"])["f"]
+            feed = SourceSpec("f", "rss", url)
+            with Session(engine) as session, session.begin():  # as the next run reads it
+                state = register_sources(session, [feed]).states["f"]
         with FetchContext(allow_networks=("127.0.0.1",)) as context:
-            result = get_adapter("rss", context).fetch(SourceSpec("f", "rss", url), state)
+            result = get_adapter("rss", context).fetch(feed, state)
         assert result.status == "not_modified", result
         _, headers = server.requests[-1]
         assert headers["if-none-match"] == answer.headers["etag"]

@@ -11,7 +11,7 @@ import pytest
 from dbtestkit import T0, article, at, spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.cursor import Cursor
@@ -22,7 +22,6 @@ from db import (
     record_fetches,
     register_sources,
     source_health,
-    source_states,
     upsert_sources,
 )
 from db.models import sources
@@ -59,7 +58,16 @@ def _ok(name: str, etag: str | None = '"v1"', n: int = 2) -> FetchResult:
 
 
 def _cursor(session: Session, name: str) -> dict[str, object]:
-    return source_states(session, [name])[name].cursor.to_json()
+    return _stored_states(session, [name])[name].cursor.to_json()
+
+
+def _stored_states(session: Session, names: list[str]) -> dict[str, SourceState]:
+    """Each named source's cursor as the store holds it (read here, not through `db`)."""
+    query = select(sources.c.name, sources.c.cursor).where(sources.c.name.in_(names))
+    stored = {
+        name: SourceState(Cursor.from_json(cursor)) for name, cursor in session.execute(query)
+    }
+    return {name: stored.get(name, SourceState()) for name in names}
 
 
 def test_upsert_returns_ids_and_updates_in_place(sessions: sessionmaker[Session]) -> None:
@@ -96,7 +104,7 @@ def test_an_unchanged_upsert_keeps_ids_and_a_tags_change_alone_is_written(
     assert health["alpha"].tags == spec("alpha").tags
 
 
-def test_source_states_round_trip_any_json_cursor(sessions: sessionmaker[Session]) -> None:
+def test_cursors_round_trip_any_json(sessions: sessionmaker[Session]) -> None:
     """The store keeps a kind's cursor as it was returned, whatever its shape: nested objects,
     arrays, numbers, booleans, null and non-ASCII text come back equal."""
     cursor = {
@@ -107,8 +115,8 @@ def test_source_states_round_trip_any_json_cursor(sessions: sessionmaker[Session
     with sessions.begin() as session:
         upsert_sources(session, [spec("alpha"), spec("beta")])
         record_fetches(session, [FetchResult("alpha", "ok", cursor=Cursor(cursor))], T0, INTERVAL)
-    with sessions() as session:
-        states = source_states(session, ["alpha", "beta", "unknown"])
+    with sessions.begin() as session:  # as the next run reads them
+        states = register_sources(session, [spec("alpha"), spec("beta"), spec("unknown")]).states
     assert states["alpha"].cursor.to_json() == cursor
     assert states["alpha"] == SourceState(Cursor(cursor))
     assert states["beta"] == SourceState() and states["unknown"] == SourceState()
@@ -121,8 +129,8 @@ def test_a_stored_cursor_that_is_no_json_object_reads_as_empty(
         upsert_sources(session, [spec("alpha"), spec("beta")])
         session.execute(update(sources).where(sources.c.name == "alpha").values(cursor=[1, 2]))
         session.execute(update(sources).where(sources.c.name == "beta").values(cursor="text"))
-    with sessions() as session:
-        states = source_states(session, ["alpha", "beta"])
+    with sessions.begin() as session:
+        states = register_sources(session, [spec("alpha"), spec("beta")]).states
     assert states == {"alpha": SourceState(), "beta": SourceState()}
 
 
@@ -192,7 +200,7 @@ def test_registering_reads_each_sources_id_and_cursor_as_the_fetch_needs_it(
     files = SourceSpec(name="beta", kind="seedfiles", location="/srv/seeds")
     with sessions.begin() as session:
         registered = register_sources(session, [spec("alpha"), files, spec("gamma")])
-        stored = source_states(session, ["alpha", "beta", "gamma"])
+        stored = _stored_states(session, ["alpha", "beta", "gamma"])
     assert registered.states == stored
     assert registered.states["alpha"].cursor.to_json()["etag"] == '"v1"'
     assert registered.states["beta"] == registered.states["gamma"] == SourceState()
