@@ -50,7 +50,7 @@ class SeedOptions:
 
 @dataclass(frozen=True, slots=True)
 class _SeedFile:
-    path: Path
+    path: str  # as `_normal_path` writes it
     content: bytes
     parts: SeedText
     content_id: str  # `_content_id(content)`: in the files' hash and the article's guid
@@ -148,7 +148,7 @@ class ReplayChunks(Sequence[SourceSpec]):
             return [self[i] for i in range(len(self))[index]]
         names, folder_ids = self._parts[index]
         paths = [
-            str(_path_in(self._folders[f], name))
+            _path_in(self._folders[f], name)
             for f, name in zip(folder_ids, names.split("\0"), strict=True)
         ]
         return replace(self._spec, location=paths[0], options={**self._options, "paths": paths})
@@ -195,7 +195,7 @@ def plan_replay(spec: SourceSpec, files_per_chunk: int) -> ReplayPlan:
 @dataclass(slots=True)
 class _FileList:
     """Files to read as (folder number, name): compact where a list of Paths is ~360 bytes a
-    file. `path(i)` is the Path that `_collect_paths` gives for the same file."""
+    file. `path(i)` is the path that `_collect_paths` gives for the same file."""
 
     folders: list[str] = field(default_factory=list)
     folder_ids: array[int] = field(default_factory=lambda: array("I"))
@@ -207,7 +207,7 @@ class _FileList:
     def __len__(self) -> int:
         return len(self.names)
 
-    def path(self, index: int) -> Path:
+    def path(self, index: int) -> str:
         return _path_in(self.folders[self.folder_ids[index]], self.names[index])
 
     def add(self, folder: str, names: Iterable[str]) -> None:
@@ -240,10 +240,54 @@ def _not_taken(names: Iterable[str], taken: set[str]) -> list[str]:
     return fresh
 
 
-def _path_in(folder: str, name: str) -> Path:
-    """`Path(folder) / name`, made from one string: `/` would intern the `name` object itself,
-    which the plan keeps, so every name of the replay would stay in the interned table."""
-    return Path(os.path.join(folder, name))  # noqa: PTH118 (why: above)
+def _path_in(folder: str, name: str) -> str:
+    """`str(Path(folder) / name)` for a folder `_normal_path` wrote and a name listed in it,
+    without a Path (see `_normal_path`)."""
+    return name if folder == "." else os.path.join(folder, name)  # noqa: PTH118 (why: above)
+
+
+def _normal_path(location: str) -> str:
+    """`str(Path(location).expanduser())`, without making a Path when the text is already in
+    that form, as every path a replay chunk names is.
+
+    Why: a Path interns each part of its path. Each name dies with its Path, but the churn
+    resized Python's table of interned strings (one 7.7 MB block in a 30,000-file replay, none
+    in a 10,000-file one), and the table never shrinks: a Path per file made a replay's peak
+    memory grow with its size. `tests/adapters/test_seedfiles.py` compares the two forms on
+    any path text.
+    """
+    if _in_normal_form(location) and not location.startswith("~"):
+        return location
+    path = Path(location)
+    try:
+        return str(path.expanduser())
+    except RuntimeError:  # "~user" of no known user: a path that names no file
+        return str(path)
+
+
+def _in_normal_form(text: str) -> bool:
+    """Whether `str(Path(text)) == text`: no empty or "." part but a lone ".", no trailing
+    slash but the root's, and not two slashes at the start (POSIX keeps those)."""
+    if text in ("/", "."):
+        return True
+    parts = text.split("/")
+    inner = parts[1:] if text.startswith("/") else parts
+    return all(part not in ("", ".") for part in inner)
+
+
+def _name_of(path: str) -> str:
+    """`Path(path).name` of a path `_normal_path` wrote (the current folder's is empty)."""
+    return "" if path == "." else path.rpartition("/")[2]
+
+
+def _parent_of(path: str) -> str:
+    """`str(Path(path).parent)` of a path `_normal_path` wrote."""
+    head, _, name = path.rpartition("/")
+    if not name:  # a root: its own parent
+        return path
+    if not head.strip("/"):  # in a root ("/", or the "//" POSIX keeps) or the current folder
+        return path[: len(path) - len(name)] or "."
+    return head
 
 
 def _list_files(locations: Iterable[str]) -> tuple[_FileList, list[str]]:
@@ -253,20 +297,20 @@ def _list_files(locations: Iterable[str]) -> tuple[_FileList, list[str]]:
     for location in locations:
         if not location:
             continue
-        path = Path(location).expanduser()
-        if path.is_dir():
+        path = _normal_path(location)
+        if os.path.isdir(path):  # noqa: PTH112 (why: _normal_path)
             found = sorted(_seed_names(path))
             if not found:
                 problems.append(f"{location}: no .txt files in this folder")
-            files.add(str(path), found)
-        elif path.exists():
-            files.add(str(path.parent), [path.name])
+            files.add(path, found)
+        elif os.path.exists(path):  # noqa: PTH110 (why: _normal_path)
+            files.add(_parent_of(path), [_name_of(path)])
         else:
             problems.append(f"{location}: no such file or folder")
     return files, problems
 
 
-def _seed_names(folder: Path) -> Iterator[str]:
+def _seed_names(folder: str) -> Iterator[str]:
     """Names of the seed files in `folder`: `.txt` (any case), not hidden, files (or links to
     files)."""
     with os.scandir(folder) as entries:
@@ -364,34 +408,36 @@ def _error(spec: SourceSpec, reason: str, problems: Iterable[str] = ()) -> Fetch
     return FetchResult(spec.name, "error", error=reason, transient=False, problems=tuple(problems))
 
 
-def _collect_paths(locations: Iterable[str]) -> tuple[list[Path], list[str]]:
+def _collect_paths(locations: Iterable[str]) -> tuple[list[str], list[str]]:
     """The files to read (folders give their `.txt` files, sorted; a file named twice is read
     once) and problems with locations."""
     files, problems = _list_files(locations)
     return [files.path(i) for i in range(len(files))], problems
 
 
-def _read(source: str, path: Path, cap: int) -> _SeedFile:
+def _read(source: str, path: str, cap: int) -> _SeedFile:
     """Read (at most `cap` bytes of) and decode one file; SourceReadError names the file and
     the reason."""
     content, text, size = _read_text(source, path, cap)
     return _SeedFile(path, content, parse_seed_text(text), _content_id(content), size)
 
 
-def _read_text(source: str, path: Path, cap: int) -> tuple[bytes, str, int | None]:
+def _read_text(source: str, path: str, cap: int) -> tuple[bytes, str, int | None]:
     """(bytes read, their text, the file's size when only its first `cap` bytes were read) of
     one file; SourceReadError names the file and the reason."""
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:  # noqa: PTH123 (why: _normal_path)
             content = _read_up_to(handle, cap + 1)  # one byte more tells whether there is more
             size = os.fstat(handle.fileno()).st_size if len(content) > cap else None
     except OSError as exc:
-        raise SourceReadError(source, f"{path.name}: cannot read: {exc.strerror or exc}") from exc
+        raise SourceReadError(
+            source, f"{_name_of(path)}: cannot read: {exc.strerror or exc}"
+        ) from exc
     if size is not None:
         content = _whole_characters(content[:cap])
-    text = _decode(source, path.name, content)
+    text = _decode(source, _name_of(path), content)
     if not text.strip():
-        raise SourceReadError(source, f"{path.name}: empty file")
+        raise SourceReadError(source, f"{_name_of(path)}: empty file")
     return content, text, size
 
 
@@ -423,7 +469,7 @@ def _whole_characters(content: bytes) -> bytes:
 
 def _truncation_problem(seed: _SeedFile, cap: int) -> str:
     return (
-        f"{seed.path.name}: {seed.truncated_from} bytes, over the {cap}-byte cap "
+        f"{_name_of(seed.path)}: {seed.truncated_from} bytes, over the {cap}-byte cap "
         f"(option max_file_bytes): only the first {len(seed.content)} bytes were read"
     )
 
@@ -448,7 +494,7 @@ def _decode(source: str, name: str, content: bytes) -> str:
 def _files_hash(files: Sequence[_SeedFile]) -> str:
     digest = hashlib.sha256()
     for seed in files:
-        digest.update(f"{seed.path.name}\0{seed.content_id}\n".encode())
+        digest.update(f"{_name_of(seed.path)}\0{seed.content_id}\n".encode())
     return digest.hexdigest()
 
 
@@ -458,7 +504,7 @@ def _content_id(content: bytes) -> str:
 
 def _articles(source: str, files: Sequence[_SeedFile], options: SeedOptions) -> tuple[Article, ...]:
     # Files are told apart by their place in `files` (each file is listed once), not by their
-    # Paths, whose hashing and comparing were a tenth of reading a chunk.
+    # paths, whose hashing and comparing were a tenth of reading a chunk.
     known = [(i, d) for i, seed in enumerate(files) if (d := _written_date(seed.parts)) is not None]
     # The newest date among the *other* files is the newest overall, except for the file that
     # holds it; keeping the two newest makes this linear (a scan per file was quadratic).
@@ -501,8 +547,8 @@ def _article(
     parts = seed.parts
     published, date_source = _published(parts, reference)
     raw: dict[str, Any] = {
-        "file": seed.path.name,
-        "path": str(seed.path),
+        "file": _name_of(seed.path),
+        "path": seed.path,
         "header_date": parts.header_date.isoformat() if parts.header_date else None,
         "dateline": parts.dateline.text if parts.dateline else None,
         "dateline_place": parts.dateline.place if parts.dateline else None,
@@ -519,7 +565,7 @@ def _article(
         raw["original_text"] = seed.content.decode("utf-8-sig")
     return Article(
         source=source,
-        guid=f"{seed.path.name}#{seed.content_id}",
+        guid=f"{_name_of(seed.path)}#{seed.content_id}",
         title=parts.title,
         text=parts.body,
         url=None,

@@ -18,7 +18,10 @@ from adapters.seedfiles import (
     SeedOptions,
     _dateline_day,
     _midnight_utc,
+    _name_of,
+    _normal_path,
     _order_key,
+    _parent_of,
     _read,
     _read_up_to,
     _reference,
@@ -434,7 +437,7 @@ def plan_of_paths(spec: SourceSpec, files_per_chunk: int) -> tuple[SourceSpec, .
     datelines = {}
     for index, path in enumerate(paths):
         try:
-            parts = _read(spec.name, path, options.max_file_bytes).parts
+            parts = _read(spec.name, str(path), options.max_file_bytes).parts
         except SourceReadError:
             written.append(None)
             continue
@@ -550,3 +553,18 @@ def test_reading_up_to_a_limit_reads_on_past_a_size_that_says_too_little() -> No
         expected = plain.read(1 << 20)
         assert len(expected) > 1
         assert _read_up_to(sized, 1 << 20) == expected
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="/.a~", max_size=12))
+def test_paths_are_written_as_pathlib_writes_them(text: str) -> None:
+    # Paths of seed files are strings, not Paths (a Path interns its parts); they must read
+    # exactly as pathlib's, whose text a replay's articles and guids carry.
+    try:
+        expected = Path(text).expanduser()
+    except RuntimeError:  # a "~user" pathlib cannot place: os.path leaves it as it is
+        return
+    path = _normal_path(text)
+    assert path == str(expected)
+    assert _name_of(path) == expected.name
+    assert _parent_of(path) == str(expected.parent)
