@@ -13,7 +13,10 @@ how it reads and on the rules, and the process works with the replay's own compi
 reads each article as the detect stage reads it and sends, with the analysis, a digest of what
 it read (`reading_digest`); the detect stage takes an analysis only for an article that reads
 the same for it, and analyses any other itself. How far the process got, or whether it started
-at all, changes how long detection takes, never what it finds.
+at all, changes how long detection takes, never what it finds. The detect stage never waits
+for the process: an article whose analysis has not come yet it analyses itself, and tells the
+process to go on past it, so that on a busy machine the two share the work rather than the
+replay waiting for a process starved of a core.
 
 Durable by construction: the process writes nothing. A replay killed anywhere leaves the store
 as it would without it; the process dies with the replay's (Linux: PR_SET_PDEATHSIG) or at the
@@ -21,8 +24,8 @@ end of its pipe. A process that fails, stalls or dies is only missed: the detect
 the rest itself.
 
 Memory: analyses wait in the replay's process until the detect stage takes them, and a replay
-detects once everything is stored: the process stays at most AHEAD_MAX articles ahead of what
-the detect stage has taken, so memory stays flat in a replay's size.
+detects once everything is stored: the process holds at most AHEAD_MAX analyses that the
+detect stage has not taken, so memory stays flat in a replay's size.
 """
 
 from __future__ import annotations
@@ -56,13 +59,6 @@ READ_AT_ONCE = 200
 # Analyses held for the detect stage at most: ~50 bytes each on average (most articles match
 # nothing), plus their digests.
 AHEAD_MAX = 20_000
-# How long the detect stage waits for an analysis the process is due to send before it gives
-# up on the process (one article of megabytes takes seconds; minutes mean it is stuck).
-STALL_S = 120.0
-
-
-class AnalysisProcessError(RuntimeError):
-    """The analysing process failed (its traceback is the message)."""
 
 
 def reading_digest(item: db.QueuedArticle) -> bytes:
@@ -88,12 +84,17 @@ class _Job:
 
 @dataclass(frozen=True, slots=True)
 class _Ahead:
-    """The process's news: the analyses of articles up to store id `cursor`, and whether it
-    has stopped reading further until the detect stage takes some (`paused`)."""
+    """The process's news: the analyses of the articles it read up to store id `cursor`."""
 
     cursor: int
-    paused: bool
     found: list[tuple[int, bytes, Found]]  # (store id, reading digest, analysis)
+
+
+@dataclass(frozen=True, slots=True)
+class _SkipTo:
+    """To the process: the detect stage analysed articles up to store id `cursor` itself."""
+
+    cursor: int
 
 
 class AnalysisAhead:
@@ -105,14 +106,16 @@ class AnalysisAhead:
         self, process: subprocess.Popen[bytes], orders: Connection, news: Connection
     ) -> None:
         self._process = process
-        self._orders = orders  # to the process: the job, then credits (articles taken)
+        # To the process: the job, then credits (analyses taken or dropped; 0: more stored)
+        # and where to go on from (_SkipTo).
+        self._orders = orders
         self._news = news  # from it: _Ahead messages, or a traceback
         self._sending = threading.Lock()  # one message at a time, in the order given
-        self._changed = threading.Condition()
+        self._changed = threading.Lock()  # what follows, shared with the receiving thread
         self._found: dict[int, tuple[bytes, Found]] = {}
-        self._cursor = 0
-        self._paused = False
-        self._alive = True
+        self._cursor = 0  # the process has read every article it will up to this id
+        # Articles analysed here that the process may still send: dropped when they come.
+        self._analysed_here: set[int] = set()
         self.used = 0  # analyses the detect stage took from the process
         self._receiver = threading.Thread(target=self._receive, name="analysis-ahead", daemon=True)
 
@@ -166,49 +169,45 @@ class AnalysisAhead:
         finally:
             self._sending.release()
 
-    def _send(self, credit: int) -> None:
+    def _send(self, message: int | _SkipTo) -> None:
         # A process that died can no longer hear: the detect stage analyses the rest itself.
         with self._sending, contextlib.suppress(OSError):
-            self._orders.send(credit)
+            self._orders.send(message)
 
     def stored(self) -> None:
-        """Articles were committed: the process reads on if it had found nothing more."""
-        self._send(0)
+        """Articles were committed: the process reads on if it had found nothing more. Never
+        waits: any message wakes the process, so while one is being sent (at first, the job,
+        until the process has imported what it needs) this one would add nothing."""
+        if not self._sending.acquire(blocking=False):
+            return
+        try:
+            with contextlib.suppress(OSError):
+                self._orders.send(0)
+        finally:
+            self._sending.release()
 
     def take(self, queued: Sequence[db.QueuedArticle]) -> Mapping[int, Found]:
-        """The analyses of those of `queued` that the process read as they read now. Waits for
-        an article the process is due to reach; any other is left to the caller."""
+        """The analyses of those of `queued` that the process read as they read now. The
+        others are left to the caller, and the process goes on past them."""
         taken: dict[int, Found] = {}
-        held = 0
-        for item in queued:
-            entry = self._wait_for(item.id)
-            if entry is None:
-                continue
-            held += 1
-            digest, found = entry
-            if digest == reading_digest(item):
-                taken[item.id] = found
+        held, missing = 0, []
+        with self._changed:
+            for item in queued:
+                entry = self._found.pop(item.id, None)
+                if entry is None:
+                    missing.append(item.id)
+                    continue
+                held += 1
+                if entry[0] == reading_digest(item):
+                    taken[item.id] = entry[1]
+            coming = [i for i in missing if i > self._cursor]
+            self._analysed_here.update(coming)
         if held:
             self._send(held)
+        if coming:
+            self._send(_SkipTo(max(coming)))
         self.used += len(taken)
         return taken
-
-    def _wait_for(self, article_id: int) -> tuple[bytes, Found] | None:
-        with self._changed:
-            if not self._changed.wait_for(lambda: not self._due(article_id), STALL_S):
-                log.warning("the analysing process stalled; detection analyses the rest itself")
-                self._alive = False
-                self._stop()
-            return self._found.pop(article_id, None)
-
-    def _due(self, article_id: int) -> bool:
-        """Whether the process will send `article_id`'s analysis and has not yet."""
-        return (
-            article_id not in self._found
-            and self._alive
-            and not self._paused
-            and article_id > self._cursor
-        )
 
     def _receive(self) -> None:
         try:
@@ -217,16 +216,28 @@ class AnalysisAhead:
                 if isinstance(news, str):
                     log.warning("the analysing process failed:\n%s", news)
                     return
-                with self._changed:
-                    self._found.update((i, (digest, found)) for i, digest, found in news.found)
-                    self._cursor, self._paused = news.cursor, news.paused
-                    self._changed.notify_all()
+                dropped = self._keep(news)
+                if dropped:
+                    self._send(dropped)
         except (EOFError, OSError):  # it ended, or was ended
             pass
-        finally:
-            with self._changed:
-                self._alive = False
-                self._changed.notify_all()
+
+    def _keep(self, news: _Ahead) -> int:
+        """Keep the analyses of articles not analysed here; how many were dropped."""
+        with self._changed:
+            here = self._analysed_here
+            kept = [(i, (d, found)) for i, d, found in news.found if i not in here]
+            self._found.update(kept)
+            self._cursor = news.cursor
+            # Once the process has read past them, it will never send them.
+            self._analysed_here = {i for i in here if i > news.cursor}
+        return len(news.found) - len(kept)
+
+    @property
+    def held(self) -> int:
+        """Analyses received and not yet taken."""
+        with self._changed:
+            return len(self._found)
 
     @property
     def pid(self) -> int:
@@ -260,19 +271,21 @@ class AnalysisAhead:
 
 
 def analyse_ahead(job: _Job, orders: Connection, news: Connection) -> None:
-    """Analyse what awaits detection in storing order, as it is stored, at most `job.limit`
-    articles ahead of what the detect stage has taken; until the pipe from the replay closes."""
-    cursor, held, idle, limit = 0, 0, False, job.limit
+    """Analyse what awaits detection in storing order, as it is stored, holding at most
+    `job.limit` analyses the detect stage has not taken; until the pipe from the replay closes."""
+    cursor, held, idle = 0, 0, False
     while True:
-        if idle or held >= limit:
-            held = _credited(held, orders.recv(), limit, cursor, news)  # EOFError: replay done
+        if idle or held >= job.limit:
+            cursor, held = _heard(orders.recv(), cursor, held)  # EOFError: the replay is done
             idle = False
         while orders.poll():
-            held = _credited(held, orders.recv(), limit, cursor, news)
-        if held >= limit:
+            cursor, held = _heard(orders.recv(), cursor, held)
+        if held >= job.limit:
             continue
         with snapshot(job.database_url) as session:
-            queued = db.awaiting_after(session, job.rules_version, cursor, READ_AT_ONCE)
+            queued = db.awaiting_after(
+                session, job.rules_version, cursor, min(READ_AT_ONCE, job.limit - held)
+            )
         if not queued:
             idle = True
             continue
@@ -280,16 +293,15 @@ def analyse_ahead(job: _Job, orders: Connection, news: Connection) -> None:
             (item.id, reading_digest(item), analyse_item(job.ruleset, item)) for item in queued
         ]
         cursor, held = queued[-1].id, held + len(queued)
-        news.send(_Ahead(cursor, held >= limit, found))
+        news.send(_Ahead(cursor, found))
 
 
-def _credited(held: int, credit: int, limit: int, cursor: int, news: Connection) -> int:
-    """Analyses held after the detect stage took `credit` of them (0: more was stored). When
-    that lets a paused process read on, it says so: the detect stage waits for it again."""
-    after = held - credit
-    if held >= limit > after:
-        news.send(_Ahead(cursor, False, []))
-    return after
+def _heard(message: int | _SkipTo, cursor: int, held: int) -> tuple[int, int]:
+    """(cursor, analyses held) after a message from the replay: a credit (analyses it took or
+    dropped; 0 when more was stored), or where to go on from."""
+    if isinstance(message, _SkipTo):
+        return max(cursor, message.cursor), held
+    return cursor, held - message
 
 
 def _die_with_parent(parent: int) -> None:

@@ -26,6 +26,7 @@ from flows.progress import RunProgress
 from flows.report import RunReport
 from flows.runtime import checkpoint
 from flows.stages import (
+    REPLAY_DETECT_CHUNK,
     AlertOutcome,
     detect_and_send_stage,
     detect_stage,
@@ -142,6 +143,7 @@ def sequential_stages(
             _quoted(config.ruleset),
             config.rules_version,
             settings.lookback_days,
+            REPLAY_DETECT_CHUNK,
             progress=_quoted(progress),
             ahead=_quoted(ahead),
         )

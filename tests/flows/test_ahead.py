@@ -128,13 +128,26 @@ def test_analyses_made_ahead_find_what_the_detect_stage_finds_alone(
     config = config_for(new_store("ahead"))
     with AnalysisAhead.start(config.database_url, config.ruleset, config.rules_version) as ahead:
         store(config, folder, ahead)
+        wait_until(lambda: ahead.held == articles)
         outcome = detect_all(config, ahead)
     assert outcome.articles == articles > 200
     assert ahead.used == articles, "every analysis was made ahead"
     assert result(config.database_url) == expected
 
 
-def test_a_process_held_at_its_limit_reads_on_as_analyses_are_taken(
+def test_the_detect_stage_analyses_what_has_not_come_yet_itself(
+    folder: Path, new_store: Callable[[str], str], alone: tuple[tuple[Any, ...], int]
+) -> None:
+    expected, articles = alone
+    config = config_for(new_store("racing"))
+    with AnalysisAhead.start(config.database_url, config.ruleset, config.rules_version) as ahead:
+        store(config, folder, ahead)
+        outcome = detect_all(config, ahead)  # at once: the two share the work, as they come
+    assert outcome.articles == articles
+    assert result(config.database_url) == expected
+
+
+def test_a_process_at_its_limit_reads_on_as_analyses_are_taken(
     folder: Path, new_store: Callable[[str], str], alone: tuple[tuple[Any, ...], int]
 ) -> None:
     expected, articles = alone
@@ -143,9 +156,16 @@ def test_a_process_held_at_its_limit_reads_on_as_analyses_are_taken(
         config.database_url, config.ruleset, config.rules_version, limit=30
     ) as ahead:
         store(config, folder, ahead)
+        wait_until(lambda: ahead.held == 30)
+        time.sleep(0.5)
+        assert ahead.held == 30, "it holds no more than its limit"
+        with transaction(config.database_url) as session:  # the 30 it read, in its order
+            queued = db.awaiting_after(session, config.rules_version, 0, 30)
+        assert len(ahead.take(queued)) == 30
+        wait_until(lambda: ahead.held == 30)  # the next 30, once those were taken
         outcome = detect_all(config, ahead)
-    assert outcome.articles == articles
-    assert 30 < ahead.used <= articles, "it read on after its first 30"
+    assert outcome.articles == articles  # the first 30 analysed again: taking records nothing
+    assert ahead.used >= 60
     assert result(config.database_url) == expected
 
 
@@ -171,6 +191,7 @@ def test_only_an_analysis_of_the_same_reading_is_taken(
         store(config, folder, ahead)
         with transaction(config.database_url) as session:
             queued = db.pending_detection(session, config.rules_version, 10_000)
+        wait_until(lambda: ahead.held == len(queued))
         changed = [
             replace(queued[0], text=queued[0].text + " More."),
             replace(queued[1], title="Another title"),
@@ -180,6 +201,13 @@ def test_only_an_analysis_of_the_same_reading_is_taken(
     assert set(taken) == {item.id for item in queued[3:]}
     for item in queued[3:]:
         assert taken[item.id] == analyse_item(config.ruleset, item)
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the analysing process did not get there"
+        time.sleep(0.02)
 
 
 CHILD = """
