@@ -57,11 +57,16 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def new_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], str]:
     """Makes empty stores on the backend: name -> URL."""
     if request.param == "sqlite":
-        return lambda name: f"sqlite:///{tmp_path / (name + '.db')}"
+        folder = tmp_path_factory.mktemp("stores")
+        return lambda name: f"sqlite:///{folder / (name + '.db')}"
     from tests.pgserver import create_database
 
     server = request.getfixturevalue("pg_server")
@@ -110,7 +115,7 @@ def result(url: str) -> tuple[Any, ...]:
         engine.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def alone(folder: Path, new_store: Callable[[str], str]) -> tuple[tuple[Any, ...], int]:
     """What the detect stage finds analysing alone, and how many articles it detected."""
     config = config_for(new_store("alone"))
