@@ -56,9 +56,9 @@ log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Articles read from the store and analysed at a time (one message back).
 READ_AT_ONCE = 200
-# Analyses held for the detect stage at most: ~50 bytes each on average (most articles match
-# nothing), plus their digests.
-AHEAD_MAX = 20_000
+# Analyses held for the detect stage at most: ~200 bytes each with their digests (most
+# articles match nothing), ~2 MB in all.
+AHEAD_MAX = 10_000
 
 
 def reading_digest(item: db.QueuedArticle) -> bytes:
