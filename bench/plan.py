@@ -153,6 +153,7 @@ def growth_rows(
             flow_articles=run["articles"],
             flow_s=run["flow_s"],
             flow_cpu_s=run["flow_cpu_s"],
+            flow_helper_cpu_s=run["flow_helper_cpu_s"],
             seconds=row["prefill_s"] + run["flow_s"],
             flow_articles_per_s=run["articles"] / run["flow_s"],
             prefect_startup_s=run["prefect_startup_s"],

@@ -94,6 +94,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             "articles": replay["flow_articles"],
             "seconds": replay["flow_s"],
             "cpu_s": replay["flow_cpu_s"],
+            "helper_cpu_s": replay.get("flow_helper_cpu_s", 0.0),
             "stages_s": stage_seconds(replay["task_runs"]),
             "developments": replay["developments"],
             "alerts_sent": replay["alerts_sent"],
@@ -264,7 +265,8 @@ def _print_replay(r: dict[str, Any]) -> None:
     )
     print(
         f"    replay flow: {rp['seconds']:.1f} s = {r['replay_articles_per_s']:,.0f} articles/s "
-        f"({rp['cpu_s']:.1f} CPU-s in the flow's process = "
+        f"({rp['cpu_s']:.1f} CPU-s in the flow's process and its analysing process "
+        f"({rp['helper_cpu_s']:.1f} of them) = "
         f"{r['replay_articles_per_cpu_s']:,.0f} per CPU-s); {rp['developments']} developments, "
         f"{rp['alerts_sent']} alerts"
     )

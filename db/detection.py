@@ -120,7 +120,9 @@ def take_awaiting(session: Session, rules_version: str, ids: Collection[int]) ->
     return taken
 
 
-def _queued(session: Session, condition: Any, limit: int) -> list[QueuedArticle]:
+def _queued(
+    session: Session, condition: Any, limit: int, order: Any = _QUEUE_ORDER
+) -> list[QueuedArticle]:
     c = articles.c
     query = (
         select(
@@ -137,7 +139,7 @@ def _queued(session: Session, condition: Any, limit: int) -> list[QueuedArticle]
         )
         .join(sources, sources.c.id == c.source_id)
         .where(condition)
-        .order_by(*_QUEUE_ORDER)
+        .order_by(*order)
         .limit(limit)
     )
     return [
@@ -156,6 +158,16 @@ def _queued(session: Session, condition: Any, limit: int) -> list[QueuedArticle]
             session.execute(query).tuples()
         )
     ]
+
+
+def awaiting_after(
+    session: Session, rules_version: str, after_id: int, limit: int
+) -> list[QueuedArticle]:
+    """The first `limit` articles awaiting detection under `rules_version` whose store id is
+    above `after_id`, in id order (storing order), read as `pending_detection` reads them: for
+    work done ahead of the queue (`flows.ahead`), which takes nothing."""
+    condition = and_(articles.c.id > after_id, _awaiting(rules_version))
+    return _queued(session, condition, limit, order=(articles.c.id,))
 
 
 def _local(reference: datetime | None, offset_min: int | None) -> datetime | None:

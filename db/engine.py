@@ -5,7 +5,9 @@ write lock when it starts, not at its first write. Every read-modify-write (clai
 reading candidate developments then applying changes) is therefore serialised across threads and
 processes, and no transaction can fail half-way with SQLITE_BUSY because its snapshot went stale.
 The price: keep SQLite transactions short, and never hold one open while waiting for another
-session of the same database. WAL mode lets connections outside a transaction read meanwhile.
+session of the same database. WAL mode lets connections outside a transaction read meanwhile,
+and a transaction that only reads may say so (`READ_ONLY`): it begins DEFERRED, reading one
+snapshot without waiting for the write lock.
 
 PostgreSQL runs at READ COMMITTED; the repository takes row locks (``FOR UPDATE [SKIP LOCKED]``)
 and transaction-scoped advisory locks (:func:`transaction_lock`) where it needs them.
@@ -173,6 +175,13 @@ def _ensure_sqlite_parent(url: URL) -> None:
     Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
+# Execution options of a connection whose transactions only read (`Session.connection(
+# execution_options=READ_ONLY)` first in the transaction). On SQLite such a transaction begins
+# DEFERRED: it reads one snapshot without taking the write lock, so it neither waits for a
+# writer nor keeps one waiting; it never writes, so it cannot fail on a stale snapshot.
+READ_ONLY = {"watchfloor_read_only": True}
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """Pragmas on every new connection, and SQLAlchemy-issued ``BEGIN IMMEDIATE``."""
 
@@ -193,7 +202,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get("watchfloor_read_only", False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 def _switch_to_wal(cursor: Any) -> None:

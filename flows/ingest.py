@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -240,7 +240,7 @@ def store_batch(
 def ingest(
     database_url: str,
     plan: FetchPlan,
-    signal: StoreSignal | None = None,
+    signal: StoreWatcher | None = None,
     progress: RunProgress | None = None,
 ) -> IngestOutcome:
     """Fetch each batch of the plan's sources, storing what arrives while the rest is being
@@ -290,7 +290,7 @@ def ingest_batch(
     locations: dict[str, str],
     clocks: dict[str, datetime],
     outcome: IngestOutcome,
-    signal: StoreSignal | None,
+    signal: StoreWatcher | None,
     progress: RunProgress | None = None,
 ) -> None:
     """Fetch one batch and store each group of results as it completes, folding it into
@@ -342,7 +342,7 @@ def store_group(
     clocks: dict[str, datetime],
     outcome: IngestOutcome,
     locations: dict[str, str],
-    signal: StoreSignal | None,
+    signal: StoreWatcher | None,
     progress: RunProgress | None = None,
 ) -> None:
     """Store one group of fetch results (indexes in `batch`), fold it into `outcome`, tell
@@ -357,6 +357,14 @@ def store_group(
         progress.stored(len(group), stored.read)
     if signal is not None and (stored.new or stored.revised):
         signal.stored()
+
+
+class StoreWatcher(Protocol):
+    """What hears of each commit of the ingest stage that stored articles."""
+
+    def stored(self) -> None:
+        """Articles were committed."""
+        ...
 
 
 class StoreSignal:

@@ -8,6 +8,7 @@ futures to wire up, which cost ~20-50% of a first poll (measured on 200 feeds).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import TypeVar, cast
 
@@ -16,6 +17,7 @@ from prefect.utilities.annotations import quote
 
 from core.model import SourceSpec
 from flows import heartbeats, longlived, prefecttls
+from flows.ahead import AnalysisAhead
 from flows.config import RunConfig
 from flows.cycle import cycle_report
 from flows.ingest import FetchPlan, IngestOutcome, StoreSignal, fetch_plan
@@ -24,6 +26,7 @@ from flows.progress import RunProgress
 from flows.report import RunReport
 from flows.runtime import checkpoint
 from flows.stages import (
+    REPLAY_DETECT_CHUNK,
     AlertOutcome,
     detect_and_send_stage,
     detect_stage,
@@ -127,17 +130,35 @@ def followed_stages(
 def sequential_stages(
     config: RunConfig, plan: FetchPlan, progress: RunProgress | None = None
 ) -> tuple[IngestOutcome, AlertOutcome]:
-    """Ingest, detect, then send, each once the one before has finished."""
+    """Ingest, detect, then send, each once the one before has finished. A replay of more than
+    one chunk has what it stores analysed ahead of the detect stage, on another core
+    (`flows.ahead`)."""
     settings = config.settings
-    ingested = ingest_stage(config.database_url, _quoted(plan), progress=_quoted(progress))
-    detected = detect_stage(
-        config.database_url,
-        _quoted(config.ruleset),
-        config.rules_version,
-        settings.lookback_days,
-        progress=_quoted(progress),
-    )
+    with analysis_ahead(config, plan) as ahead:
+        ingested = ingest_stage(
+            config.database_url, _quoted(plan), _quoted(ahead), _quoted(progress)
+        )
+        detected = detect_stage(
+            config.database_url,
+            _quoted(config.ruleset),
+            config.rules_version,
+            settings.lookback_days,
+            REPLAY_DETECT_CHUNK,
+            progress=_quoted(progress),
+            ahead=_quoted(ahead),
+        )
     sent = send_stage(
         config.database_url, _quoted(config.subscribers), settings.delivery_max_attempts
     )
     return ingested, AlertOutcome(detected, sent)
+
+
+def analysis_ahead(
+    config: RunConfig, plan: FetchPlan
+) -> contextlib.AbstractContextManager[AnalysisAhead | None]:
+    """The process analysing ahead of the detect stage for a plan of several batches (a
+    replay of more than one chunk); none for one batch, where it would start as late as the
+    detect stage."""
+    if len(plan.batches) < 2:
+        return contextlib.nullcontext()
+    return AnalysisAhead.start(config.database_url, config.ruleset, config.rules_version)

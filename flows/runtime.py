@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import db
 from db.engine import (
+    READ_ONLY,
     StoreError,
     check_reachable,
     head_revision,
@@ -93,6 +94,16 @@ def transaction(url: str) -> Iterator[Session]:
     and migrates the store on first use."""
     ensure_schema(url)
     with _sessions(url)() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def snapshot(url: str) -> Iterator[Session]:
+    """A transaction that only reads (`db.engine.READ_ONLY`): on SQLite it neither waits for
+    the write lock nor keeps a writer waiting. Creates and migrates the store on first use."""
+    ensure_schema(url)
+    with _sessions(url)() as session, session.begin():
+        session.connection(execution_options=READ_ONLY)
         yield session
 
 
