@@ -26,12 +26,10 @@ import gc
 
 # No cyclic collection while Prefect's server package loads: its allocations set off full
 # collections that walked every object loaded so far, again and again, and what it loads stays
-# loaded for as long as the API serves. Then what is loaded is frozen (`gc.freeze`), as a
-# command's own API does once its app is built (flows.apiserver), so that neither the first
-# collection after (which would walk everything the import made) nor any later full one walks
-# it. In the API process of the test sessions (`python -m uvicorn`, tests/prefectdb.py), a
-# fresh interpreter that imports all of Prefect here, the import took 2.43 -> 1.96 CPU-s
-# (medians of 3, idle machine). What was cyclic garbage meanwhile is kept, once.
+# loaded for as long as the API serves. In the API process of the test sessions (`python -m
+# uvicorn`, tests/prefectdb.py), a fresh interpreter that imports all of Prefect here, the
+# import took 2.43 -> 2.2 CPU-s (medians of 3, idle machine). Not frozen here (a command's own
+# API is, by flows.apiserver): a test process that imports this module would be frozen with it.
 _COLLECTING = gc.isenabled()
 gc.disable()
 
@@ -50,7 +48,6 @@ from starlette.routing import Mount
 
 import flows.apipubsub  # noqa: F401  (its pub/sub waits on the loop: see the module)
 
-gc.freeze()
 if _COLLECTING:
     gc.enable()
 
