@@ -164,7 +164,8 @@ def serve_monitor(
     with (
         temporary_api() as started_here,
         runs_forked_from_a_warm_process(
-            run_settings_environment(settings) | served_runs_prefect_environment(started_here)
+            run_settings_environment(settings) | served_runs_prefect_environment(started_here),
+            keep_warm=run_once,
         ),
     ):
         runner = Runner(name="watchfloor-monitor", pause_on_shutdown=True)

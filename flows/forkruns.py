@@ -67,8 +67,20 @@ class _PollingFirst:
         return getattr(self._context, name)
 
 
+# Variables of the environment that a run reads from its own environment (which Prefect copies
+# from `serve`'s into each run) and that the warm-up leaves alone: a forkserver warmed with
+# another value is as warm for the run. The store's URL: the warm-up opens no store.
+NOT_WARMED = frozenset({"WATCHFLOOR_DATABASE_URL"})
+
+# The environment (without NOT_WARMED) that the forkserver kept running after a `serve` with
+# `keep_warm` started with; None when none is kept.
+_kept_warm: dict[str, str] | None = None
+
+
 @contextlib.contextmanager
-def runs_forked_from_a_warm_process(settings_environment: Mapping[str, str]) -> Iterator[None]:
+def runs_forked_from_a_warm_process(
+    settings_environment: Mapping[str, str], *, keep_warm: bool = False
+) -> Iterator[None]:
     """Inside, Prefect starts this process's flow runs as forks of a warm forkserver.
 
     The forkserver starts here, with this process's environment plus `settings_environment`
@@ -77,22 +89,44 @@ def runs_forked_from_a_warm_process(settings_environment: Mapping[str, str]) -> 
     SINGLE_THREADED_MATH, and warms up while `serve` starts. Its forks inherit that
     environment; Prefect then copies this process's environment over it in each run. On exit
     Prefect spawns again and the forkserver is stopped, so a later `serve` in the same process
-    (tests) gets one with its own environment.
+    (tests) gets one with its own environment. With `keep_warm` (one tick after another, in
+    tests) it is left running instead, and a later call whose forkserver would start with the
+    same environment (NOT_WARMED aside) forks its runs from it: a new one would load the same
+    things again (~3 CPU-s), and each run checks what it finds against its files as a run of
+    a long `serve` does. Any other environment stops it and starts one of its own.
     """
     import prefect.flow_engine
 
+    global _kept_warm
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([WARM_MODULE])
     math = {name: value for name, value in SINGLE_THREADED_MATH.items() if name not in os.environ}
+    warmed_with = _warmed_with(os.environ | math | dict(settings_environment))
+    if _kept_warm is not None and _kept_warm != warmed_with:
+        _stop_forkserver()
+    _kept_warm = None
     with _environment(math | dict(settings_environment)):
-        multiprocessing.forkserver.ensure_running()
+        multiprocessing.forkserver.ensure_running()  # a kept one that still runs is used
     prefect.flow_engine.multiprocessing = _ForkserverModule(context)  # type: ignore[assignment]
     try:
         yield
     finally:
         prefect.flow_engine.multiprocessing = multiprocessing
-        # The only way to stop it short of this process exiting (CPython's own tests use it).
-        multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
+        if keep_warm:
+            _kept_warm = warmed_with
+        else:
+            _stop_forkserver()
+
+
+def _warmed_with(environment: Mapping[str, str]) -> dict[str, str]:
+    """What of `environment` a forkserver started with it is warmed by."""
+    return {name: value for name, value in environment.items() if name not in NOT_WARMED}
+
+
+def _stop_forkserver() -> None:
+    """Stop this process's forkserver, if one runs."""
+    # The only way to stop it short of this process exiting (CPython's own tests use it).
+    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager

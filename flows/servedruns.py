@@ -33,6 +33,7 @@ serves real runs through it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -102,6 +103,9 @@ def run_polling_first(
     engine: Engine, payload: bytes, startup_env: dict[str, str] | None = None
 ) -> None:
     """The child's target: poll first, then run `engine` only when the cycle has work."""
+    # A warm-up that stopped early (an import it could not make: the forkserver goes on without
+    # it) would leave its collector off (flows.warm): the run collects its garbage whatever.
+    gc.enable()
     run = served_monitor_run(payload)
     if run is None:
         engine(payload, startup_env)
