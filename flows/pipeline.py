@@ -9,6 +9,7 @@ futures to wire up, which cost ~20-50% of a first poll (measured on 200 feeds).
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from typing import TypeVar, cast
 
@@ -26,6 +27,7 @@ from flows.progress import RunProgress
 from flows.report import RunReport
 from flows.runtime import checkpoint
 from flows.stages import (
+    DETECT_CHUNK,
     REPLAY_DETECT_CHUNK,
     AlertOutcome,
     detect_and_send_stage,
@@ -35,6 +37,7 @@ from flows.stages import (
 )
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 # A cycle's flow run ends when its work does, not at the next second of its heartbeat thread.
 heartbeats.install()
@@ -143,7 +146,7 @@ def sequential_stages(
             _quoted(config.ruleset),
             config.rules_version,
             settings.lookback_days,
-            REPLAY_DETECT_CHUNK,
+            DETECT_CHUNK if ahead is None else REPLAY_DETECT_CHUNK,
             progress=_quoted(progress),
             ahead=_quoted(ahead),
         )
@@ -161,4 +164,8 @@ def analysis_ahead(
     detect stage."""
     if len(plan.batches) < 2:
         return contextlib.nullcontext()
-    return AnalysisAhead.start(config.database_url, config.ruleset, config.rules_version)
+    try:
+        return AnalysisAhead.start(config.database_url, config.ruleset, config.rules_version)
+    except OSError as exc:  # no process to be had (limits, memory): only slower without it
+        log.warning("replay: no process to analyse ahead (%s); the detect stage does it all", exc)
+        return contextlib.nullcontext()

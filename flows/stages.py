@@ -43,10 +43,10 @@ P = ParamSpec("P")
 # Articles detected per transaction: bounds the memory and the lock time of one chunk, and how
 # much work a crash can roll back (it is redone by the next run).
 DETECT_CHUNK = 200
-# A replay's chunks, analysed before they are taken (`flows.ahead`): recording 200 articles is
-# ~20 ms of queries and a commit, so larger chunks cut a 10,000-article replay's detect stage
-# by ~0.6 CPU-s, and its lock is still held ~0.1 s at a time. (The result is the same for any
-# chunk size: a chunk commits what a run killed after it would leave.)
+# A replay's chunks when they are analysed before they are taken (`flows.ahead`): recording
+# 200 articles is ~20 ms of queries and a commit, so larger chunks cut a 10,000-article
+# replay's detect stage by ~0.6 CPU-s, and its lock is still held ~0.1 s at a time. (The
+# result is the same for any chunk size: a chunk commits what a run killed after it would leave.)
 REPLAY_DETECT_CHUNK = 1_000
 
 

@@ -24,10 +24,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 import adapters
 import db
-from flows.ahead import AnalysisAhead
+import flows.pipeline
+from flows.ahead import AnalysisAhead, reading_digest
 from flows.analysis import analyse_item
 from flows.config import RunConfig, load_run_config
 from flows.ingest import StoreWatcher, fetch_plan, ingest
@@ -252,3 +255,45 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return False
     return status != "Z"
+
+
+readings = st.builds(
+    db.QueuedArticle,
+    id=st.integers(1, 2**62),
+    source=st.just("replay"),
+    guid=st.text(max_size=20),
+    title=st.text(max_size=60),
+    text=st.text(max_size=400),
+    reference=st.one_of(st.none(), st.datetimes(timezones=st.timezones())),
+    dated=st.booleans(),
+    source_id=st.just(1),
+    revision=st.just(0),
+)
+
+
+@given(readings, readings)
+def test_readings_differ_in_their_digests_as_in_what_detection_reads(
+    one: db.QueuedArticle, other: db.QueuedArticle
+) -> None:
+    # any text (lone surrogates, NULs, any date) has a digest; what detection reads of two
+    # readings is the same exactly when their digests are
+    read = (one.id, one.title, one.text, repr(one.reference), one.dated)
+    read_other = (other.id, other.title, other.text, repr(other.reference), other.dated)
+    assert (reading_digest(one) == reading_digest(other)) == (read == read_other)
+    moved = replace(one, text=one.title + one.text, title="")
+    assert (reading_digest(moved) == reading_digest(one)) == (one.title == "")
+
+
+def test_a_replay_whose_process_cannot_start_goes_on_without_it(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    config = config_for(f"sqlite:///{tmp_path / 'store.db'}")
+    spec = replay_source([str(folder)])
+    chunks = adapters.plan_replay(spec, FILES_PER_CHUNK).chunks
+    plan = fetch_plan(config.settings, [spec], ChunkBatches(chunks), conditional=False)
+    monkeypatch.setattr(subprocess, "Popen", refused)
+    with flows.pipeline.analysis_ahead(config, plan) as ahead:
+        assert ahead is None
