@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from flows.replayplan import REPLAY_CHUNK_FILES
+from flows.stages import REPLAY_DETECT_CHUNK
 from tests.conftest import SEEDS
 from tests.flows.killkit import (
     CORPUS,
@@ -121,3 +123,58 @@ def test_kill_9_anywhere_then_rerun_equals_a_clean_run(
     print(f"\nkill matrix: {len(clean.alerts)} alerts, {clean.counts['articles']} articles")
     for moment, (at_kill, repeats) in results.items():
         print(f"  {moment}: killed at {at_kill}; after rerun: equal, {repeats} repeated")
+
+
+# A replay of more than one chunk of REPLAY_CHUNK_FILES files: the process analysing ahead
+# (flows/ahead.py) runs beside it, and the detect stage records chunks of REPLAY_DETECT_CHUNK.
+LONG_DATES = tuple(f"2026-02-{day:02d}" for day in (3, 10, 17, 24, 28))
+LONG_MOMENTS: dict[str, Probe] = {
+    # the first chunk committed: the process is reading and analysing what was stored
+    "stored-first-chunk": lambda c: c["articles"] > 0,
+    # the first detect chunk committed, with analyses made ahead; the second not yet
+    "detecting-with-analyses-ahead": lambda c: c["detected"] > 0,
+}
+
+
+@pytest.fixture(scope="module")
+def long_replay(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus on five dates and the seeds: more files than one replay chunk."""
+    folder = tmp_path_factory.mktemp("long")
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        title = item["title"] or item["text"].split("\n", 1)[0][:120]
+        for n, day in enumerate(LONG_DATES):
+            text = f"date: {day}\n{title}\n\n{item['text']}\n"
+            (folder / f"{item['id']}-{n}.txt").write_text(text, encoding="utf-8")
+    for seed in sorted(SEEDS.glob("*.txt")):
+        (folder / seed.name).write_bytes(seed.read_bytes())
+    assert REPLAY_CHUNK_FILES < len(list(folder.iterdir())) <= 2 * REPLAY_CHUNK_FILES
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # five real replays
+def test_kill_9_a_replay_analysed_ahead_then_rerun_equals_a_clean_run(
+    hooks: HttpReceiver, long_replay: Path, tmp_path: Path, prefect_api_url: str
+) -> None:
+    clean_url = f"sqlite:///{tmp_path / 'clean.db'}"
+    clean_proc = start_replay(tmp_path, clean_url, hook_url(hooks), long_replay, 0, prefect_api_url)
+    run_to_end(clean_proc)
+    log = (clean_proc.home / "err").read_text()
+    assert "analysis-ahead" in log, "the replay ran with its process analysing ahead"
+    clean_engine = sa.create_engine(clean_url)
+    clean = clean_run(clean_engine, hooks)
+    clean_engine.dispose()
+    assert clean.counts["articles"] > REPLAY_DETECT_CHUNK
+
+    for n, (moment, probe) in enumerate(LONG_MOMENTS.items(), start=1):
+        url = f"sqlite:///{tmp_path / (moment + '.db')}"
+        engine = sa.create_engine(url)
+        with slowly(hooks):
+            proc = start_replay(tmp_path, url, hook_url(hooks), long_replay, n, prefect_api_url)
+            at_kill = kill_when(proc, engine, probe, moment)
+        assert at_kill["pending"] > 0, f"{moment}: killed with articles awaiting detection"
+        rerun = start_replay(tmp_path, url, hook_url(hooks), long_replay, n + 100, prefect_api_url)
+        run_to_end(rerun)
+        repeats_after_rerun(engine, hooks, clean, moment)
+        engine.dispose()
