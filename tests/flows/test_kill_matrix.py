@@ -128,10 +128,9 @@ def test_kill_9_anywhere_then_rerun_equals_a_clean_run(
 # A replay of more than one chunk of REPLAY_CHUNK_FILES files: the process analysing ahead
 # (flows/ahead.py) runs beside it, and the detect stage records chunks of REPLAY_DETECT_CHUNK.
 LONG_DATES = tuple(f"2026-02-{day:02d}" for day in (3, 10, 17, 24, 28))
+# The first detect chunk committed, with analyses made ahead; the second not yet. (A kill while
+# storing is the matrix's "stored": the process writes nothing, so it changes nothing there.)
 LONG_MOMENTS: dict[str, Probe] = {
-    # the first chunk committed: the process is reading and analysing what was stored
-    "stored-first-chunk": lambda c: c["articles"] > 0,
-    # the first detect chunk committed, with analyses made ahead; the second not yet
     "detecting-with-analyses-ahead": lambda c: c["detected"] > 0,
 }
 
@@ -153,7 +152,7 @@ def long_replay(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # five real replays
+@pytest.mark.timeout(1200)  # three real replays
 def test_kill_9_a_replay_analysed_ahead_then_rerun_equals_a_clean_run(
     hooks: HttpReceiver, long_replay: Path, tmp_path: Path, prefect_api_url: str
 ) -> None:
