@@ -13,7 +13,7 @@ from typing import Protocol
 import db
 import detect
 from core.model import DetectionInput, Match
-from flows.ingest import describe
+from flows.errorline import describe
 
 # An article's analysis: its matches, or the error its analysis raised (type and message).
 Found = list[Match] | str

@@ -27,6 +27,7 @@ import adapters
 import db
 from core.model import Article, FetchResult, SourceSpec, SourceState
 from flows import clock
+from flows.errorline import describe
 from flows.keyed import log_source_outcome, log_stage
 from flows.outcomes import fold
 from flows.report import SourceLine, source_lines
@@ -448,9 +449,3 @@ def joined_line(earlier: SourceLine, later: SourceLine) -> SourceLine:
         new_items=earlier.new_items + later.new_items,
         error=ok.error,
     )
-
-
-def describe(exc: BaseException) -> str:
-    """One line for an error: its type and message, bounded."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[: db.MAX_ERROR_CHARS]

@@ -28,7 +28,8 @@ from core.model import DevelopmentChange, Match
 from flows import clock
 from flows.analysis import AnalysedAhead, Analysis, analysed
 from flows.delivery import SendOutcome, deliver_pending
-from flows.ingest import StoreSignal, describe, ingest
+from flows.errorline import describe
+from flows.ingest import StoreSignal, ingest
 from flows.outcomes import fold, log_summary, logged_as
 from flows.report import FailedItem
 from flows.runtime import transaction
