@@ -8,12 +8,14 @@ API created it, before any flow ran (`TEMPLATE_NAME` in the folder named by `TEM
 the outermost process makes and its children inherit); the others wait for it and start theirs on a
 copy. What Prefect does after its start is the same on both.
 
-The API process is the one a Watchfloor command serves itself: `flows.apiapp`'s app (Prefect's,
+The API process serves what a Watchfloor command serves itself: `flows.apiapp`'s app (Prefect's,
 whose background-task worker checks every 2 s instead of 250 ms and whose in-memory Redis waits
 on its loop), with the Prefect defaults of a Watchfloor command (`flows.process`: no automation
 services, which no test and no part of Watchfloor uses). Prefect's stock API process took
 3.5-3.6 CPU-s to start on a copy and 0.41-0.43 CPU-s per 30 s idle; this one 3.1-3.3 and 0.12-0.16
-(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`. The harness is this
+(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`. Built and frozen as a
+command's own API builds it (`tests.apiprocess`), with cyclic collection off until then: 4.1-4.2
+-> 3.3-3.6 CPU-s a start on a copy. The harness is this
 module's, not `prefect_test_harness`, whose module imports Prefect's server package (~1 CPU-s a
 process) into a test process that only needs a client.
 """
@@ -44,7 +46,7 @@ DATABASE_PREFIX = "watchfloor-prefect-api-"
 STARTUP_TIMEOUT_S = 120
 STARTUP_ATTEMPTS = 3
 PORT_TAKEN = 3  # uvicorn's exit status when it cannot bind its port
-# The folder `flows.apiapp` is imported from.
+# The folder the API process (`tests.apiprocess`) runs in, and imports from.
 PROJECT = Path(__file__).resolve().parent.parent
 
 
@@ -146,9 +148,10 @@ def _api_process() -> Iterator[str]:
 
 
 def _start_api(port: int) -> subprocess.Popen[bytes]:
-    """Prefect's API process command (prefect 3.8's `SubprocessASGIServer`) for `flows.apiapp`'s
-    app, imported from the project's folder, and not `final` (PREFECT__SERVER_FINAL), as
-    `flows.apiapp.temporary_app` says why."""
+    """The API process (`tests.apiprocess`: `flows.apiapp`'s app, built and frozen as a
+    command's own temporary API builds it), run from the project's folder, with the environment
+    of Prefect's API process command (prefect 3.8's `SubprocessASGIServer`) but not `final`
+    (PREFECT__SERVER_FINAL), as `flows.apiapp.temporary_app` says why."""
     from prefect.settings import get_current_settings
 
     from flows.process import apply_prefect_defaults
@@ -160,11 +163,8 @@ def _start_api(port: int) -> subprocess.Popen[bytes]:
         "PREFECT__SERVER_EPHEMERAL": "1",
         **get_current_settings().to_environment_variables(exclude_unset=True),
     }
-    app = ["--app-dir", str(PROJECT), "--factory", "flows.apiapp:temporary_app"]
-    address = ["--host", "127.0.0.1", "--port", str(port)]
-    quiet = ["--log-level", "error", "--lifespan", "on"]
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *app, *address, *quiet], env=environment
+        [sys.executable, "-m", "tests.apiprocess", str(port)], cwd=PROJECT, env=environment
     )
 
 
