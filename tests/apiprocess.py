@@ -1,8 +1,9 @@
-"""The test session's Prefect API process (`python -m tests.apiprocess PORT`, tests/prefectdb.py):
+"""The test session's Prefect API process (`python -m tests.apiprocess FD`, tests/prefectdb.py):
 the app a command's own temporary API serves, built as that one builds it
 (`flows.apiserver.app_frozen_once_built`: `flows.apiapp`'s app, what was loaded frozen once it
-is built), served by uvicorn on 127.0.0.1:PORT as `python -m uvicorn --factory` would serve it.
-Like uvicorn's command, it exits with status 3 when the server did not start (its port taken).
+is built), served by uvicorn on the bound TCP socket it inherited as descriptor FD (the test
+process bound it, as a command binds its own API's: `flows.apiserver`). Like uvicorn's command,
+it exits with status 3 when the server did not start.
 
 Cyclic collection is off from the interpreter's start until the app is built and frozen: the
 process imports all of Prefect's server, which stays loaded for as long as it serves, and the
@@ -18,17 +19,24 @@ import gc
 
 gc.disable()
 
+import socket  # noqa: E402
 import sys  # noqa: E402
 
 import uvicorn  # noqa: E402
 
 from flows.apiserver import app_frozen_once_built  # noqa: E402
 
+STARTUP_FAILURE = 3  # uvicorn's exit status when its server did not start
 
-def main(port: int) -> None:
+
+def main(fd: int) -> None:
+    sock = socket.socket(fileno=fd)  # its family and type read from the descriptor
     app = app_frozen_once_built()
     gc.enable()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on"))
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 if __name__ == "__main__":
