@@ -26,10 +26,11 @@ import gc
 
 # No cyclic collection while Prefect's server package loads: its allocations set off full
 # collections that walked every object loaded so far, again and again, and what it loads stays
-# loaded for as long as the API serves. In the API process of the test sessions (`python -m
-# uvicorn`, tests/prefectdb.py), a fresh interpreter that imports all of Prefect here, the
+# loaded for as long as the API serves. In the API process of the test sessions (then `python
+# -m uvicorn`, tests/prefectdb.py), a fresh interpreter that imports all of Prefect here, the
 # import took 2.43 -> 2.2 CPU-s (medians of 3, idle machine). Not frozen here (a command's own
-# API is, by flows.apiserver): a test process that imports this module would be frozen with it.
+# API is, by flows.apiserver, and so is the tests' API process, tests.apiprocess): a test
+# process that imports this module would be frozen with it.
 _COLLECTING = gc.isenabled()
 gc.disable()
 

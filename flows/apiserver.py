@@ -116,7 +116,7 @@ class TemporaryApi:
         try:
             import uvicorn
 
-            app = _app_frozen_once_built()
+            app = app_frozen_once_built()
             config = uvicorn.Config(app, log_config=None, log_level="error", lifespan="on")
             server = uvicorn.Server(config)
             self._server = server
@@ -129,7 +129,7 @@ class TemporaryApi:
                 log.error("Prefect's temporary API server stopped: %s", _reason(self))
 
 
-def _app_frozen_once_built() -> Any:
+def app_frozen_once_built() -> Any:
     """Prefect's API app (`flows.apiapp`), its import and build out of the garbage collector's
     sight.
 

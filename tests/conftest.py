@@ -65,6 +65,24 @@ DEVELOPMENT_KEYS = frozenset(
 )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection() -> Iterator[None]:
+    """Collection (importing every test module, and with them Prefect, SQLAlchemy, pydantic)
+    without cyclic garbage collection: its allocations set off full collections that walked
+    every object imported so far, again and again, in each xdist worker; what collection
+    imports stays loaded for the whole session anyway. Collection is back on, as it was, before
+    the first test runs (nothing is frozen: a test sees the collector as without this)."""
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if collecting:
+            gc.enable()
+
+
 @contextmanager
 def store_env(url: str) -> Iterator[None]:
     """WATCHFLOOR_DATABASE_URL is `url` inside the block: flows read the store from settings,

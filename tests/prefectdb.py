@@ -8,12 +8,14 @@ API created it, before any flow ran (`TEMPLATE_NAME` in the folder named by `TEM
 the outermost process makes and its children inherit); the others wait for it and start theirs on a
 copy. What Prefect does after its start is the same on both.
 
-The API process is the one a Watchfloor command serves itself: `flows.apiapp`'s app (Prefect's,
+The API process serves what a Watchfloor command serves itself: `flows.apiapp`'s app (Prefect's,
 whose background-task worker checks every 2 s instead of 250 ms and whose in-memory Redis waits
 on its loop), with the Prefect defaults of a Watchfloor command (`flows.process`: no automation
 services, which no test and no part of Watchfloor uses). Prefect's stock API process took
 3.5-3.6 CPU-s to start on a copy and 0.41-0.43 CPU-s per 30 s idle; this one 3.1-3.3 and 0.12-0.16
-(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`. The harness is this
+(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`. Built and frozen as a
+command's own API builds it (`tests.apiprocess`), with cyclic collection off until then: 4.1-4.2
+-> 3.3-3.6 CPU-s a start on a copy. The harness is this
 module's, not `prefect_test_harness`, whose module imports Prefect's server package (~1 CPU-s a
 process) into a test process that only needs a client.
 """
@@ -42,9 +44,7 @@ TEMPLATE_NAME = "prefect-test.db"
 HARNESS_DATABASE = "prefect-test.db"
 DATABASE_PREFIX = "watchfloor-prefect-api-"
 STARTUP_TIMEOUT_S = 120
-STARTUP_ATTEMPTS = 3
-PORT_TAKEN = 3  # uvicorn's exit status when it cannot bind its port
-# The folder `flows.apiapp` is imported from.
+# The folder the API process (`tests.apiprocess`) runs in, and imports from.
 PROJECT = Path(__file__).resolve().parent.parent
 
 
@@ -126,29 +126,35 @@ def _harness(database_folder: Path) -> Iterator[None]:
 def _api_process() -> Iterator[str]:
     """Watchfloor's API process (`flows.apiapp`) on 127.0.0.1, with this process's Prefect
     settings and a Watchfloor command's Prefect defaults; its API URL once it answers. Stopped
-    on the way out (and at exit, should the process end without unwinding)."""
-    for _ in range(STARTUP_ATTEMPTS):
-        port = _free_port()
-        process = _start_api(port)
-        atexit.register(_stop, process)
-        try:
-            if _answers(port, process):
-                break
-        except BaseException:
-            _stop(process)
-            raise
-    else:
-        raise RuntimeError(f"Prefect's test API lost its port {STARTUP_ATTEMPTS} times")
+    on the way out (and at exit, should the process end without unwinding).
+
+    The socket is bound here and handed to the API process, as a command binds its own API's
+    before serving it (`flows.apiserver`): no other process can take the port in between.
+    A port chosen free here and bound by the API process seconds later could be, and was:
+    two workers starting their APIs at once were given the same free port, the second's API
+    exited for want of it while the second worker's health check was answered by the first's,
+    and the second worker used the first's API until that one stopped with its worker."""
+    with contextlib.closing(_loopback_socket()) as sock:
+        port = int(sock.getsockname()[1])
+        process = _start_api(sock)
+    atexit.register(_stop, process)
+    try:
+        _await_answer(port, process)
+    except BaseException:
+        _stop(process)
+        raise
     try:
         yield f"http://127.0.0.1:{port}/api"
     finally:
         _stop(process)
 
 
-def _start_api(port: int) -> subprocess.Popen[bytes]:
-    """Prefect's API process command (prefect 3.8's `SubprocessASGIServer`) for `flows.apiapp`'s
-    app, imported from the project's folder, and not `final` (PREFECT__SERVER_FINAL), as
-    `flows.apiapp.temporary_app` says why."""
+def _start_api(sock: socket.socket) -> subprocess.Popen[bytes]:
+    """The API process (`tests.apiprocess`: `flows.apiapp`'s app, built and frozen as a
+    command's own temporary API builds it) serving on `sock` (inherited), run from the
+    project's folder, with the environment
+    of Prefect's API process command (prefect 3.8's `SubprocessASGIServer`) but not `final`
+    (PREFECT__SERVER_FINAL), as `flows.apiapp.temporary_app` says why."""
     from prefect.settings import get_current_settings
 
     from flows.process import apply_prefect_defaults
@@ -160,39 +166,39 @@ def _start_api(port: int) -> subprocess.Popen[bytes]:
         "PREFECT__SERVER_EPHEMERAL": "1",
         **get_current_settings().to_environment_variables(exclude_unset=True),
     }
-    app = ["--app-dir", str(PROJECT), "--factory", "flows.apiapp:temporary_app"]
-    address = ["--host", "127.0.0.1", "--port", str(port)]
-    quiet = ["--log-level", "error", "--lifespan", "on"]
+    fd = sock.fileno()
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *app, *address, *quiet], env=environment
+        [sys.executable, "-m", "tests.apiprocess", str(fd)],
+        cwd=PROJECT,
+        env=environment,
+        pass_fds=(fd,),
     )
 
 
-def _answers(port: int, process: subprocess.Popen[bytes]) -> bool:
-    """Whether the API on `port` answers its health check within STARTUP_TIMEOUT_S: True when it
-    does, False when its process ended for want of the port (uvicorn's exit status 3: another
-    process took it first). RuntimeError when it ended otherwise, or never answered."""
+def _await_answer(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Return once the API on `port` answers its health check; RuntimeError when its process
+    ended first, or it did not answer within STARTUP_TIMEOUT_S."""
     import httpx
 
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     with httpx.Client() as client:
         while time.monotonic() < deadline:
-            if process.poll() == PORT_TAKEN:
-                return False
             if process.poll() is not None:
                 raise RuntimeError(f"Prefect's test API exited with {process.returncode}")
             with contextlib.suppress(httpx.TransportError):
                 if client.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
-                    return True
+                    return
             time.sleep(0.1)
     raise RuntimeError(f"Prefect's test API did not answer within {STARTUP_TIMEOUT_S} s")
 
 
-def _free_port() -> int:
-    """A port of 127.0.0.1 that no process listens on now."""
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _loopback_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1 (the kernel's choice), not listening yet
+    (the API process listens on it once it serves: until then a connection is refused)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
