@@ -38,6 +38,7 @@ LONGEST_FIRST = (
     # A module of one long test: alone, so that its worker takes a short unit as its next.
     "tests/flows/test_served_run_kill.py::test_a_served_run_killed_mid_cycle_is_finished_by_the_next_tick",
     "tests/flows/test_kill_matrix.py::test_kill_9_anywhere_then_rerun_equals_a_clean_run",
+    "tests/flows/test_kill_matrix.py::test_kill_9_a_replay_analysed_ahead_then_rerun_equals_a_clean_run",
     "tests/deploy/test_server_worker.py",
     "tests/db/test_db_migrations.py",
     "tests/flows/test_alerts_secret_audit.py",
