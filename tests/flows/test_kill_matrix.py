@@ -61,19 +61,24 @@ def hooks() -> Iterator[HttpReceiver]:
         yield receiver
 
 
-@pytest.fixture(scope="module")
-def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The corpus as seed files, each text on three dates, and the seeds."""
-    folder = tmp_path_factory.mktemp("articles")
+def corpus_files(folder: Path, dates: tuple[str, ...]) -> Path:
+    """`folder` filled with the corpus as seed files, each text on each of `dates`, and the
+    seeds."""
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         title = item["title"] or item["text"].split("\n", 1)[0][:120]
-        for n, day in enumerate(DATES):
+        for n, day in enumerate(dates):
             text = f"date: {day}\n{title}\n\n{item['text']}\n"
             (folder / f"{item['id']}-{n}.txt").write_text(text, encoding="utf-8")
     for seed in sorted(SEEDS.glob("*.txt")):
         (folder / seed.name).write_bytes(seed.read_bytes())
     return folder
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus as seed files, each text on two dates, and the seeds."""
+    return corpus_files(tmp_path_factory.mktemp("articles"), DATES)
 
 
 def start_replay(tmp_path: Path, url: str, hook_url: str, folder: Path, n: int, api: str) -> Any:
@@ -138,15 +143,7 @@ LONG_MOMENTS: dict[str, Probe] = {
 @pytest.fixture(scope="module")
 def long_replay(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The corpus on five dates and the seeds: more files than one replay chunk."""
-    folder = tmp_path_factory.mktemp("long")
-    for line in CORPUS.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        title = item["title"] or item["text"].split("\n", 1)[0][:120]
-        for n, day in enumerate(LONG_DATES):
-            text = f"date: {day}\n{title}\n\n{item['text']}\n"
-            (folder / f"{item['id']}-{n}.txt").write_text(text, encoding="utf-8")
-    for seed in sorted(SEEDS.glob("*.txt")):
-        (folder / seed.name).write_bytes(seed.read_bytes())
+    folder = corpus_files(tmp_path_factory.mktemp("long"), LONG_DATES)
     assert REPLAY_CHUNK_FILES < len(list(folder.iterdir())) <= 2 * REPLAY_CHUNK_FILES
     return folder
 
