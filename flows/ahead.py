@@ -200,7 +200,7 @@ class AnalysisAhead:
                     missing.append(item.id)
                     continue
                 held += 1
-                digest, found = (entry, []) if isinstance(entry, bytes) else entry
+                digest, found = _unheld(entry)
                 if digest == reading_digest(item):
                     taken[item.id] = found
             coming = [i for i in missing if i > self._cursor]
@@ -274,6 +274,11 @@ class AnalysisAhead:
 def _held(digest: bytes, found: Found) -> bytes | tuple[bytes, Found]:
     """How an analysis waits for the detect stage: its digest alone when it found nothing."""
     return digest if found == [] else (digest, found)
+
+
+def _unheld(entry: bytes | tuple[bytes, Found]) -> tuple[bytes, Found]:
+    """(reading digest, analysis) of an entry `_held` made."""
+    return (entry, []) if isinstance(entry, bytes) else entry
 
 
 # --- the analysing process ---------------------------------------------------------------------

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 import adapters
 import db
 import flows.pipeline
-from flows.ahead import AnalysisAhead, reading_digest
-from flows.analysis import analyse_item
+from flows.ahead import AnalysisAhead, _held, _unheld, reading_digest
+from flows.analysis import Found, analyse_item
 from flows.config import RunConfig, load_run_config
 from flows.ingest import StoreWatcher, fetch_plan, ingest
 from flows.replay import ChunkBatches
@@ -297,3 +297,11 @@ def test_a_replay_whose_process_cannot_start_goes_on_without_it(
     monkeypatch.setattr(subprocess, "Popen", refused)
     with flows.pipeline.analysis_ahead(config, plan) as ahead:
         assert ahead is None
+
+
+@given(st.binary(min_size=16, max_size=16), st.one_of(st.just([]), st.text()))
+def test_an_analysis_held_for_the_detect_stage_comes_back_as_it_was(
+    digest: bytes, found: Found
+) -> None:
+    # nothing found is held as the digest alone; an error (any text, even empty) in full
+    assert _unheld(_held(digest, found)) == (digest, found)
