@@ -9,13 +9,12 @@ task; a one-off `watchfloor run` runs it before deciding whether Prefect is need
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -27,6 +26,7 @@ import adapters
 import db
 from core.model import Article, FetchResult, SourceSpec, SourceState
 from flows import clock
+from flows.allocator import release_freed_memory, return_memory_promptly
 from flows.errorline import describe
 from flows.keyed import log_source_outcome, log_stage
 from flows.outcomes import fold
@@ -253,6 +253,7 @@ def ingest(
     start on them at once. `progress` hears of every group stored.
     """
     started = time.monotonic()
+    return_memory_promptly()
     outcome = IngestOutcome()
     clocks: dict[str, datetime] = {}
     order: dict[str, int] = {}
@@ -400,26 +401,6 @@ class StoreSignal:
             self._changed.wait_for(lambda: self._stored or self._finished)
             self._stored = False
             return self._finished
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim  # ctypes: untyped symbol
-        return trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_MALLOC_TRIM = _malloc_trim()
-
-
-def release_freed_memory() -> None:
-    """Give the C allocator's free pages back to the system (glibc's malloc_trim; nothing
-    elsewhere). A batch's texts are C allocations made by the fetch threads, each thread in
-    glibc arenas of its own that keep what they freed: without this, every batch of a long
-    replay left a little more resident memory behind it."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 def add_batch(
