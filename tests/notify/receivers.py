@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,12 @@ class _Server(ThreadingHTTPServer):
         self.status = 200
         self.delay = 0.0
         self.lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that went away mid-request (a run killed by a test) leaves nothing to
+        report; anything else is printed as socketserver prints it."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
