@@ -1,6 +1,6 @@
-"""How a run hands the memory it freed back to the system: glibc's allocator, told to give back
-freed memory at once and asked to give back what it kept (nothing elsewhere: another libc keeps
-its own ways, which cost nothing to leave).
+"""How a run hands the memory it freed back to the system: glibc's allocator is told to give back
+freed memory at once, and asked after each batch to give back what it kept. Elsewhere (another
+libc) both do nothing.
 
 A run's articles are C allocations (texts, rows, SimHash arrays) made and freed chunk after
 chunk, by several threads. glibc adapts two thresholds to what a process frees: after a large
@@ -10,10 +10,10 @@ grows to twice that (M_TRIM_THRESHOLD, up to 64 MB). A long replay frees large b
 (planning 100,000 files), so its heap then kept megabytes of freed memory between the trims
 of each chunk: its peak resident memory grew with its size. With the thresholds fixed (blocks
 from 4 MB in mappings of their own; free memory over 1 MB at the top of the heap given back
-when a block is freed), a 30,000-file replay peaked ~4 MB lower, and a 1,000-file one no
-lower. Over 128 KB (glibc's starting value) gave back no more and cost ~3% more CPU in some
-runs (pages given back and taken again); over 4 MB gave back little (BENCHMARKS.md, "Session
-of 2026-12-06 (third)").
+when a block is freed), a 100,000-file replay peaked ~5 MB lower (279 -> 274 MB), a 1,000-file
+one no lower, at no CPU cost beyond the machine's drift. Over 128 KB (glibc's starting value)
+gave back no more and made a 30,000-file ingest 4-8% slower (pages given back and taken
+again); over 4 MB gave back little (BENCHMARKS.md, "Session of 2026-12-06 (third)").
 """
 
 from __future__ import annotations

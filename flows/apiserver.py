@@ -57,7 +57,7 @@ class TemporaryApi:
     bound before the thread starts."""
 
     def __init__(self) -> None:
-        self._socket = _loopback_socket()
+        self._socket = loopback_socket()
         self.port: int = self._socket.getsockname()[1]
         self._server: uvicorn.Server | None = None  # once the app is built
         self._stopping = threading.Event()
@@ -264,8 +264,9 @@ def _one_line(failure: BaseException) -> str:
     return f"{name}: {text.splitlines()[0]}" if text else name
 
 
-def _loopback_socket() -> socket.socket:
-    """A listening-ready TCP socket bound to a free loopback port (the kernel's choice)."""
+def loopback_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1 (the kernel's choice), not listening yet:
+    until its server listens, a connection is refused, never answered by another process."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -134,7 +134,9 @@ def _api_process() -> Iterator[str]:
     two workers starting their APIs at once were given the same free port, the second's API
     exited for want of it while the second worker's health check was answered by the first's,
     and the second worker used the first's API until that one stopped with its worker."""
-    with contextlib.closing(_loopback_socket()) as sock:
+    from flows.apiserver import loopback_socket
+
+    with contextlib.closing(loopback_socket()) as sock:
         port = int(sock.getsockname()[1])
         process = _start_api(sock)
     atexit.register(_stop, process)
@@ -152,9 +154,9 @@ def _api_process() -> Iterator[str]:
 def _start_api(sock: socket.socket) -> subprocess.Popen[bytes]:
     """The API process (`tests.apiprocess`: `flows.apiapp`'s app, built and frozen as a
     command's own temporary API builds it) serving on `sock` (inherited), run from the
-    project's folder, with the environment
-    of Prefect's API process command (prefect 3.8's `SubprocessASGIServer`) but not `final`
-    (PREFECT__SERVER_FINAL), as `flows.apiapp.temporary_app` says why."""
+    project's folder, with the environment of Prefect's API process command (prefect 3.8's
+    `SubprocessASGIServer`) but not `final` (PREFECT__SERVER_FINAL), as
+    `flows.apiapp.temporary_app` says why."""
     from prefect.settings import get_current_settings
 
     from flows.process import apply_prefect_defaults
@@ -190,15 +192,6 @@ def _await_answer(port: int, process: subprocess.Popen[bytes]) -> None:
                     return
             time.sleep(0.1)
     raise RuntimeError(f"Prefect's test API did not answer within {STARTUP_TIMEOUT_S} s")
-
-
-def _loopback_socket() -> socket.socket:
-    """A TCP socket bound to a free port of 127.0.0.1 (the kernel's choice), not listening yet
-    (the API process listens on it once it serves: until then a connection is refused)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
