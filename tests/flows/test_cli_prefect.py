@@ -6,11 +6,13 @@ Prefect ran already: what is checked comes after the start, which is spared crea
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -40,6 +42,7 @@ print(json.dumps({
     "do_not_track": os.environ.get("DO_NOT_TRACK"),
     "key_value_beartype_off": os.environ.get("PY_KEY_VALUE_DISABLE_BEARTYPE"),
     "triggers": settings.server.services.triggers.enabled,
+    "register_blocks": settings.server.register_blocks_on_start,
 }))
 """
 API_STARTED = re.compile(r"Starting temporary server on http://127\.0\.0\.1:(\d+)")
@@ -56,6 +59,7 @@ def bare_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PREFECT_API_URL",
         "PY_KEY_VALUE_DISABLE_BEARTYPE",
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED",
+        "PREFECT_SERVER_REGISTER_BLOCKS_ON_START",
     }
     env = {
         name: value
@@ -86,6 +90,7 @@ def test_prefect_sees_the_cli_defaults(tmp_path: Path) -> None:
         "do_not_track": "1",
         "key_value_beartype_off": "true",
         "triggers": False,
+        "register_blocks": False,
     }
 
 
@@ -97,6 +102,7 @@ def test_a_users_explicit_prefect_settings_win(tmp_path: Path) -> None:
         DO_NOT_TRACK="0",
         PY_KEY_VALUE_DISABLE_BEARTYPE="false",
         PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
+        PREFECT_SERVER_REGISTER_BLOCKS_ON_START="true",
     )
     assert seen == {
         "startup_timeout": 300,
@@ -104,6 +110,7 @@ def test_a_users_explicit_prefect_settings_win(tmp_path: Path) -> None:
         "do_not_track": "0",
         "key_value_beartype_off": "false",
         "triggers": True,
+        "register_blocks": True,
     }
 
 
@@ -307,6 +314,12 @@ def test_a_replay_runs_on_an_api_it_serves_itself_and_stops(
     report = json.loads(result.stdout)
     assert report["articles"] == 5 and report["developments"], "the flow ran on that API"
     assert "Error logging to API" not in result.stderr, "the run's last logs reached the API"
+    with contextlib.closing(sqlite3.connect(tmp_path / ".prefect" / "prefect.db")) as api_db:
+        flow_runs, block_types = api_db.execute(
+            "SELECT (SELECT count(*) FROM flow_run), (SELECT count(*) FROM block_type)"
+        ).fetchone()
+    assert flow_runs == 1, "the run was recorded in the home's database"
+    assert block_types == 0, "the API wrote none of Prefect's block types (flows/process.py)"
 
 
 def replay_error_lines(tmp_path: Path, env: dict[str, str]) -> list[str]:
