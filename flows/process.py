@@ -49,8 +49,8 @@ PREFECT_DEFAULTS = {
     # (~50 types and their schemas) unless a memo in the Prefect home says it did so for this
     # database URL: on the first start in a home, a copied home, or after an upgrade of Prefect.
     # Watchfloor's flows use no blocks, and a block saved later registers its own type. A
-    # temporary API's start on a copied home took 6.1-6.8 s (6.2-6.6 CPU-s) with it, 4.2-4.5 s
-    # (4.1-4.4 CPU-s) without (3 starts each); with the memo, no difference.
+    # temporary API's start on a copied home took 6.1-6.8 s (5.9-6.6 CPU-s) with it, 4.1-4.5 s
+    # (4.0-4.4 CPU-s) without (3-6 starts each); with the memo, no difference.
     "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
 }
 # Every process the CLI starts inherits this marker, which is how the orphan watcher finds them.
