@@ -1,23 +1,32 @@
 """Commands run to their end in real processes, output captured as text: the installed
-`watchfloor` as a user runs it, and any other tool a test or kit starts (prefect, PostgreSQL's
+`watchfloor` as a user runs it (`replay` and `run` as forks of a process that imported them
+once, tests/forkhost.py), and any other tool a test or kit starts (prefect, PostgreSQL's
 binaries). The exit code is the caller's to check: tests assert on failures too."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 ROOT = Path(__file__).resolve().parent.parent
 # Commands never run in a CLI host: the flow commands start Prefect, whose settings a process
 # reads once, and `db` migrates with Alembic, which configures the process's logging.
 OWN_PROCESS_COMMANDS = frozenset({"replay", "run", "serve", "db"})
+# Of those, the commands run_watchfloor starts as forks of a process that imported them once
+# (tests/forkhost.py). `serve` starts its own forkserver and runs, and `db` is cheap to start.
+FORKED_COMMANDS = frozenset({"replay", "run"})
+RUN_LIMIT_S = 300
 
 
 def run_captured(
@@ -40,9 +49,151 @@ def run_watchfloor(
     *args: str, cwd: Path, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The installed CLI in `cwd`, with a private Prefect home (cwd/.prefect) and `env` over this
-    process's environment."""
+    process's environment; a command of FORKED_COMMANDS in a fork of this process's fork host."""
     environment = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect"), **(env or {})}
+    if args and args[0] in FORKED_COMMANDS:
+        return run_forked(args, cwd=cwd, env=environment)
     return run_captured([WATCHFLOOR, *args], cwd=cwd, env=environment)
+
+
+class ForkedCommand:
+    """A command the fork host started (tests/forkhost.py), as much of subprocess.Popen as the
+    tests use: its pid, returncode, poll, wait and signals."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+        self.pid: int = json.loads(connection.recv(4096))["pid"]
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._connection.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                self._take_answer()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._connection.settimeout(timeout)
+            try:
+                self._take_answer()
+            except TimeoutError:
+                assert timeout is not None  # a blocking socket does not time out
+                raise subprocess.TimeoutExpired(f"watchfloor (pid {self.pid})", timeout) from None
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(9)
+
+    def _take_answer(self) -> None:
+        answer = self._connection.recv(4096)
+        if not answer:
+            raise RuntimeError("the fork host went away before the command ended")
+        self.returncode = json.loads(answer)["returncode"]
+        self._connection.close()
+
+
+class ForkHost:
+    """This process's fork host, started at its first command; one that died is started again."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._path = Path(tempfile.mkdtemp(prefix="watchfloor-forkhost-")) / "socket"
+
+    def start(
+        self,
+        args: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        stdout: IO[Any],
+        stderr: IO[Any],
+        new_session: bool = False,
+    ) -> ForkedCommand:
+        """`watchfloor ARGS` in `cwd` with exactly `env`, its output to the given files, in a
+        process group of its own if `new_session`; its stdin is /dev/null."""
+        self._started()
+        request = {
+            "argv": list(args),
+            "cwd": str(cwd),
+            "env": dict(env),
+            "new_session": new_session,
+        }
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        connection.connect(str(self._path))
+        with Path(os.devnull).open("rb") as stdin:
+            fds = [stdin.fileno(), stdout.fileno(), stderr.fileno()]
+            socket.send_fds(connection, [json.dumps(request).encode()], fds)
+        return ForkedCommand(connection)
+
+    def _started(self) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._path.unlink(missing_ok=True)
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.forkhost", str(self._path)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+            )
+            assert self._proc.stdout is not None
+            if self._proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("the fork host did not start (its errors are above)")
+
+    def close(self) -> None:
+        if self._proc is not None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+            self._proc.wait(timeout=60)
+            self._proc = None
+        shutil.rmtree(self._path.parent, ignore_errors=True)
+
+
+_FORKS = ForkHost()
+atexit.register(_FORKS.close)
+
+
+def start_forked(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdout: IO[Any],
+    stderr: IO[Any],
+    new_session: bool = False,
+) -> ForkedCommand:
+    """`watchfloor ARGS` started in a fork of this process's fork host (see ForkHost.start)."""
+    return _FORKS.start(
+        args, cwd=cwd, env=env, stdout=stdout, stderr=stderr, new_session=new_session
+    )
+
+
+def run_forked(
+    args: Sequence[str], *, cwd: Path, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """What run_captured gives for `watchfloor ARGS`, from a fork of the fork host."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        command = start_forked(args, cwd=cwd, env=env, stdout=out, stderr=err)
+        try:
+            returncode = command.wait(timeout=RUN_LIMIT_S)
+        except subprocess.TimeoutExpired:
+            command.kill()
+            command.wait()
+            raise
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(
+            [WATCHFLOOR, *args],
+            returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
 
 
 class CliHost:

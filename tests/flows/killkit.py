@@ -8,8 +8,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.clikit import start_forked
 from tests.conftest import ROOT
 from tests.notify.receivers import HttpReceiver
 
@@ -205,11 +204,9 @@ def start_watchfloor(
         environment["PREFECT_API_URL"] = api_url
     # Files, not pipes: Prefect's server child inherits the descriptors. Its own process group,
     # so a kill takes the server down with it, as a dying container would.
-    out = (home / "out").open("wb")
-    err = (home / "err").open("wb")
-    command = [sys.executable, "-m", "flows.cli", *args]
-    proc = subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=out, stderr=err, start_new_session=True
-    )
+    with (home / "out").open("wb") as out, (home / "err").open("wb") as err:
+        proc = start_forked(
+            args, cwd=ROOT, env=environment, stdout=out, stderr=err, new_session=True
+        )
     proc.home = home  # type: ignore[attr-defined]
     return proc
