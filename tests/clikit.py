@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -88,7 +89,7 @@ class ForkedCommand:
             os.kill(self.pid, signum)
 
     def kill(self) -> None:
-        self.send_signal(9)
+        self.send_signal(signal.SIGKILL)
 
     def _take_answer(self) -> None:
         answer = self._connection.recv(4096)
@@ -103,7 +104,7 @@ class ForkHost:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = None
-        self._path = Path(tempfile.mkdtemp(prefix="watchfloor-forkhost-")) / "socket"
+        self._path: Path | None = None  # its socket, in a folder of its own once started
 
     def start(
         self,
@@ -117,7 +118,7 @@ class ForkHost:
     ) -> ForkedCommand:
         """`watchfloor ARGS` in `cwd` with exactly `env`, its output to the given files, in a
         process group of its own if `new_session`; its stdin is /dev/null."""
-        self._started()
+        path = self._started()
         request = {
             "argv": list(args),
             "cwd": str(cwd),
@@ -125,13 +126,16 @@ class ForkHost:
             "new_session": new_session,
         }
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        connection.connect(str(self._path))
+        connection.connect(str(path))
         with Path(os.devnull).open("rb") as stdin:
             fds = [stdin.fileno(), stdout.fileno(), stderr.fileno()]
             socket.send_fds(connection, [json.dumps(request).encode()], fds)
         return ForkedCommand(connection)
 
-    def _started(self) -> None:
+    def _started(self) -> Path:
+        """The socket of a running host."""
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="watchfloor-forkhost-")) / "socket"
         if self._proc is None or self._proc.poll() is not None:
             self._path.unlink(missing_ok=True)
             self._proc = subprocess.Popen(
@@ -145,6 +149,7 @@ class ForkHost:
             assert self._proc.stdout is not None
             if self._proc.stdout.readline().strip() != "ready":
                 raise RuntimeError("the fork host did not start (its errors are above)")
+        return self._path
 
     def close(self) -> None:
         if self._proc is not None:
@@ -152,7 +157,8 @@ class ForkHost:
             self._proc.stdin.close()
             self._proc.wait(timeout=60)
             self._proc = None
-        shutil.rmtree(self._path.parent, ignore_errors=True)
+        if self._path is not None:
+            shutil.rmtree(self._path.parent, ignore_errors=True)
 
 
 _FORKS = ForkHost()
