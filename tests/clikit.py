@@ -57,6 +57,25 @@ def run_watchfloor(
     return run_captured([WATCHFLOOR, *args], cwd=cwd, env=environment)
 
 
+def start_helper(module: str, *args: str) -> subprocess.Popen[str]:
+    """`python -m MODULE ARGS` from the checkout, spoken to over its stdin and stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+def stop_helper(proc: subprocess.Popen[str]) -> None:
+    """End a helper of start_helper: its stdin closed is its signal to exit."""
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.wait(timeout=60)
+
+
 class ForkedCommand:
     """A command the fork host started (tests/forkhost.py), as much of subprocess.Popen as the
     tests use: its pid, returncode, poll, wait and signals."""
@@ -138,14 +157,7 @@ class ForkHost:
             self._path = Path(tempfile.mkdtemp(prefix="watchfloor-forkhost-")) / "socket"
         if self._proc is None or self._proc.poll() is not None:
             self._path.unlink(missing_ok=True)
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.forkhost", str(self._path)],
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-            )
+            self._proc = start_helper("tests.forkhost", str(self._path))
             assert self._proc.stdout is not None
             if self._proc.stdout.readline().strip() != "ready":
                 raise RuntimeError("the fork host did not start (its errors are above)")
@@ -153,9 +165,7 @@ class ForkHost:
 
     def close(self) -> None:
         if self._proc is not None:
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()
-            self._proc.wait(timeout=60)
+            stop_helper(self._proc)
             self._proc = None
         if self._path is not None:
             shutil.rmtree(self._path.parent, ignore_errors=True)
@@ -163,21 +173,8 @@ class ForkHost:
 
 _FORKS = ForkHost()
 atexit.register(_FORKS.close)
-
-
-def start_forked(
-    args: Sequence[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    stdout: IO[Any],
-    stderr: IO[Any],
-    new_session: bool = False,
-) -> ForkedCommand:
-    """`watchfloor ARGS` started in a fork of this process's fork host (see ForkHost.start)."""
-    return _FORKS.start(
-        args, cwd=cwd, env=env, stdout=stdout, stderr=stderr, new_session=new_session
-    )
+# `watchfloor ARGS` started in a fork of this process's fork host (ForkHost.start).
+start_forked = _FORKS.start
 
 
 def run_forked(
@@ -231,21 +228,12 @@ class CliHost:
 
     def _started(self) -> subprocess.Popen[str]:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.clihost"],
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-            )
+            self._proc = start_helper("tests.clihost")
         return self._proc
 
     def close(self) -> None:
         if self._proc is not None:
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()
-            self._proc.wait(timeout=60)
+            stop_helper(self._proc)
             self._proc = None
 
 
