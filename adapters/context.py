@@ -25,10 +25,10 @@ ACCEPT = (
 
 def shared_ssl_context() -> ssl.SSLContext:
     """The TLS context shared by this process's fetch clients: building one loads the CA bundle
-    (~60 ms of CPU), which a `serve` cycle would otherwise pay again in every run. Built once
-    per CA location (SSL_CERT_FILE and SSL_CERT_DIR, which httpx reads), so setting either
-    still takes effect. A context may be shared by any number of clients and threads; one built
-    before a fork serves the forked process too (`flows.warm` builds it in the forkserver)."""
+    (~60 ms of CPU), which a `serve` cycle would otherwise pay again in every run. Built once per CA
+    location (SSL_CERT_FILE and SSL_CERT_DIR, which httpx reads), so setting either still takes
+    effect. A context may be shared by any number of clients and threads; one built before a fork
+    serves the forked process too (`flows.serving.warm` builds it in the forkserver)."""
     return _ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
 
 

@@ -130,7 +130,7 @@ def replay(args: dict[str, Any]) -> dict[str, Any]:
     report, elapsed, cpu_s, tasks = run_flow(
         lambda: replay_flow(paths=[args["folder"]], return_state=True)
     )
-    # A long replay's analysing process (flows.ahead), ended and reaped by the flow.
+    # A long replay's analysing process (flows.stages.ahead), ended and reaped by the flow.
     helper_cpu_s = children_cpu_s() - before
     return {
         "prefect_startup_s": startup_s,

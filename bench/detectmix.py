@@ -19,7 +19,7 @@ MIXES = {"realistic_15pct_events": 0.15, "all_events": 1.0}
 
 def run(args: dict[str, Any]) -> dict[str, Any]:
     """Articles per second (wall and CPU) of detection alone on each mix of `args["count"]`."""
-    from flows.config import load_ruleset
+    from flows.context.config import load_ruleset
 
     ruleset = load_ruleset(Path(args["rules_dir"]))
     events = event_sentences(args["rules_dir"])

@@ -1,6 +1,6 @@
 """Where a replay's time goes: each stage's own code under cProfile, without Prefect.
 
-The stages run as the replay flow runs them (`flows.stages` task functions, called through
+The stages run as the replay flow runs them (`flows.stages.tasks` task functions, called through
 `.fn`), except that the seed files are read in this thread (the fetch stage reads them in a
 worker thread, where this thread's profiler would not see them). The result names functions as
 `path:function` with their share of the profiled time, so the owners of a layer can find them.
@@ -51,11 +51,11 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     """Profile fetch (seed files), store, detect and send over `args["folder"]`."""
     import adapters
     from core.model import SourceState
-    from flows.config import load_run_config
-    from flows.ingest import store_batch
-    from flows.replayplan import replay_source
-    from flows.settings import load_settings
-    from flows.stages import detect_stage, send_stage
+    from flows.context.config import load_run_config
+    from flows.context.settings import load_settings
+    from flows.runs.replayplan import replay_source
+    from flows.stages.ingest import store_batch
+    from flows.stages.tasks import detect_stage, send_stage
 
     settings = load_settings(database_url=args["database_url"], rules_dir=args["rules_dir"])
     config = load_run_config(settings)

@@ -114,7 +114,7 @@ def feedparser_rates(server: str, feeds: int) -> dict[str, Any]:
 
 def run(args: dict[str, Any]) -> dict[str, Any]:
     """Floor, detection-only and bare-matcher rates, and feed parsing, for `args["count"]`."""
-    from flows.config import load_ruleset
+    from flows.context.config import load_ruleset
 
     articles = generate(args, 0, args["count"])
     ruleset = load_ruleset(Path(args["rules_dir"]))
@@ -161,7 +161,7 @@ def prefill(args: dict[str, Any]) -> dict[str, Any]:
     import db
     from core.text import content_hash
     from db.models import articles
-    from flows.runtime import engine_for, transaction
+    from flows.context.runtime import engine_for, transaction
 
     spec = SourceSpec(name=args["source"], kind="seedfiles", location=args["folder"])
     with transaction(args["database_url"]) as session:  # migrates a fresh store first

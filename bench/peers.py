@@ -310,7 +310,7 @@ def settle_prefect_home(ws: Workspace) -> None:
     """Start and stop Prefect's temporary API once in Watchfloor's Prefect home, as
     `watchfloor run` does: Prefect creates its database there on the first start."""
     log("settle Watchfloor's Prefect home (its database is created on the first start)")
-    code = "from flows.apiserver import start_server\nstart_server().stop()\n"
+    code = "from flows.prefectapi.server import start_server\nstart_server().stop()\n"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ws.env, check=True)
 
 

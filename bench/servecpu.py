@@ -8,15 +8,14 @@ it, in its own session. Its first cycle polls every feed on an empty store (the 
 the bench waits for it to end and go quiet. Every later tick is a no-change cycle: each feed
 answers 304.
 
-CPU is read from /proc for every process of serve's session: each live process's own time
-plus the time of the children it reaped. That is `serve` itself (the runner and its scheduler,
-and Prefect's temporary API, which serve runs in a thread and which answers every run's
-requests), the forkserver with the runs forked from it (`flows.forkruns`: a run's CPU lands in
-the forkserver's children's time when it ends), and anything else serve started (its orphan
-watcher). The session is sampled 15 s before each tick, when
-no run is alive (Prefect's runner starts a run's process up to 10 s early); one cycle's figure
-is the difference between the samples around its tick, so it also holds what serve does while
-it waits for the next tick.
+CPU is read from /proc for every process of serve's session: each live process's own time plus the
+time of the children it reaped. That is `serve` itself (the runner and its scheduler, and Prefect's
+temporary API, which serve runs in a thread and which answers every run's requests), the forkserver
+with the runs forked from it (`flows.serving.forkruns`: a run's CPU lands in the forkserver's
+children's time when it ends), and anything else serve started (its orphan watcher). The session is
+sampled 15 s before each tick, when no run is alive (Prefect's runner starts a run's process up to
+10 s early); one cycle's figure is the difference between the samples around its tick, so it also
+holds what serve does while it waits for the next tick.
 
 Alerts go to the feed server's webhook receiver, which answers: no retried deliveries to a dead
 address are counted. A no-change cycle raises no alert; each cycle's figures say how many

@@ -165,7 +165,7 @@ def awaiting_after(
 ) -> list[QueuedArticle]:
     """The first `limit` articles awaiting detection under `rules_version` whose store id is
     above `after_id`, in id order (storing order), read as `pending_detection` reads them: for
-    work done ahead of the queue (`flows.ahead`), which takes nothing."""
+    work done ahead of the queue (`flows.stages.ahead`), which takes nothing."""
     condition = and_(articles.c.id > after_id, _awaiting(rules_version))
     return _queued(session, condition, limit, order=(articles.c.id,))
 

@@ -14,16 +14,16 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 import db
-from flows.config import RunConfig, load_run_config, region_names
-from flows.handoff import Handoff, handed
-from flows.idle import due_sources
-from flows.liveness import process_identity
-from flows.monitorlock import monitor_lock, skipped_report
-from flows.pipeline import run_cycle
-from flows.report import RunReport, shown_date, shown_status
-from flows.runtime import transaction
-from flows.settings import load_settings
-from flows.sourcesfile import load_source_specs
+from flows.context.config import RunConfig, load_run_config, region_names
+from flows.context.liveness import process_identity
+from flows.context.runtime import transaction
+from flows.context.settings import load_settings
+from flows.context.sourcesfile import load_source_specs
+from flows.runs.handoff import Handoff, handed
+from flows.runs.idle import due_sources
+from flows.runs.monitorlock import monitor_lock, skipped_report
+from flows.runs.pipeline import run_cycle
+from flows.stages.report import RunReport, shown_date, shown_status
 from notify.escaping import escape_markdown
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,13 @@ def run_process_recorded(logger: Logger) -> Iterator[None]:
 
     `watchfloor serve` reads the label of its deployment's runs to tell a run whose process has
     ended (killed with its machine, container or `serve`) from one still working, and marks the
-    first crashed (`flows.deployments.recover_runs`). Prefect's runner records no pid itself. A
-    failure costs only that check: the run goes on. A run of no deployment (a one-off `run`, a
-    flow called in a process) is never checked, and a run `serve` started is labelled before
-    its engine starts (`flows.servedruns`): neither is labelled again here, which spares each
-    cycle a write to the API (and, on a Prefect API over SQLite, the ~2 s retry of a 503 now
-    and then; see `flows.apiapp`). A deployment's run that a work pool's worker started is.
+    first crashed (`flows.serving.deployments.recover_runs`). Prefect's runner records no pid
+    itself. A failure costs only that check: the run goes on. A run of no deployment (a one-off
+    `run`, a flow called in a process) is never checked, and a run `serve` started is labelled
+    before its engine starts (`flows.serving.servedruns`): neither is labelled again here, which
+    spares each cycle a write to the API (and, on a Prefect API over SQLite, the ~2 s retry of a 503
+    now and then; see `flows.prefectapi.app`). A deployment's run that a work pool's worker started
+    is.
 
     Written beside the block, not before it: a busy API answers slowly now and then, and the
     cycle works meanwhile. A run killed before the label is written is one `serve` cannot tell
@@ -106,7 +107,7 @@ def monitor_flow(
 ) -> RunReport:
     """One monitoring cycle over the sources that are due; `all_sources` polls every one.
 
-    A command running the flow in its own process hands it (`flows.handoff`) the configuration
+    A command running the flow in its own process hands it (`flows.runs.handoff`) the configuration
     it loaded, its progress bars, and, for a one-off run, the polling already under way and
     holding the monitor lock: the flow then detects and sends beside that polling.
 

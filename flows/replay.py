@@ -8,12 +8,12 @@ from typing import overload
 from prefect import flow
 
 from core.model import SourceSpec
-from flows.config import load_run_config
-from flows.handoff import handed
-from flows.pipeline import run_cycle
-from flows.replayplan import plan_replay_of
-from flows.report import RunReport, publish_artifact
-from flows.settings import load_settings
+from flows.context.config import load_run_config
+from flows.context.settings import load_settings
+from flows.runs.handoff import handed
+from flows.runs.pipeline import run_cycle
+from flows.runs.replayplan import plan_replay_of
+from flows.stages.report import RunReport, publish_artifact
 
 
 class ChunkBatches(Sequence[Sequence[SourceSpec]]):
@@ -47,7 +47,7 @@ def replay_flow(
     rules_dir: str | None = None,
 ) -> RunReport:
     """Replay `paths` (default: the seeds folder) and report what was found and sent. A
-    command running the flow in its own process hands it (`flows.handoff`) the configuration it
+    command running the flow in its own process hands it (`flows.runs.handoff`) the configuration it
     loaded and its progress bars.
 
     The store's URL and the subscribers' Apprise URLs come from the settings (WATCHFLOOR_*

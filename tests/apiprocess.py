@@ -1,9 +1,9 @@
 """The test session's Prefect API process (`python -m tests.apiprocess FD`, tests/prefectdb.py):
 the app a command's own temporary API serves, built as that one builds it
-(`flows.apiserver.app_frozen_once_built`: `flows.apiapp`'s app, what was loaded frozen once it
-is built), served by uvicorn on the bound TCP socket it inherited as descriptor FD (the test
-process bound it, as a command binds its own API's: `flows.apiserver`). Like uvicorn's command,
-it exits with status 3 when the server did not start.
+(`flows.prefectapi.server.app_frozen_once_built`: `flows.prefectapi.app`'s app, what was loaded
+frozen once it is built), served by uvicorn on the bound TCP socket it inherited as descriptor FD
+(the test process bound it, as a command binds its own API's: `flows.prefectapi.server`). Like
+uvicorn's command, it exits with status 3 when the server did not start.
 
 Cyclic collection is off from the interpreter's start until the app is built and frozen: the
 process imports all of Prefect's server, which stays loaded for as long as it serves, and the
@@ -24,7 +24,7 @@ import sys  # noqa: E402
 
 import uvicorn  # noqa: E402
 
-from flows.apiserver import app_frozen_once_built  # noqa: E402
+from flows.prefectapi.server import app_frozen_once_built  # noqa: E402
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when its server did not start
 

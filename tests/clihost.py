@@ -109,7 +109,7 @@ def main() -> None:
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     with Path(os.devnull).open("rb") as nothing:
         os.dup2(nothing.fileno(), 0)
-    from flows.cli import app  # the console script's object, imported as it imports it
+    from flows.cli.app import app  # the console script's object, imported as it imports it
 
     for line in requests:
         answers.write(json.dumps(run_one(app, json.loads(line))) + "\n")

@@ -1,5 +1,6 @@
 """A process that starts `watchfloor replay` and `watchfloor run` commands as forks of itself,
-having imported once what a flow command imports (`flows.warm`, as `serve`'s forkserver does).
+having imported once what a flow command imports (`flows.serving.warm`, as `serve`'s forkserver
+does).
 
 Each command is a process of its own, with its own descriptors, environment, working folder,
 process group when asked, Prefect settings and logging, exit status and signals: what a test
@@ -35,9 +36,9 @@ from typing import Any, NoReturn
 from prefect.context import refresh_global_settings_context
 from prefect.logging.configuration import setup_logging
 
-import flows.cli  # the console script's module
-import flows.warm  # what a flow command imports, loaded once
-from flows.process import apply_prefect_defaults
+import flows.cli.app  # the console script's module
+import flows.serving.warm  # what a flow command imports, loaded once
+from flows.prefectapi.process import apply_prefect_defaults
 
 WATCHFLOOR = str(Path(sys.executable).with_name("watchfloor"))
 MESSAGE_LIMIT = 1 << 20  # a command's environment and arguments, as JSON
@@ -60,7 +61,7 @@ def run_command(request: dict[str, Any], descriptors: list[int], started: int) -
     apply_prefect_defaults()
     refresh_global_settings_context()
     setup_logging(incremental=False)
-    flows.cli.app()  # exits with the command's status, as the console script does
+    flows.cli.app.app()  # exits with the command's status, as the console script does
     sys.exit(0)
 
 

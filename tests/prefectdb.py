@@ -8,13 +8,14 @@ API created it, before any flow ran (`TEMPLATE_NAME` in the folder named by `TEM
 the outermost process makes and its children inherit); the others wait for it and start theirs on a
 copy. What Prefect does after its start is the same on both.
 
-The API process serves what a Watchfloor command serves itself: `flows.apiapp`'s app (Prefect's,
-whose background-task worker checks every 2 s instead of 250 ms and whose in-memory Redis waits
-on its loop), with the Prefect defaults of a Watchfloor command (`flows.process`: no automation
-services, which no test and no part of Watchfloor uses). Prefect's stock API process took
-3.5-3.6 CPU-s to start on a copy and 0.41-0.43 CPU-s per 30 s idle; this one 3.1-3.3 and 0.12-0.16
-(/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make test`. Built and frozen as a
-command's own API builds it (`tests.apiprocess`), with cyclic collection off until then: 4.1-4.2
+The API process serves what a Watchfloor command serves itself: `flows.prefectapi.app`'s app
+(Prefect's, whose background-task worker checks every 2 s instead of 250 ms and whose in-memory
+Redis waits on its loop), with the Prefect defaults of a Watchfloor command
+(`flows.prefectapi.process`: no automation services, which no test and no part of Watchfloor uses).
+Prefect's stock API process took 3.5-3.6 CPU-s to start on a copy and 0.41-0.43 CPU-s per 30 s idle;
+this one 3.1-3.3 and 0.12-0.16 (/proc, 3-6 starts each): with 5 workers, ~20 CPU-s less a `make
+test`. Built and frozen as a command's own API builds it (`tests.apiprocess`), with cyclic
+collection off until then: 4.1-4.2
 -> 3.3-3.6 CPU-s a start on a copy. The harness is this
 module's, not `prefect_test_harness`, whose module imports Prefect's server package (~1 CPU-s a
 process) into a test process that only needs a client.
@@ -101,7 +102,7 @@ def _harness(database_folder: Path) -> Iterator[None]:
         temporary_settings,
     )
 
-    from flows.apiserver import drain_prefect_workers
+    from flows.prefectapi.server import drain_prefect_workers
 
     atexit.register(shutil.rmtree, database_folder, ignore_errors=True)
     database = f"sqlite+aiosqlite:///{database_folder / HARNESS_DATABASE}"
@@ -124,17 +125,17 @@ def _harness(database_folder: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _api_process() -> Iterator[str]:
-    """Watchfloor's API process (`flows.apiapp`) on 127.0.0.1, with this process's Prefect
+    """Watchfloor's API process (`flows.prefectapi.app`) on 127.0.0.1, with this process's Prefect
     settings and a Watchfloor command's Prefect defaults; its API URL once it answers. Stopped
     on the way out (and at exit, should the process end without unwinding).
 
     The socket is bound here and handed to the API process, as a command binds its own API's
-    before serving it (`flows.apiserver`): no other process can take the port in between.
+    before serving it (`flows.prefectapi.server`): no other process can take the port in between.
     A port chosen free here and bound by the API process seconds later could be, and was:
     two workers starting their APIs at once were given the same free port, the second's API
     exited for want of it while the second worker's health check was answered by the first's,
     and the second worker used the first's API until that one stopped with its worker."""
-    from flows.apiserver import loopback_socket
+    from flows.prefectapi.server import loopback_socket
 
     with contextlib.closing(loopback_socket()) as sock:
         port = int(sock.getsockname()[1])
@@ -152,14 +153,14 @@ def _api_process() -> Iterator[str]:
 
 
 def _start_api(sock: socket.socket) -> subprocess.Popen[bytes]:
-    """The API process (`tests.apiprocess`: `flows.apiapp`'s app, built and frozen as a
+    """The API process (`tests.apiprocess`: `flows.prefectapi.app`'s app, built and frozen as a
     command's own temporary API builds it) serving on `sock` (inherited), run from the
     project's folder, with the environment of Prefect's API process command (prefect 3.8's
     `SubprocessASGIServer`) but not `final` (PREFECT__SERVER_FINAL), as
-    `flows.apiapp.temporary_app` says why."""
+    `flows.prefectapi.app.temporary_app` says why."""
     from prefect.settings import get_current_settings
 
-    from flows.process import apply_prefect_defaults
+    from flows.prefectapi.process import apply_prefect_defaults
 
     environment = dict(os.environ)
     apply_prefect_defaults(environment)  # only a server reads them

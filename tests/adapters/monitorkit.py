@@ -144,7 +144,7 @@ def run_json(*args: str) -> dict[str, Any]:
 
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from flows.cli.app import app
 
     environment = dict(os.environ)
     try:

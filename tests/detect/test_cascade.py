@@ -19,7 +19,7 @@ from detect.engine.detector import _support_candidates, rule_matches
 from detect.engine.event_mentions import SentenceTrace
 from detect.engine.prefilter import could_fire
 from detect.engine.scan import ArticleScan, article_text, find_terms, scan_article
-from flows.detect_cli import read_items
+from flows.cli.detect import read_items
 from tests.detect.conftest import RULES
 from tests.detect.seeds import ORDER, seed_input
 from tests.detect.test_corpus_eval import CORPUS

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import detect
-from flows.detect_cli import read_items
+from flows.cli.detect import read_items
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 MIN_MICRO_F1 = 0.85

@@ -1,4 +1,4 @@
-"""A replay's analysis made ahead in a process of its own (`flows.ahead`) changes how long
+"""A replay's analysis made ahead in a process of its own (`flows.stages.ahead`) changes how long
 detection takes, never what it finds: the same developments, evidence, alerts and article states
 as the detect stage analysing alone, whether the process analysed everything, was held back at
 its limit, died, or read an article that reads differently now. The process dies with the
@@ -29,16 +29,16 @@ from hypothesis import strategies as st
 
 import adapters
 import db
-import flows.pipeline
-from flows.ahead import AnalysisAhead, _held, _unheld, reading_digest
-from flows.analysis import Found, analyse_item
-from flows.config import RunConfig, load_run_config
-from flows.ingest import StoreWatcher, fetch_plan, ingest
+import flows.runs.pipeline
+from flows.context.config import RunConfig, load_run_config
+from flows.context.runtime import transaction
+from flows.context.settings import load_settings
 from flows.replay import ChunkBatches
-from flows.replayplan import replay_source
-from flows.runtime import transaction
-from flows.settings import load_settings
-from flows.stages import DetectOutcome, detect_pending
+from flows.runs.replayplan import replay_source
+from flows.stages.ahead import AnalysisAhead, _held, _unheld, reading_digest
+from flows.stages.analysis import Found, analyse_item
+from flows.stages.ingest import StoreWatcher, fetch_plan, ingest
+from flows.stages.tasks import DetectOutcome, detect_pending
 from tests.conftest import ROOT, RULES, SEEDS
 from tests.flows.killkit import developments
 
@@ -220,9 +220,9 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
 
 CHILD = """
 import sys, time
-from flows.ahead import AnalysisAhead
-from flows.config import load_run_config
-from flows.settings import load_settings
+from flows.stages.ahead import AnalysisAhead
+from flows.context.config import load_run_config
+from flows.context.settings import load_settings
 config = load_run_config(load_settings(database_url=sys.argv[1], rules_dir=sys.argv[2]))
 ahead = AnalysisAhead.start(config.database_url, config.ruleset, config.rules_version)
 print(ahead.pid, flush=True)
@@ -295,7 +295,7 @@ def test_a_replay_whose_process_cannot_start_goes_on_without_it(
     chunks = adapters.plan_replay(spec, FILES_PER_CHUNK).chunks
     plan = fetch_plan(config.settings, [spec], ChunkBatches(chunks), conditional=False)
     monkeypatch.setattr(subprocess, "Popen", refused)
-    with flows.pipeline.analysis_ahead(config, plan) as ahead:
+    with flows.runs.pipeline.analysis_ahead(config, plan) as ahead:
         assert ahead is None
 
 

@@ -1,7 +1,7 @@
 """Alerts end to end: real replay flow runs, real SQLite files, real SMTP and HTTP receivers.
 
-The clock of the flows is the test's (flows.clock.utcnow), so backoff, quiet hours and digest
-periods pass without waiting.
+The clock of the flows is the test's (flows.context.clock.utcnow), so backoff, quiet hours and
+digest periods pass without waiting.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.replay import replay_flow
-from flows.report import RunReport
+from flows.stages.report import RunReport
 from tests.conftest import store_env
 from tests.notify.alertkit import (
     SEED_ALERTS,
@@ -176,7 +176,7 @@ def test_an_alert_nobody_wants_is_recorded_unrouted(
     sqlite_url: str, tmp_path: Path, http: HttpReceiver, clock: Clock
 ) -> None:
     import db
-    from flows.runtime import transaction
+    from flows.context.runtime import transaction
 
     config = write_subscribers(tmp_path, [(hook_url(http.port, "launches"), "missile_launch")])
     report = replay(sqlite_url, config)

@@ -12,8 +12,8 @@ import pytest
 from apprise.decorators import notify as apprise_notify
 
 import db
-from flows import delivery
-from flows.delivery import deliver_pending, retry_failed_deliveries
+from flows.stages import delivery
+from flows.stages.delivery import deliver_pending, retry_failed_deliveries
 from notify import Subscribers
 from tests.notify.alertkit import T0, deliveries, hook_url, seed_alerts
 from tests.notify.notifykit import Subscriber, subscriber, subscribers
@@ -215,7 +215,7 @@ def test_routing_to_nobody_is_recorded_as_unrouted(sqlite_url: str, http: HttpRe
     seed_alerts(sqlite_url, ["high", "low"], category="summit")
     outcome = deliver_pending(sqlite_url, to(hook(http, "launches", "missile_launch")), MAX, T0)
     assert (outcome.unrouted, outcome.delivered) == (2, 0)
-    from flows.runtime import transaction
+    from flows.context.runtime import transaction
 
     with transaction(sqlite_url) as session:
         assert [a.unrouted for a in db.list_alerts(session, "unrouted")] == [True, True]

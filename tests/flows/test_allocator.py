@@ -1,6 +1,6 @@
-"""A run gives freed memory back to the system at once (flows/allocator.py), where glibc, left to
-itself, keeps it once the process has freed a large block. Each case runs in a fresh interpreter
-(the thresholds are the process's) and reads its own resident memory from /proc."""
+"""A run gives freed memory back to the system at once (flows/context/allocator.py), where glibc,
+left to itself, keeps it once the process has freed a large block. Each case runs in a fresh
+interpreter (the thresholds are the process's) and reads its own resident memory from /proc."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.clikit import ROOT, run_captured
 # resident memory the process holds after that than before.
 RETAINED_AFTER_FREEING = """
 import json, os, sys
-from flows.allocator import return_memory_promptly
+from flows.context.allocator import return_memory_promptly
 
 def resident_bytes():
     with open("/proc/self/statm") as statm:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import db
-from flows.apireach import unreachable_message, without_credentials
-from flows.config import load_run_config
-from flows.runtime import transaction
-from flows.settings import load_settings
+from flows.context.config import load_run_config
+from flows.context.runtime import transaction
+from flows.context.settings import load_settings
+from flows.prefectapi.reach import unreachable_message, without_credentials
 from tests.adapters.feedserver import FeedServer, serving_feeds
 from tests.adapters.monitorkit import Src, run_json, stored_items, write_sources
 from tests.conftest import SEEDS

@@ -1,4 +1,5 @@
-"""The temporary API's app (flows.apiapp): Prefect's own, whose background worker polls less."""
+"""The temporary API's app (flows.prefectapi.app): Prefect's own, whose background worker polls
+less."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-# Prefect's server package, docket and flows.apiapp (which imports them) are imported by the
+# Prefect's server package, docket and flows.prefectapi.app (which imports them) are imported by the
 # tests that need them: at the top of this module, every test process would import them when it
 # collects the suite (~1 CPU-s), though only the API process needs them.
 
@@ -18,7 +19,7 @@ import pytest
 def test_prefects_background_worker_is_built_as_an_unhurried_worker() -> None:
     from prefect.server.api import background_workers
 
-    from flows.apiapp import UnhurriedWorker
+    from flows.prefectapi.app import UnhurriedWorker
 
     # What Prefect's `background_worker` calls when it builds the worker: a Prefect upgrade that
     # moves the construction elsewhere fails here instead of silently polling every 250 ms.
@@ -31,7 +32,7 @@ def test_prefects_background_worker_is_built_as_an_unhurried_worker() -> None:
 def test_an_unhurried_worker_checks_every_two_seconds_unless_told_otherwise() -> None:
     from docket import Docket
 
-    from flows.apiapp import UNHURRIED_CHECK, UnhurriedWorker
+    from flows.prefectapi.app import UNHURRIED_CHECK, UnhurriedWorker
 
     docket = Docket(name="apiapp-test", url="memory://")
     worker = UnhurriedWorker(docket)
@@ -44,7 +45,7 @@ def test_an_unhurried_worker_checks_every_two_seconds_unless_told_otherwise() ->
 def test_fastapi_keeps_included_routes_in_place_so_final_would_only_collect_garbage() -> None:
     from prefect.server.api import server
 
-    import flows.apiapp  # noqa: F401  the server as the temporary API has it
+    import flows.prefectapi.app  # noqa: F401  the server as the temporary API has it
 
     # What Prefect's `final` would drop when FastAPI copies routes (before 0.137): an upgrade or
     # downgrade that brings the copies back fails here, and `temporary_app` needs `final` again.

@@ -1,5 +1,6 @@
 """The temporary API's in-memory Redis waits for pub/sub messages on the event loop
-(flows.apipubsub): what docket's cancellation listener asks of it still works, with no thread."""
+(flows.prefectapi.pubsub): what docket's cancellation listener asks of it still works, with no
+thread."""
 
 from __future__ import annotations
 
@@ -47,14 +48,14 @@ async def listen_publish_and_time_out(executor: CountingExecutor) -> tuple[Any, 
 def test_the_temporary_apis_pub_sub_waits_on_the_loop() -> None:
     from burner_redis.pubsub import PubSub  # type: ignore[import-untyped]
 
-    import flows.apiapp  # noqa: F401  what the temporary API imports, and with it the wait
-    from flows.apipubsub import wait_on_the_loop
+    import flows.prefectapi.app  # noqa: F401  what the temporary API imports, and with it the wait
+    from flows.prefectapi.pubsub import wait_on_the_loop
 
     assert PubSub._queue_get is wait_on_the_loop
 
 
 def test_messages_arrive_and_an_empty_wait_times_out_without_a_thread() -> None:
-    import flows.apipubsub  # noqa: F401  installs the wait on the loop
+    import flows.prefectapi.pubsub  # noqa: F401  installs the wait on the loop
 
     executor = CountingExecutor()
     confirmed, message, nothing = asyncio.run(listen_publish_and_time_out(executor))

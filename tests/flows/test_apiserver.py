@@ -1,4 +1,4 @@
-"""Prefect's temporary API in the CLI's process (flows.apiserver): what its start leaves the
+"""Prefect's temporary API in the CLI's process (flows.prefectapi.server): what its start leaves the
 process's garbage collector to walk."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import gc
 loaded = object.__new__(type("Loaded", (), {}))  # tracked by the collector, held before the API
-from flows.apiserver import start_server
+from flows.prefectapi.server import start_server
 api = start_server()
 try:
     from prefect.server.api import server

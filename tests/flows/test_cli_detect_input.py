@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flows.detect_cli import published_datetime
+from flows.cli.detect import published_datetime
 from tests.flows.test_cli import watchfloor_hosted
 
 LAUNCH = (

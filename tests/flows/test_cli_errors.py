@@ -89,7 +89,7 @@ def test_replay_of_a_missing_path_exits_2(tmp_path: Path) -> None:
 # The `watchfloor` console script, in a process that says afterwards whether Prefect was imported.
 IMPORTS_PREFECT = """
 import sys
-from flows.cli import app
+from flows.cli.app import app
 try:
     app()
 finally:
@@ -216,7 +216,7 @@ def test_notify_urls_that_are_not_json_are_one_line_without_the_value(tmp_path: 
 
 
 def test_notify_urls_may_be_given_without_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.settings import load_settings
+    from flows.context.settings import load_settings
 
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", " json://127.0.0.1:9/a  json://127.0.0.1:9/b ")
     settings = load_settings()

@@ -16,7 +16,7 @@ from tests.clikit import run_captured
 RUN_AND_LIST_PACKAGES = """
 import json, sys
 from typer.testing import CliRunner
-from flows.cli import app
+from flows.cli.app import app
 
 loaded = []
 for args in map(json.loads, sys.argv[1:]):

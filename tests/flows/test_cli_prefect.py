@@ -33,7 +33,7 @@ SEEDS = ROOT / "seeds"
 # What Prefect itself reads, in a process that imported the CLI the way the console script does.
 PROBE = """
 import json, os
-import flows.cli
+import flows.cli.app
 from prefect.settings import get_current_settings
 settings = get_current_settings()
 print(json.dumps({
@@ -242,17 +242,17 @@ def test_a_killed_replay_leaves_no_api_and_no_process(
         reader.join(timeout=10)
 
 
-# --- the CLI starts Prefect's temporary API itself (flows.apiserver) ---------------------------
+# --- the CLI starts Prefect's temporary API itself (flows.prefectapi.server) ------------------
 
 # A replay in a process that reports, after the command, the threads and processes it left and
 # whether the temporary API it logged still answers.
-# flows.cli first, as the console script imports it: it sets Prefect's defaults (a start-up
+# flows.cli.app first, as the console script imports it: it sets Prefect's defaults (a start-up
 # timeout for a loaded machine) before anything imports Prefect.
 REPLAY_PROBE = """
 import json, os, sys, threading
-from flows.cli import app
+from flows.cli.app import app
 from tests.flows.test_cli_prefect import answers, children_of, command_line
-from flows import apiserver
+from flows.prefectapi import server as apiserver
 ports = []
 start = apiserver.TemporaryApi.start
 def recording_start(api):
@@ -319,7 +319,9 @@ def test_a_replay_runs_on_an_api_it_serves_itself_and_stops(
             "SELECT (SELECT count(*) FROM flow_run), (SELECT count(*) FROM block_type)"
         ).fetchone()
     assert flow_runs == 1, "the run was recorded in the home's database"
-    assert block_types == 0, "the API wrote none of Prefect's block types (flows/process.py)"
+    assert block_types == 0, (
+        "the API wrote none of Prefect's block types (flows/prefectapi/process.py)"
+    )
 
 
 def replay_error_lines(tmp_path: Path, env: dict[str, str]) -> list[str]:

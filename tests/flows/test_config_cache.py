@@ -1,5 +1,5 @@
 """Rules and subscribers are compiled once per process and again only when their files change,
-observed through the INFO lines flows.config emits when it really compiles or loads them.
+observed through the INFO lines flows.context.config emits when it really compiles or loads them.
 
 The cycles are real monitor flow runs in one process, as a long-lived process runs them: an
 unchanged rules folder is not compiled again, an edited one is, at the very next cycle.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import load_run_config, load_versioned_ruleset
-from flows.settings import load_settings
+from flows.context.config import load_run_config, load_versioned_ruleset
+from flows.context.settings import load_settings
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, run_monitor, write_sources
 from tests.conftest import RULES, store_env
@@ -39,9 +39,9 @@ def subscriber_loads(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def watch(caplog: pytest.LogCaptureFixture) -> None:
-    """Capture flows.config's INFO lines from now on (called in the test itself: a level set
+    """Capture flows.context.config's INFO lines from now on (called in the test itself: a level set
     in a fixture applies to the set-up phase's capture only)."""
-    caplog.set_level(logging.INFO, logger="flows.config")
+    caplog.set_level(logging.INFO, logger="flows.context.config")
 
 
 def test_unchanged_rules_are_not_compiled_again(

@@ -27,13 +27,13 @@ from adapters.feedparse import parse_feed
 from adapters.rss import source_zone
 from core.model import Article, FetchResult, SourceSpec
 from db.models import ArticleRow, alerts
-from flows.analysis import analysed
-from flows.config import RunConfig, load_run_config
-from flows.ingest import FetchPolicy, register_batch, store_batch
-from flows.replayplan import replay_source
-from flows.runtime import transaction
-from flows.settings import load_settings
-from flows.stages import detect_stage, record_chunk
+from flows.context.config import RunConfig, load_run_config
+from flows.context.runtime import transaction
+from flows.context.settings import load_settings
+from flows.runs.replayplan import replay_source
+from flows.stages.analysis import analysed
+from flows.stages.ingest import FetchPolicy, register_batch, store_batch
+from flows.stages.tasks import detect_stage, record_chunk
 from tests.conftest import ROOT, RULES, SEEDS
 
 MARK = "FAULT-INJECTED"

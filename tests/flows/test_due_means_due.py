@@ -3,12 +3,12 @@ feed server on 127.0.0.1, with `poll_interval: 1m`. A healthy source is fetched 
 not every other one; a source that answered 503 with Retry-After is left alone until that has
 passed, then polled on every tick again.
 
-The flows read the test's clocks, set per tick the way `watchfloor serve` runs a cycle: the
-check for due sources (flows.idle.utcnow) comes some seconds after the tick, once the run's
-process has started, and the fetch is recorded (flows.clock.utcnow) a few seconds later still.
-The seconds are those measured under `serve --cron '* * * * *'` on a loaded 2-core machine;
-they vary from tick to tick, and that variation made the old rule (due when the next poll
-time, counted from the last fetch, has passed) skip every other tick.
+The flows read the test's clocks, set per tick the way `watchfloor serve` runs a cycle: the check
+for due sources (flows.runs.idle.utcnow) comes some seconds after the tick, once the run's process
+has started, and the fetch is recorded (flows.context.clock.utcnow) a few seconds later still. The
+seconds are those measured under `serve --cron '* * * * *'` on a loaded 2-core machine; they vary
+from tick to tick, and that variation made the old rule (due when the next poll time, counted from
+the last fetch, has passed) skip every other tick.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def polled_ticks(
         ],
     )
     clock = CycleClock()
-    monkeypatch.setattr("flows.idle.utcnow", clock.at_check)
-    monkeypatch.setattr("flows.clock.utcnow", clock.at_fetch)
+    monkeypatch.setattr("flows.runs.idle.utcnow", clock.at_check)
+    monkeypatch.setattr("flows.context.clock.utcnow", clock.at_fetch)
     monkeypatch.setenv("WATCHFLOOR_DATABASE_URL", url)
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
     polled: dict[str, list[int]] = {HEALTHY: [], LIMITED: []}

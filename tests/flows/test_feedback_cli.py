@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from db.models import alerts, deliveries
+from flows.context.runtime import transaction
 from flows.replay import replay_flow
-from flows.runtime import transaction
 from tests.conftest import store_env
 from tests.flows.test_cli import json_of, watchfloor_hosted
 from tests.web.webkit import APPRISE_URL

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigValidationError
-from flows.settings import load_settings
-from flows.sourcesfile import load_source_specs
+from flows.context.settings import load_settings
+from flows.context.sourcesfile import load_source_specs
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""`serve` starts its flow runs as forks of a warm process (flows.forkruns): a run finds
+"""`serve` starts its flow runs as forks of a warm process (flows.serving.forkruns): a run finds
 Prefect, the flow's modules and the compiled rules already loaded, and compiles rules again
 only when their files changed. Real Prefect flow runs in real child processes."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from prefect import flow
 
-from flows.forkruns import runs_forked_from_a_warm_process
+from flows.serving.forkruns import runs_forked_from_a_warm_process
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -36,16 +36,16 @@ def describe_run_process(report: str, rules_dir: str) -> None:
     objects were out of the garbage collector's sight, and whether loading the rules compiled
     them."""
     from adapters.context import _ssl_context
-    from flows.config import load_versioned_ruleset
+    from flows.context.config import load_versioned_ruleset
 
-    preloaded = "flows.warm" in sys.modules
+    preloaded = "flows.serving.warm" in sys.modules
     # The warm-up's parse of the sources file, inherited by the fork.
-    sources_parsed = "flows.sourcesfile" in sys.modules and bool(
-        sys.modules["flows.sourcesfile"]._parsed_specs
+    sources_parsed = "flows.context.sourcesfile" in sys.modules and bool(
+        sys.modules["flows.context.sourcesfile"]._parsed_specs
     )
     compilations = _Compilations()
-    logging.getLogger("flows.config").addHandler(compilations)
-    logging.getLogger("flows.config").setLevel(logging.INFO)
+    logging.getLogger("flows.context.config").addHandler(compilations)
+    logging.getLogger("flows.context.config").setLevel(logging.INFO)
     load_versioned_ruleset(Path(rules_dir))
     facts = {
         "preloaded": preloaded,
@@ -54,7 +54,7 @@ def describe_run_process(report: str, rules_dir: str) -> None:
         "parent": os.getppid(),
         # Built in the warm-up: fetch's (Prefect's clients have theirs, below).
         "tls_contexts": _ssl_context.cache_info().currsize,
-        # Prefect's clients take the context the warm-up built (flows.warm).
+        # Prefect's clients take the context the warm-up built (flows.serving.warm).
         "prefect_context_shared": preloaded and _prefect_clients_share_the_warm_context(),
         "frozen": gc.get_freeze_count() > 0,
         "numpy_loaded": "core.simhashes" in sys.modules and "numpy" in sys.modules,
@@ -70,7 +70,7 @@ def _prefect_clients_share_the_warm_context() -> bool:
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
-    from flows.warm import verified_context
+    from flows.prefectapi.tls import verified_context
 
     built_before = verified_context.cache_info().currsize
     clients = (get_client(sync_client=True), get_client())

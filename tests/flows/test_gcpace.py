@@ -1,5 +1,5 @@
 """A one-off command's process collects the youngest generation in larger steps
-(flows.gcpace), and a one-off run and a replay set it."""
+(flows.context.gcpace), and a one-off run and a replay set it."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.gcpace import FIRST_GENERATION_EVERY, OLDER_GENERATIONS_EVERY
+from flows.cli.app import app
+from flows.context.gcpace import FIRST_GENERATION_EVERY, OLDER_GENERATIONS_EVERY
 
 LARGER_STEPS = (FIRST_GENERATION_EVERY, *OLDER_GENERATIONS_EVERY)
 

@@ -1,4 +1,4 @@
-"""A command hands its flow the configuration it loaded (flows.handoff); the flow checks that
+"""A command hands its flow the configuration it loaded (flows.runs.handoff); the flow checks that
 it was loaded from the files its parameters name, the ones Prefect records and shows."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from flows.config import load_run_config
-from flows.handoff import Handoff, HandoffMismatchError
-from flows.settings import load_settings
+from flows.context.config import load_run_config
+from flows.context.settings import load_settings
+from flows.runs.handoff import Handoff, HandoffMismatchError
 from tests.conftest import RULES
 
 

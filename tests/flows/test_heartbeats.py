@@ -10,8 +10,8 @@ from prefect import flow, flow_engine
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
 
-import flows.pipeline  # noqa: F401  (installs flows.heartbeats, as the monitor and replay flows do)
-from flows import heartbeats
+import flows.runs.pipeline  # noqa: F401  (installs flows.stages.heartbeats, as the monitor and replay flows do)
+from flows.stages import heartbeats
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -23,10 +23,10 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.idle import NOTHING_TO_DO, NOTHING_TO_REPLAY
-from flows.oneoff import NOTHING_NEW
-from flows.runtime import transaction
+from flows.cli.app import app
+from flows.context.runtime import transaction
+from flows.runs.idle import NOTHING_TO_DO, NOTHING_TO_REPLAY
+from flows.runs.oneoff import NOTHING_NEW
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, store, write_sources
 from tests.conftest import SEEDS

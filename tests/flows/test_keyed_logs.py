@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.keyed import keyed
+from flows.stages.keyed import keyed
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, add_feeds, run_monitor, write_sources
 from tests.conftest import store_env

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from flows.replayplan import REPLAY_CHUNK_FILES
-from flows.stages import REPLAY_DETECT_CHUNK
+from flows.runs.replayplan import REPLAY_CHUNK_FILES
+from flows.stages.tasks import REPLAY_DETECT_CHUNK
 from tests.conftest import SEEDS
 from tests.flows.killkit import (
     CORPUS,
@@ -131,7 +131,8 @@ def test_kill_9_anywhere_then_rerun_equals_a_clean_run(
 
 
 # A replay of more than one chunk of REPLAY_CHUNK_FILES files: the process analysing ahead
-# (flows/ahead.py) runs beside it, and the detect stage records chunks of REPLAY_DETECT_CHUNK.
+# (flows/stages/ahead.py) runs beside it, and the detect stage records chunks of
+# REPLAY_DETECT_CHUNK.
 LONG_DATES = tuple(f"2026-02-{day:02d}" for day in (3, 10, 17, 24, 28))
 
 

@@ -1,6 +1,6 @@
 """Kill -9 a one-off `watchfloor run` at any moment, run it again: nothing is lost or sent twice.
 
-A run polls its sources before Prefect starts (`flows.oneoff`), so it has a window of its own:
+A run polls its sources before Prefect starts (`flows.runs.oneoff`), so it has a window of its own:
 articles stored by the polling, Prefect still starting, nothing detected yet. Real processes:
 `watchfloor run` over the labelled corpus served as five RSS feeds by a local HTTP server, into
 a real SQLite store, alerting a webhook receiver on 127.0.0.1 (slow while a run to be killed

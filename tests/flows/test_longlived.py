@@ -1,5 +1,5 @@
 """A process freezes what it has loaded out of the garbage collector's sight once, at its
-first cycle, so later full collections skip it (flows.longlived)."""
+first cycle, so later full collections skip it (flows.context.longlived)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ KOREA = "/feed/rss2_korea.xml"
 # Run in a fresh interpreter: the test process itself may have frozen already.
 PROBE = """
 import gc
-from flows.longlived import freeze_loaded
+from flows.context.longlived import freeze_loaded
 loaded = object.__new__(type("Loaded", (), {}))  # tracked by the collector
 assert gc.get_freeze_count() == 0
 freeze_loaded()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.app import app
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
     IDLE_RUN_JSON,

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import db
-from flows.cli import app
+from flows.cli.app import app
 from flows.monitor import ARTIFACT_KEY, cell
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (

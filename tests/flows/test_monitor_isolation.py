@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 import db
 import detect
 from core.model import Article
-from flows.cli import app
+from flows.cli.app import app
 from flows.monitor import ARTIFACT_KEY
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, artifact_of, run_monitor, write_sources

@@ -19,11 +19,11 @@ import pytest
 import sqlalchemy as sa
 
 import db
-import flows.monitorlock
-from flows.clock import utcnow
-from flows.liveness import process_identity, process_is_gone
-from flows.monitorlock import LOCK_NAME, SKIPPED, monitor_lock
-from flows.runtime import transaction
+import flows.runs.monitorlock
+from flows.context.clock import utcnow
+from flows.context.liveness import process_identity, process_is_gone
+from flows.context.runtime import transaction
+from flows.runs.monitorlock import LOCK_NAME, SKIPPED, monitor_lock
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
     IDLE_RUN_JSON,
@@ -71,7 +71,7 @@ def hold_lock(url: str, holder: str, *, age_s: float = 0) -> None:
             LOCK_NAME,
             holder,
             utcnow() - timedelta(seconds=age_s),
-            flows.monitorlock.LOCK_TTL_S,
+            flows.runs.monitorlock.LOCK_TTL_S,
         )
 
 
@@ -97,7 +97,7 @@ def test_run_json_says_on_stderr_that_it_skipped(
 ) -> None:
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from flows.cli.app import app
 
     # `--notify` and `--db` set these variables for the flow: undo them after the test.
     monkeypatch.setenv("WATCHFLOOR_NOTIFY_URLS", "[]")
@@ -172,7 +172,7 @@ def test_only_processes_of_this_machine_are_judged() -> None:
 def test_the_lease_is_renewed_while_the_run_lasts(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(flows.monitorlock, "LOCK_RENEW_S", 0.01)
+    monkeypatch.setattr(flows.runs.monitorlock, "LOCK_RENEW_S", 0.01)
     renewed = threading.Event()
     real_renew = db.renew_lock
 

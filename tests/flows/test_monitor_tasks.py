@@ -72,7 +72,7 @@ def test_a_deployment_run_ends_labelled_with_its_process(
     from prefect.client.orchestration import get_client
     from prefect.flow_engine import run_flow
 
-    from flows.liveness import process_identity
+    from flows.context.liveness import process_identity
     from flows.monitor import PROCESS_LABEL, monitor_flow
 
     path = write_sources(tmp_path / "sources.yaml", server, [Src("feed-00", "/feed/feed-00.xml")])

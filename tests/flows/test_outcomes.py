@@ -1,14 +1,14 @@
-"""Stage outcomes fold part by part and show in one summary line (`flows.outcomes`)."""
+"""Stage outcomes fold part by part and show in one summary line (`flows.stages.outcomes`)."""
 
 from __future__ import annotations
 
 from array import array
 
-from flows.delivery import SendOutcome
-from flows.ingest import StoreOutcome
-from flows.outcomes import fold, summary
-from flows.report import FailedItem
-from flows.stages import DetectOutcome
+from flows.stages.delivery import SendOutcome
+from flows.stages.ingest import StoreOutcome
+from flows.stages.outcomes import fold, summary
+from flows.stages.report import FailedItem
+from flows.stages.tasks import DetectOutcome
 
 
 def test_folding_adds_counts_and_joins_collections_in_place() -> None:

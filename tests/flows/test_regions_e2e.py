@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.app import app
 from flows.replay import replay_flow
 from tests.adapters.monitorkit import run_monitor
 from tests.conftest import RULES, store_env

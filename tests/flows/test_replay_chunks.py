@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import flows.replayplan
+import flows.runs.replayplan
 from flows.replay import replay_flow
 from tests.conftest import SEEDS, store_env
 
@@ -43,7 +43,7 @@ def test_chunks_replay_exactly_as_one_pass(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = replay(f"sqlite:///{tmp_path / 'whole.db'}", folder)
-    monkeypatch.setattr(flows.replayplan, "REPLAY_CHUNK_FILES", 9)
+    monkeypatch.setattr(flows.runs.replayplan, "REPLAY_CHUNK_FILES", 9)
     chunked = replay(f"sqlite:///{tmp_path / 'chunked.db'}", folder)
     assert whole.articles == chunked.articles == 125
     assert whole.developments and chunked.replay_json() == whole.replay_json()

@@ -113,7 +113,7 @@ def test_reader_comments_are_not_evidence_or_text(sqlite_url: str) -> None:
 
 def test_an_alert_shows_what_was_known_when_it_was_raised(sqlite_url: str) -> None:
     import db
-    from flows.runtime import transaction
+    from flows.context.runtime import transaction
 
     replay(sqlite_url)
     with transaction(sqlite_url) as session:

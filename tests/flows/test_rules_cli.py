@@ -10,7 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.app import app
 from tests.conftest import RULES
 
 LAUNCH = "North Korea fired two ballistic missiles into the East Sea on Tuesday."

@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect.utilities.collections import visit_collection
 
-from flows.report import RunReport, SourceLine, SourceLines
+from flows.stages.report import RunReport, SourceLine, SourceLines
 
 LINES = [
     SourceLine("alpha", "https://a.example/rss", "not_modified", 304, 0, 0, None),

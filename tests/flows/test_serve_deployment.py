@@ -19,15 +19,15 @@ import yaml
 from typer.testing import CliRunner
 
 from core.errors import ConfigError
-from flows.cli import app
-from flows.deployments import (
+from flows.cli.app import app
+from flows.context.settings import load_settings
+from flows.serving.deployments import (
     check_cron,
     monitor_deployment,
     schedule_next_run,
     serve_monitor,
     served_runs_prefect_environment,
 )
-from flows.settings import load_settings
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, prefect_api, stored_items, write_sources
 from tests.clikit import run_captured

@@ -19,16 +19,16 @@ from uuid import UUID
 
 import pytest
 
-from flows import deployments
-from flows.deployments import (
+from flows.context.liveness import process_identity
+from flows.context.settings import load_settings
+from flows.monitor import PROCESS_LABEL
+from flows.serving import deployments
+from flows.serving.deployments import (
     CRASHED_BY_SERVE,
     monitor_deployment,
     recover_runs,
     report_undone_runs,
 )
-from flows.liveness import process_identity
-from flows.monitor import PROCESS_LABEL
-from flows.settings import load_settings
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import write_sources
 

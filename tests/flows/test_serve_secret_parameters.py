@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from flows.deployments import monitor_parameters
-from flows.settings import load_settings
+from flows.context.settings import load_settings
+from flows.serving.deployments import monitor_parameters
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, write_sources
 from tests.conftest import ROOT

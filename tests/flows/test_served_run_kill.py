@@ -1,18 +1,18 @@
 """Kill -9 a served run's own process mid-cycle, serve the next tick: the result equals a clean
 run's (DESIGN: every step after the store is durable work taken from the store).
 
-`serve`'s runs poll before Prefect's engine starts (flows.servedruns). A run is killed while it
-fetches (nothing stored), right after its polling stored articles (before the engine that would
-detect them has started), while it sends (alerts written, some delivered), and when every feed
-is stored but detection or sending is unfinished (the next tick then finds nothing new to fetch
-and must take its work from the store, `flows.idle.stored_work`). Real runs of the served
-deployment, forked from the warm process, against a real feed server whose feeds answer late
-(so each moment lasts), alerting a real webhook receiver on 127.0.0.1. The run's process is
-found by the label it puts on its flow run (`flows.monitor.PROCESS_LABEL`) and killed at a
-moment read off the store; the run must end crashed, not left running. The next tick, on the
-same store, must leave exactly the developments and alerts of a clean tick on another store,
-nothing awaiting detection or sending, and each alert sent at most once more than the clean run
-sent it (the documented window: a send whose record was not written).
+`serve`'s runs poll before Prefect's engine starts (flows.serving.servedruns). A run is killed while
+it fetches (nothing stored), right after its polling stored articles (before the engine that would
+detect them has started), while it sends (alerts written, some delivered), and when every feed is
+stored but detection or sending is unfinished (the next tick then finds nothing new to fetch and
+must take its work from the store, `flows.runs.idle.stored_work`). Real runs of the served
+deployment, forked from the warm process, against a real feed server whose feeds answer late (so
+each moment lasts), alerting a real webhook receiver on 127.0.0.1. The run's process is found by the
+label it puts on its flow run (`flows.monitor.PROCESS_LABEL`) and killed at a moment read off the
+store; the run must end crashed, not left running. The next tick, on the same store, must leave
+exactly the developments and alerts of a clean tick on another store, nothing awaiting detection or
+sending, and each alert sent at most once more than the clean run sent it (the documented window: a
+send whose record was not written).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from flows.deployments import monitor_deployment, serve_monitor
+from flows.context.settings import Settings, load_settings
 from flows.monitor import PROCESS_LABEL
-from flows.settings import Settings, load_settings
+from flows.serving.deployments import monitor_deployment, serve_monitor
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, write_sources
 from tests.flows.killkit import clean_run, counts, hook_url, hooks_receiver, repeats_after_rerun

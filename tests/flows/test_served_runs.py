@@ -1,4 +1,4 @@
-"""`serve`'s runs poll before Prefect's engine starts (flows.servedruns): a tick that finds
+"""`serve`'s runs poll before Prefect's engine starts (flows.serving.servedruns): a tick that finds
 nothing new completes its flow run without the engine; a tick that stores something runs the
 flow, which follows that polling instead of polling again; a run whose configuration fails
 before the engine fails as any run does. Real runs of the served deployment, forked from the
@@ -16,9 +16,9 @@ from uuid import UUID
 
 import pytest
 
-from flows.deployments import monitor_deployment, serve_monitor
+from flows.context.settings import Settings, load_settings
 from flows.monitor import PROCESS_LABEL
-from flows.settings import Settings, load_settings
+from flows.serving.deployments import monitor_deployment, serve_monitor
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
     Src,
@@ -161,8 +161,8 @@ def test_a_run_started_before_its_tick_polls_at_its_tick(
     import prefect.flow_engine
     from prefect.states import Pending, Scheduled
 
-    from flows.forkruns import runs_forked_from_a_warm_process
     from flows.monitor import monitor_flow
+    from flows.serving.forkruns import runs_forked_from_a_warm_process
 
     _, deployment_id, url = served
     with runs_forked_from_a_warm_process({}):

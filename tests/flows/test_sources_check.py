@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.app import app
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, health, stored_items, write_sources
 

@@ -7,7 +7,7 @@ import json
 
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli.app import app
 
 
 def test_kinds_as_json_and_as_a_table() -> None:

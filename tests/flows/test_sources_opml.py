@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 from typer.testing import CliRunner
 
 from adapters.sources_file import load_sources_file
-from flows.cli import app
+from flows.cli.app import app
 
 SOURCES = """\
 # Regional feeds (this comment stays).

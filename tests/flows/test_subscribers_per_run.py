@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import load_targets
-from flows.delivery import deliver_pending
+from flows.context.config import load_targets
 from flows.replay import replay_flow
+from flows.stages.delivery import deliver_pending
 from tests.conftest import store_env
 from tests.notify.alertkit import SEED_ALERTS, T0, Clock, seed_alerts, subjects
 from tests.notify.receivers import SmtpReceiver

@@ -92,7 +92,7 @@ def subject(message: Message) -> str:
 
 @dataclass
 class Clock:
-    """The wall clock of flows (flows.clock.utcnow), set by the test."""
+    """The wall clock of flows (flows.context.clock.utcnow), set by the test."""
 
     now: datetime = T0
 
@@ -111,7 +111,7 @@ class Clock:
 def install_clock(monkeypatch: pytest.MonkeyPatch, start: datetime = T0) -> Clock:
     """Make every stage of a flow run (store, detect, send) read `Clock`."""
     clock = Clock(start)
-    monkeypatch.setattr("flows.clock.utcnow", clock)
+    monkeypatch.setattr("flows.context.clock.utcnow", clock)
     return clock
 
 
@@ -141,7 +141,7 @@ def seed_alerts(
 ) -> list[int]:
     """One development with one new alert per level given (no replay, no rules); alert ids."""
     import db
-    from flows.runtime import transaction
+    from flows.context.runtime import transaction
 
     with transaction(database_url) as session:
         offset = len(db.list_alerts(session))

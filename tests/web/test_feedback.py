@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import db
-from flows.runtime import transaction
+from flows.context.runtime import transaction
 from tests.notify.alertkit import hook_url, write_subscribers
 from tests.notify.receivers import HttpReceiver
 from tests.web.webkit import (

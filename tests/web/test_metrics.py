@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 
 import db
 from db.models import alerts, deliveries
-from flows.alerts_cli import alert_state
+from flows.cli.alerts import alert_state
 from tests.notify.receivers import free_port
 from tests.web.webkit import (
     APPRISE_SECRET,
