@@ -12,7 +12,7 @@ from itertools import islice, zip_longest
 from queue import Empty, SimpleQueue
 from urllib.parse import urlsplit
 
-from adapters.context import FetchContext
+from adapters.net.context import FetchContext
 from adapters.registry import SourceAdapter, UnknownKindError, get_adapter
 from core.model import FetchResult, SourceSpec, SourceState
 
@@ -33,7 +33,7 @@ def fetch_many(
     an adapter that crashes gives an "error" result for that source only.
 
     `allow_networks` opens private networks, addresses or host names to fetches (refused by
-    default; see `adapters.netguard`). Pass a long-lived `context` to keep connections alive
+    default; see `adapters.net.guard`). Pass a long-lived `context` to keep connections alive
     across calls (its own limits and policy then apply); otherwise one is made for this call.
     """
     results: list[FetchResult | None] = [None] * len(specs)

@@ -1,7 +1,8 @@
 """The adapter protocol and the registry of source kinds.
 
-A kind is one module in this package that decorates its adapter class with `@register("kind")`.
-The registry imports the package's modules on first use, so adding a kind is adding a file.
+A kind is one module in `adapters/sourcekinds/` that decorates its adapter class with
+`@register("kind")`. The registry imports that package's modules on first use, so adding a kind
+is adding a file there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from adapters.context import FetchContext
+from adapters.net.context import FetchContext
 from adapters.options import OptionInfo, describe_options, option_problems
 from core.errors import WatchfloorError
 from core.model import FetchResult, SourceSpec, SourceState
@@ -182,12 +183,12 @@ def get_adapter(kind: str, context: FetchContext | None = None) -> SourceAdapter
 
 
 def _discover() -> None:
-    """Import every module of this package once, so each kind's `@register` has run."""
+    """Import every module of `adapters.sourcekinds` once, so each kind's `@register` has run."""
     global _discovered
     if _discovered:
         return
     _discovered = True
-    package = importlib.import_module("adapters")
+    package = importlib.import_module("adapters.sourcekinds")
     for module in pkgutil.iter_modules(package.__path__):
         if not module.name.startswith("_"):
-            importlib.import_module(f"adapters.{module.name}")
+            importlib.import_module(f"adapters.sourcekinds.{module.name}")

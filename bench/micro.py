@@ -84,11 +84,11 @@ def fetch_bodies(server: str, feeds: int) -> list[bytes]:
 def feedparser_rates(server: str, feeds: int) -> dict[str, Any]:
     """Items per second: bare feedparser (its defaults), and the rss adapter's parse_feed
     (feedparser without sanitising, plus HTML to text and Article building). Both run with
-    `adapters.feedparserfast` installed (importing the adapter installs it process-wide), so
+    `adapters.feeds.parserfast` installed (importing the adapter installs it process-wide), so
     the difference is the adapter's own work."""
     import feedparser
 
-    from adapters.feedparse import parse_feed
+    from adapters.feeds.parse import parse_feed
 
     bodies = fetch_bodies(server, feeds)
     start = time.perf_counter()

@@ -43,8 +43,8 @@ def sources_import(
     the rest of the file, comments included, is left exactly as it was. A sources file that does
     not exist yet is created. A malformed OPML file is refused with its line (exit 2).
     """
-    from adapters.opml import read_opml
-    from adapters.sources_import import plan_import
+    from adapters.sources.opml import read_opml
+    from adapters.sources.opml_import import plan_import
     from flows.context.settings import load_settings
 
     target = sources or load_settings().sources_file
@@ -81,9 +81,9 @@ def sources_export(
     (category). Sources of other kinds (seedfiles) have no feed URL and are left out, as are
     tags containing a comma (OPML separates categories with commas); both are said on stderr.
     """
-    from adapters.opml import tags_opml_cannot_carry, write_opml
     from adapters.registry import location_key
-    from adapters.sources_file import load_sources_file
+    from adapters.sources.file import load_sources_file
+    from adapters.sources.opml import tags_opml_cannot_carry, write_opml
     from flows.context.settings import load_settings
 
     target = sources or load_settings().sources_file

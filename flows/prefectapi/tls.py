@@ -7,7 +7,7 @@ cycle of 1,000 feeds paid it at least once a flow run. `install()` has Prefect's
 build it once per CA file. Prefect's clients all take the same HTTP/2 setting, so the protocols
 httpcore sets on the context agree. A Prefect whose modules no longer hold `ssl` under that name
 is left as it is: slower, never different (tests/flows/test_forked_runs.py fails loudly then).
-The fetch clients use a context of their own (`adapters.context.shared_ssl_context`).
+The fetch clients use a context of their own (`adapters.net.context.shared_ssl_context`).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
 import core.simhashes  # noqa: F401  numpy: imported by a run's store, ~0.2 CPU-s a run (py-spy)
 import notify  # noqa: F401  Apprise: imported by a run's send stage
-from adapters.context import shared_ssl_context
+from adapters.net.context import shared_ssl_context
 from db.engine import head_revision
 from flows import monitor  # noqa: F401  the flow a run executes
 from flows.context.config import load_run_config, region_names

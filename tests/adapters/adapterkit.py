@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from adapters.rss import FeedCursor
+from adapters.sourcekinds.rss import FeedCursor
 from core.model import FetchResult, SourceSpec, SourceState
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.feeddates import publication_time
+from adapters.feeds.dates import publication_time
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 JST = timezone(timedelta(hours=9))

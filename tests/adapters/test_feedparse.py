@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.feedparse import parse_feed
+from adapters.feeds.parse import parse_feed
 from core.errors import PermanentFetchError
 from tests.adapters.adapterkit import fixture_bytes
 

@@ -1,4 +1,4 @@
-"""`adapters.feedparserfast` changes what feedparser costs, never what it returns: on arbitrary
+"""`adapters.feeds.parserfast` changes what feedparser costs, never what it returns: on arbitrary
 feeds (RSS and Atom, escaped and CDATA HTML, XHTML content, xml:base, relative links, malformed
 bodies) feedparser's result is the same with the fast paths installed as with its own."""
 
@@ -18,8 +18,8 @@ from feedparser.util import FeedParserDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import adapters.feedparse  # noqa: F401  (installs the fast paths, as the rss adapter does)
-from adapters.feedparserfast import (
+import adapters.feeds.parse  # noqa: F401  (installs the fast paths, as the rss adapter does)
+from adapters.feeds.parserfast import (
     _OWN,
     _PLAIN,
     BufferedExpatParser,

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from adapters import FetchContext, fetch_many, get_adapter
-from adapters.context import shared_ssl_context
-from adapters.netguard import AddressRefusedError, NetworkPolicy, non_public_kind
+from adapters.net.context import shared_ssl_context
+from adapters.net.guard import AddressRefusedError, NetworkPolicy, non_public_kind
 from core.model import FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import LOOPBACK, rss_spec
 from tests.adapters.feedserver import FeedServer

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.context import ACCEPT, USER_AGENT, FetchContext
 from adapters.freshness import header_freshness_s
-from adapters.httpfetch import HttpOptions, HttpOutcome, fetch_url
+from adapters.net.context import ACCEPT, USER_AGENT, FetchContext
+from adapters.net.fetch import HttpOptions, HttpOutcome, fetch_url
 from core.errors import FetchError, PermanentFetchError, TransientFetchError
 from tests.adapters.adapterkit import LOOPBACK
 

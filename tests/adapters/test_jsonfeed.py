@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import FetchContext, get_adapter
-from adapters.feedparse import parse_feed
-from adapters.jsonfeed import looks_like_json, parse_json_date
+from adapters.feeds.jsonfeed import looks_like_json, parse_json_date
+from adapters.feeds.parse import parse_feed
 from core.errors import PermanentFetchError
 from core.model import SourceState
 from tests.adapters.adapterkit import feed_cursor, fixture_bytes, rss_spec, state_after

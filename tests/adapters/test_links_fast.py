@@ -1,5 +1,5 @@
 """`canonical_url` returns a link that is already canonical as it is, without parsing it
-(adapters/links.py's fast path): on any link and base it answers as the general path,
+(adapters/text/links.py's fast path): on any link and base it answers as the general path,
 `parsed_canonical_url`, returning the same URL or raising the same error."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.links import canonical_url, parsed_canonical_url
+from adapters.text.links import canonical_url, parsed_canonical_url
 
 # Characters that steer URL parsing: delimiters, case, whitespace and controls urlsplit strips
 # or removes, brackets, and non-ASCII letters that case-fold to ASCII or normalise to delimiters.

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.opml import OpmlFeed, read_opml, write_opml
-from adapters.sources_file import load_sources
-from adapters.sources_import import plan_import, unique_name
+from adapters.sources.file import load_sources
+from adapters.sources.opml import OpmlFeed, read_opml, write_opml
+from adapters.sources.opml_import import plan_import, unique_name
 from core.errors import ConfigError, ConfigValidationError
 from core.model import SourceSpec
 

@@ -23,7 +23,7 @@ from adapters import (
     kinds,
     register,
 )
-from adapters.httpfetch import HttpOptions
+from adapters.net.fetch import HttpOptions
 from core.model import FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import LOOPBACK, SEEDS, rss_spec, state_after
 from tests.adapters.feedserver import FeedServer

@@ -9,9 +9,9 @@ from email.utils import format_datetime
 
 import pytest
 
-import adapters.rss
+import adapters.sourcekinds.rss
 from adapters import USER_AGENT, FetchContext, fetch_many, get_adapter
-from adapters.rss import FeedCursor
+from adapters.sourcekinds.rss import FeedCursor
 from core.cursor import Cursor
 from core.model import FetchResult, SourceSpec, SourceState
 from tests.adapters.adapterkit import LOOPBACK, feed_cursor, rss_spec, state_after
@@ -122,7 +122,7 @@ def test_unchanged_body_without_validators_is_not_parsed(
     def must_not_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged body must not be parsed again")
 
-    monkeypatch.setattr(adapters.rss, "parse_feed", must_not_parse)
+    monkeypatch.setattr(adapters.sourcekinds.rss, "parse_feed", must_not_parse)
     second = get_adapter("rss", local).fetch(spec, state_after(first))
     assert second.status == "unchanged"
     assert second.http_status == 200

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adapters import get_adapter, plan_replay, replay_clock
 from adapters.options import parse_options
-from adapters.seedfiles import (
+from adapters.sourcekinds.seedfiles import (
     SeedOptions,
     _dateline_day,
     _midnight_utc,
@@ -27,7 +27,7 @@ from adapters.seedfiles import (
     _reference,
     _written_date,
 )
-from adapters.seedtext import date_header, parse_seed_text
+from adapters.text.seedtext import date_header, parse_seed_text
 from core.cursor import Cursor
 from core.errors import SourceReadError
 from core.model import Article, FetchResult, SourceSpec, SourceState

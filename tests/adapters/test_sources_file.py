@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from adapters import load_sources, load_sources_file
-from adapters.sources_file import parse_interval
+from adapters.sources.file import parse_interval
 from core.errors import ConfigValidationError
 from tests.adapters.adapterkit import SEEDS
 

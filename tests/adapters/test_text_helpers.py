@@ -10,18 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters import FetchContext, get_adapter
-from adapters.boilerplate import (
+from adapters.feeds.charset import choose_encoding, header_charset, xml_declared_encoding
+from adapters.net.fetch import parse_retry_after
+from adapters.text.boilerplate import (
     _INLINE_SIGN_OFF,
     BOILERPLATE,
     _has_sign_off_dash,
     _matching,
     strip_boilerplate,
 )
-from adapters.charset import choose_encoding, header_charset, xml_declared_encoding
-from adapters.htmltext import html_to_text
-from adapters.httpfetch import parse_retry_after
-from adapters.links import canonical_url, display_url
-from adapters.titles import first_sentence, infer_title, shorten
+from adapters.text.htmltext import html_to_text
+from adapters.text.links import canonical_url, display_url
+from adapters.text.titles import first_sentence, infer_title, shorten
 from core.model import SourceState
 from tests.adapters.adapterkit import rss_spec
 from tests.adapters.feedserver import FeedServer

@@ -23,8 +23,8 @@ from sqlalchemy import select
 import adapters
 import db
 import detect
-from adapters.feedparse import parse_feed
-from adapters.rss import source_zone
+from adapters.feeds.parse import parse_feed
+from adapters.sourcekinds.rss import source_zone
 from core.model import Article, FetchResult, SourceSpec
 from db.models import ArticleRow, alerts
 from flows.context.config import RunConfig, load_run_config

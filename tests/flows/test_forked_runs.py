@@ -35,7 +35,7 @@ def describe_run_process(report: str, rules_dir: str) -> None:
     file's parse, the TLS contexts of fetch and of Prefect's clients), whether the warm-up's
     objects were out of the garbage collector's sight, and whether loading the rules compiled
     them."""
-    from adapters.context import _ssl_context
+    from adapters.net.context import _ssl_context
     from flows.context.config import load_versioned_ruleset
 
     preloaded = "flows.serving.warm" in sys.modules

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 from typer.testing import CliRunner
 
-from adapters.sources_file import load_sources_file
+from adapters.sources.file import load_sources_file
 from flows.cli.app import app
 
 SOURCES = """\

@@ -5,7 +5,7 @@
   migration.
 - sources.etag, last_modified, body_hash and feed_ttl_s go: they were the rss kind's memory
   (and body_hash the seedfiles kind's too). Each row's non-NULL values move into its cursor
-  under the same names, which is the shape both kinds read (`adapters.rss.FeedCursor`, the
+  under the same names, which is the shape both kinds read (`adapters.sourcekinds.rss.FeedCursor`, the
   seedfiles `body_hash`), so the first poll after the upgrade is the same conditional GET.
 
 Downgrading moves them back: each column takes its cursor's value when that is of the

@@ -1,8 +1,8 @@
 """What every feed format's parser takes (a `FeedBody`) and hands back: a `ParsedFeed` of
 Articles with unique guids.
 
-Shared by the XML parser (`adapters.feedparse`, through feedparser) and the JSON Feed parser
-(`adapters.jsonfeed`), so an item becomes the same Article whichever format carried it.
+Shared by the XML parser (`adapters.feeds.parse`, through feedparser) and the JSON Feed parser
+(`adapters.feeds.jsonfeed`), so an item becomes the same Article whichever format carried it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The `rss` source kind: RSS, RSS 1.0 (RDF), Atom and JSON Feed (1.0, 1.1) feeds over HTTP.
 
-Fetching (`adapters.httpfetch`) and parsing (`adapters.feedparse`) are separate steps; this
+Fetching (`adapters.net.fetch`) and parsing (`adapters.feeds.parse`) are separate steps; this
 module joins them and turns their outcome into a `FetchResult`: a 304 is "not_modified", a body
 identical to the last one (same hash) is "unchanged" and is not parsed, and every failure is an
 "error" result that says whether it is worth retrying soon (`transient`). What it remembers of a
@@ -18,12 +18,12 @@ from datetime import tzinfo
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from adapters.context import FetchContext
-from adapters.feedparse import parse_feed
-from adapters.httpfetch import HttpOptions, HttpOutcome, fetch_url
-from adapters.links import display_url
+from adapters.feeds.parse import parse_feed
+from adapters.net.context import FetchContext
+from adapters.net.fetch import HttpOptions, HttpOutcome, fetch_url
 from adapters.options import parse_options
 from adapters.registry import BaseAdapter, register
+from adapters.text.links import display_url
 from core.cursor import Cursor
 from core.errors import FetchError, PermanentFetchError, TransientFetchError
 from core.model import FetchResult, SourceSpec, SourceState

@@ -5,7 +5,7 @@ the same Article fields as an RSS or Atom item: guid from `id` (else the canonic
 hash of title and date), link from `url` (else `external_url`), the title, the text of the
 fullest of `content_html` (reduced to text like RSS HTML), `content_text` and `summary`, and the
 publication time from `date_published` (else `date_modified`) in the offset the feed wrote, or in
-the source's time zone when the feed wrote "Z" or no offset (as `adapters.feeddates` does for
+the source's time zone when the feed wrote "Z" or no offset (as `adapters.feeds.dates` does for
 RSS). The item's fields are kept in `raw`, with `authors` (1.1 `authors`, else 1.0 `author`; the
 item's, else the feed's), `tags` and `language` (the item's, else the feed's) normalised.
 
@@ -27,10 +27,16 @@ from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from adapters.feeditems import FeedBody, ParsedFeed, item_guid, repeated_guids_problem, unique_guids
-from adapters.htmltext import html_to_text, tidy_text
-from adapters.links import canonical_url
-from adapters.titles import infer_title
+from adapters.feeds.items import (
+    FeedBody,
+    ParsedFeed,
+    item_guid,
+    repeated_guids_problem,
+    unique_guids,
+)
+from adapters.text.htmltext import html_to_text, tidy_text
+from adapters.text.links import canonical_url
+from adapters.text.titles import infer_title
 from core.errors import PermanentFetchError
 from core.model import Article
 

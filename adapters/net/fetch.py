@@ -3,7 +3,7 @@
 Conditional GET (ETag / Last-Modified), redirects followed here (limit and loop detection),
 a body-size cap enforced while streaming, connect/read timeouts plus a total deadline for the
 whole fetch (connects, headers, bodies, redirects, retries and waits included; enforced under
-httpx by `adapters.netguard`, since httpx's read timeout restarts on every byte), and retries
+httpx by `adapters.net.guard`, since httpx's read timeout restarts on every byte), and retries
 with exponential backoff on 429/5xx/408, timeouts and broken connections, honouring Retry-After
 up to a cap. Every connection, the first and each redirect's, goes only to addresses the
 client's network policy allows. Failures raise the typed `TransientFetchError` /
@@ -27,11 +27,11 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from adapters.context import FetchClient, HostLimiter
 from adapters.freshness import header_freshness_s
-from adapters.links import display_url
-from adapters.netguard import AddressRefusedError, DeadlineExceededError, exchange_deadline
+from adapters.net.context import FetchClient, HostLimiter
+from adapters.net.guard import AddressRefusedError, DeadlineExceededError, exchange_deadline
 from adapters.options import positive
+from adapters.text.links import display_url
 from core.errors import FetchError, PermanentFetchError, TransientFetchError
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from types import TracebackType
 
 import httpx
 
-from adapters.netguard import GuardedTransport, NetworkPolicy, guarded_transport
+from adapters.net.guard import GuardedTransport, NetworkPolicy, guarded_transport
 
 USER_AGENT = "Watchfloor/0.1 (+https://github.com/watchfloor)"
 ACCEPT = (
@@ -39,8 +39,8 @@ def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
 
 class FetchClient(httpx.Client):
     """A fetch's HTTP client: its headers and cookie jar, and `pool`, the guarded httpcore
-    connection pool under its transport (`adapters.netguard.GuardedTransport`), to which
-    `adapters.httpfetch` sends its requests directly. Redirects are followed by the fetcher,
+    connection pool under its transport (`adapters.net.guard.GuardedTransport`), to which
+    `adapters.net.fetch` sends its requests directly. Redirects are followed by the fetcher,
     not by httpx."""
 
     def __init__(self, transport: GuardedTransport) -> None:
@@ -106,7 +106,7 @@ class FetchContext:
     def client(self) -> Iterator[FetchClient]:
         """A client for one fetch (its redirects and retries included), used by no other
         thread meanwhile. Redirects are followed by the fetcher, not by httpx, and every
-        connection is checked against the policy (`adapters.netguard`)."""
+        connection is checked against the policy (`adapters.net.guard`)."""
         try:
             client = self._idle.pop()
         except IndexError:

@@ -1,5 +1,5 @@
 """Three places where feedparser 6 spends a feed's parse time on work whose result is already
-known, made cheap without changing what it returns. Installed once, when `adapters.feedparse` is
+known, made cheap without changing what it returns. Installed once, when `adapters.feeds.parse` is
 imported; `tests/adapters/test_feedparserfast.py` checks each against feedparser's own path on
 arbitrary feeds (Hypothesis).
 

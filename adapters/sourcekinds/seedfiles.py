@@ -1,7 +1,7 @@
 """Seed files: replay local plain-text articles (a folder of `.txt` files, or files) offline.
 
-Each file is one article (see `adapters.seedtext` for how it is taken apart). A dateline without
-a year ("Tokyo, Jan 28") takes its year from a reference date: `options["reference_date"]`,
+Each file is one article (see `adapters.text.seedtext` for how it is taken apart). A dateline
+without a year ("Tokyo, Jan 28") takes its year from a reference date: `options["reference_date"]`,
 else `options["reference_year"]`, else the newest date written in the *other* files. Articles
 come back in publication order, unknown dates last, then by file name. A file that cannot be
 read or decoded is named in `FetchResult.problems` and skipped; the others go on. A file larger
@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, ClassVar, overload
 
 from adapters.options import internal, parse_options, positive
 from adapters.registry import BaseAdapter, register
-from adapters.seedtext import Dateline, SeedText, date_header, dateline_date, parse_seed_text
+from adapters.text.seedtext import Dateline, SeedText, date_header, dateline_date, parse_seed_text
 from core.cursor import Cursor
 from core.errors import SourceReadError
 from core.model import Article, FetchResult, SourceSpec, SourceState

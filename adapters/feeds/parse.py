@@ -1,9 +1,9 @@
 """Feed bytes -> Articles with feedparser (RSS 0.9x/2.0, RSS 1.0/RDF, Atom), or with
-`adapters.jsonfeed` for a JSON Feed (which feedparser 6.0 does not read). No network here.
+`adapters.feeds.jsonfeed` for a JSON Feed (which feedparser 6.0 does not read). No network here.
 
 feedparser always gets a byte stream (never a URL or a str, which it would treat as a URL or a
-file name) plus the HTTP Content-Type, with the charset fixed up by `adapters.charset`, and the
-feed's URL as Content-Location so relative links resolve. HTML sanitising is off: we reduce
+file name) plus the HTTP Content-Type, with the charset fixed up by `adapters.feeds.charset`, and
+the feed's URL as Content-Location so relative links resolve. HTML sanitising is off: we reduce
 every summary and content to plain text ourselves (and sanitising is ~22% of parse time).
 """
 
@@ -17,21 +17,27 @@ from typing import Any
 
 import feedparser
 
-from adapters import feedparserfast
-from adapters.charset import choose_encoding, with_charset
-from adapters.feeddates import publication_time
-from adapters.feeditems import FeedBody, ParsedFeed, item_guid, repeated_guids_problem, unique_guids
+from adapters.feeds import parserfast
+from adapters.feeds.charset import choose_encoding, with_charset
+from adapters.feeds.dates import publication_time
+from adapters.feeds.items import (
+    FeedBody,
+    ParsedFeed,
+    item_guid,
+    repeated_guids_problem,
+    unique_guids,
+)
+from adapters.feeds.jsonfeed import looks_like_json, parse_json_feed
 from adapters.freshness import feed_ttl_s
-from adapters.htmltext import html_to_text
-from adapters.jsonfeed import looks_like_json, parse_json_feed
-from adapters.links import canonical_url
-from adapters.titles import infer_title
+from adapters.text.htmltext import html_to_text
+from adapters.text.links import canonical_url
+from adapters.text.titles import infer_title
 from core.errors import PermanentFetchError
 from core.model import Article
 
 # Buffered text events, a memoised base URI and flat copies of content parameters: feedparser's
 # own results at less cost (see the module). Also spares each parse the search for libxml2.
-feedparserfast.install()
+parserfast.install()
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 # bozo reasons that say nothing about the items (a charset guess, a loose Content-Type).
@@ -49,11 +55,11 @@ def parse_feed(
     zone: tzinfo | None = None,
 ) -> ParsedFeed:
     """Items of a feed body, dated in the offset the feed wrote (`zone`, the publisher's time
-    zone, for times given in UTC or without a zone; see `adapters.feeddates`).
+    zone, for times given in UTC or without a zone; see `adapters.feeds.dates`).
 
     A malformed feed still yields the items feedparser could read
     (noted in `problems`); a body with no items that is not a feed (an HTML page, nothing at
-    all) raises PermanentFetchError "not a feed". A JSON body goes to `adapters.jsonfeed`."""
+    all) raises PermanentFetchError "not a feed". A JSON body goes to `adapters.feeds.jsonfeed`."""
     if looks_like_json(body, content_type):
         return parse_json_feed(FeedBody(body, source, url, content_type, zone))
     headers = {"content-location": url}

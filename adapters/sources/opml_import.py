@@ -20,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from adapters.opml import OpmlFeed
-from adapters.sources_file import load_sources, name_problem, url_problem
+from adapters.sources.file import load_sources, name_problem, url_problem
+from adapters.sources.opml import OpmlFeed
 from core.errors import ConfigError
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from adapters.boilerplate import strip_boilerplate
-from adapters.titles import infer_title
+from adapters.text.boilerplate import strip_boilerplate
+from adapters.text.titles import infer_title
 
 # " date 2026-01-28 Tokyo, Jan 28 ..." : the header may share its line with the text after it.
 _DATE_HEADER = re.compile(r"^\s*date\s*:?\s*(\d{4})-(\d{2})-(\d{2})(?:\s+|$)", re.IGNORECASE)

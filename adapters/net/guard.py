@@ -146,7 +146,7 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over `pool`, an httpcore connection pool built here, whose every
     connection goes through `GuardedBackend`. The pool is public: a fetch may send its
     requests to it directly, without httpx's request and response models
-    (`adapters.httpfetch`), and they go through the same guard."""
+    (`adapters.net.fetch`), and they go through the same guard."""
 
     def __init__(
         self, policy: NetworkPolicy, limits: httpx.Limits, ssl_context: ssl.SSLContext
