@@ -24,7 +24,7 @@ from flows.runs.idle import due_sources
 from flows.runs.monitorlock import monitor_lock, skipped_report
 from flows.runs.pipeline import run_cycle
 from flows.stages.report import RunReport, shown_date, shown_status
-from notify.escaping import escape_markdown
+from notify.messages.escaping import escape_markdown
 
 log = logging.getLogger(__name__)
 Logger = logging.Logger | logging.LoggerAdapter[Any]

@@ -13,7 +13,7 @@ import pytest
 import notify
 from core.model import Alert, DeliveryOutcome, EvidenceRef, Target
 from notify import Subscribers
-from notify.delivery import Channel
+from notify.sending.delivery import Channel
 from tests.conftest import ROOT
 
 MAIL_QUERY = "from=alerts@example.com&to=ops@example.com"

@@ -9,7 +9,7 @@ from apprise.decorators import notify as apprise_notify
 
 import notify
 from core.model import Target
-from notify.delivery import NOT_LOADED, declares_own_rate
+from notify.sending.delivery import NOT_LOADED, declares_own_rate
 from tests.notify.notifykit import make_alert, subscriber
 from tests.notify.receivers import HttpReceiver
 

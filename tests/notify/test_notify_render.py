@@ -9,7 +9,7 @@ from apprise.conversion import markdown_to_html
 
 import notify
 from core.model import EvidenceRef
-from notify.render import render_test
+from notify.messages.render import render_test
 from tests.notify.notifykit import make_alert
 
 HOSTILE = make_alert(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import notify
-from notify.privacy import display_form, scrub, secret_fragments
+from notify.sending.privacy import display_form, scrub, secret_fragments
 from tests.notify.notifykit import MAIL_QUERY, make_alert, only, subscriber
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 

@@ -15,7 +15,7 @@ import yaml
 
 import notify
 from core.errors import ConfigError, ConfigValidationError
-from notify.tags import PREFIXES, WORDS, Kind
+from notify.targets.tags import PREFIXES, WORDS, Kind
 from tests.notify.notifykit import SHIPPED_SUBSCRIBERS, set_shipped_secrets
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 """Send one message to one target through Apprise and say honestly whether it arrived.
 
 A target is sent through its Channel: one Apprise object around the plugin load_targets built
-for it (notify.subscribers keeps one per target for the run). Each message is
+for it (notify.sending.subscribers keeps one per target for the run). Each message is
 rendered in the body format the plugin asks for (`notify_format`: an email wants HTML, a JSON
 webhook text, Slack Markdown) and within its length limit, so Apprise converts and cuts nothing.
 
@@ -12,8 +12,8 @@ it: that is the service's limit. Plugins that merely inherit NotifyBase's generi
 50 seconds.
 
 JSON webhooks (Apprise's `json://` and `jsons://` plugin) also get the alert's structured fields
-beside Apprise's own (notify.payload): they are set as the plugin's payload extras for the one
-send, under the channel's lock, and the subscriber's own extras (`?:key=value`) are kept.
+beside Apprise's own (notify.messages.payload): they are set as the plugin's payload extras for the
+one send, under the channel's lock, and the subscriber's own extras (`?:key=value`) are kept.
 
 Outcome: `notify()` returning True is success; False (a failure) and None (nothing was sent)
 are failures. Nothing escapes as an exception. The error text comes from what Apprise logged
@@ -33,11 +33,8 @@ from apprise import Apprise, NotifyBase, NotifyFormat, NotifyType
 from apprise.plugins.custom_json import NotifyJSON
 
 from core.model import Alert, DeliveryOutcome, Level, Target, level_rank
-from notify.asset import asset
-from notify.capture import capture_apprise_log
-from notify.payload import alert_fields, digest_fields, probe_fields
-from notify.privacy import protect, scheme_of, scrub
-from notify.render import (
+from notify.messages.payload import alert_fields, digest_fields, probe_fields
+from notify.messages.render import (
     Format,
     alert_title,
     digest_title,
@@ -45,7 +42,10 @@ from notify.render import (
     render_digest,
     render_test,
 )
-from notify.terminal import SCHEMA as TERMINAL_SCHEMA
+from notify.sending.asset import asset
+from notify.sending.capture import capture_apprise_log
+from notify.sending.privacy import protect, scheme_of, scrub
+from notify.sending.terminal import SCHEMA as TERMINAL_SCHEMA
 
 log = logging.getLogger(__name__)
 

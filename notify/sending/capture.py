@@ -5,7 +5,7 @@ call runs, a handler on the `apprise` logger keeps the warnings and errors emitt
 thread (other threads sending at the same time are not mixed in), plus the `... Exception: ...`
 debug lines that carry the underlying cause (a 550 reply, a read timeout) when the logger is
 enabled for debug; levels are never changed here. Records reach it already scrubbed of secrets
-(notify.privacy' filter runs on the logger, before any handler).
+(notify.sending.privacy' filter runs on the logger, before any handler).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import replace
 from apprise import NotifyBase
 
 from core.model import Alert, DeliveryOutcome, Target
-from notify.delivery import Channel, open_channel, send, send_digest, send_test
+from notify.sending.delivery import Channel, open_channel, send, send_digest, send_test
 
 
 class _Services:

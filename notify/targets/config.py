@@ -1,5 +1,6 @@
 """Subscribers: Apprise YAML configuration and plain URLs -> validated Targets, returned as one
-notify.subscribers.Subscribers that keeps the service Apprise built for each (every send uses it).
+notify.sending.subscribers.Subscribers that keeps the service Apprise built for each (every send
+uses it).
 
 The file is Apprise's own YAML format (https://github.com/caronc/apprise/wiki/config_yaml):
 `version: 1`, an optional global `tag:`, and `urls:`, a list whose items are either a URL string
@@ -8,12 +9,12 @@ Apprise itself, one at a time, so an error is pinned to the entry's line. `inclu
 more files, possibly remote), `asset:` (Watchfloor owns the Apprise asset) and `groups:` (tag
 aliases for Apprise's notify-time selection, which Watchfloor does not use) are refused.
 
-Credentials come from the environment (`${NAME}`, see notify.envvars).
+Credentials come from the environment (`${NAME}`, see notify.targets.envvars).
 
-Every tag is checked where it is written (notify.tags holds the vocabulary): an unknown kind, a
-malformed value, and, when the caller says what the loaded rules produce, a category or region
-no rule can produce, each fail with its own line and a "did you mean". A tag that comes from the
-environment is shown masked.
+Every tag is checked where it is written (notify.targets.tags holds the vocabulary): an unknown
+kind, a malformed value, and, when the caller says what the loaded rules produce, a category or
+region no rule can produce, each fail with its own line and a "did you mean". A tag that comes from
+the environment is shown masked.
 
 A Target's `url` is the entry's URL as written (after substitution) when the entry has no
 options but tags, else the URL Apprise builds from the entry's options. Its `key` is the SHA-256
@@ -39,15 +40,15 @@ from apprise.manager_plugins import NotificationManager
 from core.errors import ConfigError, ConfigValidationError
 from core.model import Target
 from core.yamlpos import YamlMap, YamlSeq, load_yaml
-from notify.asset import asset
-from notify.capture import capture_apprise_log
-from notify.envvars import expand
-from notify.privacy import REGISTRY, display_form, opaque_form, protect, scheme_of, scrub
-from notify.routing import parse_interest
-from notify.schedule import parse_schedule
-from notify.subscribers import Subscribers
-from notify.tags import Produced, TagError, check_tag
-from notify.terminal import SCHEMA as TERMINAL_SCHEMA
+from notify.sending.asset import asset
+from notify.sending.capture import capture_apprise_log
+from notify.sending.privacy import REGISTRY, display_form, opaque_form, protect, scheme_of, scrub
+from notify.sending.subscribers import Subscribers
+from notify.sending.terminal import SCHEMA as TERMINAL_SCHEMA
+from notify.targets.envvars import expand
+from notify.targets.routing import parse_interest
+from notify.targets.schedule import parse_schedule
+from notify.targets.tags import Produced, TagError, check_tag
 
 _ALLOWED_KEYS = frozenset({"version", "tag", "tags", "urls"})
 _REFUSED_KEYS = {

@@ -208,7 +208,7 @@ class SecretRegistry:
         return compiled.sub(MASK, text) if compiled is not None else text
 
 
-# Process-wide by nature, unlike the subscribers of a run (notify.subscribers): it feeds a
+# Process-wide by nature, unlike the subscribers of a run (notify.sending.subscribers): it feeds a
 # logging filter on library loggers (apprise, urllib3, requests), and logging is process-wide. A
 # record those libraries emit, in whatever thread, carries no handle on the run that caused it,
 # so the secrets to mask must be reachable from the filter alone. It only ever grows: masking a

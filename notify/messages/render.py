@@ -7,10 +7,10 @@ templates only lose control characters. Titles are plain text in every format: c
 them in a subject line or a JSON field, never through a markup parser. Channels without a title
 (title_maxlen 0) get it as the first line of the body instead (`title_in_body`).
 
-A folder of the user's templates (`templates`, WATCHFLOOR_TEMPLATES_DIR) overrides the shipped
-ones by file name; its files are loaded into the same environments, so they get the same
-escaping (an HTML template a user writes is autoescaped too). notify.usertemplates checks such a
-folder at start.
+A folder of the user's templates (`templates`, WATCHFLOOR_TEMPLATES_DIR) overrides the shipped ones
+by file name; its files are loaded into the same environments, so they get the same escaping (an
+HTML template a user writes is autoescaped too). notify.messages.usertemplates checks such a folder
+at start.
 
 A body longer than `max_len` is cut at a line boundary (every template line is a complete
 element, so HTML stays well-formed) and ends with a truncation marker linking to the first
@@ -28,12 +28,12 @@ from typing import Any, Literal, get_args
 import jinja2
 
 from core.model import Alert
-from notify.escaping import escape_markdown, markdown_url, one_line, safe_url
+from notify.messages.escaping import escape_markdown, markdown_url, one_line, safe_url
 
 Format = Literal["text", "markdown", "html"]
 FORMATS: tuple[Format, ...] = get_args(Format)
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"  # notify/templates
 _EXTENSION: dict[Format, str] = {"text": "txt", "markdown": "md", "html": "html"}
 
 # Fact keys that belong to "when" and "where" rather than to the list of key facts.

@@ -1,6 +1,6 @@
 """Digests and quiet hours: when a subscriber may receive a message. Pure: `now` is an argument.
 
-Schedule tags (Apprise `tag:` values on a subscriber; notify.tags reads them):
+Schedule tags (Apprise `tag:` values on a subscriber; notify.targets.tags reads them):
 
 | tag                         | meaning                                                        |
 |-----------------------------|----------------------------------------------------------------|
@@ -35,7 +35,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from core.model import Level, Target
-from notify.tags import (
+from notify.targets.tags import (
     DEFAULT_DIGEST_HOUR,
     DigestPeriod,
     Kind,

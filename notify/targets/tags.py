@@ -1,8 +1,9 @@
 """Subscriber tags: the one vocabulary of tag kinds, and the reading of one tag.
 
-Routing (notify.routing), timing (notify.schedule) and the config check (notify.config) all
-read tags through `read_tag`, so a tag means the same everywhere and a new kind is one row in
-WORDS or PREFIXES plus, when its value has a form, one parser in _VALUE_PARSERS.
+Routing (notify.targets.routing), timing (notify.targets.schedule) and the config check
+(notify.targets.config) all read tags through `read_tag`, so a tag means the same everywhere and a
+new kind is one row in WORDS or PREFIXES plus, when its value has a form, one parser in
+_VALUE_PARSERS.
 
 | tag                               | kind     | value                                        |
 |-----------------------------------|----------|----------------------------------------------|

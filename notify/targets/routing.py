@@ -1,7 +1,7 @@
 """Tag routing: which subscribers an alert goes to.
 
-Subscriber tags (Apprise `tag:` values, lower case) are read by notify.tags, which holds their
-vocabulary. The kinds that filter:
+Subscriber tags (Apprise `tag:` values, lower case) are read by notify.targets.tags, which holds
+their vocabulary. The kinds that filter:
 
 | tag                    | kind     | an alert passes when                                      |
 |------------------------|----------|-----------------------------------------------------------|
@@ -10,8 +10,8 @@ vocabulary. The kinds that filter:
 | `level:<lvl>`          | level    | its level >= `<lvl>` (low < medium < high < critical)     |
 | `all`                  | wildcard | always (satisfies the topic and region kinds)             |
 
-Schedule tags (`digest...`, `quiet:...`, `tz:...`, see notify.schedule) and labels (`team:ops`)
-select nothing.
+Schedule tags (`digest...`, `quiet:...`, `tz:...`, see notify.targets.schedule) and labels
+(`team:ops`) select nothing.
 
 Combination: tags of one kind are OR-ed (`missile_launch, nuclear_test` = either), kinds are
 AND-ed (`missile_launch, region:korea` = a launch in Korea), and the level is a floor on top
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from core.model import REGION_PREFIX, Alert, Level, Target, level_rank
-from notify.tags import Kind, parse_level, read_tag
+from notify.targets.tags import Kind, parse_level, read_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ def route(alert: Alert, targets: Sequence[Target]) -> list[Target]:
     """The targets whose tags select `alert`, in the given order.
 
     Digest subscribers are included: whether a target gets single messages or a digest is a
-    question of timing (notify.schedule), not of interest.
+    question of timing (notify.targets.schedule), not of interest.
     """
     return [target for target in targets if interest_of(target).accepts(alert)]
 

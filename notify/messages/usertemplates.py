@@ -18,7 +18,14 @@ import jinja2
 
 from core.errors import ConfigError, ConfigValidationError
 from core.model import Alert, EvidenceRef
-from notify.render import FORMATS, Format, render, render_digest, render_test, template_name
+from notify.messages.render import (
+    FORMATS,
+    Format,
+    render,
+    render_digest,
+    render_test,
+    template_name,
+)
 
 _NAMES = ("alert", "digest", "marker", "test")
 KNOWN = frozenset(template_name(name, fmt) for name in _NAMES for fmt in FORMATS)
