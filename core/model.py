@@ -216,17 +216,36 @@ class DevelopmentView(Development):
 
 
 @dataclass(frozen=True, slots=True)
+class StoredRef:
+    """A development already in the store, by its id."""
+
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewRef:
+    """A development one batch of changes creates, numbered in the order the batch creates them:
+    not stored yet, so its later changes in the same batch name it by this number."""
+
+    number: int
+
+
+# Which development a change is about, within one batch of changes.
+DevelopmentRef = StoredRef | NewRef
+
+
+@dataclass(frozen=True, slots=True)
 class DevelopmentChange:
     """One transition of one development caused by one article's matches, in article order.
 
-    `ref` names the development within the batch: "id:<n>" for a stored one, "new:<n>" for one
-    created in this batch, so several transitions of a not-yet-stored development link up.
+    `ref` names the development within the batch: a `StoredRef` for a stored one, a `NewRef` for
+    one created in this batch, so several transitions of a not-yet-stored development link up.
     `development` is a snapshot after the transition. `alert` says which alert it raises: "new"
     for a development that is news (not background) for the first time, "status_change" when
     its status moved forward, else None.
     """
 
-    ref: str
+    ref: DevelopmentRef
     development: Development
     evidence: tuple[Match, ...]
     is_new: bool

@@ -14,9 +14,11 @@ from core.model import (
     AlertKind,
     Development,
     DevelopmentChange,
+    DevelopmentRef,
     DevelopmentView,
     Match,
     Status,
+    StoredRef,
     advance_status,
     merge_regions,
     tag_regions,
@@ -79,7 +81,7 @@ class _Batch:
 
     article_ids: Mapping[str, int]
     seen_at: datetime
-    refs: dict[str, int] = field(default_factory=dict)
+    refs: dict[DevelopmentRef, int] = field(default_factory=dict)
     evidence: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
     alerts: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
     # Evidence article ids per development, for alert snapshots: this batch's, plus the stored
@@ -112,14 +114,14 @@ def apply_changes(
 ) -> list[int]:
     """Apply development changes in order, with their evidence and alerts; return new alert ids.
 
-    "new:<k>" inserts a development the first time and later changes with the same ref update
-    it; "id:<n>" updates development n. Each update locks the row and re-checks the stored
+    A `NewRef` inserts a development the first time and later changes with the same ref update it; a
+    `StoredRef` updates the development it names. Each update locks the row and re-checks the stored
     status, which only moves forward: a status_change alert is written only if the stored status
-    really moved now (another run may have moved it first). Evidence rows and alerts are
-    inserted ON CONFLICT DO NOTHING against their unique constraints (one "new" alert per
-    development, one alert per status reached), so a retried batch writes nothing twice; a
-    "new:<k>" whose evidence is already attached to an identical development is that one.
-    Does not commit: the caller's transaction holds the change and its alert together (outbox).
+    really moved now (another run may have moved it first). Evidence rows and alerts are inserted ON
+    CONFLICT DO NOTHING against their unique constraints (one "new" alert per development, one alert
+    per status reached), so a retried batch writes nothing twice; a `NewRef` whose evidence is
+    already attached to an identical development is that one. Does not commit: the caller's
+    transaction holds the change and its alert together (outbox).
     """
     seen_at = as_utc(seen_at)
     transaction_lock(session, DETECTION_LOCK)
@@ -163,12 +165,9 @@ def _resolve_ref(session: Session, batch: _Batch, change: DevelopmentChange) -> 
     """The stored development `change.ref` names, or None when it is one to create."""
     if change.ref in batch.refs:
         return batch.refs[change.ref]
-    kind, _, number = change.ref.partition(":")
-    if kind == "id" and number.isdigit():
-        return int(number)
-    if kind == "new":
-        return _already_recorded(session, batch, change)
-    raise ValueError(f"apply_changes: bad ref {change.ref!r} (expected 'id:<n>' or 'new:<n>')")
+    if isinstance(change.ref, StoredRef):
+        return change.ref.id
+    return _already_recorded(session, batch, change)
 
 
 def _apply_change(session: Session, batch: _Batch, change: DevelopmentChange) -> None:
@@ -409,7 +408,7 @@ def _advance_development(
 
 
 def _already_recorded(session: Session, batch: _Batch, change: DevelopmentChange) -> int | None:
-    """The stored development a retried "new:<k>" change already created, if any.
+    """The stored development a retried `NewRef` change already created, if any.
 
     It must carry evidence from the same (article, rule) and the same identity (category,
     event date, place, actors); anything less and a new development is created.

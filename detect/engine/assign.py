@@ -21,8 +21,11 @@ from core.model import (
     AlertKind,
     Development,
     DevelopmentChange,
+    DevelopmentRef,
     Match,
+    NewRef,
     Status,
+    StoredRef,
     advance_status,
     level_rank,
     merge_regions,
@@ -35,7 +38,7 @@ from detect.engine.identity import Identity, identity_of, same_event, score
 class _Open:
     """A development being built in this batch, with its batch reference."""
 
-    ref: str
+    ref: DevelopmentRef
     development: Development
     order: int
 
@@ -129,12 +132,19 @@ def _alert(before: Development | None, after: Development) -> AlertKind | None:
     return None
 
 
+def _stored_ref(development: Development) -> StoredRef:
+    """A known development's reference: known developments come from the store, with an id."""
+    if development.id is None:
+        raise ValueError(f"assign: a known development has no id: {development.title!r}")
+    return StoredRef(development.id)
+
+
 class _Batch:
     def __init__(self, known: Sequence[Development]) -> None:
-        self.open = [_Open(f"id:{d.id}", _snapshot(d), order) for order, d in enumerate(known)]
+        self.open = [_Open(_stored_ref(d), _snapshot(d), order) for order, d in enumerate(known)]
         self.created = 0
 
-    def best(self, match: Match, apart: Collection[str]) -> _Open | None:
+    def best(self, match: Match, apart: Collection[DevelopmentRef]) -> _Open | None:
         """The development `match` fits best, except those in `apart` (by ref)."""
         own = _match_identity(match)
         candidates = [
@@ -154,8 +164,9 @@ class _Batch:
         kept apart by date, ordinal, or news against context), so they never join one
         development; matches of two rules of one category may ("fired a missile" and "launched
         a satellite" of one launch)."""
-        touched: dict[str, _Touch] = {}
-        taken: dict[str, set[str]] = {}  # rule id -> refs its matches in this article joined
+        touched: dict[DevelopmentRef, _Touch] = {}
+        # rule id -> refs its matches in this article joined
+        taken: dict[str, set[DevelopmentRef]] = {}
         for match in matches:
             # An undated mention read as context ("after the missile launch") names no event of
             # its own: it neither keeps the article's other matches apart nor is kept apart.
@@ -164,7 +175,7 @@ class _Batch:
             entry = self.best(match, apart)
             if entry is None:
                 self.created += 1
-                entry = _Open(f"new:{self.created}", _create(match), len(self.open))
+                entry = _Open(NewRef(self.created), _create(match), len(self.open))
                 self.open.append(entry)
                 touched[entry.ref] = _Touch(entry, None, [match])
                 apart.add(entry.ref)

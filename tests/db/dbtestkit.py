@@ -13,7 +13,9 @@ from core.model import (
     Article,
     Development,
     DevelopmentChange,
+    DevelopmentRef,
     Match,
+    NewRef,
     SourceSpec,
     Status,
 )
@@ -106,7 +108,7 @@ def development(
 
 
 def change(
-    ref: str,
+    ref: DevelopmentRef,
     dev: Development,
     evidence: Sequence[Match],
     alert: AlertKind | None,
@@ -117,7 +119,7 @@ def change(
         ref=ref,
         development=dev,
         evidence=tuple(evidence),
-        is_new=ref.startswith("new:"),
+        is_new=isinstance(ref, NewRef),
         previous_status=previous_status,
         alert=alert,
     )
@@ -138,7 +140,7 @@ def seed_alert(session: Session, targets: Sequence[tuple[str, str]] = ()) -> int
     keys = seed_articles(session, per_source=1)
     dev = development()
     evidence = [match(key) for key in keys]
-    [alert_id] = apply_changes(session, [change("new:0", dev, evidence, "new")], keys, T0)
+    [alert_id] = apply_changes(session, [change(NewRef(0), dev, evidence, "new")], keys, T0)
     if targets:
         route_alert(session, alert_id, targets, T0)
     return alert_id

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from dbtestkit import T0, article, change, development, match, spec
 
+from core.model import NewRef, StoredRef
 from db import (
     acquire_lock,
     apply_changes,
@@ -97,9 +98,9 @@ def detect(url: str) -> dict[str, object]:
         found = candidate_developments(session, ["missile_launch"], None)
         time.sleep(0.3)  # "detection": long enough for the other run to read candidates too
         if found:
-            ref, kind = f"id:{found[0].id}", None
+            ref, kind = StoredRef(found[0].id), None
         else:
-            ref, kind = "new:0", "new"
+            ref, kind = NewRef(0), "new"
         keys = {stored.article.guid: stored.id}
         ev = [match(stored.article.guid)]
         alert_ids = apply_changes(session, [change(ref, development(), ev, kind)], keys, T0)

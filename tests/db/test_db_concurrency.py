@@ -19,6 +19,7 @@ from dbtestkit import seed_alert
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.model import NewRef
 from db import count_articles, create_engine_for, current_revision
 from db.engine import alembic_config
 from db.models import AlertRow, DeliveryRow, DevelopmentRow
@@ -103,7 +104,7 @@ def seed_alert_for(session: Session, n: int, targets: list[tuple[str, str]]) -> 
     dev = development(event_date=None, place=f"site {n}")
     keys = {stored.article.guid: stored.id}
     [alert_id] = apply_changes(
-        session, [change("new:0", dev, [match(stored.article.guid)], "new")], keys, T0
+        session, [change(NewRef(0), dev, [match(stored.article.guid)], "new")], keys, T0
     )
     route_alert(session, alert_id, targets, T0)
 

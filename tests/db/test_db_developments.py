@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.model import DevelopmentRef, NewRef, StoredRef
 from db import (
     apply_changes,
     candidate_developments,
@@ -40,7 +41,7 @@ def _meeting_match(key: str, status: str) -> object:
     return match(key, "ministerial_meeting.v1", category="ministerial_meeting", status=status)  # type: ignore[arg-type]
 
 
-def _held(ref: str, *keys: str) -> object:
+def _held(ref: DevelopmentRef, *keys: str) -> object:
     """The meeting's move from planned to occurred under `ref`, reported by the articles `keys`."""
     reports = [_meeting_match(key, "occurred") for key in keys]
     return change(ref, _meeting("occurred"), reports, "status_change", "planned")  # type: ignore[arg-type]
@@ -52,9 +53,9 @@ def test_new_development_created_then_status_changed_in_one_batch(
     with sessions.begin() as session:
         keys = seed_articles(session)
         scheduled = change(
-            "new:0", _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new"
+            NewRef(0), _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new"
         )
-        held = _held("new:0", "beta-0", "beta-1")
+        held = _held(NewRef(0), "beta-0", "beta-1")
         alert_ids = apply_changes(session, [scheduled, held], keys, T0)
         assert len(alert_ids) == 2
         assert _count(session, DevelopmentRow) == 1
@@ -76,9 +77,11 @@ def test_evidence_is_unique_per_development_article_and_rule(
     with sessions.begin() as session:
         keys = seed_articles(session)
         m = match("alpha-0")
-        apply_changes(session, [change("new:0", development(), [m, m], "new")], keys, T0)
+        apply_changes(session, [change(NewRef(0), development(), [m, m], "new")], keys, T0)
         [dev_id] = session.scalars(select(DevelopmentRow.id))
-        again = change(f"id:{dev_id}", development(id=dev_id), [m, match("alpha-0", "other")], None)
+        again = change(
+            StoredRef(dev_id), development(id=dev_id), [m, match("alpha-0", "other")], None
+        )
         apply_changes(session, [again, again], keys, at(60))
         rules = sorted(session.scalars(select(EvidenceRow.rule_id)))
     assert rules == ["missile_launch.v1", "other"]
@@ -99,9 +102,9 @@ def test_a_retried_batch_writes_nothing_twice(sessions: sessionmaker[Session]) -
     with sessions.begin() as session:
         keys = seed_articles(session)
     batch = [
-        change("new:0", development(), [match("alpha-0")], "new"),
-        change("new:1", _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new"),
-        _held("new:1", "beta-0"),
+        change(NewRef(0), development(), [match("alpha-0")], "new"),
+        change(NewRef(1), _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new"),
+        _held(NewRef(1), "beta-0"),
     ]
     with sessions.begin() as session:
         assert len(apply_changes(session, batch, keys, T0)) == 3
@@ -119,8 +122,8 @@ def test_one_article_two_developments_of_one_category(sessions: sessionmaker[Ses
     today = development(event_date=date(2026, 1, 27))
     earlier = development(event_date=date(2026, 1, 4), background=True)
     batch = [
-        change("new:0", today, [match("alpha-0")], "new"),
-        change("new:1", earlier, [match("alpha-0", background=True)], None),
+        change(NewRef(0), today, [match("alpha-0")], "new"),
+        change(NewRef(1), earlier, [match("alpha-0", background=True)], None),
     ]
     for _ in range(2):
         with sessions.begin() as session:
@@ -140,12 +143,12 @@ def test_status_only_moves_forward_and_alerts_only_real_moves(
         keys = seed_articles(session)
         apply_changes(
             session,
-            [change("new:0", _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new")],
+            [change(NewRef(0), _meeting("planned"), [_meeting_match("alpha-0", "planned")], "new")],
             keys,
             T0,
         )
         [dev_id] = session.scalars(select(DevelopmentRow.id))
-    ref = f"id:{dev_id}"
+    ref = StoredRef(dev_id)
     held = _held(ref, "beta-0")
     with sessions.begin() as session:
         assert len(apply_changes(session, [held], keys, at(60))) == 1
@@ -165,11 +168,14 @@ def test_news_never_becomes_background_again(sessions: sessionmaker[Session]) ->
     with sessions.begin() as session:
         keys = seed_articles(session)
         apply_changes(
-            session, [change("new:0", development(), [match("alpha-0")], "new")], keys, T0
+            session, [change(NewRef(0), development(), [match("alpha-0")], "new")], keys, T0
         )
         [dev_id] = session.scalars(select(DevelopmentRow.id))
         context = change(
-            f"id:{dev_id}", development(background=True), [match("beta-0", background=True)], None
+            StoredRef(dev_id),
+            development(background=True),
+            [match("beta-0", background=True)],
+            None,
         )
         apply_changes(session, [context], keys, at(60))
         [dev] = list_developments(session)
@@ -182,10 +188,12 @@ def test_candidate_developments(sessions: sessionmaker[Session]) -> None:
         apply_changes(
             session,
             [
-                change("new:0", development(), [match("alpha-0")], "new"),
-                change("new:1", _meeting("planned"), [_meeting_match("alpha-1", "planned")], "new"),
+                change(NewRef(0), development(), [match("alpha-0")], "new"),
                 change(
-                    "new:2", _meeting("cancelled"), [_meeting_match("alpha-2", "cancelled")], None
+                    NewRef(1), _meeting("planned"), [_meeting_match("alpha-1", "planned")], "new"
+                ),
+                change(
+                    NewRef(2), _meeting("cancelled"), [_meeting_match("alpha-2", "cancelled")], None
                 ),
             ],
             keys,
@@ -210,12 +218,10 @@ def test_bad_input_is_refused(sessions: sessionmaker[Session]) -> None:
         keys = seed_articles(session)
         with pytest.raises(ValueError, match="not in article_ids"):
             apply_changes(
-                session, [change("new:0", development(), [match("nope")], "new")], keys, T0
+                session, [change(NewRef(0), development(), [match("nope")], "new")], keys, T0
             )
-    with sessions.begin() as session, pytest.raises(ValueError, match="bad ref"):
-        apply_changes(session, [change("dev-1", development(), [], None)], keys, T0)
     with sessions.begin() as session, pytest.raises(ValueError, match="does not exist"):
-        apply_changes(session, [change("id:999", development(), [], None)], keys, T0)
+        apply_changes(session, [change(StoredRef(999), development(), [], None)], keys, T0)
 
 
 def test_developments_evidenced_by_articles(sessions: sessionmaker[Session]) -> None:
@@ -224,8 +230,10 @@ def test_developments_evidenced_by_articles(sessions: sessionmaker[Session]) -> 
         apply_changes(
             session,
             [
-                change("new:0", development(), [match("alpha-0"), match("beta-0")], "new"),
-                change("new:1", _meeting("planned"), [_meeting_match("beta-1", "planned")], "new"),
+                change(NewRef(0), development(), [match("alpha-0"), match("beta-0")], "new"),
+                change(
+                    NewRef(1), _meeting("planned"), [_meeting_match("beta-1", "planned")], "new"
+                ),
             ],
             keys,
             T0,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import FeedbackError
+from core.model import NewRef, StoredRef
 from db import (
     apply_changes,
     claim_deliveries,
@@ -33,7 +34,7 @@ def new_development(
     """A planned development reported by article `key`, with its "new" alert; (dev, alert)."""
     dev = development(status="planned", place=place)
     report = match(key, status="planned")
-    [alert_id] = apply_changes(session, [change("new:0", dev, [report], "new")], keys, T0)
+    [alert_id] = apply_changes(session, [change(NewRef(0), dev, [report], "new")], keys, T0)
     dev_id = session.scalar(select(alerts.c.development_id).where(alerts.c.id == alert_id))
     assert dev_id is not None
     return dev_id, alert_id
@@ -42,7 +43,7 @@ def new_development(
 def held_report(dev_id: int, key: str) -> list:
     """A report that moves development `dev_id` from planned to occurred."""
     held = development(status="occurred", id=dev_id)
-    return [change(f"id:{dev_id}", held, [match(key)], "status_change", "planned")]
+    return [change(StoredRef(dev_id), held, [match(key)], "status_change", "planned")]
 
 
 def delivery_states(session: Session, alert_id: int) -> list[str]:

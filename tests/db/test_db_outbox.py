@@ -9,7 +9,7 @@ from dbtestkit import T0, at, change, development, match, seed_alert, seed_artic
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.model import DeliveryOutcome, EvidenceRef
+from core.model import DeliveryOutcome, EvidenceRef, NewRef
 from db import (
     apply_changes,
     claim_deliveries,
@@ -44,7 +44,7 @@ def test_unrouted_alerts_carry_every_evidence_article(sessions: sessionmaker[Ses
         keys = seed_articles(session, per_source=2)
         evidence = [match("alpha-0"), match("beta-1"), match("alpha-0", "second.rule")]
         [alert_id] = apply_changes(
-            session, [change("new:0", development(), evidence, "new")], keys, T0
+            session, [change(NewRef(0), development(), evidence, "new")], keys, T0
         )
     with sessions() as session:
         [alert] = unrouted_alerts(session)
@@ -72,7 +72,7 @@ def test_routing_creates_deliveries_once_and_unrouted_is_visible(
         keys = seed_articles(session, sources=("gamma",), per_source=1)
         [nobody] = apply_changes(
             session,
-            [change("new:0", development(category="summit"), [match("gamma-0")], "new")],
+            [change(NewRef(0), development(category="summit"), [match("gamma-0")], "new")],
             keys,
             T0,
         )

@@ -11,6 +11,7 @@ from dbtestkit import T0, article, at, change, development, match, spec
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.model import NewRef, StoredRef
 from db import (
     apply_changes,
     candidate_developments,
@@ -44,9 +45,9 @@ def test_sources_region_tags_join_detection_regions(sessions: sessionmaker[Sessi
         )
         launch = replace(development(), regions=("korea", "north-korea"))
         evidence = [match("plain-0")]
-        (alert_id,) = apply_changes(session, [change("new:0", launch, evidence, "new")], keys, T0)
+        (alert_id,) = apply_changes(session, [change(NewRef(0), launch, evidence, "new")], keys, T0)
         japan = [match("japan-desk-0")]
-        apply_changes(session, [change("id:1", launch, japan, None)], keys, at(60))
+        apply_changes(session, [change(StoredRef(1), launch, japan, None)], keys, at(60))
     with sessions.begin() as session:
         (view,) = list_developments(session)
         assert view.regions == ("japan", "korea", "north-korea")
@@ -58,10 +59,12 @@ def test_regions_only_grow_and_reach_detection_again(sessions: sessionmaker[Sess
     with sessions.begin() as session:
         keys = _store(session, {"seoul": ("region:korea",), "tokyo": ("region:japan",)})
         first = replace(development(), regions=("north-korea",))
-        apply_changes(session, [change("new:0", first, [match("seoul-0")], "new")], keys, T0)
+        apply_changes(session, [change(NewRef(0), first, [match("seoul-0")], "new")], keys, T0)
         # A later snapshot that knows fewer regions (another run's) never drops any.
         later = replace(development(), regions=())
-        apply_changes(session, [change("id:1", later, [match("tokyo-0")], None)], keys, at(60))
+        apply_changes(
+            session, [change(StoredRef(1), later, [match("tokyo-0")], None)], keys, at(60)
+        )
     with sessions.begin() as session:
         (known,) = candidate_developments(session, ["missile_launch"], None)
         assert known.regions == ("japan", "korea", "north-korea")
@@ -106,7 +109,9 @@ def test_an_old_store_upgrades_and_its_developments_gain_regions(tmp_path: Path)
             keys = _store(session, {"seoul": ("region:south-korea",)})
             (known,) = candidate_developments(session, ["missile_launch"], None)
             now = replace(known, regions=("korea", "north-korea"))
-            apply_changes(session, [change("id:1", now, [match("seoul-0")], None)], keys, at(60))
+            apply_changes(
+                session, [change(StoredRef(1), now, [match("seoul-0")], None)], keys, at(60)
+            )
         with sessions.begin() as session:
             (view,) = list_developments(session)
             assert view.regions == ("korea", "north-korea", "south-korea")

@@ -8,6 +8,7 @@ from dbtestkit import T0, article, change, development, match, spec
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.model import NewRef
 from db import (
     apply_changes,
     count_articles,
@@ -37,7 +38,7 @@ def _setup(sessions: sessionmaker[Session]) -> int:
         store_articles(session, ids, [article("beta", 0, **wire), article("beta", 1)], NEW)
         keys = {s.article.guid: s.id for s in old.new}
         [alert_id] = apply_changes(
-            session, [change("new:0", development(), [match("alpha-0")], "new")], keys, OLD
+            session, [change(NewRef(0), development(), [match("alpha-0")], "new")], keys, OLD
         )
         route_alert(session, alert_id, [("k", "json://...")], OLD)
     return alert_id

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import detect
-from core.model import DetectionInput, Development, DevelopmentChange
+from core.model import DetectionInput, Development, DevelopmentChange, StoredRef
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 REFERENCE = datetime(2026, 1, 28, 9, 0, tzinfo=timezone(timedelta(hours=9)))
@@ -62,8 +62,8 @@ class Store:
         ids: dict[str, int] = {}
         for change in changes:
             self.changes.append(change)
-            if change.ref.startswith("id:"):
-                dev_id = int(change.ref[3:])
+            if isinstance(change.ref, StoredRef):
+                dev_id = change.ref.id
             else:
                 dev_id = ids.setdefault(change.ref, len(self.developments) + 1)
             self.developments[dev_id] = replace(change.development, id=dev_id)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import detect
-from core.model import Development, Match
+from core.model import Development, Match, NewRef, StoredRef
 
 BASE = Match(
     article_key="a1",
@@ -33,7 +33,7 @@ def test_one_event_in_several_articles_is_one_development() -> None:
         replace(BASE, article_key="a3", event_date=None, facts={"count": 2, "apogee_km": 80}),
     ]
     changes = detect.assign(matches, [])
-    assert [c.ref for c in changes] == ["new:1", "new:1", "new:1"]
+    assert [c.ref for c in changes] == [NewRef(1), NewRef(1), NewRef(1)]
     assert [c.alert for c in changes] == ["new", None, None]
     assert changes[-1].development.facts == {"count": 2, "apogee_km": 80}
     assert [len(c.evidence) for c in changes] == [1, 1, 1]
@@ -42,13 +42,13 @@ def test_one_event_in_several_articles_is_one_development() -> None:
 def test_two_launches_a_week_apart_are_two_developments() -> None:
     later = replace(BASE, article_key="a2", event_date=date(2026, 2, 3))
     changes = detect.assign([BASE, later], [])
-    assert [c.ref for c in changes] == ["new:1", "new:2"]
+    assert [c.ref for c in changes] == [NewRef(1), NewRef(2)]
     assert [c.alert for c in changes] == ["new", "new"]
 
 
 def test_different_actors_are_different_developments() -> None:
     other = replace(BASE, article_key="a2", actors=("China",))
-    assert [c.ref for c in detect.assign([BASE, other], [])] == ["new:1", "new:2"]
+    assert [c.ref for c in detect.assign([BASE, other], [])] == [NewRef(1), NewRef(2)]
 
 
 def test_planned_then_held_in_one_batch() -> None:
@@ -68,9 +68,9 @@ def test_planned_then_held_in_one_batch() -> None:
     assert [
         (c.ref, c.is_new, c.previous_status, c.development.status, c.alert) for c in changes
     ] == [
-        ("new:1", True, None, "planned", "new"),
-        ("new:1", False, "planned", "occurred", "status_change"),
-        ("new:1", False, "occurred", "occurred", None),
+        (NewRef(1), True, None, "planned", "new"),
+        (NewRef(1), False, "planned", "occurred", "status_change"),
+        (NewRef(1), False, "occurred", "occurred", None),
     ]
     assert changes[0].development.status == "planned"  # a snapshot, not the live object
 
@@ -90,7 +90,7 @@ def test_stored_developments_are_joined_by_id() -> None:
         id=7,
     )
     (change,) = detect.assign([BASE], [stored])
-    assert (change.ref, change.is_new, change.alert) == ("id:7", False, None)
+    assert (change.ref, change.is_new, change.alert) == (StoredRef(7), False, None)
 
 
 def test_background_never_alerts_until_it_becomes_news() -> None:

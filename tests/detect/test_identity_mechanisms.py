@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 import detect
-from core.model import DetectionInput, Development, DevelopmentChange, Match
+from core.model import DetectionInput, Development, DevelopmentChange, Match, NewRef, StoredRef
 from detect.engine.identity import compatible, identity_of, same_event, same_parties
 
 # (published, title, text): one report as a feed gives it.
@@ -126,9 +126,9 @@ def test_another_meeting_of_the_minister_does_not_hold_the_planned_one() -> None
     held = replace(PLANNED, article_key="a3", status="occurred", actors=("Richard Marles",))
     changes = detect.assign([PLANNED, other, held], [])
     assert [(c.ref, c.alert) for c in changes] == [
-        ("new:1", "new"),
-        ("new:2", "new"),
-        ("new:1", "status_change"),
+        (NewRef(1), "new"),
+        (NewRef(2), "new"),
+        (NewRef(1), "status_change"),
     ]
 
 
@@ -143,10 +143,10 @@ def test_context_or_an_anonymous_report_does_not_move_a_planned_event() -> None:
     held = replace(PLANNED, article_key="a4", status="occurred", event_date=None)
     changes = detect.assign([PLANNED, context, anonymous, held], [])
     assert [(c.ref, c.development.status, c.alert) for c in changes] == [
-        ("new:1", "planned", "new"),
-        ("new:1", "planned", None),
-        ("new:1", "planned", None),
-        ("new:1", "occurred", "status_change"),
+        (NewRef(1), "planned", "new"),
+        (NewRef(1), "planned", None),
+        (NewRef(1), "planned", None),
+        (NewRef(1), "occurred", "status_change"),
     ]
 
 
@@ -165,7 +165,7 @@ def test_two_events_one_article_kept_apart_stay_apart() -> None:
     context it recalls with a date of its own): they never fold into one development."""
     news = replace(PLANNED, status="occurred", event_date=None)
     recalled = replace(news, background=True, event_date=date(2025, 11, 3))
-    assert [c.ref for c in detect.assign([news, recalled], [])] == ["new:1", "new:2"]
+    assert [c.ref for c in detect.assign([news, recalled], [])] == [NewRef(1), NewRef(2)]
 
 
 def test_undated_context_in_a_news_article_joins_its_news() -> None:
@@ -175,7 +175,7 @@ def test_undated_context_in_a_news_article_joins_its_news() -> None:
     news = replace(PLANNED, status="occurred", event_date=None)
     context = replace(news, background=True)
     for order in ([news, context], [context, news]):
-        assert [c.ref for c in detect.assign(order, [])] == ["new:1"]
+        assert [c.ref for c in detect.assign(order, [])] == [NewRef(1)]
 
 
 # --- distinct events of one week stay apart -----------------------------------------------------
@@ -467,8 +467,8 @@ def test_a_planned_meeting_held_moves_on_and_stays_one(
     )
     changes = run(ruleset, [announced, held])
     assert [(c.ref, c.previous_status, c.development.status, c.alert) for c in changes] == [
-        ("new:1", None, "planned", "new"),
-        ("new:1", "planned", "occurred", "status_change"),
+        (NewRef(1), None, "planned", "new"),
+        (NewRef(1), "planned", "occurred", "status_change"),
     ]
 
 
@@ -530,7 +530,7 @@ def test_the_week_in_two_chunks_joins_stored_developments(ruleset: detect.RuleSe
     first = run(ruleset, WEEK[:9])
     latest = {change.ref: change.development for change in first}
     stored = [replace(dev, id=number) for number, dev in enumerate(latest.values(), start=1)]
-    grouped = {f"id:{n}": keys for n, keys in enumerate(developments(first).values(), start=1)}
+    grouped = {StoredRef(n): keys for n, keys in enumerate(developments(first).values(), start=1)}
     second = run(ruleset, WEEK[9:], known=stored, first=9)
     for ref, keys in developments(second).items():
         grouped.setdefault(ref, set()).update(keys)

@@ -9,7 +9,7 @@ import pytest
 
 import detect
 from core.errors import ConfigValidationError
-from core.model import DetectionInput
+from core.model import DetectionInput, NewRef
 from tests.detect.conftest import LAUNCH_RULE
 
 ALIASES = """
@@ -146,4 +146,4 @@ def test_a_development_has_the_union_of_its_matches_regions(ruleset: detect.Rule
     changes = detect.assign([*seoul, *tokyo], [])
     launch = [c.development for c in changes if c.development.category == "missile_launch"]
     assert launch[-1].regions == ("japan", "korea", "north-korea")
-    assert {c.ref for c in changes if c.development.category == "missile_launch"} == {"new:1"}
+    assert {c.ref for c in changes if c.development.category == "missile_launch"} == {NewRef(1)}

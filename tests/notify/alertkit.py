@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.model import Article, Development, DevelopmentChange, Level, Match, SourceSpec
+from core.model import Article, Development, DevelopmentChange, Level, Match, NewRef, SourceSpec
 from tests.notify.notifykit import MAIL_QUERY
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 
@@ -200,7 +200,7 @@ def _change(n: int, guid: str, level: Level, category: str) -> DevelopmentChange
         tags=("region:east-asia",),
     )
     return DevelopmentChange(
-        ref=f"new:{n}",
+        ref=NewRef(n),
         development=development,
         evidence=(match,),
         is_new=True,

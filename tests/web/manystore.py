@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime, timedelta
 
-from core.model import Article, Development, DevelopmentChange, Match, SourceSpec
+from core.model import Article, Development, DevelopmentChange, Match, NewRef, SourceSpec
 from db import (
     apply_changes,
     create_engine_for,
@@ -75,7 +75,7 @@ def _change(n: int) -> DevelopmentChange:
         regions=regions,
     )
     return DevelopmentChange(
-        ref=f"new:{n}",
+        ref=NewRef(n),
         development=dev,
         evidence=(match,),
         is_new=True,
