@@ -6,7 +6,7 @@ import contextvars
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,8 +23,8 @@ from flows.runs.handoff import Handoff, handed
 from flows.runs.idle import due_sources
 from flows.runs.monitorlock import monitor_lock, skipped_report
 from flows.runs.pipeline import run_cycle
-from flows.stages.report import RunReport, shown_date, shown_status
-from notify.messages.escaping import escape_markdown
+from flows.stages.artifact import monitor_markdown, summary_line
+from flows.stages.report import RunReport
 
 log = logging.getLogger(__name__)
 Logger = logging.Logger | logging.LoggerAdapter[Any]
@@ -163,76 +163,3 @@ def publish_monitor_artifact(database_url: str, report: RunReport) -> None:
             health = {h.name: h for h in db.source_health(session)} if unhealthy else {}
     markdown = monitor_markdown(report, raised, health)
     create_markdown_artifact(markdown=markdown, key=ARTIFACT_KEY, description=summary_line(report))
-
-
-def summary_line(report: RunReport) -> str:
-    """One line: how much was read, found and sent."""
-    unhealthy = sum(s.status == "error" for s in report.sources)
-    return (
-        f"{len(report.sources)} sources polled ({unhealthy} unhealthy); "
-        f"{report.articles} articles read, {report.new_articles} new; "
-        f"{len(report.developments)} developments; {report.alerts_sent} alerts sent; "
-        f"{report.detected} articles detected, {len(report.failed_articles)} failed"
-    )
-
-
-def cell(value: object) -> str:
-    """Feed text made safe for one Markdown table cell (it is untrusted)."""
-    return escape_markdown("" if value is None else value).replace("|", "\\|")
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A Markdown table, or `_none_` when there are no rows."""
-    if not rows:
-        return "_none_"
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def monitor_markdown(
-    report: RunReport, raised: Sequence[db.AlertView], health: dict[str, db.SourceHealth]
-) -> str:
-    """The artifact's text: the sections an operator reads top to bottom."""
-    developments = [
-        (d.id, d.category, shown_status(d), shown_date(d), d.title, len(d.evidence))
-        for d in report.developments
-    ]
-    alerts = [(a.id, a.kind, a.category, a.status, a.title, delivery_summary(a)) for a in raised]
-    failed = [(f.id, f.source, f.guid, f.error) for f in report.failed_articles]
-    unhealthy = [
-        (s.name, s.http_status or "", s.error, *backoff(health.get(s.name)))
-        for s in report.sources
-        if s.status == "error"
-    ]
-    return "\n\n".join(
-        [
-            f"# Monitor run\n\n{cell(summary_line(report))}",
-            "## Developments\n\n"
-            + table(("id", "category", "status", "date", "title", "reports"), developments),
-            f"## Alerts raised ({report.alerts_sent} sent this run)\n\n"
-            + table(("id", "kind", "category", "status", "title", "deliveries"), alerts),
-            "## Unhealthy sources\n\n"
-            + table(("source", "http", "error", "failures", "next poll"), unhealthy),
-            "## Articles that failed detection\n\n"
-            + table(("article", "source", "guid", "error"), failed),
-        ]
-    )
-
-
-def backoff(health: db.SourceHealth | None) -> tuple[object, str]:
-    """(consecutive failures, next poll time) of a source, as the store now has them."""
-    if health is None:
-        return "", ""
-    due = health.next_due_at.isoformat(timespec="seconds") if health.next_due_at else ""
-    return health.consecutive_failures, due
-
-
-def delivery_summary(alert: db.AlertView) -> str:
-    """ "2 sent, 1 pending", or "unrouted" when no subscriber wants the alert."""
-    if alert.unrouted:
-        return "unrouted"
-    states: dict[str, int] = {}
-    for delivery in alert.deliveries:
-        states[delivery.state] = states.get(delivery.state, 0) + 1
-    return ", ".join(f"{n} {state}" for state, n in sorted(states.items())) or "not routed yet"

@@ -234,7 +234,7 @@ def serve(
     """
     from flows.context.config import region_names
     from flows.context.settings import load_settings
-    from flows.monitor import load_source_specs
+    from flows.context.sourcesfile import load_source_specs
     from flows.serving.deployments import DEPLOYMENT_NAME, check_cron, serve_monitor
 
     # Secrets reach the served runs through the environment they inherit, never as

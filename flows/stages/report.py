@@ -1,5 +1,5 @@
-"""What a run reports: a typed RunReport the stages fill, rendered as the CLI's JSON (only at
-that edge), the terminal summary and the Prefect artifact."""
+"""What a run reports: a typed RunReport the stages fill, rendered here as the CLI's JSON (only
+at that edge) and the terminal summary, and as the Prefect artifact by `flows.stages.artifact`."""
 
 from __future__ import annotations
 

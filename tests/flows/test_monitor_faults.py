@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 import db
 from flows.cli.app import app
-from flows.monitor import ARTIFACT_KEY, cell
+from flows.monitor import ARTIFACT_KEY
+from flows.stages.artifact import cell
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
     POLL_INTERVAL_S,
