@@ -34,6 +34,25 @@ os.environ["WATCHFLOOR_FETCH_ALLOW_NETWORKS"] = "127.0.0.1"
 
 import pytest  # noqa: E402
 
+
+def _websockets_draw_from_their_own_generator() -> None:
+    """Hypothesis checks that the global `random` generator is left alone while it draws an
+    example, and cannot tell threads apart. Prefect's events client keeps a websocket open in a
+    thread of its own for as long as a test process lives, and `websockets` draws each keepalive
+    ping's payload (and its reconnect backoff) from the global generator: a
+    HypothesisDeprecationWarning then blamed whichever property test was drawing at that moment.
+    Those two modules get a generator of their own; what they send is as random as before."""
+    import random
+
+    import websockets.asyncio.connection
+    import websockets.client
+
+    websockets.asyncio.connection.random = random.Random()
+    websockets.client.random = random.Random()
+
+
+_websockets_draw_from_their_own_generator()
+
 pytest_plugins = [
     "tests.secret_audit",
     "tests.schedule",
