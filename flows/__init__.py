@@ -6,7 +6,8 @@ deployments`): `monitor` (poll the due sources of a sources file, then store, de
 (an import-linter contract in pyproject.toml):
 
     cli/         the `watchfloor` commands (`cli.app` is the console script's `app`)
-    serving/     `watchfloor serve`: deployments, runs forked warm, a served run's first poll
+    serving/     `watchfloor serve`: the deployment, the serving loop, runs a dead process
+                 left, runs forked warm, a served run's first poll
     monitor, replay   the flows
     runs/        one run from start to end: the pipeline both flows share, a one-off run's
                  poll before Prefect, whether there is anything to do, the store's monitor lock

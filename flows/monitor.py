@@ -41,7 +41,7 @@ def run_process_recorded(logger: Logger) -> Iterator[None]:
 
     `watchfloor serve` reads the label of its deployment's runs to tell a run whose process has
     ended (killed with its machine, container or `serve`) from one still working, and marks the
-    first crashed (`flows.serving.deployments.recover_runs`). Prefect's runner records no pid
+    first crashed (`flows.serving.recovery.recover_runs`). Prefect's runner records no pid
     itself. A failure costs only that check: the run goes on. A run of no deployment (a one-off
     `run`, a flow called in a process) is never checked, and a run `serve` started is labelled
     before its engine starts (`flows.serving.servedruns`): neither is labelled again here, which

@@ -235,7 +235,8 @@ def serve(
     from flows.context.config import region_names
     from flows.context.settings import load_settings
     from flows.context.sourcesfile import load_source_specs
-    from flows.serving.deployments import DEPLOYMENT_NAME, check_cron, serve_monitor
+    from flows.serving.deployments import DEPLOYMENT_NAME, check_cron
+    from flows.serving.serve import serve_monitor
 
     # Secrets reach the served runs through the environment they inherit, never as
     # parameters: Prefect stores and shows parameters.

@@ -17,7 +17,7 @@ shows in Prefect as a completed run, its state message saying what was polled, w
 runs, logs or artifact (the monitor artifact keeps the last cycle that did something).
 
 The run is labelled with its process before the polling, as the flow does first thing, so that
-`serve` can tell a killed child from a live one (`flows.serving.deployments.why_dead`). Anything
+`serve` can tell a killed child from a live one (`flows.serving.recovery.why_dead`). Anything
 that fails before the engine starts (a configuration that does not load, a store that does not
 answer) starts the engine instead: the flow then meets the same failure and reports it as any run
 does.

@@ -24,10 +24,9 @@ from flows.context.settings import load_settings
 from flows.serving.deployments import (
     check_cron,
     monitor_deployment,
-    schedule_next_run,
-    serve_monitor,
     served_runs_prefect_environment,
 )
+from flows.serving.serve import schedule_next_run, serve_monitor
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, prefect_api, stored_items, write_sources
 from tests.clikit import run_captured

@@ -22,13 +22,9 @@ import pytest
 from flows.context.liveness import process_identity
 from flows.context.settings import load_settings
 from flows.monitor import PROCESS_LABEL
-from flows.serving import deployments
-from flows.serving.deployments import (
-    CRASHED_BY_SERVE,
-    monitor_deployment,
-    recover_runs,
-    report_undone_runs,
-)
+from flows.serving import recovery
+from flows.serving.deployments import monitor_deployment
+from flows.serving.recovery import CRASHED_BY_SERVE, recover_runs, report_undone_runs
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import write_sources
 
@@ -170,12 +166,12 @@ def test_each_undone_cycle_is_reported_once_from_the_runs_that_ended_since_the_l
     api(lambda client: client.set_flow_run_state(crashed, _crashed(), force=True))
 
     reported = _Lines()
-    deployments.log.addHandler(reported)
+    recovery.log.addHandler(reported)
     try:
         latest = api(lambda client: report_undone_runs(client, deployment_id, since))
         again = api(lambda client: report_undone_runs(client, deployment_id, latest))
     finally:
-        deployments.log.removeHandler(reported)
+        recovery.log.removeHandler(reported)
 
     lines = reported.lines
     assert sum("was Cancelled: late" in line for line in lines) == 1

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from flows.serving.deployments import CRASHED_BY_SERVE
+from flows.serving.recovery import CRASHED_BY_SERVE
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import Src, store, stored_items, write_sources
 from tests.secret_audit import record_output

@@ -18,7 +18,8 @@ import pytest
 
 from flows.context.settings import Settings, load_settings
 from flows.monitor import PROCESS_LABEL
-from flows.serving.deployments import monitor_deployment, serve_monitor
+from flows.serving.deployments import monitor_deployment
+from flows.serving.serve import serve_monitor
 from tests.adapters.feedserver import FeedServer
 from tests.adapters.monitorkit import (
     Src,
