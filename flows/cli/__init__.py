@@ -2,9 +2,10 @@
 commands.
 
 Owns: `app` (the commands and their help), `common` (options, one-line errors with exit 2,
-JSON on stdout), `runs` (`replay`, `run`, `serve`: the commands that run the flows), `health`
-(`sources check`), `sources` (OPML in and out, the source kinds), and `alerts`, `articles`,
-`db`, `detect`, `feedback`, `rules`, `web`. Takes: arguments and the settings
-(`flows.context.settings`). Returns: an exit status, a report on the terminal or as JSON. The
-only package that imports `flows.serving`; `--help` imports no Prefect.
+JSON on stdout), `flowruns` (`replay`, `run`, `serve`: the commands that start flow runs;
+named apart from the `flows.runs` package they call), `health` (`sources check`), `sources`
+(OPML in and out, the source kinds), and `alerts`, `articles`, `db`, `detect`, `feedback`,
+`rules`, `web`. Takes: arguments and the settings (`flows.context.settings`). Returns: an exit
+status, a report on the terminal or as JSON. The only package that imports `flows.serving`;
+`--help` imports no Prefect.
 """

@@ -30,7 +30,7 @@ import typer
 from rich.markup import escape
 
 from core.model import DevelopmentView
-from flows.cli import runs, web
+from flows.cli import flowruns, web
 from flows.cli.alerts import app as alerts_app
 from flows.cli.articles import app as articles_app
 from flows.cli.common import (
@@ -73,7 +73,7 @@ def _every_command(ctx: typer.Context) -> None:
         watch_for_orphans()
 
 
-app.command()(runs.replay)
+app.command()(flowruns.replay)
 
 
 @app.command()
@@ -194,10 +194,10 @@ def _text_line(result: dict[str, Any]) -> str:
     return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-app.command()(runs.run)
-app.command()(runs.serve)
+app.command()(flowruns.run)
+app.command()(flowruns.serve)
 app.command()(web.web)
-app.add_typer(runs.sources_app, name="sources")
+app.add_typer(flowruns.sources_app, name="sources")
 app.add_typer(rules_app, name="rules")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(db_app, name="db")

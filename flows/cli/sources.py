@@ -2,7 +2,7 @@
 sources file as OPML, the format feed readers (Miniflux, FreshRSS, Feedly, ...) exchange; and
 `watchfloor sources kinds`: the source kinds a sources file may use, with their options.
 
-Registered on the `sources` group by `flows.cli.runs`. Like every command module it imports
+Registered on the `sources` group by `flows.cli.flowruns`. Like every command module it imports
 only typer, rich and the core vocabulary at start; the adapters are imported when a command
 runs.
 """
