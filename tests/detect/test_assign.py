@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 import detect
 from core.model import Development, Match, NewRef, StoredRef
 
@@ -91,6 +93,9 @@ def test_stored_developments_are_joined_by_id() -> None:
     )
     (change,) = detect.assign([BASE], [stored])
     assert (change.ref, change.is_new, change.alert) == (StoredRef(7), False, None)
+    # A known development is a stored one: one without an id is refused, not given a ref.
+    with pytest.raises(ValueError, match="has no id"):
+        detect.assign([BASE], [replace(stored, id=None)])
 
 
 def test_background_never_alerts_until_it_becomes_news() -> None:
