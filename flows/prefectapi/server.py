@@ -116,9 +116,11 @@ class TemporaryApi:
         try:
             import uvicorn
 
+            from flows.prefectapi.ticks import PromptServer
+
             app = app_frozen_once_built()
             config = uvicorn.Config(app, log_config=None, log_level="error", lifespan="on")
-            server = uvicorn.Server(config)
+            server = PromptServer(config)
             self._server = server
             if not self._stopping.is_set():
                 with self.startup_error.caught():

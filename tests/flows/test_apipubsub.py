@@ -64,3 +64,51 @@ def test_messages_arrive_and_an_empty_wait_times_out_without_a_thread() -> None:
     assert message["data"] in (b"a-task", "a-task")
     assert nothing is None
     assert executor.submitted == 0  # no wait went to a thread
+
+
+async def wait_then_cancel() -> bool:
+    """As Prefect stops docket's worker: a listener waiting on an empty pub/sub, its task
+    cancelled. Whether the cancel ended the wait."""
+    from docket import Docket
+
+    async with (
+        Docket(name="apipubsub-cancel", url="memory://") as docket,
+        docket._pubsub() as pubsub,
+    ):
+        await pubsub.psubscribe(docket.key("cancel:*"))
+        await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)  # confirmation
+        waiting = asyncio.ensure_future(
+            pubsub.get_message(ignore_subscribe_messages=False, timeout=None)
+        )
+        await asyncio.sleep(0)
+        waiting.cancel()
+        # Bounded only so that a wait that ignored the cancel fails here instead of hanging.
+        done, _ = await asyncio.wait([waiting], timeout=60)
+        await pubsub.punsubscribe()
+    return waiting in done and waiting.cancelled()
+
+
+def test_an_empty_wait_lasts_at_least_the_listening_time_and_a_cancel_ends_it() -> None:
+    """docket's listener asks for 0.1 s only to look whether it is stopping: an empty wait
+    lasts LISTEN_S instead (the idle API's wake-ups), and Prefect's cancel ends it at once."""
+    import flows.prefectapi.pubsub
+    from flows.prefectapi.pubsub import LISTEN_S
+
+    async def empty_wait() -> float:
+        from docket import Docket
+
+        async with (
+            Docket(name="apipubsub-empty", url="memory://") as docket,
+            docket._pubsub() as pubsub,
+        ):
+            await pubsub.psubscribe(docket.key("cancel:*"))
+            await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+            start = asyncio.get_running_loop().time()
+            assert await pubsub.get_message(ignore_subscribe_messages=False, timeout=0.1) is None
+            waited = asyncio.get_running_loop().time() - start
+            await pubsub.punsubscribe()
+        return waited
+
+    assert flows.prefectapi.pubsub.LISTEN_S == LISTEN_S > 0.1
+    assert asyncio.run(empty_wait()) >= LISTEN_S * 0.99
+    assert asyncio.run(wait_then_cancel()), "the cancel ended the wait"
