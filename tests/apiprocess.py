@@ -1,7 +1,8 @@
 """The test session's Prefect API process (`python -m tests.apiprocess FD`, tests/prefectdb.py):
 the app a command's own temporary API serves, built as that one builds it
 (`flows.prefectapi.server.app_frozen_once_built`: `flows.prefectapi.app`'s app, what was loaded
-frozen once it is built), served by uvicorn on the bound TCP socket it inherited as descriptor FD
+frozen once it is built), served by the same uvicorn server as that one
+(`flows.prefectapi.ticks.PromptServer`) on the bound TCP socket it inherited as descriptor FD
 (the test process bound it, as a command binds its own API's: `flows.prefectapi.server`). Like
 uvicorn's command, it exits with status 3 when the server did not start.
 
@@ -25,6 +26,7 @@ import sys  # noqa: E402
 import uvicorn  # noqa: E402
 
 from flows.prefectapi.server import app_frozen_once_built  # noqa: E402
+from flows.prefectapi.ticks import PromptServer  # noqa: E402
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when its server did not start
 
@@ -33,7 +35,7 @@ def main(fd: int) -> None:
     sock = socket.socket(fileno=fd)  # its family and type read from the descriptor
     app = app_frozen_once_built()
     gc.enable()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on"))
+    server = PromptServer(uvicorn.Config(app, log_level="error", lifespan="on"))
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
