@@ -91,8 +91,7 @@ async def wait_then_cancel() -> bool:
 def test_an_empty_wait_lasts_at_least_the_listening_time_and_a_cancel_ends_it() -> None:
     """docket's listener asks for 0.1 s only to look whether it is stopping: an empty wait
     lasts LISTEN_S instead (the idle API's wake-ups), and Prefect's cancel ends it at once."""
-    import flows.prefectapi.pubsub
-    from flows.prefectapi.pubsub import LISTEN_S
+    from flows.prefectapi.pubsub import LISTEN_S  # importing it installs the wait
 
     async def empty_wait() -> float:
         from docket import Docket
@@ -109,6 +108,6 @@ def test_an_empty_wait_lasts_at_least_the_listening_time_and_a_cancel_ends_it() 
             await pubsub.punsubscribe()
         return waited
 
-    assert flows.prefectapi.pubsub.LISTEN_S == LISTEN_S > 0.1
+    assert LISTEN_S > 0.1  # longer than what docket asks for, or this shows nothing
     assert asyncio.run(empty_wait()) >= LISTEN_S * 0.99
     assert asyncio.run(wait_then_cancel()), "the cancel ended the wait"
