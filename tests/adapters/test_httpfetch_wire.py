@@ -135,6 +135,26 @@ def test_request_head_is_byte_for_byte_httpx_s(raw: RawServer, context: FetchCon
     assert ours.startswith(b"GET /feed/caf%C3%A9.xml?a=1&b=%20 HTTP/1.1\r\nHost: 127.0.0.1:")
 
 
+def test_a_url_fetched_again_sends_the_same_head(raw: RawServer, context: FetchContext) -> None:
+    # The second fetch takes the URL's parsed form from what the first kept.
+    raw.answer = answer(b"304 Not Modified")
+    url = raw.base + "/feed/again%20%C3%A9.xml?x=%2F"
+    fetch_once(context, url, etag='"v1"')
+    fetch_once(context, url, etag='"v1"')
+    first, second = raw.heads
+    assert first == second
+    assert first.startswith(b"GET /feed/again%20%C3%A9.xml?x=%2F HTTP/1.1\r\nHost: 127.0.0.1:")
+
+
+def test_a_url_httpx_refuses_is_refused_at_every_fetch(context: FetchContext) -> None:
+    url = "http://127.0.0.1:9/fe\x00ed"
+    for _ in range(2):  # nothing kept of a URL that could not be read
+        error = fetch_error(context, url)
+        assert isinstance(error, PermanentFetchError)
+        assert error.reason.startswith("cannot request ")
+        assert type(error.__cause__) is httpx.InvalidURL
+
+
 def test_a_host_header_of_the_source_is_sent_instead_of_the_url_s(
     raw: RawServer, context: FetchContext
 ) -> None:
