@@ -145,7 +145,8 @@ def replay(args: dict[str, Any]) -> dict[str, Any]:
 
 def poll(args: dict[str, Any]) -> dict[str, Any]:
     """Two monitor cycles over every source of a sources file: the first finds everything new,
-    the second finds nothing changed (conditional GETs answered 304)."""
+    the second finds nothing changed (conditional GETs answered 304); then the same conditional
+    GETs through httpcore alone (`bench.httpfloor`)."""
     import httpx
 
     os.environ["WATCHFLOOR_DATABASE_URL"] = args["database_url"]
@@ -175,7 +176,15 @@ def poll(args: dict[str, Any]) -> dict[str, Any]:
                 "task_runs": tasks,
             }
         )
-    return {"prefect_startup_s": startup_s, "polls": polls, "peak_rss_mb": peak_rss_mb()}
+    peak_mb = peak_rss_mb()  # the polls' own, before the floor's requests
+    from bench.httpfloor import conditional_gets
+
+    return {
+        "prefect_startup_s": startup_s,
+        "polls": polls,
+        "http_floor": conditional_gets(server, args["feeds"]),
+        "peak_rss_mb": peak_mb,
+    }
 
 
 def micro(args: dict[str, Any]) -> dict[str, Any]:

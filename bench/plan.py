@@ -212,6 +212,7 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
                     "sources_file": str(sources),
                     "database_url": ws.sqlite_url(f"poll-{feeds}"),
                     "server": server,
+                    "feeds": feeds,
                 },
                 f"poll-{feeds}",
             )

@@ -47,6 +47,7 @@ def _polls(raw: dict[str, Any]) -> dict[str, Any]:
         "nochange": nochange,
         "first_stages": stage_seconds(first["task_runs"]),
         "nochange_stages": stage_seconds(nochange["task_runs"]),
+        "http_floor": run["http_floor"],
         "peak_rss_mb": run["peak_rss_mb"],
     }
 
@@ -121,6 +122,8 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             "nochange": _poll_json(polls["nochange"]),
             "first_stages_s": polls["first_stages"],
             "nochange_stages_s": polls["nochange_stages"],
+            "http_floor": polls["http_floor"],
+            "http_floor_to_first_ratio": polls["http_floor"]["seconds"] / first_s,
             "prefect_startup_s": polls["prefect_startup_s"],
             "peak_rss_mb": polls["peak_rss_mb"],
         },
@@ -317,6 +320,14 @@ def _print_poll(r: dict[str, Any]) -> None:
     )
     outside = r["nochange_poll_s"] - sum(p["nochange_stages_s"].values())
     print(f"      no-change poll outside its tasks (flow, config, lock, report): {outside:.2f} s")
+    floor = p["http_floor"]
+    print(
+        f"    HTTP floor (bench.httpfloor): the same {floor['requests']:,} conditional GETs "
+        f"through httpcore alone, one at a time: {floor['seconds']:.2f} s "
+        f"({floor['cpu_s']:.2f} CPU-s) = "
+        f"{p['http_floor_to_first_ratio']:.1%} of the first poll; the no-change poll is "
+        f"{r['nochange_poll_s'] / floor['seconds']:.2f}x it"
+    )
     print(
         f"    cost ratio no-change / first: {r['nochange_poll_cost_ratio']:.1%} (target <= "
         f"{TARGET_NOCHANGE:.0%}: {_met(r['targets']['nochange_poll_met'])})\n"

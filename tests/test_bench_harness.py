@@ -20,6 +20,7 @@ import pytest
 
 from bench.feedserver import LAST_MODIFIED, FeedServer
 from bench.generator import ArticleGenerator, event_sentences
+from bench.httpfloor import conditional_gets
 from bench.infra import BenchError
 from bench.latency import alert_arrival, wait_for_alert
 from tests.clikit import run_captured
@@ -161,6 +162,19 @@ def test_a_published_item_changes_the_news_feed_and_hooks_are_recorded(
     assert events["hooks"][0]["body"] == '{"title": "alert g-1"}'
     assert events["hooks"][0]["at"] >= published_at
     assert alert_arrival(url, "g-1") == events["hooks"][0]["at"]
+
+
+def test_the_http_floor_times_one_conditional_get_per_feed_answered_304(
+    feed_server: tuple[FeedServer, str],
+) -> None:
+    _, url = feed_server
+    httpx.post(f"{url}/reset")
+    floor = conditional_gets(url, feeds=3, rounds=2)
+    counts = httpx.get(f"{url}/stats").json()
+    assert counts["200"] == 3 and counts["304"] == 6  # the validators' GETs, then two rounds
+    assert floor["requests"] == 3 and len(floor["rounds"]) == 2
+    walls = [r["seconds"] for r in floor["rounds"]]
+    assert 0 < min(walls) <= floor["seconds"] <= max(walls)
 
 
 def test_waiting_for_an_alert_that_never_comes_fails_loudly(
