@@ -82,6 +82,10 @@ def task_runs(flow_run_id: Any, timeout_s: float = 60.0) -> list[dict[str, Any]]
             "name": r.name.split("-")[0],
             "state": r.state.type.value if r.state else None,
             "seconds": _run_seconds(r),
+            # POSIX seconds, or None: stages may run at the same time (a poll streams its
+            # stored batches to detection), so the report needs when, not only how long.
+            "start": r.start_time.timestamp() if r.start_time else None,
+            "end": r.end_time.timestamp() if r.end_time else None,
         }
         for r in runs
     ]

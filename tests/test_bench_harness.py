@@ -23,6 +23,7 @@ from bench.generator import ArticleGenerator, event_sentences
 from bench.httpfloor import conditional_gets
 from bench.infra import BenchError
 from bench.latency import alert_arrival, wait_for_alert
+from bench.report import busy_seconds
 from tests.clikit import run_captured
 from tests.conftest import ROOT
 
@@ -91,6 +92,18 @@ def test_the_quick_serve_bench_measures_no_change_cycles(
         assert parts == pytest.approx(cycle["cpu_s"])
     assert figures["ratio_to_target"] == pytest.approx(figures["median_cpu_s"] / 2.0)
     assert "(j) inside serve: one no-change cycle over 20 feeds" in printed
+
+
+def test_task_runs_that_overlap_count_once_in_a_cycle_s_busy_time() -> None:
+    runs = [  # detection beside ingest, a run inside another, then a gap before sending
+        {"seconds": 2.0, "start": 10.0, "end": 12.0},
+        {"seconds": 2.0, "start": 11.0, "end": 13.0},
+        {"seconds": 0.5, "start": 11.5, "end": 12.0},
+        {"seconds": 1.0, "start": 15.0, "end": 16.0},
+    ]
+    assert busy_seconds(runs) == pytest.approx(4.0)
+    # Without times (an older run's results), as if none overlapped.
+    assert busy_seconds([{"seconds": 2.0}, {"seconds": 1.5, "start": 1.0, "end": None}]) == 3.5
 
 
 @pytest.fixture
