@@ -6,17 +6,21 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from itertools import islice, zip_longest
 from queue import Empty, SimpleQueue
 from urllib.parse import urlsplit
 
 from adapters.net.context import FetchContext
 from adapters.registry import SourceAdapter, UnknownKindError, get_adapter
+from adapters.workers import LOOK_S, WorkerPace
 from core.model import FetchResult, SourceSpec, SourceState
 
 log = logging.getLogger(__name__)
+
+GATHER_STEP_S = 0.01
 
 
 def fetch_many(
@@ -93,36 +97,75 @@ def _stream(
 ) -> Iterator[list[tuple[int, FetchResult]]]:
     by_kind = _adapters_for(specs, context)
     order = iter(_interleave_by_host(specs))
-    pool = ThreadPoolExecutor(
-        max_workers=min(context.concurrency, len(specs)), thread_name_prefix="fetch"
-    )
-    # Each future puts itself here when done: taking completions from a queue costs the same
+
+    def fetch(index: int) -> FetchResult:
+        spec = specs[index]
+        return _fetch_one(by_kind[spec.kind], spec, states)
+
+    # Workers take sources from `todo` and put what each gives in `finished`: as many workers as
+    # keep the process busy (`adapters.workers`). Taking completions from a queue costs the same
     # whatever the number in flight (concurrent.futures.wait registers on every pending future
     # at each call, which made a 1,000-source fetch quadratic).
-    finished: SimpleQueue[Future[FetchResult]] = SimpleQueue()
-    running: dict[Future[FetchResult], int] = {}
+    todo: SimpleQueue[int | None] = SimpleQueue()
+    finished: SimpleQueue[tuple[int, FetchResult]] = SimpleQueue()
+    pace = WorkerPace(min(context.concurrency, len(specs)))
+    pool = ThreadPoolExecutor(max_workers=pace.ceiling, thread_name_prefix="fetch")
+    workers: list[Future[None]] = []
+    outstanding = 0  # sources queued, in flight, or done and not handed over yet
     try:
         while True:
-            for index in islice(order, window - len(running)):
-                spec = specs[index]
-                future = pool.submit(_fetch_one, by_kind[spec.kind], spec, states)
-                running[future] = index
-                future.add_done_callback(finished.put)
-            if not running:
+            for index in islice(order, window - outstanding):
+                todo.put(index)
+                outstanding += 1
+            if not outstanding:
                 return
-            done = _next_done(finished, len(running), gather_s)
-            # _fetch_one never raises: result() only hands its FetchResult over.
-            yield [(running.pop(future), future.result()) for future in done]
+            while len(workers) < min(pace.workers(), outstanding):
+                workers.append(pool.submit(_work, todo, finished, fetch))
+            done = _next_done(finished, outstanding, gather_s)
+            _raise_for_a_failed_worker(workers)
+            if done:
+                outstanding -= len(done)
+                yield done
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _drop_queued(todo)  # closed early: what has not started never does
+        for _ in workers:
+            todo.put(None)
+        pool.shutdown(wait=True)
+
+
+def _work(
+    todo: SimpleQueue[int | None],
+    finished: SimpleQueue[tuple[int, FetchResult]],
+    fetch: Callable[[int], FetchResult],
+) -> None:
+    """A worker: fetch the sources `todo` names until it names None."""
+    while (index := todo.get()) is not None:
+        finished.put((index, fetch(index)))
+
+
+def _raise_for_a_failed_worker(workers: Sequence[Future[None]]) -> None:
+    """A worker ends only when told to (after the batch), or by raising: raise what it raised
+    (`_fetch_one` turns an adapter's failure into a result, so this is a bug of ours)."""
+    for worker in workers:
+        if worker.done():
+            worker.result()
+
+
+def _drop_queued(todo: SimpleQueue[int | None]) -> None:
+    with suppress(Empty):
+        while True:
+            todo.get_nowait()
 
 
 def _next_done(
-    finished: SimpleQueue[Future[FetchResult]], outstanding: int, gather_s: float
-) -> list[Future[FetchResult]]:
-    """The futures done once at least one is, plus those finishing within `gather_s` after it
-    (never waiting once all `outstanding` are in)."""
-    done = [finished.get()]
+    finished: SimpleQueue[tuple[int, FetchResult]], outstanding: int, gather_s: float
+) -> list[tuple[int, FetchResult]]:
+    """The results in once one is (none when none is within a look of the worker pace), plus
+    those finishing within `gather_s` after it (never waiting once all `outstanding` are in)."""
+    try:
+        done = [finished.get(timeout=LOOK_S)]
+    except Empty:
+        return []
     deadline = time.monotonic() + gather_s
     while len(done) < outstanding:
         try:
@@ -133,10 +176,7 @@ def _next_done(
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        try:
-            done.append(finished.get(timeout=left))
-        except Empty:
-            break
+        time.sleep(min(left, GATHER_STEP_S))
     return done
 
 

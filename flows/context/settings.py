@@ -64,7 +64,9 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "deploy" / "sources.yaml", description="YAML list of sources to poll."
     )
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Articles replayed by default.")
-    fetch_concurrency: int = Field(16, ge=1, le=256, description="Feeds fetched at once.")
+    fetch_concurrency: int = Field(
+        16, ge=1, le=256, description="Feeds fetched at once, at most (while they wait)."
+    )
     fetch_per_host: int = Field(2, ge=1, le=32, description="Feeds fetched at once per host.")
     fetch_allow_networks: Annotated[list[str], NoDecode] = Field(
         [],
