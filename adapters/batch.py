@@ -20,6 +20,9 @@ from core.model import FetchResult, SourceSpec, SourceState
 
 log = logging.getLogger(__name__)
 
+# While gathering a group, how long the consumer sleeps between looks at what is in: waking at
+# each completion instead cost ~0.07 CPU-s over 1,000 unchanged loopback feeds, and made the
+# worker take turns with it for the interpreter at every fetch.
 GATHER_STEP_S = 0.01
 
 
