@@ -1,5 +1,6 @@
-"""Fetch many sources at once: bounded concurrency, per-host limits, one shared HTTP client,
-and each source isolated, so one broken, slow or huge source never affects the others."""
+"""Fetch many sources at once: bounded concurrency paced by what the process is doing, per-host
+limits, shared keep-alive clients, and each source isolated, so one broken, slow or huge source
+never affects the others."""
 
 from __future__ import annotations
 
@@ -39,9 +40,11 @@ def fetch_many(
     return one FetchResult per spec, in the same order. Never raises for a source's failure:
     an adapter that crashes gives an "error" result for that source only.
 
-    `allow_networks` opens private networks, addresses or host names to fetches (refused by
-    default; see `adapters.net.guard`). Pass a long-lived `context` to keep connections alive
-    across calls (its own limits and policy then apply); otherwise one is made for this call.
+    At most `concurrency` sources are fetched at once: as many as keep the process busy, from
+    one upwards (`adapters.workers`). `allow_networks` opens private networks, addresses or host
+    names to fetches (refused by default; see `adapters.net.guard`). Pass a long-lived
+    `context` to keep connections alive across calls (its own limits and policy then apply);
+    otherwise one is made for this call.
     """
     results: list[FetchResult | None] = [None] * len(specs)
     stream = fetch_stream(
