@@ -212,13 +212,23 @@ def test_fetch_stream_hands_over_fast_sources_while_a_slow_one_is_fetched(
     assert [results[i].status for i in range(4)] == ["ok"] * 4
 
 
-def test_fetch_stream_keeps_at_most_a_window_of_sources_in_flight(server: FeedServer) -> None:
-    specs = [rss_spec(f"s{i}", server.url(f"/slow/100/atom_japan.xml?n={i}")) for i in range(6)]
-    results = [r for group in fetch_stream(specs, window=2, concurrency=4, per_host=4,
-                                           allow_networks=LOOPBACK) for r in group]  # fmt: skip
-    assert sorted(index for index, _ in results) == list(range(6))
+def _slow_stream_peak(
+    server: FeedServer, sources: int, delay_ms: int, window: int, concurrency: int
+) -> int:
+    """Stream `sources` feeds that each answer after `delay_ms`, all on one host: each comes
+    back once and ok. The most fetches the server saw at once."""
+    specs = [rss_spec(f"s{i}", server.url(f"/slow/{delay_ms}/atom_japan.xml?n={i}"))
+             for i in range(sources)]  # fmt: skip
+    results = [r for group in fetch_stream(specs, window=window, concurrency=concurrency,
+                                           per_host=concurrency, allow_networks=LOOPBACK)
+               for r in group]  # fmt: skip
+    assert sorted(index for index, _ in results) == list(range(sources))
     assert {r.status for _, r in results} == {"ok"}
-    assert server.max_in_flight == 2
+    return server.max_in_flight
+
+
+def test_fetch_stream_keeps_at_most_a_window_of_sources_in_flight(server: FeedServer) -> None:
+    assert _slow_stream_peak(server, 6, delay_ms=100, window=2, concurrency=4) == 2
 
 
 def test_fetch_stream_adds_workers_while_its_fetches_wait_on_the_network(
@@ -226,12 +236,7 @@ def test_fetch_stream_adds_workers_while_its_fetches_wait_on_the_network(
 ) -> None:
     # Each answer takes 300 ms: the process waits, so the batch doubles its workers at each look
     # until all 8 of its concurrency fetch at once.
-    specs = [rss_spec(f"s{i}", server.url(f"/slow/300/atom_japan.xml?n={i}")) for i in range(24)]
-    results = [r for group in fetch_stream(specs, window=24, concurrency=8, per_host=8,
-                                           allow_networks=LOOPBACK) for r in group]  # fmt: skip
-    assert sorted(index for index, _ in results) == list(range(24))
-    assert {r.status for _, r in results} == {"ok"}
-    assert server.max_in_flight == 8
+    assert _slow_stream_peak(server, 24, delay_ms=300, window=24, concurrency=8) == 8
 
 
 def test_a_hanging_source_gets_a_worker_beside_it(server: FeedServer) -> None:
