@@ -143,10 +143,20 @@ def test_replay_with_a_due_delivery_runs_the_flow(seeds: Path, sqlite_url: str) 
 
 def backoff_passes(url: str) -> None:
     """Every pending delivery's retry comes due (as if its backoff had passed)."""
+    _retry_in(url, timedelta(seconds=-1))
+
+
+def backoff_holds(url: str) -> None:
+    """Every pending delivery's retry waits another hour: the first backoff is 60 s, which a
+    loaded machine can spend between two runs."""
+    _retry_in(url, timedelta(hours=1))
+
+
+def _retry_in(url: str, delay: timedelta) -> None:
     with transaction(url) as session:
         session.execute(
-            sa.text("UPDATE deliveries SET next_attempt_at = :past"),
-            {"past": datetime.now(UTC) - timedelta(seconds=1)},
+            sa.text("UPDATE deliveries SET next_attempt_at = :when"),
+            {"when": datetime.now(UTC) + delay},
         )
 
 
@@ -240,6 +250,7 @@ def test_a_due_retry_starts_the_flow_and_one_waiting_out_its_backoff_does_not(
     attempts = delivery_attempts(sqlite_url)
     assert attempts and set(attempts) == {1}
 
+    backoff_holds(sqlite_url)
     home = tmp_path / "idle-prefect-home"
     waiting = fresh_process(
         "run", "--sources", str(sources), "--db", sqlite_url, "--all", *dead, home=home
