@@ -192,6 +192,23 @@ def test_fetch_many_runs_sources_concurrently(server: FeedServer) -> None:
     assert len(seen) == 4
 
 
+def test_a_fetch_that_escapes_the_isolation_fails_the_batch_instead_of_hanging_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An adapter's exception is its source's result; anything beyond Exception ends its worker
+    # thread, and the batch raises it rather than wait for a result that never comes.
+    class _Exiting(_Crashing):
+        kind = "exiting"
+
+        def fetch(self, spec: SourceSpec, state: SourceState) -> FetchResult:
+            raise SystemExit("worker bug")
+
+    monkeypatch.setattr(registry, "_ADAPTERS", dict(registry._ADAPTERS))
+    register("exiting")(_Exiting)
+    with pytest.raises(SystemExit, match="worker bug"):
+        fetch_many([SourceSpec("x", "exiting", "anything")], concurrency=1)
+
+
 def test_fetch_stream_hands_over_fast_sources_while_a_slow_one_is_fetched(
     server: FeedServer,
 ) -> None:
