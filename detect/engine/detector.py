@@ -9,10 +9,10 @@ from detect.engine.clusters import attach_support, group_mentions, to_match
 from detect.engine.event_mentions import Mention, SentenceTrace, read_sentence, support_holds
 from detect.engine.prefilter import could_fire, possible_with
 from detect.engine.scan import ArticleScan, article_text, find_terms, scan_article
-from detect.rules.ruleset import Rule, RuleSet
+from detect.rules.ruleset import RuleSet
 
 
-def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> bool:
+def _may_hold(scan: ArticleScan, rule_index: int, sentence: int) -> bool:
     """A cheap test before reading a sentence closely: could the condition hold, given which
     selections have any term in it (entity selections: any entity)? A selection of `none`
     terms only holds where its terms are absent, so it may hold whatever the sentence holds:
@@ -25,7 +25,7 @@ def _may_hold(rule: Rule, scan: ArticleScan, rule_index: int, sentence: int) -> 
     found = frozenset(name for _hit, name in scan.index[sentence].selections.get(rule_index, ()))
     if not possible_with(scan.ruleset, rule_index, found, has_entities=True):
         return False
-    if not any(spec.uses_entities for spec in rule.selections.values()):
+    if not scan.ruleset.uses_entities[rule_index]:
         return True
     return possible_with(
         scan.ruleset, rule_index, found, has_entities=bool(scan.entities[sentence])
@@ -46,7 +46,7 @@ def rule_matches(
         if scan.sentences[sentence].part not in rule.scope:
             continue
         # `explain` (with traces) shows every sentence; detection skips the hopeless ones.
-        if traces is None and not _may_hold(rule, scan, rule_index, sentence):
+        if traces is None and not _may_hold(scan, rule_index, sentence):
             continue
         trace = read_sentence(ruleset, rule_index, scan, sentence)
         if trace is None:

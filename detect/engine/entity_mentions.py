@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from detect.rules.aliases import Entity, EntityMention, EntityTable
 from detect.rules.ruleset import EntityCues
@@ -46,6 +46,43 @@ def _word_spans(words: list[str], start: int) -> list[tuple[int, int]]:
         spans.append((start, start + len(word)))
         start += len(word) + 1
     return spans
+
+
+def variant_spans(cased: str, surnames: Collection[str]) -> Iterator[tuple[int, int]]:
+    """The spans of two or three capitalised words that may spell a known person: a known name
+    starts or ends with a known surname (a skeleton in `surnames`), so only those spans are
+    worth a look, and most runs of capitalised words have none. Three-word spans of a run
+    first, then two-word ones."""
+    for run in _NAME_RUN_OF_WORDS.finditer(cased):
+        # A run's words are one space apart.
+        names = run.group().split(" ")
+        known = [skeleton(name) in surnames for name in names]
+        if not any(known):
+            continue
+        words = _word_spans(names, run.start())
+        for size in (3, 2):
+            for i in range(len(words) - size + 1):
+                if known[i] or known[i + size - 1]:
+                    yield words[i][0], words[i + size - 1][1]
+
+
+def titled_name(cased: str, start: int, end: int) -> tuple[int, list[str]] | None:
+    """(start, words) of the name of two or three capitalised words that the title at
+    [start, end) introduces ("Defense Minister Nobuo Kishi"), if any. Only a capitalised title
+    introduces a name: "President Lee", not "company president"."""
+    if not cased[start].isupper() or cased[end : end + 1] != " ":
+        return None
+    run = _NAME_RUN.match(cased, end + 1)
+    if run is None:
+        return None
+    words = run.group().split(" ")[:3]
+    return (run.start(), words) if len(words) >= 2 else None
+
+
+def surname_words(cased: str, start: int = 0) -> Iterator[re.Match[str]]:
+    """The capitalised words from `start` on that may stand alone for a person named elsewhere
+    in the article (their skeleton is then that person's surname)."""
+    return _WORD.finditer(cased, start)
 
 
 class _Spans:
@@ -110,23 +147,10 @@ class _Resolver:
 
     def variants(self) -> None:
         """Known people under another spelling ("Ahn Kyu Baek", "Sanaa Takaichi")."""
-        surnames = self.table.surnames
-        for run in _NAME_RUN_OF_WORDS.finditer(self.text.cased):
-            # A run's words are one space apart. A known name starts or ends with a known
-            # surname: only those spans are worth a look, and most runs have none.
-            names = run.group().split(" ")
-            known = [skeleton(name) in surnames for name in names]
-            if not any(known):
-                continue
-            words = _word_spans(names, run.start())
-            for size in (3, 2):
-                for i in range(len(words) - size + 1):
-                    if not (known[i] or known[i + size - 1]):
-                        continue
-                    start, end = words[i][0], words[i + size - 1][1]
-                    person = self.known_person(self.text.cased[start:end])
-                    if person is not None and self.claim(start, end, person):
-                        self.add(start, end, person)
+        for start, end in variant_spans(self.text.cased, self.table.surnames):
+            person = self.known_person(self.text.cased[start:end])
+            if person is not None and self.claim(start, end, person):
+                self.add(start, end, person)
 
     def claim(self, start: int, end: int, person: Entity) -> bool:
         """Whether a name span can be taken: it is free, or it only covers shorter mentions of
@@ -174,23 +198,14 @@ class _Resolver:
     def titled(self) -> None:
         """Unknown people named after a title ("Defense Minister Nobuo Kishi")."""
         for start, end, role in self.titles:
-            # Only a capitalised title introduces a name: "President Lee", not "company president".
-            if not self.text.cased[start].isupper():
+            name = titled_name(self.text.cased, start, end)
+            if name is None:
                 continue
-            run = (
-                _NAME_RUN.match(self.text.cased, end + 1)
-                if self.text.cased[end : end + 1] == " "
-                else None
-            )
-            if run is None:
-                continue
-            words = run.group().split(" ")[:3]
-            if len(words) < 2:
-                continue
-            name_end = run.start() + len(" ".join(words))
-            if self.spans.free(run.start(), name_end):
+            name_start, words = name
+            name_end = name_start + len(" ".join(words))
+            if self.spans.free(name_start, name_end):
                 person = Entity(" ".join(words), "person", role=str(role), surname=words[-1])
-                self.add(run.start(), name_end, person)
+                self.add(name_start, name_end, person)
 
     def surnames(self) -> None:
         """A surname alone stands for the person of that surname the article has named."""
@@ -204,7 +219,7 @@ class _Resolver:
                     named.setdefault(skeleton(part), mention.entity)
         if not named:
             return
-        for word in _WORD.finditer(self.text.cased):
+        for word in surname_words(self.text.cased):
             person = named.get(skeleton(word.group()))
             if person is not None and self.spans.free(word.start(), word.end()):
                 self.add(word.start(), word.end(), person)

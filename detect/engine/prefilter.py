@@ -9,13 +9,17 @@ matched alone (`Matcher.scan_range`), where the full path matches the whole arti
 every sentence first (~300 µs of a ~420 µs article that ends with nothing).
 
 A "no" here is the full path's "no": the full path also reads only sentences with an event
-word of the rule, in its scope, that pass `possible_with` with any entity present; the sentence
-and its hits here are exactly the full path's (their tests compare them), and `possible` only
-grows with what is present. A "yes" hands the article to the full path unchanged.
+word of the rule, in its scope, that pass `possible_with` given the sentence's selections and
+whether it holds an entity; the sentence and its hits here are exactly the full path's (their
+tests compare them), and `possible` only grows with what is present. Whether the sentence
+holds an entity is asked only of a rule that needs one there, and answered by
+`detect.engine.nameable`, whose "no" is exact. A "yes" hands the article to the full path
+unchanged.
 """
 
 from __future__ import annotations
 
+from detect.engine.nameable import NameBound
 from detect.engine.scan import ArticleText
 from detect.rules.conditions import possible
 from detect.rules.ruleset import RuleSet, SelectionSpec
@@ -54,6 +58,8 @@ def could_fire(ruleset: RuleSet, text: ArticleText) -> bool:
     matcher = ruleset.matcher
     regex_hits: list[Hit] | None = None  # searched once, when a first sentence needs them
     sentence_hits: dict[tuple[int, int], list[Hit]] = {}
+    names = NameBound(ruleset, text.text)
+    nameable: dict[tuple[int, int], bool] = {}  # sentence -> whether it could name an entity
     for anchor in ruleset.anchor_matcher.hits(text.text):
         found = _sentence_of(text, anchor.start)
         if found is None:
@@ -65,9 +71,18 @@ def could_fire(ruleset: RuleSet, text: ArticleText) -> bool:
                 regex_hits = matcher.regex_hits(text.text)
             hits = sentence_hits[span] = matcher.scan_range(text.text, *span, regex_hits)
         for rule_index in ruleset.anchor_rules[anchor.term]:
-            if part in ruleset.rules[rule_index].scope and possible_with(
-                ruleset, rule_index, _selections(ruleset, rule_index, hits), True
+            if part not in ruleset.rules[rule_index].scope:
+                continue
+            selections = _selections(ruleset, rule_index, hits)
+            if not possible_with(ruleset, rule_index, selections, True):
+                continue
+            if not ruleset.uses_entities[rule_index] or possible_with(
+                ruleset, rule_index, selections, False
             ):
+                return True
+            if span not in nameable:
+                nameable[span] = names.could_name(*span, hits)
+            if nameable[span]:
                 return True
     return False
 

@@ -9,6 +9,7 @@ from typing import Literal, get_args
 from core.model import Level, Status
 from detect.rules.aliases import EntityTable
 from detect.rules.conditions import Node
+from detect.text.names import skeleton, split_name
 from detect.text.sentences import Part
 from detect.text.terms import Matcher
 
@@ -156,6 +157,14 @@ class RuleSet:
     # The anchor terms alone (~300 of ~3,400 terms, ~1.5 hits per news article instead of ~95):
     # whether an article holds any rule's event word, at a fraction of the whole matcher's cost.
     anchor_matcher: Matcher = field(init=False, repr=False)
+    # rule index -> whether a selection of the rule is made of entities
+    uses_entities: tuple[bool, ...] = field(init=False, repr=False)
+    # The title terms alone ("Defense Minister", "장관"): where a name of an unknown person
+    # could be introduced (`detect.engine.nameable`).
+    title_matcher: Matcher = field(init=False, repr=False)
+    # The skeletons a known person's surname has (`resolve_entities` reads a capitalised word
+    # with one of them as that person, once the article has named them).
+    person_surnames: frozenset[str] = field(init=False, repr=False)
     # rule index -> the term ids of the selections its support condition needs one of
     # (`Rule.support_terms`): which sentences could support an event, read off their hits.
     support_term_ids: dict[int, frozenset[int]] = field(init=False, repr=False)
@@ -167,6 +176,15 @@ class RuleSet:
 
     def __post_init__(self) -> None:
         self.anchor_matcher = Matcher(self.matcher.specs, only=frozenset(self.anchor_rules))
+        self.uses_entities = tuple(
+            any(spec.uses_entities for spec in rule.selections.values()) for rule in self.rules
+        )
+        self.title_matcher = Matcher(self.matcher.specs, only=frozenset(self.entities.title_terms))
+        self.person_surnames = frozenset(self.entities.surnames) | {
+            skeleton(entity.surname or split_name(entity.name)[-1])
+            for entity in self.entities.entities.values()
+            if entity.kind == "person"
+        }
         self.support_term_ids = {
             index: frozenset(
                 term
