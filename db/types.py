@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -18,13 +19,28 @@ JSONType: TypeEngine[Any] = JSON(none_as_null=True).with_variant(
 )
 
 
+# What orjson would write its own way goes to `default` (str), as with `json`: dates and times
+# as str() writes them, dataclasses as their repr.
+_ORJSON_AS_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def json_dumps(value: Any) -> str:
     """Serialise JSON columns; unknown types (dates, struct_time members) become strings.
 
     Feed `raw` fields and rule facts may carry dates or other objects that `json` refuses; a
     stored string is better than a failed batch.
+
+    orjson first: every stored article has its `raw` feed entry serialised, ~36 µs each with
+    `json` (~0.35 CPU-s of a 10,000-article first poll, in the storing thread), ~5 µs with
+    orjson. It writes the same values (without `json`'s spaces) but for a float NaN or
+    infinity, which it writes as null where `json` wrote `NaN`, text that is no JSON and that
+    PostgreSQL refuses. What orjson cannot write (an integer beyond 64 bits, a lone surrogate,
+    a non-text key, nesting beyond 254 levels) `json` writes as before.
     """
-    return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON_AS_JSON).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def as_utc(value: datetime) -> datetime:
