@@ -197,14 +197,6 @@ def _configure_sqlite(engine: Engine) -> None:
             _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
-            # Statement journals in memory: an UPDATE of many rows inside a transaction (the
-            # detect stage marks a chunk of articles at once) keeps the original of every page
-            # it changes until it ends, and SQLite spills one over 64 KiB to a temporary file.
-            # An article's row spans two or three pages (its text and raw), so a 1,000-feed
-            # first poll wrote 70 such files: 58,000 writes (152 MB) and 14,500 reads (60 MB)
-            # of system calls; none with this. A journal lasts one statement: its memory is
-            # bounded by a chunk, not by the run.
-            cursor.execute("PRAGMA temp_store = MEMORY")
         finally:
             cursor.close()
 
