@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import detect
+from bench.generator import ArticleGenerator, event_sentences
+from core.model import DetectionInput
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -39,3 +42,12 @@ def rule_documents(rules_dir: Path = RULES) -> tuple[dict[str, str], dict[str, s
 def ruleset() -> detect.RuleSet:
     """The shipped rules and aliases."""
     return detect.load_ruleset(*rule_documents())
+
+
+def generated_news(seed: int, event_share: float, count: int) -> list[DetectionInput]:
+    """`count` articles of the bench's generator (bench/generator.py), read on 1 February 2026."""
+    generator = ArticleGenerator(event_sentences(str(RULES)), seed=seed, event_share=event_share)
+    return [
+        DetectionInput(a.guid, a.title, a.body, datetime(2026, 2, 1, tzinfo=UTC))
+        for a in generator.articles(0, count)
+    ]

@@ -20,7 +20,7 @@ from detect.engine.event_mentions import SentenceTrace
 from detect.engine.prefilter import could_fire
 from detect.engine.scan import ArticleScan, article_text, find_terms, scan_article
 from flows.cli.detect import read_items
-from tests.detect.conftest import RULES
+from tests.detect.conftest import RULES, generated_news
 from tests.detect.seeds import ORDER, seed_input
 from tests.detect.test_corpus_eval import CORPUS
 
@@ -63,11 +63,7 @@ def test_the_seeds_read_the_same(ruleset: detect.RuleSet) -> None:
 
 @pytest.mark.parametrize("event_share", [0.15, 1.0])
 def test_generated_news_reads_the_same(ruleset: detect.RuleSet, event_share: float) -> None:
-    generator = ArticleGenerator(event_sentences(str(RULES)), seed=7, event_share=event_share)
-    items = [
-        DetectionInput(a.guid, a.title, a.body, datetime(2026, 2, 1, tzinfo=UTC))
-        for a in generator.articles(0, 120)
-    ]
+    items = generated_news(7, event_share, 120)
     assert sum(len(detect.detect(ruleset, item)) for item in items) > 0
     assert_same(ruleset, items)
 

@@ -6,20 +6,17 @@ the prefilter."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import detect
-from bench.generator import ArticleGenerator, event_sentences
 from core.model import DetectionInput
 from detect.engine.nameable import NameBound
 from detect.engine.prefilter import could_fire
 from detect.engine.scan import article_text, scan_article
 from flows.cli.detect import read_items
-from tests.detect.conftest import RULES
+from tests.detect.conftest import generated_news
 from tests.detect.seeds import ORDER, seed_input
 from tests.detect.test_corpus_eval import CORPUS
 
@@ -56,11 +53,7 @@ def test_the_labelled_corpus_and_the_seeds(ruleset: detect.RuleSet) -> None:
 
 @pytest.mark.parametrize("event_share", [0.15, 1.0])
 def test_generated_news(ruleset: detect.RuleSet, event_share: float) -> None:
-    generator = ArticleGenerator(event_sentences(str(RULES)), seed=5, event_share=event_share)
-    items = [
-        DetectionInput(a.guid, a.title, a.body, datetime(2026, 2, 1, tzinfo=UTC))
-        for a in generator.articles(0, 150)
-    ]
+    items = generated_news(5, event_share, 150)
     assert named_sentences(ruleset, items) > 150
     assert_bound_holds(ruleset, items)
 
@@ -104,15 +97,19 @@ def name_articles(draw: st.DrawFn, pool: tuple[str, ...]) -> DetectionInput:
     return DetectionInput("h", title, separator.join(sentences), None, dated=False)
 
 
-def test_any_mix_of_names_titles_and_aliases(ruleset: detect.RuleSet) -> None:
-    pool = name_words(ruleset)
-
-    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(name_articles(pool))
+def assert_bound_holds_for(
+    ruleset: detect.RuleSet, articles: st.SearchStrategy[DetectionInput], examples: int
+) -> None:
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(articles)
     def check(item: DetectionInput) -> None:
         assert unnameable_sentences(ruleset, item) == []
 
     check()
+
+
+def test_any_mix_of_names_titles_and_aliases(ruleset: detect.RuleSet) -> None:
+    assert_bound_holds_for(ruleset, name_articles(name_words(ruleset)), examples=400)
 
 
 @st.composite
@@ -126,14 +123,7 @@ def cut_name_runs(draw: st.DrawFn, pool: tuple[str, ...]) -> DetectionInput:
 
 
 def test_names_where_a_long_sentence_is_cut(ruleset: detect.RuleSet) -> None:
-    pool = name_words(ruleset)
-
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(cut_name_runs(pool))
-    def check(item: DetectionInput) -> None:
-        assert unnameable_sentences(ruleset, item) == []
-
-    check()
+    assert_bound_holds_for(ruleset, cut_name_runs(name_words(ruleset)), examples=150)
 
 
 @pytest.mark.parametrize(
