@@ -28,6 +28,7 @@ _NAME_RUN_OF_WORDS = re.compile(
 )
 _KNOWN_PEOPLE_CACHED = 65536  # spellings whose person is remembered per table (then forgotten)
 _WORD = re.compile(r"\b[A-Z][a-z]+\b")
+_WORD_START = re.compile(r"\b[A-Z]")
 _FUZZY_GIVEN = 0.75  # given names this alike (surnames equal) are one person: "Sanaa" ~ "Sanae"
 
 
@@ -79,10 +80,22 @@ def titled_name(cased: str, start: int, end: int) -> tuple[int, list[str]] | Non
     return (run.start(), words) if len(words) >= 2 else None
 
 
-def surname_words(cased: str, start: int = 0) -> Iterator[re.Match[str]]:
-    """The capitalised words from `start` on that may stand alone for a person named elsewhere
-    in the article (their skeleton is then that person's surname)."""
-    return _WORD.finditer(cased, start)
+def surname_words(cased: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+    """The capitalised words that may stand alone for a person named elsewhere in the article
+    (their skeleton is then that person's surname): all, or those starting in [start, end).
+
+    With `end`, the search reads no further than the last word starting before `end`: a
+    search for the next word past it would read on to the next capital letter, as far as the
+    text's end in a text without one, and doing so for each of many sentences is quadratic.
+    A word starts only at a capital letter after a word boundary, so each such letter is
+    matched in the whole text, where a word running past `end` is whole."""
+    if end is None:
+        yield from _WORD.finditer(cased, start)
+        return
+    for capital in _WORD_START.finditer(cased, start, end):
+        word = _WORD.match(cased, capital.start())
+        if word is not None:
+            yield word
 
 
 class _Spans:

@@ -56,9 +56,7 @@ class NameBound:
         if _any_between(name_starts, start, end):
             return True
         surnames = self.ruleset.person_surnames
-        for word in surname_words(self.text.cased, start):
-            if word.start() >= end:
-                break
+        for word in surname_words(self.text.cased, start, end):
             key = skeleton(word.group())
             if key in surnames or key in name_parts:
                 return True

@@ -23,7 +23,7 @@ from detect.engine.nameable import NameBound
 from detect.engine.scan import ArticleText
 from detect.rules.conditions import possible
 from detect.rules.ruleset import RuleSet, SelectionSpec
-from detect.text.sentences import Part, sentence_around
+from detect.text.sentences import LineSentences, Part, sentence_around
 from detect.text.terms import Hit
 
 
@@ -60,8 +60,9 @@ def could_fire(ruleset: RuleSet, text: ArticleText) -> bool:
     sentence_hits: dict[tuple[int, int], list[Hit]] = {}
     names = NameBound(ruleset, text.text)
     nameable: dict[tuple[int, int], bool] = {}  # sentence -> whether it could name an entity
+    lines: LineSentences = {}
     for anchor in ruleset.anchor_matcher.hits(text.text):
-        found = _sentence_of(text, anchor.start)
+        found = _sentence_of(text, anchor.start, lines)
         if found is None:
             continue
         part, span = found
@@ -87,14 +88,17 @@ def could_fire(ruleset: RuleSet, text: ArticleText) -> bool:
     return False
 
 
-def _sentence_of(text: ArticleText, position: int) -> tuple[Part, tuple[int, int]] | None:
-    """The part and the sentence (start, end) that `scan_article`'s sentences put `position` in."""
+def _sentence_of(
+    text: ArticleText, position: int, lines: LineSentences
+) -> tuple[Part, tuple[int, int]] | None:
+    """The part and the sentence (start, end) that `scan_article`'s sentences put `position` in
+    (`lines`: the lines split so far)."""
     parts: tuple[tuple[Part, tuple[int, int]], ...] = (
         ("title", text.title_range),
         ("body", text.body_range),
     )
     for part, (start, end) in parts:
-        span = sentence_around(text.text.cased, start, end, position)
+        span = sentence_around(text.text.cased, start, end, position, lines)
         if span is not None:
             return part, span
     return None

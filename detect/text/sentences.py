@@ -16,6 +16,8 @@ whole stays linear.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from operator import itemgetter
 from typing import Literal, NamedTuple
 
 Part = Literal["title", "body"]
@@ -141,15 +143,29 @@ def split_sentences(text: str, parts: list[tuple[Part, int, int]]) -> list[Sente
     return sentences
 
 
-def sentence_around(text: str, start: int, end: int, position: int) -> tuple[int, int] | None:
+# A line's (start, end) -> its sentences, kept by a caller that asks about many positions.
+LineSentences = dict[tuple[int, int], list[tuple[int, int]]]
+
+
+def sentence_around(
+    text: str, start: int, end: int, position: int, lines: LineSentences | None = None
+) -> tuple[int, int] | None:
     """(start, end) of the sentence of `split_sentences` over the range [start, end) that holds
     `position` (`start <= position < end` of the sentence), or None when no sentence does.
-    Reads only the line holding `position`: lines are split independently of each other."""
+    Reads only the line holding `position`: lines are split independently of each other. With
+    `lines`, each line is split once whatever the number of positions asked about in it (a
+    text of one long line with an event word in every sentence was split once per word)."""
     if not start <= position < end or text[position] == "\n":
         return None
     line_start = text.rfind("\n", start, position) + 1 or start
     line_end = text.find("\n", position, end)
-    for s, e in _line_sentences(text, line_start, end if line_end < 0 else line_end):
-        if s <= position < e:
-            return s, e
+    line = (line_start, end if line_end < 0 else line_end)
+    sentences = lines.get(line) if lines is not None else None
+    if sentences is None:
+        sentences = _line_sentences(text, *line)
+        if lines is not None:
+            lines[line] = sentences
+    index = bisect_right(sentences, position, key=itemgetter(0)) - 1
+    if index >= 0 and position < sentences[index][1]:
+        return sentences[index]
     return None

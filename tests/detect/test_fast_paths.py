@@ -20,7 +20,7 @@ import detect
 from detect.engine import entity_mentions
 from detect.text import dates
 from detect.text.normalize import _TOKEN, NormText, normalize, normalize_parts
-from detect.text.sentences import sentence_around, split_sentences
+from detect.text.sentences import LineSentences, sentence_around, split_sentences
 from detect.text.terms import Hit
 
 FILLER = ("the", "in", "at", "of", "will", "missile", "Seoul", "N.", "2026", "-", ",", ".", "\n")
@@ -120,10 +120,13 @@ def test_the_sentence_around_a_position_is_the_one_the_whole_split_puts_it_in(
     text = normalize_parts([" ".join(body.split(" ")[:title_words]), body])
     cased, ranges = text[0].cased, text[1]
     sentences = split_sentences(cased, [("title", *ranges[0]), ("body", *ranges[1])])
-    position = data.draw(st.integers(0, max(0, len(cased) - 1)))
-    holding = [(s.start, s.end) for s in sentences if s.start <= position < s.end]
-    part_of = [sentence_around(cased, start, end, position) for start, end in ranges]
-    assert [span for span in part_of if span is not None] == holding
+    positions = data.draw(st.lists(st.integers(0, max(0, len(cased) - 1)), min_size=1))
+    lines: LineSentences = {}  # each line split once for all the positions asked about
+    for position in positions:
+        holding = [(s.start, s.end) for s in sentences if s.start <= position < s.end]
+        for memo in (None, lines):
+            part_of = [sentence_around(cased, start, end, position, memo) for start, end in ranges]
+            assert [span for span in part_of if span is not None] == holding
 
 
 def test_the_anchor_automaton_holds_only_anchor_terms(ruleset: detect.RuleSet) -> None:

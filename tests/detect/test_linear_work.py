@@ -65,6 +65,9 @@ KINDS: dict[str, Callable[[int], str]] = {
     "a. a.": lambda n: _repeat("a. ", n),
     "controls": lambda n: _repeat("\x1b[31mNorth\x00 Korea\u200b fired\u202e\ue000 " + FILLER, n),
     "distinct events": lambda n: _distinct_events()[:n],
+    # Event words whose rules need someone named, in sentences that name no one (the
+    # prefilter looks for a name in each: detect/engine/nameable.py).
+    "no one named": lambda n: _repeat("the company hosted a dinner for investors. ", n),
 }
 
 
