@@ -31,7 +31,7 @@ def json_dumps(value: Any) -> str:
     stored string is better than a failed batch.
 
     orjson first: every stored article has its `raw` feed entry serialised, ~36 µs each with
-    `json` (~0.35 CPU-s of a 10,000-article first poll, in the storing thread), ~5 µs with
+    `json` (~0.3 CPU-s of a 10,000-article first poll, in the storing thread), ~5 µs with
     orjson. It writes the same values (without `json`'s spaces) but for a float NaN or
     infinity, which it writes as null where `json` wrote `NaN`, text that is no JSON and that
     PostgreSQL refuses. What orjson cannot write (an integer beyond 64 bits, a lone surrogate,
