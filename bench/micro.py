@@ -160,7 +160,7 @@ def prefill(args: dict[str, Any]) -> dict[str, Any]:
     """
     import db
     from core.text import content_hash
-    from db.models import articles
+    from db.models import articles, detection_queue
     from flows.context.runtime import engine_for, transaction
 
     spec = SourceSpec(name=args["source"], kind="seedfiles", location=args["folder"])
@@ -169,7 +169,9 @@ def prefill(args: dict[str, Any]) -> dict[str, Any]:
     base = generate(args, 0, min(args["base"], args["stop"]))
     engine = engine_for(args["database_url"])
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(articles).on_conflict_do_nothing()
+    stmt = (
+        dialect.insert(articles).on_conflict_do_nothing().returning(articles.c.id, articles.c.guid)
+    )
     now, start = datetime.now(UTC), time.perf_counter()
     for first in range(args["start"], args["stop"], args["batch"]):
         rows = [
@@ -177,7 +179,12 @@ def prefill(args: dict[str, Any]) -> dict[str, Any]:
             for n in range(first, min(first + args["batch"], args["stop"]))
         ]
         with engine.begin() as connection:
-            connection.execute(stmt, rows)
+            stored = connection.execute(stmt, rows).all()
+            if stored:
+                connection.execute(
+                    detection_queue.insert(),
+                    [_detected(id_, guid, source_id) for id_, guid in stored],
+                )
     seconds = time.perf_counter() - start
     with engine.connect() as connection:
         stored = connection.scalar(sa.select(sa.func.count()).select_from(articles))
@@ -197,6 +204,17 @@ def _prefill_row(
         "fetched_at": now,
         "content_hash": hasher(title, text),
         "raw": {"file": f"prefill-{n:07d}.txt"},
-        # Stored long ago and detected then: the replay on top must not analyse them again.
-        "detect_state": "done",
+    }
+
+
+def _detected(article_id: int, guid: str, source_id: int) -> dict[str, Any]:
+    """The queue row of a prefilled article: stored long ago and detected then, so the replay
+    on top must not analyse it again."""
+    return {
+        "article_id": article_id,
+        "state": "done",
+        "guid": guid,
+        "source_id": source_id,
+        "revision": 0,
+        "dated": True,
     }

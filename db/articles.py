@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import any_, bindparam, func, select, update
+from sqlalchemy import any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from core.model import Article
 from core.text import NEAR_DUPLICATE_DISTANCE, simhash_bands, simhash_distance
 from db._sql import chunked, insert_for, is_postgres
-from db.models import articles
+from db.models import articles, detection_queue
 from db.types import as_utc
 
 # PostgreSQL's btree entries are limited to ~2.7 kB; longer keys are stored as their hash so one
@@ -192,7 +192,6 @@ def _row(
         "fetched_at": fetched_at,
         "content_hash": article.content_hash,
         "raw": _clean(article.raw),
-        "detect_state": "pending",
         "reference_at": _published(reference),
         "reference_offset_min": _offset_minutes(reference),
         "dated": dated,
@@ -381,8 +380,8 @@ def store_articles(
     revision. A new guid at a known canonical URL counts as that URL's item. A new guid
     repeating a text the source already has is the same article again, unless both are dated
     and the dates differ: then it is a new publication (a reused flash headline), linked to the
-    earlier one as a copy. Every stored row awaits detection (`detect_state = 'pending'`) with
-    its reading from `readings`, keyed by (source name, guid as given).
+    earlier one as a copy. Every stored row is queued for detection (`detection_queue`, state
+    `pending`) with its reading from `readings`, keyed by (source name, guid as given).
 
     One ``INSERT ... ON CONFLICT DO NOTHING ... RETURNING`` for the batch: when another process
     stores the same (source, guid, revision) at the same moment, only the one that inserted the
@@ -431,6 +430,7 @@ def store_articles(
             new_hashes[article_id] = row["content_hash"]
             if row["simhash"] is not None:
                 new_simhashes[article_id] = row["simhash"]
+    _queue_for_detection(session, rows, inserted)
     exact = _link_earlier_copies(session, new_hashes)
     near = _link_near_duplicates(
         session, {i: h for i, h in new_simhashes.items() if i not in exact}, new_simhashes
@@ -442,6 +442,23 @@ def store_articles(
         linked=len(exact) + near,
         revised=revised,
     )
+
+
+# What the detection queue copies of a stored row: its key and its reading.
+_QUEUED_COLUMNS = ("guid", "source_id", "revision", "reference_at", "reference_offset_min", "dated")
+
+
+def _queue_for_detection(
+    session: Session, rows: Sequence[dict], inserted: Mapping[tuple[int, str, int], int]
+) -> None:
+    """Queue the rows this batch inserted (`inserted`: key -> id), in one statement."""
+    queued = []
+    for row in rows:
+        article_id = inserted.get((row["source_id"], row["guid"], row["revision"]))
+        if article_id is not None:
+            queued.append({"article_id": article_id, **{k: row[k] for k in _QUEUED_COLUMNS}})
+    if queued:
+        session.execute(insert(detection_queue), queued)
 
 
 def _link_duplicates(session: Session, originals: Mapping[int, int]) -> None:

@@ -1,11 +1,12 @@
 """The detection queue: stored articles awaiting detection, taken in bounded chunks.
 
-Detection is durable work taken from the store, like the alert outbox. The store marks every
-article it writes `pending`; a detect stage (of whichever run) takes the oldest pending articles,
-analyses them and, in the SAME transaction as their development changes and alerts, marks them
-`done`, or `failed` with the error and the rules version when their analysis raised. A run killed
-anywhere leaves its articles pending for the next one; none is detected twice. Failed articles
-are taken again when the rules change (another rules version), or on request.
+Detection is durable work taken from the store, like the alert outbox. The store queues every
+article it writes (`detection_queue`, state `pending`); a detect stage (of whichever run) takes
+the oldest pending articles, analyses them and, in the SAME transaction as their development
+changes and alerts, marks them `done`, or `failed` with the error and the rules version when
+their analysis raised. A run killed anywhere leaves its articles pending for the next one; none
+is detected twice. Failed articles are taken again when the rules change (another rules
+version), or on request.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, upd
 from sqlalchemy.orm import Session
 
 from db._sql import chunked
-from db.models import articles, sources
+from db.models import articles, detection_queue, sources
 
 # An error message is kept short enough to read in a table and to store on any backend.
 MAX_ERROR_CHARS = 500
@@ -56,14 +57,18 @@ class FailedArticle:
 
 def _awaiting(rules_version: str) -> ColumnElement[bool]:
     """Pending articles, and failed ones read with other rules (the new rules may cope)."""
-    c = articles.c
-    return or_(
-        c.detect_state == "pending",
-        and_(
-            c.detect_state == "failed",
-            or_(c.rules_version.is_(None), c.rules_version != rules_version),
-        ),
-    )
+    return or_(_pending(), _retry(rules_version))
+
+
+def _pending() -> ColumnElement[bool]:
+    return detection_queue.c.state == "pending"
+
+
+def _retry(rules_version: str) -> ColumnElement[bool]:
+    """Failed articles read with other rules than `rules_version`."""
+    q = detection_queue.c
+    other_rules = or_(q.rules_version.is_(None), q.rules_version != rules_version)
+    return and_(q.state == "failed", other_rules)
 
 
 def pending_detection(session: Session, rules_version: str, limit: int) -> list[QueuedArticle]:
@@ -78,24 +83,19 @@ def pending_detection(session: Session, rules_version: str, limit: int) -> list[
     Call it inside the transaction that takes the detection lock and then marks the same
     articles: two runs cannot take one article, and a rolled-back chunk stays pending.
     """
-    c = articles.c
-    retry = and_(
-        c.detect_state == "failed",
-        or_(c.rules_version.is_(None), c.rules_version != rules_version),
-    )
     # Two queries, each walking the queue index in order and stopping at `limit`: one query
     # with OR makes the database sort every waiting row for each chunk.
-    found = [*_queued(session, c.detect_state == "pending", limit), *_queued(session, retry, limit)]
+    found = [*_queued(session, _pending(), limit), *_queued(session, _retry(rules_version), limit)]
     return sorted(found, key=_queue_order)[:limit]
 
 
 # Time order, then a place among equals that does not depend on when each article was stored.
 _QUEUE_ORDER = (
-    articles.c.reference_at,
-    articles.c.dated.desc(),
-    articles.c.guid,
-    articles.c.source_id,  # ids follow storing order too, but tie only on a guid two feeds share
-    articles.c.revision,
+    detection_queue.c.reference_at,
+    detection_queue.c.dated.desc(),
+    detection_queue.c.guid,
+    detection_queue.c.source_id,  # ids follow storing order too; tie only on a shared guid
+    detection_queue.c.revision,
 )
 
 
@@ -103,18 +103,17 @@ def take_awaiting(session: Session, rules_version: str, ids: Collection[int]) ->
     """Mark those of `ids` that still await detection under `rules_version` (not taken by
     another run since they were read) detected with it, and return them.
 
-    One UPDATE ... RETURNING per slice: reading the state first and writing it after read each
-    row twice, and on SQLite the state sits past the row's text and raw, in overflow pages.
-    The caller's transaction writes the taken articles' changes too, and `mark_failed` turns
-    those whose analysis raised into failures.
+    One UPDATE ... RETURNING per slice: reading the states first and writing them after would
+    read each row twice. The caller's transaction writes the taken articles' changes too, and
+    `mark_failed` turns those whose analysis raised into failures.
     """
     taken: set[int] = set()
     for part in chunked(sorted(ids)):
         query = (
-            update(articles)
-            .where(articles.c.id.in_(part), _awaiting(rules_version))
-            .values(detect_state="done", rules_version=rules_version, detect_error=None)
-            .returning(articles.c.id)
+            update(detection_queue)
+            .where(detection_queue.c.article_id.in_(part), _awaiting(rules_version))
+            .values(state="done", rules_version=rules_version, error=None)
+            .returning(detection_queue.c.article_id)
         )
         taken.update(session.execute(query).scalars())
     return taken
@@ -123,21 +122,23 @@ def take_awaiting(session: Session, rules_version: str, ids: Collection[int]) ->
 def _queued(
     session: Session, condition: Any, limit: int, order: Any = _QUEUE_ORDER
 ) -> list[QueuedArticle]:
-    c = articles.c
+    q = detection_queue.c
     query = (
         select(
-            c.id,
+            q.article_id,
             sources.c.name,
-            c.source_id,
-            c.guid,
-            c.revision,
-            c.title,
-            c.text,
-            c.reference_at,
-            c.reference_offset_min,
-            c.dated,
+            q.source_id,
+            q.guid,
+            q.revision,
+            articles.c.title,
+            articles.c.text,
+            q.reference_at,
+            q.reference_offset_min,
+            q.dated,
         )
-        .join(sources, sources.c.id == c.source_id)
+        .select_from(detection_queue)
+        .join(articles, articles.c.id == q.article_id)
+        .join(sources, sources.c.id == q.source_id)
         .where(condition)
         .order_by(*order)
         .limit(limit)
@@ -166,8 +167,8 @@ def awaiting_after(
     """The first `limit` articles awaiting detection under `rules_version` whose store id is
     above `after_id`, in id order (storing order), read as `pending_detection` reads them: for
     work done ahead of the queue (`flows.stages.ahead`), which takes nothing."""
-    condition = and_(articles.c.id > after_id, _awaiting(rules_version))
-    return _queued(session, condition, limit, order=(articles.c.id,))
+    condition = and_(detection_queue.c.article_id > after_id, _awaiting(rules_version))
+    return _queued(session, condition, limit, order=(detection_queue.c.article_id,))
 
 
 def _local(reference: datetime | None, offset_min: int | None) -> datetime | None:
@@ -195,7 +196,7 @@ def _queue_order(item: QueuedArticle) -> tuple[bool, datetime, bool, str, int, i
 
 def count_pending_detection(session: Session, rules_version: str) -> int:
     """How many articles await detection under `rules_version`."""
-    query = select(func.count()).select_from(articles).where(_awaiting(rules_version))
+    query = select(func.count()).select_from(detection_queue).where(_awaiting(rules_version))
     return int(session.scalar(query) or 0)
 
 
@@ -203,24 +204,30 @@ def mark_failed(session: Session, errors: Mapping[int, str], rules_version: str)
     """Record why each article's analysis failed, so it is skipped now and listed for people."""
     for article_id, error in sorted(errors.items()):
         session.execute(
-            update(articles)
-            .where(articles.c.id == article_id)
-            .values(
-                detect_state="failed",
-                rules_version=rules_version,
-                detect_error=error[:MAX_ERROR_CHARS],
-            )
+            update(detection_queue)
+            .where(detection_queue.c.article_id == article_id)
+            .values(state="failed", rules_version=rules_version, error=error[:MAX_ERROR_CHARS])
         )
 
 
 def failed_articles(session: Session, limit: int | None = None) -> list[FailedArticle]:
     """Articles whose analysis failed, oldest first."""
-    c = articles.c
+    q = detection_queue.c
     query = (
-        select(c.id, sources.c.name, c.guid, c.title, c.detect_error, c.rules_version, c.fetched_at)
-        .join(sources, sources.c.id == c.source_id)
-        .where(c.detect_state == "failed")
-        .order_by(c.reference_at.asc().nulls_first(), c.dated.desc(), c.id)
+        select(
+            q.article_id,
+            sources.c.name,
+            q.guid,
+            articles.c.title,
+            q.error,
+            q.rules_version,
+            articles.c.fetched_at,
+        )
+        .select_from(detection_queue)
+        .join(articles, articles.c.id == q.article_id)
+        .join(sources, sources.c.id == q.source_id)
+        .where(q.state == "failed")
+        .order_by(q.reference_at.asc().nulls_first(), q.dated.desc(), q.article_id)
         .limit(limit)
     )
     return [FailedArticle(*row) for row in session.execute(query).tuples()]
@@ -228,9 +235,9 @@ def failed_articles(session: Session, limit: int | None = None) -> list[FailedAr
 
 def requeue_failed(session: Session, ids: Collection[int] | None = None) -> int:
     """Put failed articles (all, or `ids`) back in the queue; return how many."""
-    stmt = update(articles).where(articles.c.detect_state == "failed")
+    stmt = update(detection_queue).where(detection_queue.c.state == "failed")
     if ids is not None:
-        stmt = stmt.where(articles.c.id.in_(sorted(ids)))
+        stmt = stmt.where(detection_queue.c.article_id.in_(sorted(ids)))
     # An UPDATE returns a CursorResult; Session.execute is typed with the Result it extends.
-    result = cast(CursorResult[Any], session.execute(stmt.values(detect_state="pending")))
+    result = cast(CursorResult[Any], session.execute(stmt.values(state="pending")))
     return int(result.rowcount or 0)

@@ -48,7 +48,7 @@ DISMISSALS = ("false_alarm", "merged")
 DISMISSAL_CHECK = "dismissed_as IN ('false_alarm', 'merged')"
 FEEDBACK_ACTIONS = ("false_alarm", "restore", "merge", "split")
 FEEDBACK_ACTION_CHECK = "action IN ('false_alarm', 'restore', 'merge', 'split')"
-DETECT_STATES = ("pending", "done", "failed")
+DETECT_STATE_CHECK = "state IN ('pending', 'done', 'failed')"
 
 
 class Base(DeclarativeBase):
@@ -98,7 +98,6 @@ class ArticleRow(Base):
         # cross-source lookup by hash.
         Index(None, "content_hash", "source_id"),
         Index(None, "source_id", "canonical_url"),
-        CheckConstraint("detect_state IN ('pending', 'done', 'failed')", name="detect_state"),
         Index(None, "fetched_at"),
         Index(None, "duplicate_of_id"),
         Index(None, "simhash_band0"),
@@ -130,12 +129,6 @@ class ArticleRow(Base):
     simhash_band3: Mapped[int | None]
     # 0 for the first text seen under (source, guid); each changed text is the next revision.
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Detection is durable work taken from the store: `pending` until a detect stage analyses
-    # the article and commits its development changes (then `done`), or records why it could not
-    # (`failed`, retried when the rules change). `rules_version` is the rules it was read with.
-    detect_state: Mapped[str] = mapped_column(String(16), server_default="pending")
-    rules_version: Mapped[str | None] = mapped_column(String(64))
-    detect_error: Mapped[str | None] = mapped_column(Text)
     # "Now" for the article as the run that stored it read it (its own date, or the replay
     # clock) and whether that is the article's own date: detection reads it against this.
     reference_at: Mapped[datetime | None]
@@ -145,17 +138,49 @@ class ArticleRow(Base):
     dated: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
-# The detection queue: articles awaiting (or failed) detection, in time order (dated before
-# undated), equals in key order (storing order follows fetch timing). `dated` descends as the
-# queue reads it, so a chunk is read by walking the index, with no sort.
+class DetectionQueueRow(Base):
+    """Where a stored article stands in detection: one row per article, written with it.
+
+    Detection is durable work taken from the store: `pending` until a detect stage analyses
+    the article and commits its development changes (then `done`), or records why it could not
+    (`failed`, retried when the rules change). `rules_version` is the rules it was read with.
+
+    A table of its own, not columns of `articles`: SQLite writes a changed row whole, so marking
+    an article detected in `articles` read and wrote its text and raw entry again (two or three
+    overflow pages each, half the I/O of a first poll). The article's key and reading are
+    copied here, as stored and never changed, so the queue is read in order by walking its
+    index and a chunk's reading comes from this row, not from past the article's raw entry.
+    """
+
+    __tablename__ = "detection_queue"
+    __table_args__ = (CheckConstraint(DETECT_STATE_CHECK, name="state"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(16), server_default="pending")
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    # Copies of the article's (articles.reference_at, reference_offset_min, dated, and key).
+    reference_at: Mapped[datetime | None]
+    reference_offset_min: Mapped[int | None]
+    dated: Mapped[bool]
+    guid: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int]
+    revision: Mapped[int]
+
+
+# The queue in the order it is read: by reference time, dated before undated, equals in key
+# order (storing order follows fetch timing). `dated` descends as the queue reads it, so a chunk
+# is read by walking the index, with no sort.
 Index(
-    "ix_articles_detect_queue",
-    ArticleRow.detect_state,
-    ArticleRow.reference_at,
-    ArticleRow.dated.desc(),
-    ArticleRow.guid,
-    ArticleRow.source_id,
-    ArticleRow.revision,
+    "ix_detection_queue_order",
+    DetectionQueueRow.state,
+    DetectionQueueRow.reference_at,
+    DetectionQueueRow.dated.desc(),
+    DetectionQueueRow.guid,
+    DetectionQueueRow.source_id,
+    DetectionQueueRow.revision,
 )
 
 
@@ -323,6 +348,7 @@ def _table_of(model: type[Base]) -> Table:
 
 sources = _table_of(Source)
 articles = _table_of(ArticleRow)
+detection_queue = _table_of(DetectionQueueRow)
 developments = _table_of(DevelopmentRow)
 evidence = _table_of(EvidenceRow)
 alerts = _table_of(AlertRow)

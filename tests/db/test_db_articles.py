@@ -11,11 +11,47 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import canonical_url, count_articles, store_articles, upsert_sources
-from db.models import ArticleRow
+from db.models import ArticleRow, DetectionQueueRow
 
 
 def _sources(session: Session, *names: str) -> dict[str, int]:
     return upsert_sources(session, [spec(name) for name in names or ("alpha",)])
+
+
+def queued_states(sessions: sessionmaker[Session]) -> dict[int, str]:
+    """Article id -> its state in the detection queue."""
+    with sessions() as session:
+        query = select(DetectionQueueRow.article_id, DetectionQueueRow.state)
+        return dict(session.execute(query).tuples().all())
+
+
+def test_each_stored_row_is_queued_once_with_its_key_and_reading(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The queue copies what it is read by from the article; a repeat queues nothing."""
+    seoul = timezone(timedelta(hours=9))
+    dated = article("alpha", 1)
+    undated = article("alpha", 2, published=None)
+    readings = {
+        ("alpha", "alpha-1"): (T0.astimezone(seoul), True),
+        ("alpha", "alpha-2"): (T0, False),
+    }
+    with sessions.begin() as session:
+        ids = _sources(session)
+        store_articles(session, ids, [dated, undated], T0, readings)
+        store_articles(session, ids, [dated, undated], T0, readings)  # a repeat: not stored
+        store_articles(session, ids, [article("alpha", 1, text="Revised.")], T0)  # revision 1
+    copied = ("guid", "source_id", "revision", "reference_at", "reference_offset_min", "dated")
+    with sessions() as session:
+        stored = session.execute(
+            select(ArticleRow.id, *(getattr(ArticleRow, name) for name in copied))
+        ).all()
+        queued = session.execute(
+            select(DetectionQueueRow.article_id, *(getattr(DetectionQueueRow, c) for c in copied))
+        ).all()
+    assert sorted(queued) == sorted(stored)
+    assert len(stored) == 3 and {row.reference_offset_min for row in stored} == {540, 0, None}
+    assert set(queued_states(sessions).values()) == {"pending"}
 
 
 def test_second_store_of_the_same_batch_stores_nothing(sessions: sessionmaker[Session]) -> None:
@@ -61,13 +97,13 @@ def test_known_guid_with_changed_text_is_a_revision_awaiting_detection(
     with sessions.begin() as session:
         ids = _sources(session)
         store_articles(session, ids, [first], T0)
-        session.execute(update(ArticleRow).values(detect_state="done"))
+        session.execute(update(DetectionQueueRow).values(state="done"))
         result = store_articles(session, ids, [lead], T0)
         unchanged = store_articles(session, ids, [lead], T0)
         rows = session.execute(
-            select(ArticleRow.revision, ArticleRow.text, ArticleRow.detect_state).order_by(
-                ArticleRow.revision
-            )
+            select(ArticleRow.revision, ArticleRow.text, DetectionQueueRow.state)
+            .join(DetectionQueueRow, DetectionQueueRow.article_id == ArticleRow.id)
+            .order_by(ArticleRow.revision)
         ).all()
     assert [s.revision for s in result.new] == [1] and result.revised == 1
     assert (unchanged.new, unchanged.duplicates) == ([], 1)  # an unchanged re-poll: no-op
@@ -108,7 +144,7 @@ def test_new_guid_repeating_a_text_with_a_new_date_is_a_new_publication(
     assert [s.article for s in result.new] == [second]  # undated: cannot tell, same article
     assert result.linked == 1
     assert rows["alpha-2"].duplicate_of_id == rows["alpha-1"].id
-    assert rows["alpha-2"].detect_state == "pending"
+    assert queued_states(sessions) == {rows["alpha-1"].id: "pending", rows["alpha-2"].id: "pending"}
 
 
 def test_same_content_at_another_source_is_stored_and_linked(

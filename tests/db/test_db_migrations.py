@@ -352,6 +352,45 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "reference_offset_min": -300,
         },
     ],
+    # From 0012 the queue's state, with copies of the article's key and reading.
+    "detection_queue": [
+        {
+            "article_id": 1,
+            "state": "done",
+            "rules_version": "r1",
+            "error": None,
+            "reference_at": T1,
+            "reference_offset_min": 540,
+            "dated": True,
+            "guid": "yonhap-1",
+            "source_id": 1,
+            "revision": 0,
+        },
+        {
+            "article_id": 2,
+            "state": "failed",
+            "rules_version": "r1",
+            "error": "ValueError: bad date",
+            "reference_at": T1 + timedelta(seconds=5),
+            "reference_offset_min": None,
+            "dated": False,
+            "guid": "kcna-9",
+            "source_id": 2,
+            "revision": 0,
+        },
+        {
+            "article_id": 3,
+            "state": "pending",
+            "rules_version": None,
+            "error": None,
+            "reference_at": None,
+            "reference_offset_min": -300,
+            "dated": True,
+            "guid": "yonhap-2",
+            "source_id": 1,
+            "revision": 0,
+        },
+    ],
     "developments": [
         {
             "id": 1,
@@ -554,6 +593,22 @@ ADDED_BY_MIGRATIONS: dict[tuple[str, str], Any] = {
 }
 
 
+KEY = ("guid", "source_id", "revision")
+# Tables a migration created from another's columns: table -> (origin, its column -> origin's).
+MOVED_BY_MIGRATIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "detection_queue": (
+        "articles",
+        {
+            "article_id": "id",
+            "state": "detect_state",
+            "rules_version": "rules_version",
+            "error": "detect_error",
+            **{c: c for c in ("reference_at", "reference_offset_min", "dated", *KEY)},
+        },
+    ),
+}
+
+
 def comparable(value: Any) -> Any:
     """`value` as it compares across backends: timestamps as naive UTC (SQLite stores text and
     gives naive datetimes back, PostgreSQL gives them in UTC with an offset)."""
@@ -606,23 +661,45 @@ def assert_rows_survived(engine: Engine, before: dict[str, set[str]]) -> None:
         for name, table in tables.items():
             key = next(iter(table.primary_key.columns))
             stored = [row._asdict() for row in connection.execute(table.select().order_by(key))]
-            written_rows = ROWS[name] if name in before else []  # a table a migration added
-            assert len(stored) == len(written_rows), name
-            for written, got in zip(written_rows, stored, strict=True):
+            for written, got in zip_strict(name, expected_rows(name, before), stored):
                 for column, value in written.items():
                     if column not in got:
                         continue  # dropped by a downgrade
-                    if column in before[name]:
-                        expected = value
-                    elif (name, column) in ADDED_BY_MIGRATIONS:
-                        expected = ADDED_BY_MIGRATIONS[(name, column)]
-                        if callable(expected):
-                            expected = expected(written, before[name])
-                    else:
-                        expected = None  # a nullable column the row predates
-                    assert comparable(got[column]) == comparable(expected), (
-                        f"{name} {got[key.name]}.{column}: {got[column]!r} != {expected!r}"
+                    assert comparable(got[column]) == comparable(value), (
+                        f"{name} {got[key.name]}.{column}: {got[column]!r} != {value!r}"
                     )
+
+
+def zip_strict(name: str, expected: list[dict[str, Any]], stored: list[dict[str, Any]]) -> Any:
+    assert len(stored) == len(expected), f"{name}: {len(stored)} rows, expected {len(expected)}"
+    return zip(expected, stored, strict=True)
+
+
+def expected_rows(name: str, before: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """The rows of table `name` after migrating a store whose tables had the columns `before`:
+    ROWS as written, with what the migrations put in the columns they added; a table a
+    migration added holds what it moved there (or nothing)."""
+    if name in before:
+        return [{c: expected_value(name, c, row, before) for c in row} for row in ROWS[name]]
+    if name not in MOVED_BY_MIGRATIONS:
+        return []
+    origin, columns = MOVED_BY_MIGRATIONS[name]
+    return [
+        {new: expected_value(origin, old, row, before) for new, old in columns.items()}
+        for row in ROWS[origin]
+    ]
+
+
+def expected_value(
+    name: str, column: str, written: dict[str, Any], before: dict[str, set[str]]
+) -> Any:
+    """What `column` of a row written as `written` holds after migrating."""
+    if column in before[name]:
+        return written[column]
+    if (name, column) in ADDED_BY_MIGRATIONS:
+        expected = ADDED_BY_MIGRATIONS[(name, column)]
+        return expected(written, before[name]) if callable(expected) else expected
+    return None  # a nullable column the row predates
 
 
 def assert_sqlite_store_is_sound(engine: Engine) -> None:
@@ -774,3 +851,26 @@ def test_downgrading_keeps_only_the_cursor_values_the_old_columns_can_hold(
                 ('"e"', None, 600),
                 (None, None, None),
             ]
+
+
+def test_downgrading_the_queue_table_puts_each_state_back_in_its_article(empty_url: str) -> None:
+    """0012's downgrade: done, failed (with its rules and error) and pending come back into the
+    articles' columns, and the queue index walks them again in the queue's order."""
+    from alembic import command
+
+    with engine_at(empty_url) as engine:
+        upgrade(engine)
+        populate(engine, head_revision())
+        config = alembic_config()
+        with migration_transaction(engine) as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0011")
+        with engine.connect() as connection:
+            query = "SELECT id, detect_state, rules_version, detect_error FROM articles ORDER BY id"
+            assert connection.exec_driver_sql(query).all() == [
+                (row["article_id"], row["state"], row["rules_version"], row["error"])
+                for row in ROWS["detection_queue"]
+            ]
+            assert "detection_queue" not in inspect(connection).get_table_names()
+            indexes = {ix["name"] for ix in inspect(connection).get_indexes("articles")}
+            assert "ix_articles_detect_queue" in indexes

@@ -71,8 +71,8 @@ def take(receiver: HttpReceiver) -> Counter[str]:
 
 COUNTS = {
     "articles": "SELECT count(*) FROM articles",
-    "detected": "SELECT count(*) FROM articles WHERE detect_state <> 'pending'",
-    "pending": "SELECT count(*) FROM articles WHERE detect_state = 'pending'",
+    "detected": "SELECT count(*) FROM detection_queue WHERE state <> 'pending'",
+    "pending": "SELECT count(*) FROM detection_queue WHERE state = 'pending'",
     "alerts": "SELECT count(*) FROM alerts",
     "sent": "SELECT count(*) FROM deliveries WHERE state = 'sent'",
     "unsent": "SELECT count(*) FROM deliveries WHERE state <> 'sent'",

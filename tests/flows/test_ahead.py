@@ -104,7 +104,7 @@ def result(url: str) -> tuple[Any, ...]:
     try:
         with engine.connect() as connection:
             states = connection.execute(
-                sa.text("SELECT guid, detect_state, detect_error FROM articles ORDER BY guid")
+                sa.text("SELECT guid, state, error FROM detection_queue ORDER BY guid")
             ).all()
             alerts = connection.execute(
                 sa.text(

@@ -26,7 +26,7 @@ import detect
 from adapters.feeds.parse import parse_feed
 from adapters.sourcekinds.rss import source_zone
 from core.model import Article, FetchResult, SourceSpec
-from db.models import ArticleRow, alerts
+from db.models import ArticleRow, DetectionQueueRow, alerts
 from flows.context.config import RunConfig, load_run_config
 from flows.context.runtime import transaction
 from flows.context.settings import load_settings
@@ -67,7 +67,7 @@ def alert_rows(url: str) -> list[tuple[str, str]]:
 
 def states(url: str) -> dict[str, int]:
     with transaction(url) as session:
-        rows = session.execute(select(ArticleRow.detect_state)).scalars().all()
+        rows = session.execute(select(DetectionQueueRow.state)).scalars().all()
     return {state: rows.count(state) for state in sorted(set(rows))}
 
 
