@@ -182,6 +182,8 @@ Index(
     DetectionQueueRow.source_id,
     DetectionQueueRow.revision,
 )
+# The queue in storing order, as the analysis ahead of it reads it (`db.awaiting_after`).
+Index("ix_detection_queue_state_article_id", DetectionQueueRow.state, DetectionQueueRow.article_id)
 
 
 class DevelopmentRow(Base):

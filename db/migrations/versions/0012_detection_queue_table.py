@@ -38,6 +38,7 @@ COPIED = ["reference_at", "reference_offset_min", "dated", *KEY]
 MOVED = {"state": "detect_state", "rules_version": "rules_version", "error": "detect_error"}
 OLD_INDEX = "ix_articles_detect_queue"
 NEW_INDEX = "ix_detection_queue_order"
+ID_INDEX = "ix_detection_queue_state_article_id"
 
 
 def upgrade() -> None:
@@ -69,6 +70,7 @@ def upgrade() -> None:
     op.create_index(
         op.f(NEW_INDEX), QUEUE, ["state", "reference_at", sa.text("dated DESC"), *KEY], unique=False
     )
+    op.create_index(op.f(ID_INDEX), QUEUE, ["state", "article_id"], unique=False)
     op.drop_index(op.f(OLD_INDEX), table_name="articles")
     with op.batch_alter_table("articles") as batch:
         batch.drop_constraint(op.f("ck_articles_detect_state"), type_="check")
@@ -97,5 +99,6 @@ def downgrade() -> None:
         "articles",
         ["detect_state", "reference_at", sa.text("dated DESC"), *KEY],
     )
+    op.drop_index(op.f(ID_INDEX), table_name=QUEUE)
     op.drop_index(op.f(NEW_INDEX), table_name=QUEUE)
     op.drop_table(QUEUE)
