@@ -11,7 +11,7 @@ version), or on request.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from db._sql import chunked
+from db._sql import chunked, is_postgres
 from db.models import articles, detection_queue, sources
 
 # An error message is kept short enough to read in a table and to store on any backend.
@@ -80,13 +80,17 @@ def pending_detection(session: Session, rules_version: str, limit: int) -> list[
     reports to developments one at a time, so an order that followed it would group one run's
     reports differently from the next's.
 
+    Articles without a reading sort as the database sorts a missing value: first on SQLite,
+    last on PostgreSQL (each walks its index in its own order).
+
     Call it inside the transaction that takes the detection lock and then marks the same
     articles: two runs cannot take one article, and a rolled-back chunk stays pending.
     """
     # Two queries, each walking the queue index in order and stopping at `limit`: one query
     # with OR makes the database sort every waiting row for each chunk.
     found = [*_queued(session, _pending(), limit), *_queued(session, _retry(rules_version), limit)]
-    return sorted(found, key=_queue_order)[:limit]
+    key = _queue_order(unread_first=not is_postgres(session))
+    return sorted(found, key=key)[:limit]
 
 
 # Time order, then a place among equals that does not depend on when each article was stored.
@@ -192,17 +196,24 @@ def _local(reference: datetime | None, offset_min: int | None) -> datetime | Non
         return reference
 
 
-def _queue_order(item: QueuedArticle) -> tuple[bool, datetime, bool, str, int, int]:
-    """The order of `_queued`'s ORDER BY (a missing reference first, as SQLite sorts it)."""
-    reference = item.reference or datetime.min.replace(tzinfo=UTC)
-    return (
-        item.reference is not None,
-        reference,
-        not item.dated,
-        item.guid,
-        item.source_id,
-        item.revision,
-    )
+def _queue_order(
+    unread_first: bool,
+) -> Callable[[QueuedArticle], tuple[bool, datetime, bool, str, int, int]]:
+    """The order of `_queued`'s ORDER BY, with a missing reference first or last as the
+    database sorts it (SQLite first, PostgreSQL last)."""
+
+    def key(item: QueuedArticle) -> tuple[bool, datetime, bool, str, int, int]:
+        unread = item.reference is None
+        return (
+            not unread if unread_first else unread,
+            item.reference or datetime.min.replace(tzinfo=UTC),
+            not item.dated,
+            item.guid,
+            item.source_id,
+            item.revision,
+        )
+
+    return key
 
 
 def count_pending_detection(session: Session, rules_version: str) -> int:
