@@ -88,9 +88,12 @@ def pending_detection(session: Session, rules_version: str, limit: int) -> list[
     """
     # Two queries, each walking the queue index in order and stopping at `limit`: one query
     # with OR makes the database sort every waiting row for each chunk.
-    found = [*_queued(session, _pending(), limit), *_queued(session, _retry(rules_version), limit)]
+    pending = _queued(session, _pending(), limit)
+    retried = _queued(session, _retry(rules_version), limit)
+    if not pending or not retried:  # the usual case: the database's own order, as it is
+        return pending or retried
     key = _queue_order(unread_first=not is_postgres(session))
-    return sorted(found, key=key)[:limit]
+    return sorted([*pending, *retried], key=key)[:limit]
 
 
 # Time order, then a place among equals that does not depend on when each article was stored.

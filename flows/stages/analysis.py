@@ -50,10 +50,10 @@ def detection_input(item: db.QueuedArticle) -> DetectionInput:
 
 def analyse_item(ruleset: detect.RuleSet, item: db.QueuedArticle) -> Found:
     """One article's matches, or the error its analysis raised: one article's failure never
-    costs the others, it is recorded on the article."""
+    costs the others, it is recorded in the article's queue row."""
     try:
         return detect.detect(ruleset, detection_input(item))
-    except Exception as exc:  # any bug on any text: record it on the article, go on
+    except Exception as exc:  # any bug on any text: record it in the queue, go on
         return describe(exc)
 
 

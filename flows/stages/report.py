@@ -89,7 +89,7 @@ class RunReport:
     # The alerts this run raised (its detect stage's ids): what the run's artifact lists.
     raised_alert_ids: list[int] = field(default_factory=list)
     # Articles detected by this run (its own and any an earlier run left), and those of them
-    # whose analysis failed: recorded on the article, skipped, listed by `watchfloor articles`.
+    # whose analysis failed: recorded in its queue row, skipped, listed by `watchfloor articles`.
     detected: int = 0
     failed_articles: list[FailedItem] = field(default_factory=list)
     deliveries_failed: int = 0

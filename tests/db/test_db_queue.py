@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from dbtestkit import T0, article, spec
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import (
@@ -26,6 +27,7 @@ from db import (
     take_awaiting,
     upsert_sources,
 )
+from db.models import detection_queue
 
 RULES = "r1"
 # Per article: its reading ((reference, dated); None: none recorded) and its state
@@ -44,7 +46,8 @@ def _seeded(count: int) -> Seed:
         (T0 + timedelta(minutes=5), True),
         (T0 - timedelta(days=2), False),
     ]
-    states = ["pending", "done", "failed:r1", "failed:r0"]
+    # "failed:": failed with no rules recorded (a store from before rules versions were kept).
+    states = ["pending", "done", "failed:r1", "failed:r0", "failed:"]
     return {n: (pick.choice(readings), pick.choice(states)) for n in range(count)}
 
 
@@ -86,13 +89,20 @@ def stored(sessions: sessionmaker[Session]) -> dict[int, tuple[int, str, str, in
                 assert take_awaiting(session, RULES, [article_id]) == {article_id}
             elif state.startswith("failed:"):
                 mark_failed(session, {article_id: "boom"}, state.removeprefix("failed:"))
+                if state == "failed:":
+                    unversioned = detection_queue.c.article_id == article_id
+                    session.execute(
+                        update(detection_queue).where(unversioned).values(rules_version=None)
+                    )
     return by_id
 
 
 def _awaiting(stored: dict) -> set[int]:
     """The plain definition, from the states the fixture gave."""
     seed = _seeded(60)
-    return {i for i, (n, *_rest) in stored.items() if seed[n][1] in ("pending", "failed:r0")}
+    return {
+        i for i, (n, *_rest) in stored.items() if seed[n][1] in ("pending", "failed:r0", "failed:")
+    }
 
 
 def test_awaiting_after_is_the_next_awaiting_ids_in_storing_order(

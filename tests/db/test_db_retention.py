@@ -19,7 +19,7 @@ from db import (
     store_articles,
     upsert_sources,
 )
-from db.models import ArticleRow
+from db.models import ArticleRow, DetectionQueueRow
 
 OLD, NEW = T0 - timedelta(days=40), T0
 
@@ -76,7 +76,9 @@ def test_purge_can_delete_articles_that_are_not_evidence(sessions: sessionmaker[
         assert result.articles_deleted == 2
         assert count_articles(session) == 3
         rows = {r.guid: r for r in session.scalars(select(ArticleRow))}
+        queued = set(session.scalars(select(DetectionQueueRow.article_id)))
     assert set(rows) == {"alpha-0", "beta-0", "beta-1"}  # evidence kept, new ones kept
+    assert queued == {row.id for row in rows.values()}  # a deleted article leaves the queue
     assert rows["beta-0"].duplicate_of_id is None  # its original is gone: link cleared
     with sessions.begin() as session:
         [dev] = list_developments(session)

@@ -73,6 +73,9 @@ COUNTS = {
     "articles": "SELECT count(*) FROM articles",
     "detected": "SELECT count(*) FROM detection_queue WHERE state <> 'pending'",
     "pending": "SELECT count(*) FROM detection_queue WHERE state = 'pending'",
+    # Stored but never queued: detection would never see it.
+    "unqueued": "SELECT count(*) FROM articles a "
+    "WHERE NOT EXISTS (SELECT 1 FROM detection_queue q WHERE q.article_id = a.id)",
     "alerts": "SELECT count(*) FROM alerts",
     "sent": "SELECT count(*) FROM deliveries WHERE state = 'sent'",
     "unsent": "SELECT count(*) FROM deliveries WHERE state <> 'sent'",
@@ -123,7 +126,9 @@ def clean_run(engine: sa.Engine, receiver: HttpReceiver) -> CleanRun:
     it left nothing awaiting detection or sending, and sent each alert once."""
     clean = CleanRun(developments(engine), counts(engine), take(receiver))
     assert clean.counts["alerts"] == sum(clean.alerts.values()), clean.counts
-    assert clean.counts["pending"] == clean.counts["unsent"] == 0, clean.counts
+    assert clean.counts["pending"] == clean.counts["unsent"] == clean.counts["unqueued"] == 0, (
+        clean.counts
+    )
     assert sum(clean.alerts.values()) == len(clean.alerts), "a clean run sends each once"
     return clean
 
@@ -138,8 +143,9 @@ def repeats_after_rerun(
     received = take(receiver)
     after = counts(engine)
     assert developments(engine) == clean.developments, moment
-    expected = (0, 0, clean.counts["alerts"])
-    assert (after["pending"], after["unsent"], after["alerts"]) == expected, (moment, after)
+    expected = (0, 0, 0, clean.counts["alerts"])
+    got = (after["pending"], after["unsent"], after["unqueued"], after["alerts"])
+    assert got == expected, (moment, after)
     assert set(received) == set(clean.alerts), moment  # every alert, no other
     repeats = sum(received.values()) - len(received)
     assert repeats <= 1, f"{moment}: {repeats} alerts sent twice"
