@@ -78,15 +78,20 @@ def test_revisions_are_read_from_the_scripts_as_alembic_reads_them() -> None:
     assert known_revisions() == {script.revision for script in scripts.walk_revisions()}
 
 
-def test_downgrade_and_upgrade_again(empty_url: str) -> None:
+def downgrade_in_process(engine: Engine, revision: str) -> None:
+    """Alembic's downgrade to `revision` on `engine`, as `db.upgrade` runs migrations."""
     from alembic import command
 
+    config = alembic_config()
+    with migration_transaction(engine) as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_downgrade_and_upgrade_again(empty_url: str) -> None:
     with engine_at(empty_url) as engine:
         upgrade(engine)
-        config = alembic_config()
-        with migration_transaction(engine) as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "base")
+        downgrade_in_process(engine, "base")
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade(engine)
         assert current_revision(engine) == head_revision()
@@ -823,8 +828,6 @@ def test_validators_migrated_into_the_cursor_still_get_a_304(empty_url: str) -> 
 def test_downgrading_keeps_only_the_cursor_values_the_old_columns_can_hold(
     empty_url: str,
 ) -> None:
-    from alembic import command
-
     cursors = [
         {"etag": 5, "body_hash": "h", "feed_ttl_s": True, "position": {"page": 2}},
         {"etag": '"e"', "feed_ttl_s": 600},
@@ -840,10 +843,7 @@ def test_downgrading_keeps_only_the_cursor_values_the_old_columns_can_hold(
                         id=n, name=f"s{n}", kind="x", location="l", tags=[], cursor=cursor
                     )
                 )
-        config = alembic_config()
-        with migration_transaction(engine) as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0008")
+        downgrade_in_process(engine, "0008")
         with engine.connect() as connection:
             query = "SELECT etag, body_hash, feed_ttl_s FROM sources ORDER BY id"
             assert connection.exec_driver_sql(query).all() == [
@@ -855,16 +855,11 @@ def test_downgrading_keeps_only_the_cursor_values_the_old_columns_can_hold(
 
 def test_downgrading_the_queue_table_puts_each_state_back_in_its_article(empty_url: str) -> None:
     """0012's downgrade: done, failed (with its rules and error) and pending come back into the
-    articles' columns, and the queue index walks them again in the queue's order."""
-    from alembic import command
-
+    articles' columns, and their index is back."""
     with engine_at(empty_url) as engine:
         upgrade(engine)
         populate(engine, head_revision())
-        config = alembic_config()
-        with migration_transaction(engine) as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0011")
+        downgrade_in_process(engine, "0011")
         with engine.connect() as connection:
             query = "SELECT id, detect_state, rules_version, detect_error FROM articles ORDER BY id"
             assert connection.exec_driver_sql(query).all() == [
