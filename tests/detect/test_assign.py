@@ -41,6 +41,37 @@ def test_one_event_in_several_articles_is_one_development() -> None:
     assert [len(c.evidence) for c in changes] == [1, 1, 1]
 
 
+def test_a_development_is_compared_as_the_matches_joined_so_far_left_it() -> None:
+    # Undated and placeless at first, so any launch by North Korea joins it; once a report
+    # gave it a day and a place, a report of another day or place is another event.
+    first = replace(BASE, event_date=None)
+    placed = replace(BASE, article_key="a2", place="East Sea")
+    elsewhere = replace(BASE, article_key="a3", event_date=None, place="Yellow Sea")
+    week_later = replace(BASE, article_key="a4", event_date=date(2026, 2, 3), place="East Sea")
+    changes = detect.assign([first, placed, elsewhere, week_later], [])
+    assert [c.ref for c in changes] == [NewRef(1), NewRef(1), NewRef(2), NewRef(3)]
+
+
+def test_a_stored_development_is_compared_as_the_batch_left_it() -> None:
+    stored = Development(
+        category="missile_launch",
+        status="occurred",
+        background=False,
+        title="North Korea fires missiles",
+        event_date=None,
+        place=None,
+        actors=("North Korea",),
+        facts={},
+        level="high",
+        tags=(),
+        id=7,
+    )
+    dated = replace(BASE, article_key="a2")
+    week_later = replace(BASE, article_key="a3", event_date=date(2026, 2, 3))
+    changes = detect.assign([dated, week_later], [stored])
+    assert [c.ref for c in changes] == [StoredRef(7), NewRef(1)]
+
+
 def test_two_launches_a_week_apart_are_two_developments() -> None:
     later = replace(BASE, article_key="a2", event_date=date(2026, 2, 3))
     changes = detect.assign([BASE, later], [])
