@@ -39,8 +39,7 @@ class _Open:
     """A development being built in this batch, with its batch reference and its identity as
     it stands (kept current by `_Batch.article`: every match is tested against every open
     development of its category, ~14 identities per match in the bench's replay, and a
-    development changes only when
-    a match joins it)."""
+    development changes only when a match joins it)."""
 
     ref: DevelopmentRef
     development: Development
