@@ -31,6 +31,12 @@ for _name in list(os.environ):
 # Feeds in tests are served on loopback, which fetches refuse unless allowed; in the environment,
 # so the CLI and flow processes that tests start inherit it.
 os.environ["WATCHFLOOR_FETCH_ALLOW_NETWORKS"] = "127.0.0.1"
+# Compiled rules are kept in the session's own folder (flows.context.rulecache), not the user's:
+# made by the outermost process and shared by the workers and the processes tests start.
+if not os.environ.get("TESTS_RULES_CACHE_DIR"):
+    os.environ["TESTS_RULES_CACHE_DIR"] = tempfile.mkdtemp(prefix="watchfloor-cache-")
+    atexit.register(shutil.rmtree, os.environ["TESTS_RULES_CACHE_DIR"], ignore_errors=True)
+os.environ["WATCHFLOOR_CACHE_DIR"] = os.environ["TESTS_RULES_CACHE_DIR"]
 
 import pytest  # noqa: E402
 

@@ -64,7 +64,7 @@ def configured_subscribers(settings: Settings) -> Subscribers:
     from flows.context.config import load_ruleset, routing_vocabulary, with_templates
 
     config = str(settings.apprise_config) if settings.apprise_config else None
-    categories, regions = routing_vocabulary(load_ruleset(settings.rules_dir))
+    categories, regions = routing_vocabulary(load_ruleset(settings.rules_dir, settings.cache_dir))
     if settings.templates_dir is not None:
         notify.check_templates(str(settings.templates_dir))
     subscribers = notify.load_targets(

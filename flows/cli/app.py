@@ -140,7 +140,8 @@ def detect_command(
     from flows.context.config import load_ruleset
     from flows.context.settings import load_settings
 
-    ruleset = load_ruleset(load_settings(rules_dir=rules_dir).rules_dir)
+    settings = load_settings(rules_dir=rules_dir)
+    ruleset = load_ruleset(settings.rules_dir, settings.cache_dir)
     skipped = 0
     with _open_input(file) as handle:
         for entry in read_records(handle, file):

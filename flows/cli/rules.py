@@ -35,7 +35,8 @@ def _ruleset(rules_dir: Path | None) -> detect.RuleSet:
     from flows.context.config import load_ruleset
     from flows.context.settings import load_settings
 
-    return load_ruleset(load_settings(rules_dir=rules_dir).rules_dir)
+    settings = load_settings(rules_dir=rules_dir)
+    return load_ruleset(settings.rules_dir, settings.cache_dir)
 
 
 @contextmanager

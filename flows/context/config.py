@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import detect
 from core.errors import ConfigError, ConfigValidationError
+from flows.context import rulecache
 
 if TYPE_CHECKING:
     from flows.context.settings import Settings
@@ -102,21 +103,35 @@ def rules_version_of(documents: dict[str, str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_ruleset(rules_dir: Path) -> detect.RuleSet:
+def load_ruleset(rules_dir: Path, cache_dir: Path | None = None) -> detect.RuleSet:
     """The shipped (or configured) rules, validated; every error with file and line."""
-    return load_versioned_ruleset(rules_dir)[0]
+    return load_versioned_ruleset(rules_dir, cache_dir)[0]
 
 
-def load_versioned_ruleset(rules_dir: Path) -> tuple[detect.RuleSet, str]:
+def load_versioned_ruleset(
+    rules_dir: Path, cache_dir: Path | None = None
+) -> tuple[detect.RuleSet, str]:
     """The rules, validated, and their version; compiled only when their files changed since
-    the last load in this process (paths and texts compared, not timestamps)."""
+    the last load in this process (paths and texts compared, not timestamps), and, with a
+    `cache_dir`, since any process last compiled them there (`flows.context.rulecache`)."""
     rules, aliases = read_rule_documents(rules_dir)
     digest = _digest(sorted(rules.items()), sorted(aliases.items()))
     known = _remembered("rules", digest)
     if known is not None:
         return known  # type: ignore[return-value]
-    loaded = detect.load_ruleset(rules, aliases), rules_version_of({**rules, **aliases})
-    log.info("compiled %d rules from %s (version %s)", len(loaded[0].rules), rules_dir, loaded[1])
+    kept = rulecache.cache_file(cache_dir, digest) if cache_dir is not None else None
+    loaded = rulecache.read(kept) if kept is not None else None
+    if loaded is not None:
+        log.info(
+            "read %d compiled rules from %s (version %s)", len(loaded[0].rules), kept, loaded[1]
+        )
+    else:
+        loaded = detect.load_ruleset(rules, aliases), rules_version_of({**rules, **aliases})
+        log.info(
+            "compiled %d rules from %s (version %s)", len(loaded[0].rules), rules_dir, loaded[1]
+        )
+        if kept is not None:
+            rulecache.write(kept, loaded)
     _remember("rules", digest, loaded)
     return loaded
 
@@ -196,7 +211,7 @@ def _file_bytes(path: Path | None) -> bytes | None:
 
 def load_run_config(settings: Settings) -> RunConfig:
     """Rules and subscribers, validated at start so bad config fails before any fetch."""
-    ruleset, version = load_versioned_ruleset(settings.rules_dir)
+    ruleset, version = load_versioned_ruleset(settings.rules_dir, settings.cache_dir)
     categories, regions = routing_vocabulary(ruleset)
     subscribers = load_targets(
         settings.apprise_config,

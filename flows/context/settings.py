@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,18 @@ from core.errors import ConfigError, ConfigValidationError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout, above flows/context/
 # Settings whose values can hold passwords or tokens: errors name them without their value.
 SECRET_SETTINGS = frozenset({"database_url", "notify_urls", "web_token"})
+
+
+def user_cache_dir() -> Path | None:
+    """This user's cache folder for Watchfloor (XDG): $XDG_CACHE_HOME/watchfloor, else
+    ~/.cache/watchfloor; None when there is no home to put it in."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if base and Path(base).is_absolute():
+        return Path(base) / "watchfloor"
+    try:
+        return Path.home() / ".cache" / "watchfloor"
+    except RuntimeError:  # no HOME and no password entry
+        return None
 
 
 class Settings(BaseSettings):
@@ -64,6 +77,13 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "deploy" / "sources.yaml", description="YAML list of sources to poll."
     )
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Articles replayed by default.")
+    cache_dir: Path | None = Field(
+        default_factory=user_cache_dir,
+        description=(
+            "Folder where compiled rules are kept between runs ($XDG_CACHE_HOME/watchfloor or"
+            " ~/.cache/watchfloor); empty: none kept."
+        ),
+    )
     fetch_concurrency: int = Field(
         16, ge=1, le=256, description="Feeds fetched at once, at most (while they wait)."
     )
@@ -91,6 +111,12 @@ class Settings(BaseSettings):
             " 127.0.0.1. Secret."
         ),
     )
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """WATCHFLOOR_CACHE_DIR= (empty) keeps no cache."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("fetch_allow_networks", mode="before")
     @classmethod
