@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,30 +117,22 @@ def test_the_code_digest_follows_every_detect_and_core_source(tmp_path: Path) ->
 
 
 @pytest.mark.usefixtures("new_process")
-def test_a_damaged_file_is_compiled_again_and_replaced(
-    rules: Path, cache: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    "spoil",
+    [lambda whole: whole[: len(whole) // 2], lambda _: pickle.dumps("a string")],
+    ids=["truncated", "something else"],
+)
+def test_a_file_without_a_ruleset_is_compiled_again_and_replaced(
+    rules: Path, cache: Path, caplog: pytest.LogCaptureFixture, spoil: Callable[[bytes], bytes]
 ) -> None:
     caplog.set_level(logging.INFO, logger="flows.context.config")
     load_as_a_new_process(rules, cache)
     (kept,) = kept_files(cache)
-    whole = kept.read_bytes()
-    kept.write_bytes(whole[: len(whole) // 2])
+    kept.write_bytes(spoil(kept.read_bytes()))
     load_as_a_new_process(rules, cache)
     assert len(messages(caplog, "compiled ")) == 2
     load_as_a_new_process(rules, cache)
     assert len(messages(caplog, "compiled ")) == 2, "the replaced file was not read"
-
-
-@pytest.mark.usefixtures("new_process")
-def test_a_file_that_holds_something_else_is_compiled_again(
-    rules: Path, cache: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="flows.context.config")
-    load_as_a_new_process(rules, cache)
-    (kept,) = kept_files(cache)
-    kept.write_bytes(b"\x80\x05\x95\x06\x00\x00\x00\x00\x00\x00\x00\x8c\x02hi\x94.")  # "hi"
-    load_as_a_new_process(rules, cache)
-    assert len(messages(caplog, "compiled ")) == 2
 
 
 @pytest.mark.usefixtures("new_process")
