@@ -13,7 +13,8 @@ pyahocorasick extension's file). A file that cannot be read or unpickled is comp
 replaced; a folder that cannot be written keeps nothing, and the run goes on. Files are written
 whole (a temporary file, then renamed), so a process never reads half of one. Unpickling runs
 code: only files owned by this user and writable by no one else are read, in a folder created
-private (0700). The newest KEEP_FILES are kept; older ones are removed when a new one is written.
+private (0700). The newest KEEP_FILES are kept; older ones are removed when a new one is written,
+with any temporary file a process killed while writing left behind (older than STALE_S).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pickle
 import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import ahocorasick
@@ -37,6 +39,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "rules-"
 SUFFIX = ".pickle"
+TEMPORARY_PREFIX = ".rules-"
+# A temporary file this old was left by a process killed while writing (a write takes ~0.1 s).
+STALE_S = 3600.0
 # Compiled rulesets kept (~1 MB each): the current rules, and a few earlier versions a checkout
 # switches back to.
 KEEP_FILES = 8
@@ -98,10 +103,11 @@ def read(path: Path) -> Cached | None:
 
 def write(path: Path, value: Cached) -> None:
     """Keep `value` at `path` (whole or not at all), then drop all but the newest KEEP_FILES.
-    A folder that cannot be made or written keeps nothing: the next process compiles again."""
+    A folder that cannot be made or written, or a ruleset that cannot be pickled, keeps
+    nothing: the next process compiles again; the run goes on either way."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".rules-", dir=path.parent)  # mode 0600
+        handle, name = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)  # mode 0600
         temporary = Path(name)
         try:
             with os.fdopen(handle, "wb") as file:
@@ -111,7 +117,7 @@ def write(path: Path, value: Cached) -> None:
             with contextlib.suppress(OSError):
                 temporary.unlink()
             raise
-    except OSError as exc:
+    except Exception as exc:  # a cache never stops a run
         log.info("rules not kept in %s: %s", path.parent, exc)
         return
     _prune(path.parent)
@@ -124,11 +130,16 @@ def _private(info: os.stat_result) -> bool:
 
 
 def _prune(cache_dir: Path) -> None:
-    """Remove all but the newest KEEP_FILES compiled rulesets."""
+    """Remove all but the newest KEEP_FILES compiled rulesets, and stale temporary files."""
     kept: list[tuple[float, Path]] = []
     for path in cache_dir.glob(f"{PREFIX}*{SUFFIX}"):
         with contextlib.suppress(OSError):
             kept.append((path.stat().st_mtime, path))
+    stale = time.time() - STALE_S
+    for path in cache_dir.glob(f"{TEMPORARY_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < stale:
+                path.unlink()
     for _, path in sorted(kept, reverse=True)[KEEP_FILES:]:
         with contextlib.suppress(OSError):
             path.unlink()

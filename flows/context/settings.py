@@ -20,14 +20,16 @@ SECRET_SETTINGS = frozenset({"database_url", "notify_urls", "web_token"})
 
 def user_cache_dir() -> Path | None:
     """This user's cache folder for Watchfloor (XDG): $XDG_CACHE_HOME/watchfloor, else
-    ~/.cache/watchfloor; None when there is no home to put it in."""
+    ~/.cache/watchfloor; None when there is no home to put it in (none, or a relative HOME:
+    the cache would land wherever a command happens to run)."""
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
     if base and Path(base).is_absolute():
         return Path(base) / "watchfloor"
     try:
-        return Path.home() / ".cache" / "watchfloor"
+        home = Path.home()
     except RuntimeError:  # no HOME and no password entry
         return None
+    return home / ".cache" / "watchfloor" if home.is_absolute() else None
 
 
 class Settings(BaseSettings):

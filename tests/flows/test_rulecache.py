@@ -12,8 +12,10 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -21,6 +23,7 @@ import detect
 from core.model import DetectionInput
 from flows.context import config, rulecache
 from flows.context.config import load_versioned_ruleset
+from flows.context.settings import user_cache_dir
 from tests.conftest import RULES
 
 LAUNCH = DetectionInput(
@@ -185,6 +188,42 @@ def test_only_the_newest_files_are_kept(cache: Path) -> None:
     assert "rules-old00.pickle" not in kept
     assert f"rules-old{rulecache.KEEP_FILES + 2:02d}.pickle" in kept
     assert rulecache.read(newest) is not None
+
+
+def test_what_a_process_killed_while_writing_left_is_removed_once_stale(cache: Path) -> None:
+    """A write is a temporary file renamed into place: a kill -9 before the rename leaves the
+    temporary file, which the next write removes once no live writer can own it."""
+    cache.mkdir(mode=0o700)
+    left = cache / ".rules-killed"
+    left.write_bytes(b"half a pickle")
+    old = time.time() - rulecache.STALE_S - 60
+    os.utime(left, (old, old))
+    writing = cache / ".rules-being-written"  # another process's, still writing
+    writing.write_bytes(b"")
+    ruleset = detect.load_ruleset(*config.read_rule_documents(RULES))
+    rulecache.write(cache / "rules-new.pickle", (ruleset, "v1"))
+    assert not left.exists()
+    assert writing.exists()
+    assert rulecache.read(cache / "rules-new.pickle") is not None
+
+
+def test_a_ruleset_that_cannot_be_pickled_keeps_nothing_and_the_run_goes_on(cache: Path) -> None:
+    unpicklable = cast(Any, (lambda: None, "v1"))
+    rulecache.write(cache / "rules-x.pickle", unpicklable)
+    assert list(cache.iterdir()) == []  # no ruleset, no temporary file
+
+
+def test_the_default_folder_needs_an_absolute_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "/home/analyst")
+    assert user_cache_dir() == Path("/home/analyst/.cache/watchfloor")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/var/cache/analyst")
+    assert user_cache_dir() == Path("/var/cache/analyst/watchfloor")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")  # not absolute: ignored, as XDG says
+    assert user_cache_dir() == Path("/home/analyst/.cache/watchfloor")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "relative/home")  # the cache would move with the working folder
+    assert user_cache_dir() is None
 
 
 def _detect_command(records: Path, cache: Path, rules: Path) -> subprocess.CompletedProcess[str]:
