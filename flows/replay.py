@@ -61,7 +61,8 @@ def replay_flow(
         if handoff is not None
         else load_run_config(load_settings(**files))
     )
-    source, plan = plan_replay_of(paths or [], config.settings.seeds_dir)
+    planned = handoff.replay_plan_for(paths or []) if handoff is not None else None
+    source, plan = planned or plan_replay_of(paths or [], config.settings.seeds_dir)
     bars = handoff.progress if handoff is not None else None
     if bars is not None and plan.files is not None:
         bars.reading(plan.files, "files")

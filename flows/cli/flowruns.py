@@ -30,6 +30,7 @@ from flows.cli.common import (
 
 if TYPE_CHECKING:
     from flows.context.config import RunConfig
+    from flows.runs.handoff import PlannedReplay
 
 SourcesOption = Annotated[
     Path | None,
@@ -61,7 +62,8 @@ def replay(
     use_database_url(database)
     config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
     url = open_store_for_writing(None)  # the URL is in the environment now
-    if _replay_answered_idle(url, paths, config, as_json):
+    planned = _replay_planned(paths, config)
+    if _replay_answered_idle(url, planned, config.rules_version, as_json):
         return
     # Prefect and the flow's stack (~1.2 CPU-s), only once there is something to replay: a
     # bad path, setting or store, or a replay with nothing left to do, answers without them.
@@ -74,11 +76,11 @@ def replay(
     with (
         stdout_reserved_for_json(as_json),
         terminal_progress(as_json) as progress,
-        handing(Handoff(config, progress)),
+        handing(Handoff(config, progress, replay=planned)),
         temporary_api(),
     ):
         report = replay_flow(
-            paths=[str(p) for p in paths] if paths else None,
+            paths=planned.paths or None,
             apprise_config=str(apprise_config) if apprise_config else None,
             rules_dir=str(rules_dir) if rules_dir else None,
         )
@@ -88,18 +90,28 @@ def replay(
         print_summary(report, console)
 
 
+def _replay_planned(paths: list[Path] | None, config: RunConfig) -> PlannedReplay:
+    """The replay of `paths` (none: the seeds folder), planned once: for the check below, and
+    handed to the flow."""
+    from flows.runs.handoff import PlannedReplay
+    from flows.runs.replayplan import plan_replay_of
+
+    given = [str(p) for p in paths or []]
+    source, plan = plan_replay_of(given, config.settings.seeds_dir)
+    return PlannedReplay(given, source, plan)
+
+
 def _replay_answered_idle(
-    url: str, paths: list[Path] | None, config: RunConfig, as_json: bool
+    url: str, planned: PlannedReplay, rules_version: str, as_json: bool
 ) -> bool:
     """Print the replay's report and say it had nothing to do, when it had not; else False."""
     import db
     from flows.context.runtime import transaction
     from flows.runs.idle import NOTHING_TO_REPLAY, stored_replay
-    from flows.runs.replayplan import plan_replay_of
     from flows.stages.report import RunReport, print_summary
 
-    _, plan = plan_replay_of([str(p) for p in paths or []], config.settings.seeds_dir)
-    stored = None if plan.problems else stored_replay(url, plan.chunks, config.rules_version)
+    plan = planned.plan
+    stored = None if plan.problems else stored_replay(url, plan.chunks, rules_version)
     if stored is None:
         return False
     read, ids = stored

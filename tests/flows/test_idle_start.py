@@ -18,11 +18,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+import adapters
+import flows.runs.replayplan
 from flows.cli.app import app
 from flows.context.runtime import transaction
 from flows.runs.idle import NOTHING_TO_DO, NOTHING_TO_REPLAY
@@ -111,6 +114,29 @@ def test_second_replay_of_a_stored_folder_starts_no_prefect(
     assert NOTHING_TO_REPLAY in as_json.stderr.replace("\n", " ")
     assert '"articles": 2' in as_json.stdout
     assert list(home.iterdir()) == []
+
+
+@pytest.mark.usefixtures("no_subscribers")
+def test_a_replay_that_runs_its_flow_reads_the_files_dates_once(
+    seeds: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the command plans the replay (its chunks, in the files' date order) to see whether there
+    # is anything to do, and hands the plan to its flow, which would otherwise read it again
+    monkeypatch.setattr(flows.runs.replayplan, "REPLAY_CHUNK_FILES", 1)
+    plans: list[int] = []
+    plan_replay = adapters.plan_replay
+
+    def counted(*args: Any, **kwargs: Any) -> adapters.ReplayPlan:
+        plan = plan_replay(*args, **kwargs)
+        plans.append(len(plan.chunks))
+        return plan
+
+    monkeypatch.setattr(adapters, "plan_replay", counted)
+    before = flow_runs()
+    output = in_process("replay", str(seeds), "--db", sqlite_url)
+    assert "2 articles read (2 new)" in output
+    assert flow_runs() == before + 1
+    assert plans == [2], "one plan, of one file a chunk"
 
 
 @pytest.mark.usefixtures("no_subscribers")
