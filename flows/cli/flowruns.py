@@ -29,6 +29,7 @@ from flows.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from adapters import ReplayPlan
     from flows.context.config import RunConfig
     from flows.runs.handoff import PlannedReplay
 
@@ -63,7 +64,7 @@ def replay(
     config = validate_config(apprise_config=apprise_config, rules_dir=rules_dir)
     url = open_store_for_writing(None)  # the URL is in the environment now
     planned = _replay_planned(paths, config)
-    if _replay_answered_idle(url, planned, config.rules_version, as_json):
+    if _replay_answered_idle(url, planned.plan, config.rules_version, as_json):
         return
     # Prefect and the flow's stack (~1.2 CPU-s), only once there is something to replay: a
     # bad path, setting or store, or a replay with nothing left to do, answers without them.
@@ -101,16 +102,13 @@ def _replay_planned(paths: list[Path] | None, config: RunConfig) -> PlannedRepla
     return PlannedReplay(given, source, plan)
 
 
-def _replay_answered_idle(
-    url: str, planned: PlannedReplay, rules_version: str, as_json: bool
-) -> bool:
+def _replay_answered_idle(url: str, plan: ReplayPlan, rules_version: str, as_json: bool) -> bool:
     """Print the replay's report and say it had nothing to do, when it had not; else False."""
     import db
     from flows.context.runtime import transaction
     from flows.runs.idle import NOTHING_TO_REPLAY, stored_replay
     from flows.stages.report import RunReport, print_summary
 
-    plan = planned.plan
     stored = None if plan.problems else stored_replay(url, plan.chunks, rules_version)
     if stored is None:
         return False
