@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, overload
 
 from adapters.options import internal, parse_options, positive
+from adapters.readahead import read_ahead
 from adapters.registry import BaseAdapter, register
 from adapters.text.seedtext import Dateline, SeedText, date_header, dateline_date, parse_seed_text
 from core.cursor import Cursor
@@ -92,7 +93,7 @@ class SeedFilesAdapter(BaseAdapter):
         if not paths:
             return _error(spec, "; ".join(problems) or "no .txt files found")
         files = []
-        for path in paths:
+        for path in read_ahead(paths, options.max_file_bytes + 1):
             try:
                 seed = _read(spec.name, path, options.max_file_bytes)
             except SourceReadError as exc:
@@ -167,9 +168,10 @@ class ReplayPlan:
 def plan_replay(spec: SourceSpec, files_per_chunk: int) -> ReplayPlan:
     """`spec` as chunks of at most `files_per_chunk` files, to fetch one after another.
 
-    Reads every file once for its dates (one at a time), and keeps only its name and place in
-    the order. A spec with bad options or no more files than one chunk stays whole: its fetch
-    reports what is wrong with it, as any fetch does.
+    Reads every file once for its dates (the next files hinted to the kernel first:
+    `adapters.readahead`), and keeps only its name and place in the order. A spec with bad
+    options or no more files than one chunk stays whole: its fetch reports what is wrong with
+    it, as any fetch does.
     """
     if SeedFilesAdapter.check_options(spec.options):
         return ReplayPlan((spec,))
@@ -337,9 +339,10 @@ def _replay_order_of(
     """
     written = array("l")  # day ordinal of a date written in full, else 0
     yearless = array("H")  # _yearless_code of a dateline without a year, else 0
-    for index in range(len(files)):
+    paths = map(files.path, range(len(files)))
+    for path in read_ahead(paths, options.max_file_bytes + 1):
         try:
-            text = _read_text(source, files.path(index), options.max_file_bytes)[1]
+            text = _read_text(source, path, options.max_file_bytes)[1]
         except SourceReadError:
             written.append(0)
             yearless.append(0)
