@@ -148,9 +148,9 @@ def replay(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def poll(args: dict[str, Any]) -> dict[str, Any]:
-    """Two monitor cycles over every source of a sources file: the first finds everything new,
-    the second finds nothing changed (conditional GETs answered 304); then the same conditional
-    GETs through httpcore alone (`bench.httpfloor`)."""
+    """Monitor cycles over every source of a sources file: the first finds everything new, the
+    next `nochange_polls` find nothing changed (conditional GETs answered 304); then the same
+    conditional GETs through httpcore alone (`bench.httpfloor`)."""
     import httpx
 
     os.environ["WATCHFLOOR_DATABASE_URL"] = args["database_url"]
@@ -159,7 +159,7 @@ def poll(args: dict[str, Any]) -> dict[str, Any]:
 
     server = args["server"]
     polls = []
-    for label in ("first", "nochange"):
+    for label in ("first", *["nochange"] * args["nochange_polls"]):
         httpx.post(f"{server}/reset")
         report, elapsed, cpu_s, tasks = run_flow(
             lambda: monitor_flow(
@@ -189,6 +189,13 @@ def poll(args: dict[str, Any]) -> dict[str, Any]:
         "http_floor": conditional_gets(server, args["feeds"]),
         "peak_rss_mb": peak_mb,
     }
+
+
+def floor(args: dict[str, Any]) -> dict[str, Any]:
+    """Without Prefect: the bare floor alone."""
+    from bench import micro as bench_micro
+
+    return bench_micro.floor_only(args)
 
 
 def micro(args: dict[str, Any]) -> dict[str, Any]:
@@ -222,6 +229,7 @@ def profile(args: dict[str, Any]) -> dict[str, Any]:
 COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "replay": replay,
     "poll": poll,
+    "floor": floor,
     "micro": micro,
     "prefill": prefill,
     "profile": profile,

@@ -119,9 +119,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     articles = generate(args, 0, args["count"])
     ruleset = load_ruleset(Path(args["rules_dir"]))
     rows = [{"guid": a.guid, "title": a.title, "text": a.body} for a in articles]
-    cpu = time.process_time()
-    floor = measure_floor(ruleset, args["floor_url"], rows)
-    floor_cpu_s = time.process_time() - cpu
+    floor = floor_figures(ruleset, args["floor_url"], rows)
     # A second, matcher-only pass so the matcher's rate is not skewed by a cold cache.
     automaton = build_automaton(rule_terms(ruleset))
     cpu = time.process_time()
@@ -132,22 +130,41 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
         "mean_bytes": sum(len(a.body.encode()) for a in articles) / len(articles),
         "terms": len(rule_terms(ruleset)),
         "rules": len(ruleset.rules),
-        "floor": {
-            "match_s": floor.match_s,
-            "insert_s": floor.insert_s,
-            "total_s": floor.total_s,
-            "per_s": floor.per_s,
-            "cpu_s": floor_cpu_s,
-            "per_cpu_s": floor.count / floor_cpu_s,
-            "hits": floor.hits,
-            "inserted": floor.inserted,
-        },
+        "floor": floor,
         "matcher_per_s": len(rows) / match_s,
         "matcher_per_cpu_s": len(rows) / match_cpu_s,
         "detect": detection_rate(ruleset, articles),
         "simhash": simhash_rate(articles),
         "feeds": feedparser_rates(args["server"], args["feeds"]),
     }
+
+
+def floor_figures(ruleset: Any, url: str, rows: Sequence[dict[str, str]]) -> dict[str, Any]:
+    """The bare floor (bench.floor) for `rows` into the store at `url`, timed and counted."""
+    cpu = time.process_time()
+    floor = measure_floor(ruleset, url, rows)
+    cpu_s = time.process_time() - cpu
+    return {
+        "match_s": floor.match_s,
+        "insert_s": floor.insert_s,
+        "total_s": floor.total_s,
+        "per_s": floor.per_s,
+        "cpu_s": cpu_s,
+        "per_cpu_s": floor.count / cpu_s,
+        "hits": floor.hits,
+        "inserted": floor.inserted,
+    }
+
+
+def floor_only(args: dict[str, Any]) -> dict[str, Any]:
+    """The bare floor alone for `args["count"]` articles: the half of an (a) round that is not
+    the replay (bench.plan.replay_rounds)."""
+    from flows.context.config import load_ruleset
+
+    rows = [
+        {"guid": a.guid, "title": a.title, "text": a.body} for a in generate(args, 0, args["count"])
+    ]
+    return floor_figures(load_ruleset(Path(args["rules_dir"])), args["floor_url"], rows)
 
 
 def prefill(args: dict[str, Any]) -> dict[str, Any]:

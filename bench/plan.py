@@ -41,6 +41,11 @@ class Plan:
     # and whether to install rss2email and feed2exec (the naive script needs no install).
     peer_rounds: int = 3
     peer_installs: bool = True
+    # (a): rounds of the bare floor and the replay flow side by side (bench.plan.replay_rounds).
+    replay_rounds: int = 3
+    # (b): no-change polls after the first, in the same process; (b) takes their median, since
+    # one poll of ~1 s moves by a tenth from one second to the next on this machine type.
+    nochange_polls: int = 3
     # Detection alone on a realistic mix and on an all-events worst case (bench.detectmix).
     detect_mix_articles: int = 2_000
     # Publication -> alert (bench.latency): one new item among this many unchanged feeds, with
@@ -70,6 +75,7 @@ class Plan:
             flat_replay=3_000,
             peer_rounds=1,
             peer_installs=False,
+            replay_rounds=1,
             detect_mix_articles=200,
             latency_feeds=20,
             latency_stall_s=3.0,
@@ -174,17 +180,35 @@ def flow_fields(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def replay_beside_floor(plan: Plan, ws: Workspace, folder: str) -> dict[str, Any]:
-    """The replay that (a) sets against the bare floor, run right after the floor's child.
+def replay_rounds(plan: Plan, ws: Workspace, folder: str) -> list[dict[str, Any]]:
+    """What (a) sets side by side: `plan.replay_rounds` rounds of the bare floor's child, then
+    the replay flow's child over the same articles, one right after the other.
 
-    Why here and not the growth row of the same size, at the end of the run: two timings taken
-    twenty minutes apart on this machine type differ by up to ~20% on the same code (a fixed
-    Python loop: 2.47-2.96 s at idle), and by then the replay's files had left the page cache
+    Why rounds of neighbours, not one floor and the growth row of the same size twenty minutes
+    later: on this machine type two timings of the same code differ by up to ~20% from one
+    minute to the next (a fixed Python loop: 2.47-2.96 s at idle; a floor of 5.37 s and 4.45 s
+    in one hour), and by the end of the run the replay's files have left the page cache
     (DAMON drops pages left untouched for a minute), a cost the floor, matching texts held in
-    memory, never pays. The growth table still shows the later replay of the same size.
+    memory, never pays. Each round's two children see the same machine; the growth table
+    still shows the later replay of the same size.
     """
-    log(f"replay {plan.articles:,} seed files right after the floor")
-    return flow_fields(replay_run(ws, folder, ws.sqlite_url("replay"), "replay"))
+    rounds = []
+    for number in range(1, plan.replay_rounds + 1):
+        log(f"(a) round {number}: the bare floor, then the replay of {plan.articles:,} files")
+        floor = run_child(
+            ws,
+            "floor",
+            {
+                "rules_dir": str(RULES),
+                "seed": SEED,
+                "count": plan.articles,
+                "floor_url": ws.sqlite_url(f"floor-{number}"),
+            },
+            f"floor-{number}",
+        )
+        replay = replay_run(ws, folder, ws.sqlite_url(f"replay-{number}"), f"after-floor-{number}")
+        rounds.append({"floor": floor, "replay": flow_fields(replay)})
+    return rounds
 
 
 def flat_replay(plan: Plan, ws: Workspace) -> dict[str, Any]:
@@ -221,10 +245,10 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
             },
             "micro",
         )
-        raw["replay"] = replay_beside_floor(plan, ws, folder)
+        raw["replay_rounds"] = replay_rounds(plan, ws, folder)
         raw["polls"] = {}
         for feeds in (plan.feeds, plan.small_feeds):
-            log(f"poll {feeds} feeds twice")
+            log(f"poll {feeds} feeds: a first poll, then {plan.nochange_polls} no-change polls")
             sources = write_sources(ws.path(f"sources-{feeds}.yaml"), server, feeds)
             raw["polls"][feeds] = run_child(
                 ws,
@@ -234,6 +258,7 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
                     "database_url": ws.sqlite_url(f"poll-{feeds}"),
                     "server": server,
                     "feeds": feeds,
+                    "nochange_polls": plan.nochange_polls,
                 },
                 f"poll-{feeds}",
             )
