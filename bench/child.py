@@ -199,7 +199,7 @@ def floor(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def micro(args: dict[str, Any]) -> dict[str, Any]:
-    """Without Prefect: the bare floor, detection alone, the bare matcher, feedparser."""
+    """Without Prefect: detection alone, the bare matcher, feedparser."""
     from bench import micro as bench_micro
 
     return with_peak_rss(bench_micro.run(args))

@@ -231,7 +231,7 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
         raw["corpus"] = corpus_folders(plan, ws)
         folder = raw["corpus"]["by_size"][plan.articles]
 
-        log("micro: floor, detection only, bare matcher, feedparser")
+        log("micro: detection only, bare matcher, feedparser")
         raw["micro"] = run_child(
             ws,
             "micro",
@@ -239,7 +239,6 @@ def run_plan(plan: Plan, ws: Workspace, machine: dict[str, Any]) -> dict[str, An
                 "rules_dir": str(RULES),
                 "seed": SEED,
                 "count": plan.articles,
-                "floor_url": ws.sqlite_url("floor"),
                 "server": server,
                 "feeds": plan.feeds,
             },
