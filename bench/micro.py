@@ -138,10 +138,17 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def floor_figures(ruleset: Any, url: str, rows: Sequence[dict[str, str]]) -> dict[str, Any]:
-    """The bare floor (bench.floor) for `rows` into the store at `url`, timed and counted."""
+def floor_only(args: dict[str, Any]) -> dict[str, Any]:
+    """The bare floor alone for `args["count"]` articles, timed and counted: the half of an (a)
+    round that is not the replay (bench.plan.replay_rounds)."""
+    from flows.context.config import load_ruleset
+
+    rows = [
+        {"guid": a.guid, "title": a.title, "text": a.body} for a in generate(args, 0, args["count"])
+    ]
+    ruleset = load_ruleset(Path(args["rules_dir"]))
     cpu = time.process_time()
-    floor = measure_floor(ruleset, url, rows)
+    floor = measure_floor(ruleset, args["floor_url"], rows)
     cpu_s = time.process_time() - cpu
     return {
         "match_s": floor.match_s,
@@ -153,17 +160,6 @@ def floor_figures(ruleset: Any, url: str, rows: Sequence[dict[str, str]]) -> dic
         "hits": floor.hits,
         "inserted": floor.inserted,
     }
-
-
-def floor_only(args: dict[str, Any]) -> dict[str, Any]:
-    """The bare floor alone for `args["count"]` articles: the half of an (a) round that is not
-    the replay (bench.plan.replay_rounds)."""
-    from flows.context.config import load_ruleset
-
-    rows = [
-        {"guid": a.guid, "title": a.title, "text": a.body} for a in generate(args, 0, args["count"])
-    ]
-    return floor_figures(load_ruleset(Path(args["rules_dir"])), args["floor_url"], rows)
 
 
 def prefill(args: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 TARGET_RATIO = 0.5
@@ -56,7 +57,7 @@ def _polls(raw: dict[str, Any]) -> dict[str, Any]:
     run = raw["polls"][str(feeds)] if str(feeds) in raw["polls"] else raw["polls"][feeds]
     first, *nochanges = run["polls"]
     # The median no-change poll (bench.plan.Plan.nochange_polls); every one is listed.
-    nochange = sorted(nochanges, key=lambda poll: poll["seconds"])[len(nochanges) // 2]
+    nochange = _median_by(nochanges, lambda poll: poll["seconds"])
     return {
         "feeds": feeds,
         "prefect_startup_s": run["prefect_startup_s"],
@@ -71,6 +72,12 @@ def _polls(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _median_by(items: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], float]) -> Any:
+    """The item whose `key` is the median (the upper one of an even count): a whole
+    measurement, so the figures printed beside it are its own."""
+    return sorted(items, key=key)[len(items) // 2]
+
+
 def _round_ratio(round_: dict[str, Any]) -> float:
     """One (a) round's replay rate over its floor's (bench.plan.replay_rounds)."""
     return float(round_["replay"]["flow_articles_per_s"] / round_["floor"]["per_s"])
@@ -81,7 +88,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     n = raw["plan"]["articles"]
     rounds = raw["replay_rounds"]
     # The round of the median ratio: its replay and floor are the ones printed in detail.
-    middle = sorted(rounds, key=_round_ratio)[len(rounds) // 2]
+    middle = _median_by(rounds, _round_ratio)
     replay, floor = middle["replay"], middle["floor"]
     later = _row(raw, "sqlite", n)
     assert later is not None, "the SQLite replay of the main size always runs"
