@@ -23,7 +23,7 @@ from bench.generator import ArticleGenerator, event_sentences
 from bench.httpfloor import conditional_gets
 from bench.infra import BenchError
 from bench.latency import alert_arrival, wait_for_alert
-from bench.report import busy_seconds
+from bench.report import _polls, busy_seconds
 from tests.clikit import run_captured
 from tests.conftest import ROOT
 
@@ -104,6 +104,53 @@ def test_task_runs_that_overlap_count_once_in_a_cycle_s_busy_time() -> None:
     assert busy_seconds(runs) == pytest.approx(4.0)
     # Without times (an older run's results), as if none overlapped.
     assert busy_seconds([{"seconds": 2.0}, {"seconds": 1.5, "start": 1.0, "end": None}]) == 3.5
+
+
+def test_the_floor_child_matches_and_stores_every_article(tmp_path: Path) -> None:
+    """(a)'s floor runs as a child of its own beside each replay (bench.plan.replay_rounds)."""
+    args, out = tmp_path / "args.json", tmp_path / "out.json"
+    db = tmp_path / "floor.db"
+    args.write_text(
+        json.dumps(
+            {
+                "rules_dir": str(ROOT / "rules"),
+                "seed": 1,
+                "count": 50,
+                "floor_url": f"sqlite:///{db}",
+            }
+        )
+    )
+    done = run_captured(
+        [sys.executable, "-m", "bench.child", "floor", str(args), str(out)],
+        cwd=ROOT,
+        env=os.environ,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    floor = json.loads(out.read_text(encoding="utf-8"))
+    assert floor["inserted"] == 50 and floor["hits"] > 0
+    assert floor["total_s"] == pytest.approx(floor["match_s"] + floor["insert_s"])
+
+
+def test_b_takes_the_median_no_change_poll_and_lists_them_all() -> None:
+    polls = [{"poll": "first", "seconds": 15.0, "task_runs": []}] + [
+        {"poll": "nochange", "seconds": s, "task_runs": []} for s in (1.1, 0.7, 1.3, 1.0, 0.9)
+    ]
+    raw = {
+        "plan": {"feeds": 1000},
+        "polls": {
+            "1000": {
+                "polls": polls,
+                "prefect_startup_s": 8.0,
+                "http_floor": {},
+                "peak_rss_mb": 300.0,
+            }
+        },
+    }
+    summary = _polls(raw)
+    assert summary["first"]["seconds"] == 15.0
+    assert summary["nochange"]["seconds"] == 1.0  # neither the first, the last nor the middle one
+    assert summary["nochange_each_s"] == [1.1, 0.7, 1.3, 1.0, 0.9]
 
 
 @pytest.fixture
