@@ -129,16 +129,11 @@ def _result(spec: SourceSpec, previous: FeedCursor, outcome: HttpOutcome) -> Fet
     body_hash = None if outcome.not_modified else hashlib.sha256(outcome.body).hexdigest()
     if outcome.not_modified or body_hash == previous.body_hash:
         # A 304 or the same body again: keep what was known, with any validator it brought.
-        kept = dataclasses.replace(
-            previous,
-            etag=outcome.etag or previous.etag,
-            last_modified=outcome.last_modified or previous.last_modified,
-        )
         return FetchResult(
             spec.name,
             "not_modified" if outcome.not_modified else "unchanged",
             http_status=304 if outcome.not_modified else outcome.status,
-            cursor=kept.to_cursor(),
+            cursor=_revalidated(previous, outcome),
             problems=tuple(problems),
             fresh_for_s=longest_hint(outcome.fresh_for_s, previous.feed_ttl_s),
         )
@@ -168,6 +163,17 @@ def _result(spec: SourceSpec, previous: FeedCursor, outcome: HttpOutcome) -> Fet
         problems=(*problems, *feed.problems),
         fresh_for_s=longest_hint(outcome.fresh_for_s, feed.ttl_s),
     )
+
+
+def _revalidated(previous: FeedCursor, outcome: HttpOutcome) -> Cursor | None:
+    """The cursor after a 304 or the same body again: None (the store keeps the one it has) when
+    the answer brought no validator the cursor lacks, as nearly every such answer does; that
+    spares a new cursor per source and its write in each unchanged cycle."""
+    etag = outcome.etag or previous.etag
+    last_modified = outcome.last_modified or previous.last_modified
+    if (etag, last_modified) == (previous.etag, previous.last_modified):
+        return None
+    return dataclasses.replace(previous, etag=etag, last_modified=last_modified).to_cursor()
 
 
 def longest_hint(*hints: float | None) -> float | None:

@@ -194,16 +194,16 @@ class _Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         caching = {"Cache-Control": query.get("cc"), "Expires": query.get("expires")}
         headers = {key: value for key, value in caching.items() if value is not None}
+        if validators in ("both", "lastmod"):
+            headers["Last-Modified"] = LAST_MODIFIED  # on a 304 too, as servers commonly send it
         if validators in ("both", "etag"):
             headers["ETag"] = etag
             if self.headers.get("If-None-Match") == etag:
                 self.send_body(304, b"", None, headers)
                 return
-        if validators in ("both", "lastmod"):
-            headers["Last-Modified"] = LAST_MODIFIED
-            if validators == "lastmod" and self.headers.get("If-Modified-Since") == LAST_MODIFIED:
-                self.send_body(304, b"", None, headers)
-                return
+        if validators == "lastmod" and self.headers.get("If-Modified-Since") == LAST_MODIFIED:
+            self.send_body(304, b"", None, headers)
+            return
         self.send_body(200, body, None if content_type == "none" else content_type, headers)
 
     # --- routes ----------------------------------------------------------------------------

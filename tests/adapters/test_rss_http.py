@@ -74,7 +74,7 @@ def test_second_fetch_with_validators_is_not_modified(server: FeedServer, valida
     assert second.status == "not_modified"
     assert second.http_status == 304
     assert second.articles == ()
-    assert second.cursor == first.cursor  # validators and body hash carried forward
+    assert second.cursor is None  # nothing new: the store keeps the first fetch's cursor
     headers = next(h for path, h in reversed(server.requests) if f"v={validators}" in path)
     if validators in ("etag", "both"):
         assert headers["if-none-match"] == feed_cursor(first).etag
@@ -127,7 +127,19 @@ def test_unchanged_body_without_validators_is_not_parsed(
     assert second.status == "unchanged"
     assert second.http_status == 200
     assert second.articles == ()
-    assert feed_cursor(second).body_hash == feed_cursor(first).body_hash
+    assert second.cursor is None  # the same body hash: the store keeps the first's cursor
+
+
+def test_a_304_that_brings_a_validator_the_cursor_lacks_returns_it(server: FeedServer) -> None:
+    """A cursor that kept only the ETag (its Last-Modified lost, or never sent before): the 304
+    answering it names both, and the cursor returned holds both, the body hash kept."""
+    spec = rss_spec("s", server.url("/feed/atom_japan.xml?v=both"))
+    first = fetch_with_good(server, spec)
+    known = feed_cursor(first)
+    etag_only = SourceState(Cursor({k: v for k, v in first.cursor.items() if k != "last_modified"}))
+    second = fetch_with_good(server, spec, etag_only)
+    assert second.status == "not_modified"
+    assert feed_cursor(second) == known
 
 
 def test_request_carries_user_agent_accept_encoding_and_source_headers(
