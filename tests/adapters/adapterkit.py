@@ -39,10 +39,7 @@ def feed_cursor(result: FetchResult) -> FeedCursor:
     return FeedCursor.read(result.cursor)
 
 
-def state_after(result: FetchResult, before: SourceState | None = None) -> SourceState:
-    """The state the store hands the next fetch after this successful one, which was given
-    `before`: the result's cursor, or `before`'s when the result kept it (returned none)."""
-    if result.cursor is None:
-        assert before is not None, f"{result.source}: no cursor returned, none kept"
-        return before
+def state_after(result: FetchResult) -> SourceState:
+    """The state the store hands the next fetch after this successful one."""
+    assert result.cursor is not None, f"{result.source}: no cursor returned"
     return SourceState(result.cursor)
