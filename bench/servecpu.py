@@ -17,19 +17,27 @@ sampled 15 s before each tick, when no run is alive (Prefect's runner starts a r
 10 s early); one cycle's figure is the difference between the samples around its tick, so it also
 holds what serve does while it waits for the next tick.
 
+A measured cycle that did not poll every feed at its tick, or whose run was still alive at the
+next sample, is not counted: it is reported with serve's processes at that moment (their age and
+threads) and the last runs' states from Prefect's database, and the part measures the next tick
+instead (SPARE_CYCLES at most). Such a cycle is serve's behaviour, not noise: read it.
+
 Alerts go to the feed server's webhook receiver, which answers: no retried deliveries to a dead
 address are counted. A no-change cycle raises no alert; each cycle's figures say how many
-webhooks arrived, and the part fails if a measured cycle fetched anything but 304s.
+webhooks arrived. The part fails when fewer than `cycles` of its ticks made whole cycles.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +59,10 @@ QUIET_S = 5.0  # the first cycle is over once no feed was fetched for this long 
 # Prefect's runner starts a run's process up to its prefetch (10 s) before the run is due:
 # sampled this long before each tick, no run is alive and each cycle's CPU is its own.
 SAMPLE_BEFORE_TICK_S = 15.0
+# A measured cycle that fails (no poll at its tick, or a run still alive at the next sample) is
+# recorded with what serve's session and Prefect's runs showed, and the part goes on to the next
+# tick, this many more at most: one stray cycle does not cost the whole bench its figures.
+SPARE_CYCLES = 2
 FIRST_CYCLE_TIMEOUT_S = 900.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -129,25 +141,27 @@ def wait_for_first_cycle(
     )
 
 
+class CycleError(BenchError):
+    """A measured cycle that was not a whole no-change cycle of its own tick."""
+
+
 def measured_cycle(
     before: SessionCpu,
     after: SessionCpu,
     events: dict[str, Any],
     tick: float,
     feeds: int,
-    log: Path,
 ) -> dict[str, Any]:
-    """One tick's figures; BenchError unless its cycle asked every feed and each answered 304."""
+    """One tick's figures; CycleError unless its cycle asked every feed, each answered 304,
+    and no run was alive at the next sample."""
     seen = events["feeds"]
     if seen["304"] != feeds or seen["200"]:
-        raise BenchError(
-            f"the cycle of the tick at {tick:.0f} was not a no-change poll of {feeds} feeds "
-            f"({seen['304']} x 304, {seen['200']} x 200); log {log}"
+        raise CycleError(
+            f"the cycle of the tick at {_hms(tick)} was not a no-change poll of {feeds} feeds "
+            f"({seen['304']} x 304, {seen['200']} x 200)"
         )
     if after.live_runs:
-        raise BenchError(
-            f"the cycle of the tick at {tick:.0f} still ran at the next tick; log {log}"
-        )
+        raise CycleError(f"the cycle of the tick at {_hms(tick)} still ran at the next sample")
     return {
         "cpu_s": after.total - before.total,
         "serve_cpu_s": after.serve - before.serve,
@@ -156,6 +170,77 @@ def measured_cycle(
         "responses_304": seen["304"],
         "alerts_received": len(events["hooks"]),
         "to_last_fetch_s": seen["last_at"] - tick,
+    }
+
+
+def _hms(when: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(when)) + " UTC"
+
+
+def session_processes(serve_pid: int) -> list[str]:
+    """Each live process of serve's session: pid, parent, age, command, and where in the kernel
+    each of its threads waits (what a run that does not end is still doing)."""
+    uptime_s = float(Path("/proc/uptime").read_text().split()[0])
+    lines = []
+    for entry in sorted(Path("/proc").glob("[0-9]*"), key=lambda e: int(e.name)):
+        try:
+            text = (entry / "stat").read_text()
+            fields = text[text.rindex(")") + 2 :].split()
+            if int(fields[3]) != serve_pid:
+                continue
+            age = uptime_s - int(fields[19]) / CLOCK_TICKS
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            waits = Counter(_wait_channel(task) for task in (entry / "task").iterdir())
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile
+        threads = ", ".join(f"{count} in {where}" for where, count in sorted(waits.items()))
+        lines.append(
+            f"pid {entry.name} (parent {fields[1]}, {age:.0f} s old, state {fields[0]}): "
+            f"{command[:100]}; threads: {threads}"
+        )
+    return lines
+
+
+def _wait_channel(task: Path) -> str:
+    """The kernel function a thread sleeps in ("running" when it does not)."""
+    try:
+        where = (task / "wchan").read_text().strip()
+    except OSError:
+        return "?"
+    return where if where and where != "0" else "running"
+
+
+def recent_runs(prefect_db: Path, count: int = 4) -> list[str]:
+    """The last `count` runs in serve's Prefect database, each with its states' times."""
+    lines = []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{prefect_db}?mode=ro", uri=True)) as db:
+            runs = db.execute(
+                "SELECT id, name, expected_start_time FROM flow_run "
+                "ORDER BY expected_start_time DESC LIMIT ?",
+                (count,),
+            ).fetchall()
+            for run_id, name, expected in reversed(runs):
+                states = db.execute(
+                    "SELECT timestamp, name, substr(coalesce(message, ''), 1, 60) "
+                    "FROM flow_run_state WHERE flow_run_id = ? ORDER BY timestamp",
+                    (run_id,),
+                ).fetchall()
+                steps = "; ".join(
+                    f"{at[11:23]} {state} {why}".rstrip() for at, state, why in states
+                )
+                lines.append(f"run {name} due {expected[11:19]}: {steps}")
+    except sqlite3.Error as exc:
+        lines.append(f"(Prefect's database not read: {exc})")
+    return lines
+
+
+def failed_cycle(problem: CycleError, serve_pid: int, folder: Path) -> dict[str, Any]:
+    """What the bench knows of a failed cycle: why, serve's processes now, the last runs."""
+    return {
+        "problem": str(problem),
+        "processes": session_processes(serve_pid),
+        "runs": recent_runs(folder / "prefect" / "prefect.db"),
     }
 
 
@@ -177,7 +262,8 @@ def measure(
     argv = [cli, "serve", "--cron", cron, "--sources", str(sources)]
     argv += ["--db", f"sqlite:///{folder / 'serve.db'}"]
     _log(f"serve cpu: watchfloor serve --cron '{cron}' over {feeds:,} feeds; first cycle")
-    rows = []
+    rows: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     with log.open("wb") as out:
         proc = start_in_group(argv, folder, env, out)
         try:
@@ -187,20 +273,30 @@ def measure(
             tick = next_tick(max(settled + DUE_AGAIN_S, time.time() + SAMPLE_BEFORE_TICK_S), second)
             before = sample_before(tick, proc.pid)
             warm_cpu_s = before.total
-            for _ in range(cycles):
+            for _ in range(cycles + SPARE_CYCLES):
                 call(server, "/reset", {})
                 _log(f"serve cpu: no-change cycle at +{tick - time.time():.0f} s")
                 after = sample_before(tick + 60, proc.pid)
                 events = call(server, "/events")
-                rows.append(measured_cycle(before, after, events, tick, feeds, log))
+                try:
+                    rows.append(measured_cycle(before, after, events, tick, feeds))
+                except CycleError as problem:
+                    failed.append(failed_cycle(problem, proc.pid, folder))
+                    _log(f"serve cpu: {problem}; kept: {log.parent}")
                 before, tick = after, tick + 60
+                if len(rows) == cycles:
+                    break
         finally:
             stop_serve(proc)
+    if len(rows) < cycles:
+        reasons = "; ".join(f["problem"] for f in failed)
+        raise BenchError(f"{len(failed)} of serve's measured cycles failed: {reasons}; log {log}")
     median = statistics.median(r["cpu_s"] for r in rows)
     return {
         "cron": cron,
         "start_and_first_cycle_cpu_s": warm_cpu_s,
         "cycles": rows,
+        "failed_cycles": failed,
         "median_cpu_s": median,
         "median_runs_cpu_s": statistics.median(r["runs_cpu_s"] for r in rows),
         "target_cpu_s": TARGET_CPU_S,
@@ -242,6 +338,10 @@ def print_figure(r: dict[str, Any]) -> None:
             f"{c['to_last_fetch_s']:.1f} s "
             f"after the tick; {c['alerts_received']} webhook(s)"
         )
+    for f in r["failed_cycles"]:
+        print(f"    FAILED, not counted: {f['problem']}")
+        for line in f["runs"] + f["processes"]:
+            print(f"        {line}")
     print(
         f"    serve's start and first poll: {r['start_and_first_cycle_cpu_s']:.1f} CPU-s; "
         f"load average at the end: {r['load_average_at_end']}"

@@ -5,8 +5,11 @@ webhook record are checked over HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -24,6 +27,7 @@ from bench.httpfloor import conditional_gets
 from bench.infra import BenchError
 from bench.latency import alert_arrival, wait_for_alert
 from bench.report import _polls, busy_seconds
+from bench.servecpu import recent_runs, session_processes
 from tests.clikit import run_captured
 from tests.conftest import ROOT
 
@@ -90,6 +94,7 @@ def test_the_quick_serve_bench_measures_no_change_cycles(
         assert cycle["runs_cpu_s"] > 0 and cycle["serve_cpu_s"] > 0  # serve holds the API
         parts = cycle["runs_cpu_s"] + cycle["serve_cpu_s"] + cycle["other_cpu_s"]
         assert parts == pytest.approx(cycle["cpu_s"])
+    assert figures["failed_cycles"] == []  # every tick polled, every run ended before the next
     assert figures["ratio_to_target"] == pytest.approx(figures["median_cpu_s"] / 2.0)
     assert "(j) inside serve: one no-change cycle over 20 feeds" in printed
 
@@ -244,3 +249,65 @@ def test_waiting_for_an_alert_that_never_comes_fails_loudly(
     httpx.post(f"{url}/hook", content=b"another alert")
     with pytest.raises(BenchError, match="no alert for the published item within 1 s"):
         wait_for_alert(url, "never-published", 1.0, tmp_path / "serve.log")
+
+
+def test_a_failed_serve_cycle_is_reported_with_the_session_s_processes_and_threads() -> None:
+    # A process in a session of its own, whose second thread sleeps: two threads, both waiting
+    # (the main one for the other at its exit).
+    code = "import threading, time; threading.Thread(target=time.sleep, args=(30,)).start()"
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        lines = session_processes(proc.pid)
+        while time.monotonic() < deadline and _threads_waiting(lines) != 2:
+            time.sleep(0.05)
+            lines = session_processes(proc.pid)
+        [line] = lines
+        assert line.startswith(f"pid {proc.pid} (parent {os.getpid()}, ")
+        assert "threading.Thread(target=time.sleep" in line
+        assert _threads_waiting([line]) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _threads_waiting(lines: list[str]) -> int:
+    """The threads a process line counts as waiting somewhere in the kernel (not "running")."""
+    counts = "".join(lines).partition("; threads: ")[2].split(", ")
+    return sum(
+        int(n) for n, _, where in (c.partition(" in ") for c in counts) if n and where != "running"
+    )
+
+
+def test_a_failed_serve_cycle_is_reported_with_the_last_runs_and_their_states(
+    tmp_path: Path,
+) -> None:
+    prefect_db = tmp_path / "prefect.db"
+    with contextlib.closing(sqlite3.connect(prefect_db)) as db, db:
+        db.execute("CREATE TABLE flow_run (id TEXT, name TEXT, expected_start_time TEXT)")
+        db.execute(
+            "CREATE TABLE flow_run_state"
+            " (flow_run_id TEXT, timestamp TEXT, name TEXT, message TEXT)"
+        )
+        for n in range(6):
+            due = f"2026-12-07 14:{10 + n}:01.000000"
+            db.execute("INSERT INTO flow_run VALUES (?, ?, ?)", (str(n), f"run-{n}", due))
+            db.execute(
+                "INSERT INTO flow_run_state VALUES (?, ?, 'Scheduled', NULL)",
+                (str(n), f"2026-12-07 14:{9 + n}:02.000000"),
+            )
+        db.execute(
+            "INSERT INTO flow_run_state VALUES ('5', '2026-12-07 14:15:02.500000', 'Completed', "
+            "'nothing new')"
+        )
+    lines = recent_runs(prefect_db)
+    assert [line.split(":")[0] for line in lines] == [
+        "run run-2 due 14",
+        "run run-3 due 14",
+        "run run-4 due 14",
+        "run run-5 due 14",
+    ]
+    assert lines[-1] == (
+        "run run-5 due 14:15:01: 14:14:02.000 Scheduled; 14:15:02.500 Completed nothing new"
+    )
+    assert recent_runs(tmp_path / "missing.db")[0].startswith("(Prefect's database not read")
