@@ -282,7 +282,7 @@ def measure(
                     rows.append(measured_cycle(before, after, events, tick, feeds))
                 except CycleError as problem:
                     failed.append(failed_cycle(problem, proc.pid, folder))
-                    _log(f"serve cpu: {problem}; kept: {log.parent}")
+                    _log(f"serve cpu: {problem}: not counted, the next tick is measured")
                 before, tick = after, tick + 60
                 if len(rows) == cycles:
                     break
