@@ -20,7 +20,8 @@ holds what serve does while it waits for the next tick.
 A measured cycle that did not poll every feed at its tick, or whose run was still alive at the
 next sample, is not counted: it is reported with serve's processes at that moment (their age and
 threads) and the last runs' states from Prefect's database, and the part measures the next tick
-instead (SPARE_CYCLES at most). Such a cycle is serve's behaviour, not noise: read it.
+instead (SPARE_CYCLES at most). Such a cycle is serve's behaviour, not noise: read it. The
+last runs' states, with their times, are also printed after the measured cycles of every run.
 
 Alerts go to the feed server's webhook receiver, which answers: no retried deliveries to a dead
 address are counted. A no-change cycle raises no alert; each cycle's figures say how many
@@ -81,15 +82,20 @@ class SessionCpu:
         return self.serve + self.runs + self.other
 
 
-def _stat(pid: int) -> tuple[int, int, float] | None:
-    """(parent pid, session id, CPU-s with reaped children) of a process; None once gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()
-    cpu = sum(int(v) for v in fields[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
-    return int(fields[1]), int(fields[3]), cpu
+def session_stats(serve_pid: int) -> dict[int, list[str]]:
+    """The /proc/<pid>/stat fields of each live process of serve's session (serve was started as
+    its leader), from field 3 (state) on: index 1 is the parent, 3 the session, 11-14 the CPU
+    ticks (own and reaped children's), 19 the start time."""
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == serve_pid:
+            found[int(entry.name)] = fields
+    return found
 
 
 def _is_forkserver(pid: int) -> bool:
@@ -101,10 +107,10 @@ def _is_forkserver(pid: int) -> bool:
 
 def session_cpu(serve_pid: int) -> SessionCpu:
     """The CPU of serve's session (serve was started as its leader), split by role."""
-    procs: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (found := _stat(int(entry.name))) and found[1] == serve_pid:
-            procs[int(entry.name)] = (found[0], found[2])
+    procs = {
+        pid: (int(fields[1]), sum(int(v) for v in fields[11:15]) / CLOCK_TICKS)
+        for pid, fields in session_stats(serve_pid).items()
+    }
     forkservers = {
         pid for pid, (ppid, _) in procs.items() if ppid == serve_pid and _is_forkserver(pid)
     }
@@ -182,20 +188,17 @@ def session_processes(serve_pid: int) -> list[str]:
     each of its threads waits (what a run that does not end is still doing)."""
     uptime_s = float(Path("/proc/uptime").read_text().split()[0])
     lines = []
-    for entry in sorted(Path("/proc").glob("[0-9]*"), key=lambda e: int(e.name)):
+    for pid, fields in sorted(session_stats(serve_pid).items()):
+        proc = Path(f"/proc/{pid}")
         try:
-            text = (entry / "stat").read_text()
-            fields = text[text.rindex(")") + 2 :].split()
-            if int(fields[3]) != serve_pid:
-                continue
-            age = uptime_s - int(fields[19]) / CLOCK_TICKS
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            waits = Counter(_wait_channel(task) for task in (entry / "task").iterdir())
-        except (OSError, ValueError, IndexError):
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            waits = Counter(_wait_channel(task) for task in (proc / "task").iterdir())
+        except OSError:
             continue  # ended meanwhile
+        age = uptime_s - int(fields[19]) / CLOCK_TICKS
         threads = ", ".join(f"{count} in {where}" for where, count in sorted(waits.items()))
         lines.append(
-            f"pid {entry.name} (parent {fields[1]}, {age:.0f} s old, state {fields[0]}): "
+            f"pid {pid} (parent {fields[1]}, {age:.0f} s old, state {fields[0]}): "
             f"{command[:100]}; threads: {threads}"
         )
     return lines
@@ -286,6 +289,7 @@ def measure(
                 before, tick = after, tick + 60
                 if len(rows) == cycles:
                     break
+            last_runs = recent_runs(folder / "prefect" / "prefect.db")
         finally:
             stop_serve(proc)
     if len(rows) < cycles:
@@ -297,6 +301,7 @@ def measure(
         "start_and_first_cycle_cpu_s": warm_cpu_s,
         "cycles": rows,
         "failed_cycles": failed,
+        "last_runs": last_runs,
         "median_cpu_s": median,
         "median_runs_cpu_s": statistics.median(r["runs_cpu_s"] for r in rows),
         "target_cpu_s": TARGET_CPU_S,
@@ -338,6 +343,9 @@ def print_figure(r: dict[str, Any]) -> None:
             f"{c['to_last_fetch_s']:.1f} s "
             f"after the tick; {c['alerts_received']} webhook(s)"
         )
+    print("    the last runs, as serve's Prefect database had them after the measured cycles:")
+    for line in r["last_runs"]:
+        print(f"        {line}")
     for f in r["failed_cycles"]:
         print(f"    FAILED, not counted: {f['problem']}")
         for line in f["runs"] + f["processes"]:
