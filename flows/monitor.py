@@ -23,7 +23,7 @@ from flows.runs.handoff import Handoff, handed
 from flows.runs.idle import due_sources
 from flows.runs.monitorlock import monitor_lock, skipped_report
 from flows.runs.pipeline import run_cycle
-from flows.stages.artifact import monitor_markdown, summary_line
+from flows.stages.artifact import monitor_markdown, summary_line, worth_publishing
 from flows.stages.report import RunReport
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,11 @@ def monitor_cycle(
 
 
 def publish_monitor_artifact(database_url: str, report: RunReport) -> None:
-    """A Markdown artifact of the run: developments, the alerts it raised, unhealthy sources."""
+    """A Markdown artifact of the run: developments, the alerts it raised, unhealthy sources;
+    none for a quiet run (`worth_publishing`)."""
+    if not worth_publishing(report):
+        log.info("no artifact: %s", summary_line(report))
+        return
     unhealthy = any(s.status == "error" for s in report.sources)
     raised: list[db.AlertView] = []
     health: dict[str, db.SourceHealth] = {}

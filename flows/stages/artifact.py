@@ -27,6 +27,27 @@ def summary_line(report: RunReport) -> str:
     )
 
 
+def worth_publishing(report: RunReport) -> bool:
+    """Whether a run's artifact would say anything: a run that found nothing new, detected and
+    sent nothing, and whose sources all answered has only "none" to show. Such a run publishes
+    none, as `serve` publishes none for the cycles it ends before Prefect's engine
+    (`flows.serving.servedruns`), so the monitor's keyed artifact keeps showing the last cycle
+    that had news, and a quiet cycle spares the API a write."""
+    return bool(
+        report.new_articles
+        or report.developments
+        or report.raised_alert_ids
+        or report.alerts_sent
+        or report.detected
+        or report.failed_articles
+        or report.deliveries_failed
+        or report.deliveries_held
+        or report.unrouted_alerts
+        or report.problems
+        or any(s.status == "error" for s in report.sources)
+    )
+
+
 def cell(value: object) -> str:
     """Feed text made safe for one Markdown table cell (it is untrusted)."""
     return escape_markdown("" if value is None else value).replace("|", "\\|")

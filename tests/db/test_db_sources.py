@@ -228,6 +228,44 @@ def test_recording_with_the_registered_ids_keeps_counts_cursors_and_failures(
         record_fetches(session, [_ok("nobody")], T0, INTERVAL, ids)
 
 
+def test_a_batch_of_the_same_outcome_writes_every_row_as_a_batch_of_different_ones(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A no-change cycle's batch (every source the same outcome and interval) is one statement
+    per chunk of ids; each row still gets its own health, keeps its own cursor and count, and a
+    batch that differs anywhere (an interval, a cursor) is written row by row as before."""
+    names = [f"feed-{i:03d}" for i in range(950)]  # two chunks of ids (db._sql.IN_CHUNK)
+    same = dict.fromkeys(names, 600)
+    with sessions.begin() as session:
+        ids = register_sources(session, [spec(name) for name in names]).ids
+        firsts = [_ok(name, f'"{name}"', n=i % 3) for i, name in enumerate(names)]
+        record_fetches(session, firsts, T0, same, ids)
+        unchanged = [
+            FetchResult(name, "not_modified", http_status=304, problems=("slow answer",))
+            for name in names
+        ]
+        record_fetches(session, unchanged, at(600), same, ids)
+        health = {h.name: h for h in source_health(session)}
+        cursors = {name: _cursor(session, name)["etag"] for name in names}
+    for i, name in enumerate(names):
+        row = health[name]
+        assert (row.last_status, row.http_status, row.last_error) == (
+            "not_modified",
+            304,
+            "slow answer",
+        )
+        assert (row.last_success_at, row.next_due_at) == (at(600), at(1200))
+        assert (row.items_seen, row.consecutive_failures) == (i % 3, 0)
+        assert cursors[name] == f'"{name}"'
+    # One interval apart: row by row, each its own next poll.
+    mixed = same | {names[0]: 300}
+    with sessions.begin() as session:
+        record_fetches(session, [replace(r, problems=()) for r in unchanged], at(1200), mixed, ids)
+        health = {h.name: h for h in source_health(session)}
+    assert health[names[0]].next_due_at == at(1500) and health[names[1]].next_due_at == at(1800)
+    assert {h.last_error for h in health.values()} == {None}
+
+
 def test_backoff_grows_with_failures_then_recovers(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         upsert_sources(session, [spec("alpha")])

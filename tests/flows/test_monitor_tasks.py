@@ -98,3 +98,24 @@ def test_a_run_of_no_deployment_is_not_labelled(server: FeedServer, tmp_path: Pa
     (run,) = prefect_api("/flow_runs/filter", {"flow_runs": {"id": {"any_": [str(run_id)]}}})
     assert run["state_type"] == "COMPLETED"
     assert PROCESS_LABEL not in (run["labels"] or {})
+
+
+def test_a_quiet_cycle_publishes_no_artifact(server: FeedServer, tmp_path: Path) -> None:
+    # As `serve`'s quiet cycles: a run that found nothing new, sent nothing and heard from every
+    # source has nothing to show (flows.stages.artifact.worth_publishing).
+    from flows.monitor import ARTIFACT_KEY
+
+    sources = [Src(f"feed-{i:02d}", f"/feed/feed-{i:02d}.xml") for i in range(3)]
+    path = write_sources(tmp_path / "sources.yaml", server, sources)
+    with store_env(f"sqlite:///{tmp_path / 'store.db'}"):
+        first, first_id = run_monitor(sources_file=str(path), all_sources=True)
+        quiet, quiet_id = run_monitor(sources_file=str(path), all_sources=True)
+    assert first.new_articles == 6 and quiet.new_articles == 0
+    assert {line.status for line in quiet.sources} <= {"not_modified", "unchanged"}
+
+    def artifacts(run_id: object) -> list[dict[str, object]]:
+        query = {"key": {"any_": [ARTIFACT_KEY]}, "flow_run_id": {"any_": [str(run_id)]}}
+        return list(prefect_api("/artifacts/filter", {"artifacts": query, "limit": 10}))
+
+    assert len(artifacts(first_id)) == 1
+    assert artifacts(quiet_id) == []
