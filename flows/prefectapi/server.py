@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prefect.settings import (
+    PREFECT_API_DATABASE_MIGRATE_ON_START,
     PREFECT_API_URL,
     PREFECT_HOME,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
@@ -36,6 +37,7 @@ from prefect.settings import (
 )
 
 from core.errors import WatchfloorError
+from flows.prefectapi.migrated import migrations_needed, remember_migrated
 from flows.prefectapi.reach import require_reachable_api
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ class TemporaryApi:
         self.failure: BaseException | None = None
         # What failed the app's start-up (uvicorn logs it, with its traceback, and exits).
         self.startup_error = _StartupError()
+        # Whether its start runs Prefect's migrations (`flows.prefectapi.migrated`).
+        self.migrates = migrations_needed()
         # The caller's context: Prefect's server reads the caller's settings, as its own
         # subprocess would from the environment Prefect gives it.
         context = contextvars.copy_context()
@@ -122,8 +126,13 @@ class TemporaryApi:
             config = uvicorn.Config(app, log_config=None, log_level="error", lifespan="on")
             server = PromptServer(config)
             self._server = server
+            unmigrated = (
+                contextlib.nullcontext()
+                if self.migrates
+                else temporary_settings({PREFECT_API_DATABASE_MIGRATE_ON_START: False})
+            )
             if not self._stopping.is_set():
-                with self.startup_error.caught():
+                with self.startup_error.caught(), unmigrated:
                     server.run(sockets=[self._socket])
         except BaseException as exc:  # start_server reports it while starting; later, this log
             self.failure = exc
@@ -202,6 +211,8 @@ def start_server() -> TemporaryApi:
         api.stop()
         raise
     api.startup_error.started()
+    if api.migrates:
+        remember_migrated()
     return api
 
 
