@@ -46,6 +46,21 @@ def run_captured(
     return subprocess.run(list(cmd), cwd=cwd, env=dict(env), timeout=timeout, **options)
 
 
+def run_python_in_home(code: str, prefect_home: Path) -> str:
+    """`code` in a fresh interpreter of the project, with `prefect_home` as its Prefect home and
+    no PREFECT_API_URL (it starts its own API, if any); its stdout. Fails the test on an exit
+    code other than 0, with the end of its stderr."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = run_captured(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "PREFECT_HOME": str(prefect_home)},
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 def run_watchfloor(
     *args: str, cwd: Path, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

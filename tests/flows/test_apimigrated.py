@@ -5,15 +5,12 @@ home records."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from flows.prefectapi.migrated import MEMO_NAME, migrations_needed
+from tests.clikit import run_python_in_home
 
-ROOT = Path(__file__).resolve().parents[2]
 # A fresh interpreter: Alembic stays out of sys.modules unless the start migrates.
 PROBE = """
 import sys
@@ -31,18 +28,7 @@ finally:
 def start_in(home: Path) -> list[str]:
     """(whether it migrated, whether Alembic was loaded, /health's status) of a temporary API
     started and stopped in `home` by a process of its own."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env={**env, "PREFECT_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.split()
+    return run_python_in_home(PROBE, home).split()
 
 
 def test_a_database_migrated_once_is_not_migrated_again_until_prefect_changes(

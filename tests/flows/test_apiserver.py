@@ -3,13 +3,11 @@ process's garbage collector to walk."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.clikit import run_python_in_home
+
 # Run in a fresh interpreter: the test process may have frozen, and imported Prefect's server.
 PROBE = """
 import gc
@@ -30,15 +28,4 @@ def test_what_was_loaded_and_prefects_server_are_out_of_the_collectors_sight(
 ) -> None:
     home = tmp_path / ".prefect"
     shutil.copytree(used_prefect_home, home)
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env={**env, "PREFECT_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["False", "False"]
+    assert run_python_in_home(PROBE, home).split() == ["False", "False"]
