@@ -23,8 +23,9 @@ from pathlib import Path
 import prefect
 from prefect.settings import PREFECT_HOME, get_current_settings
 
+from db.engine import sqlite_file
+
 MEMO_NAME = "watchfloor-migrated.json"
-_SQLITE_PREFIXES = ("sqlite+aiosqlite:///", "sqlite:///")
 
 
 def migrations_needed() -> bool:
@@ -52,12 +53,7 @@ def remember_migrated() -> None:
 def _database_file() -> Path | None:
     """The SQLite file of Prefect's database, or None when it is not a SQLite file."""
     url = get_current_settings().server.database.connection_url
-    text = url.get_secret_value() if url is not None else ""
-    for prefix in _SQLITE_PREFIXES:
-        if text.startswith(prefix):
-            path = text.removeprefix(prefix).split("?", 1)[0]
-            return Path(path) if path and path != ":memory:" else None
-    return None
+    return sqlite_file(url.get_secret_value()) if url is not None else None
 
 
 def _revision_of(database: Path) -> str | None:
